@@ -1,0 +1,247 @@
+"""The one error tree of mailguard.
+
+Every error that leaves ``mailguard_core`` is a :class:`MailguardError`. Adapters translate
+library, socket and TLS errors into these at their edge and chain the original with ``from``.
+
+Each error has two texts:
+
+- ``public_message``: short, safe to show to a language model or a remote caller. It never
+  contains a password, a host's internals, a stack trace or a raw library message.
+- ``str(error)``: the detail, for stderr logs and the audit log (still never a secret).
+
+::
+
+    MailguardError
+    ├── ConfigError (ValueError)
+    ├── InputError (ValueError)                 caller's argument is invalid
+    │   ├── HeaderInjectionError                CR/LF/NUL smuggled into a header value
+    │   ├── InvalidSearchError                  search term or raw expression refused
+    │   ├── InvalidFolderNameError
+    │   ├── InvalidCursorError                  a cursor that no longer applies
+    │   └── LimitExceeded                       a size or count over its bound
+    │       └── MessageTooLarge
+    ├── PolicyViolation                         refused by policy (not an error of the server)
+    │   ├── ToolDenied                          posture / override / unknown tool
+    │   ├── RateLimited                         .retry_after seconds
+    │   ├── CircuitOpen                         .retry_after seconds
+    │   ├── FolderProtected
+    │   └── RecipientNotAllowed
+    ├── NotFound (LookupError)
+    │   ├── MessageNotFound
+    │   ├── FolderNotFound
+    │   └── AttachmentNotFound
+    ├── StaleReference                          UIDVALIDITY changed: search again
+    ├── BackendError                            the mail server or a local service failed
+    │   ├── ConnectionFailed       breaker: transient
+    │   ├── OperationTimeout       breaker: transient
+    │   ├── TLSError               breaker: transient
+    │   ├── ProtocolError          breaker: transient
+    │   ├── AuthenticationFailed   breaker: auth (opens at once)
+    │   └── SendFailed
+    │       └── RecipientRefused
+    ├── SecretUnavailable
+    └── AuditError
+        ├── AuditLocked                         another process holds the log
+        └── AuditTampered
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+BreakerKind = Literal["transient", "auth"]
+
+
+class MailguardError(Exception):
+    """Root of every mailguard error.
+
+    Args:
+        detail: text for logs and the audit log; defaults to the public message.
+        public: overrides the class's public message for this instance. Only pass text that
+            mailguard itself wrote (never content from a message or a server reply).
+    """
+
+    public: ClassVar[str] = "mailguard error"
+    #: stable machine-readable code, shown to callers beside the public message
+    code: ClassVar[str] = "error"
+    #: how the circuit breaker counts this error (None: it does not count)
+    breaker: ClassVar[BreakerKind | None] = None
+
+    def __init__(self, detail: str | None = None, *, public: str | None = None) -> None:
+        self._public = public
+        super().__init__(detail if detail is not None else (public or self.public))
+
+    @property
+    def public_message(self) -> str:
+        """A short message that is safe to show to a model."""
+        return self._public or self.public
+
+
+class ConfigError(MailguardError, ValueError):
+    public = "invalid configuration"
+    code = "config_error"
+
+
+class InputError(MailguardError, ValueError):
+    """The caller's input is invalid. The public message explains what to change."""
+
+    public = "invalid input"
+    code = "invalid_input"
+
+
+class HeaderInjectionError(InputError):
+    public = "a header value contains a line break or control character"
+    code = "header_injection"
+
+
+class InvalidSearchError(InputError):
+    public = "invalid search"
+    code = "invalid_search"
+
+
+class InvalidFolderNameError(InputError):
+    public = "invalid folder name"
+    code = "invalid_folder_name"
+
+
+class InvalidCursorError(InputError):
+    public = "this cursor no longer applies; run the search again"
+    code = "invalid_cursor"
+
+
+class LimitExceeded(InputError):
+    public = "a size or count limit was exceeded"
+    code = "limit_exceeded"
+
+
+class MessageTooLarge(LimitExceeded):
+    public = "the message is larger than the configured limit"
+    code = "message_too_large"
+
+
+class PolicyViolation(MailguardError):
+    public = "refused by policy"
+    code = "policy_refused"
+
+
+class ToolDenied(PolicyViolation):
+    public = "this tool is not available"
+    code = "tool_denied"
+
+
+class _RetryLater(PolicyViolation):
+    def __init__(self, retry_after: float, detail: str | None = None) -> None:
+        self.retry_after = max(0.0, retry_after)
+        super().__init__(detail, public=f"{self.public}; retry after {self.retry_after:.1f} s")
+
+
+class RateLimited(_RetryLater):
+    public = "rate limit reached"
+    code = "rate_limited"
+
+
+class CircuitOpen(_RetryLater):
+    public = "the mail server is failing; calls are paused"
+    code = "circuit_open"
+
+
+class FolderProtected(PolicyViolation):
+    public = "this folder is protected"
+    code = "folder_protected"
+
+
+class RecipientNotAllowed(PolicyViolation):
+    public = "a recipient is not on this account's allowlist"
+    code = "recipient_not_allowed"
+
+
+class NotFound(MailguardError, LookupError):
+    public = "not found"
+    code = "not_found"
+
+
+class MessageNotFound(NotFound):
+    public = "no such message"
+    code = "message_not_found"
+
+
+class FolderNotFound(NotFound):
+    public = "no such folder"
+    code = "folder_not_found"
+
+
+class AttachmentNotFound(NotFound):
+    public = "no such attachment"
+    code = "attachment_not_found"
+
+
+class StaleReference(MailguardError):
+    public = "this message reference is stale (the folder's UIDVALIDITY changed); search again"
+    code = "stale_reference"
+
+
+class BackendError(MailguardError):
+    public = "mail backend unavailable"
+    code = "backend_error"
+
+
+class ConnectionFailed(BackendError):
+    public = "could not reach the mail server"
+    code = "connection_failed"
+    breaker = "transient"
+
+
+class OperationTimeout(BackendError):
+    public = "the mail server did not answer in time"
+    code = "timeout"
+    breaker = "transient"
+
+
+class TLSError(BackendError):
+    public = "the mail server's TLS could not be verified"
+    code = "tls_error"
+    breaker = "transient"
+
+
+class ProtocolError(BackendError):
+    public = "the mail server refused the command"
+    code = "protocol_error"
+    breaker = "transient"
+
+
+class AuthenticationFailed(BackendError):
+    public = "authentication with the mail server failed"
+    code = "auth_failed"
+    breaker = "auth"
+
+
+class SendFailed(BackendError):
+    public = "the message could not be sent"
+    code = "send_failed"
+    breaker = "transient"
+
+
+class RecipientRefused(SendFailed):
+    public = "the mail server refused a recipient"
+    code = "recipient_refused"
+    breaker = None
+
+
+class SecretUnavailable(MailguardError):
+    public = "credential unavailable"
+    code = "secret_unavailable"
+
+
+class AuditError(MailguardError):
+    public = "audit log unavailable"
+    code = "audit_error"
+
+
+class AuditLocked(AuditError):
+    public = "the audit log is locked by another mailguard process"
+    code = "audit_locked"
+
+
+class AuditTampered(AuditError):
+    public = "the audit log failed verification"
+    code = "audit_tampered"
