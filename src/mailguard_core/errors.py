@@ -188,37 +188,37 @@ class BackendError(MailguardError):
 class ConnectionFailed(BackendError):
     public = "could not reach the mail server"
     code = "connection_failed"
-    breaker = "transient"
+    breaker: ClassVar[BreakerKind | None] = "transient"
 
 
 class OperationTimeout(BackendError):
     public = "the mail server did not answer in time"
     code = "timeout"
-    breaker = "transient"
+    breaker: ClassVar[BreakerKind | None] = "transient"
 
 
 class TLSError(BackendError):
     public = "the mail server's TLS could not be verified"
     code = "tls_error"
-    breaker = "transient"
+    breaker: ClassVar[BreakerKind | None] = "transient"
 
 
 class ProtocolError(BackendError):
     public = "the mail server refused the command"
     code = "protocol_error"
-    breaker = "transient"
+    breaker: ClassVar[BreakerKind | None] = "transient"
 
 
 class AuthenticationFailed(BackendError):
     public = "authentication with the mail server failed"
     code = "auth_failed"
-    breaker = "auth"
+    breaker: ClassVar[BreakerKind | None] = "auth"
 
 
 class SendFailed(BackendError):
     public = "the message could not be sent"
     code = "send_failed"
-    breaker = "transient"
+    breaker: ClassVar[BreakerKind | None] = "transient"
 
 
 class RecipientRefused(SendFailed):

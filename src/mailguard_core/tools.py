@@ -57,18 +57,38 @@ _T = ToolName
 #: the lowest posture that allows each gated tool (the spec's matrix, one column per posture)
 MINIMUM_POSTURE: dict[ToolName, Posture] = {
     **dict.fromkeys(
-        (_T.LIST_FOLDERS, _T.SEARCH, _T.FETCH_MESSAGE, _T.LIST_ATTACHMENTS,
-         _T.DOWNLOAD_ATTACHMENT, _T.LIST_LABELS),
+        (
+            _T.LIST_FOLDERS,
+            _T.SEARCH,
+            _T.FETCH_MESSAGE,
+            _T.LIST_ATTACHMENTS,
+            _T.DOWNLOAD_ATTACHMENT,
+            _T.LIST_LABELS,
+        ),
         Posture.READONLY,
     ),
     **dict.fromkeys(
-        (_T.MARK_READ, _T.MARK_UNREAD, _T.FLAG, _T.UNFLAG, _T.ADD_LABEL, _T.REMOVE_LABEL,
-         _T.MOVE_MESSAGE, _T.CREATE_DRAFT),
+        (
+            _T.MARK_READ,
+            _T.MARK_UNREAD,
+            _T.FLAG,
+            _T.UNFLAG,
+            _T.ADD_LABEL,
+            _T.REMOVE_LABEL,
+            _T.MOVE_MESSAGE,
+            _T.CREATE_DRAFT,
+        ),
         Posture.DRAFT_SAFE,
     ),
     **dict.fromkeys(
-        (_T.SEARCH_ADVANCED, _T.FETCH_MESSAGE_HTML, _T.SEND_EMAIL, _T.DELETE_MESSAGE,
-         _T.CREATE_FOLDER, _T.RENAME_FOLDER),
+        (
+            _T.SEARCH_ADVANCED,
+            _T.FETCH_MESSAGE_HTML,
+            _T.SEND_EMAIL,
+            _T.DELETE_MESSAGE,
+            _T.CREATE_FOLDER,
+            _T.RENAME_FOLDER,
+        ),
         Posture.FULL,
     ),
     **dict.fromkeys((_T.EXPUNGE, _T.DELETE_FOLDER), Posture.DESTRUCTIVE),

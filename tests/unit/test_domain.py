@@ -19,13 +19,24 @@ def test_ref_round_trips_through_its_text_form() -> None:
 def test_ref_folder_may_contain_colons() -> None:
     """The folder is parsed from the right, so ':' inside it survives."""
     ref = MessageRef.parse("work:Projects:2024:Q1:9:12")
-    assert (ref.account, ref.folder, ref.uidvalidity, ref.uid) == ("work", "Projects:2024:Q1", 9, 12)
+    assert (ref.account, ref.folder) == ("work", "Projects:2024:Q1")
+    assert (ref.uidvalidity, ref.uid) == (9, 12)
 
 
 @pytest.mark.parametrize(
     "text",
-    ["", "work", "work:INBOX", "work:INBOX:1", "work::1:2", "work:INBOX:x:2", "work:INBOX:1:0",
-     "bad account:INBOX:1:2", "work:INBOX:1:²", "work:INBOX:-1:2"],
+    [
+        "",
+        "work",
+        "work:INBOX",
+        "work:INBOX:1",
+        "work::1:2",
+        "work:INBOX:x:2",
+        "work:INBOX:1:0",
+        "bad account:INBOX:1:2",
+        "work:INBOX:1:²",
+        "work:INBOX:-1:2",
+    ],
 )
 def test_malformed_refs_are_input_errors(text: str) -> None:
     """Anything that is not account:folder:uidvalidity:uid is refused with InputError."""
@@ -36,6 +47,6 @@ def test_malformed_refs_are_input_errors(text: str) -> None:
 def test_secret_never_shows_its_value() -> None:
     """repr, str, format and f-strings hide the value; reveal() returns it."""
     s = Secret("hunter2")
-    for shown in (repr(s), str(s), f"{s}", f"{s!r}", "%s" % (s,)):
+    for shown in (repr(s), str(s), f"{s}", f"{s!r}", str([s])):
         assert "hunter2" not in shown
     assert s.reveal() == "hunter2"

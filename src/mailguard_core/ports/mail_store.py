@@ -95,9 +95,7 @@ class MailStore(Protocol):
         self, refs: Sequence[MessageRef], destination: str
     ) -> Mapping[MessageRef, MessageRef | None]: ...
 
-    def append(
-        self, folder: str, data: bytes, *, flags: Sequence[str] = ()
-    ) -> MessageRef | None:
+    def append(self, folder: str, data: bytes, *, flags: Sequence[str] = ()) -> MessageRef | None:
         """Store a message; returns its ref when the server reports it (UIDPLUS)."""
         ...
 

@@ -20,6 +20,4 @@ class Sender(Protocol):
       hidden: recipients refused while others were accepted are listed in the result).
     """
 
-    def send(
-        self, *, envelope_from: str, recipients: Sequence[str], data: bytes
-    ) -> SendResult: ...
+    def send(self, *, envelope_from: str, recipients: Sequence[str], data: bytes) -> SendResult: ...

@@ -1,0 +1,1 @@
+"""Building outgoing messages with the stdlib ``email`` API (issue 5)."""
