@@ -1,10 +1,30 @@
-"""``mailguard-mcp`` command line (issue 6 fills in serve/demo/--dry-run)."""
+"""``mailguard-mcp`` command line: a thin dispatcher.
+
+Each sub-command lives in its own module with its own ``main(argv) -> int``:
+
+- ``mailguard-mcp [serve] [--config PATH] [--dry-run]``, ``mailguard-mcp demo``: ``serve_cli``
+- ``mailguard-mcp login ACCOUNT [--config PATH]``: ``login_cli``
+- ``mailguard-mcp audit verify|show PATH ...``: ``audit_cli``
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
+
+_COMMANDS = {"audit": "mailguard_mcp.audit_cli", "login": "mailguard_mcp.login_cli"}
 
 
 def main(argv: list[str] | None = None) -> int:
-    print("mailguard-mcp: not yet implemented", file=sys.stderr)
-    return 2
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in _COMMANDS:
+        module = importlib.import_module(_COMMANDS[args[0]])
+        result: int = module.main(args[1:])
+        return result
+    serve = importlib.import_module("mailguard_mcp.serve_cli")
+    code: int = serve.main(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

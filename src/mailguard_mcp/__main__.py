@@ -1,0 +1,3 @@
+from mailguard_mcp.cli import main
+
+raise SystemExit(main())
