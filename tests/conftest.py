@@ -6,6 +6,9 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# the `dovecot` (session) and `imap_user` fixtures, available to every test directory
+pytest_plugins = ["tests.support.dovecot"]
+
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.register_profile(
     "ci",

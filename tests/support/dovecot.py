@@ -1,0 +1,466 @@
+"""A private Dovecot 2.3 IMAP server for tests, started from a temp dir on 127.0.0.1.
+
+Installs nothing: it expects ``dovecot`` on PATH (CI installs ``dovecot-imapd``). Each server
+gets its own config, self-signed certificate, per-user passwd files (one file per user, so a
+new user is visible at once without a reload), Maildir storage and free high ports found at
+runtime. The master runs in the foreground under ``subprocess.Popen`` in its own process group
+and is stopped with SIGKILL of that group, so nothing is left behind.
+
+Usage in a test module (or a conftest of a test directory)::
+
+    from tests.support.dovecot import dovecot, imap_user  # noqa: F401  (pytest fixtures)
+
+    def test_x(dovecot: DovecotServer, imap_user: tuple[str, str]) -> None:
+        user, password = imap_user
+        settings = dovecot.imap_settings(user)
+
+The session-scoped ``dovecot`` fixture is one server per test session even when several
+modules import it. Tests that kill or reconfigure a server start their own with
+:func:`start_dovecot`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import os
+import secrets
+import shutil
+import signal
+import socket
+import ssl
+import stat
+import subprocess
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import attrs
+import pytest
+from imapclient import imap_utf7  # type: ignore[import-untyped]
+
+if TYPE_CHECKING:
+    from mailguard_core.config import ImapSettings
+
+__all__ = [
+    "DovecotServer",
+    "dovecot",
+    "dovecot_available",
+    "free_port",
+    "imap_user",
+    "start_dovecot",
+]
+
+_START_TIMEOUT = 10.0
+_STOP_TIMEOUT = 10.0
+_FLAG_LETTERS = {
+    "\\Draft": "D",
+    "\\Flagged": "F",
+    "\\Answered": "R",
+    "\\Seen": "S",
+    "\\Deleted": "T",
+}
+_counter = itertools.count(1)
+_SEARCH_BITS = stat.S_IXGRP | stat.S_IXOTH
+
+
+def _maildir_letters(flags: str) -> str:
+    if "\\" in flags:
+        return "".join(sorted({_FLAG_LETTERS[f] for f in flags.split()}))
+    return "".join(sorted(set(flags)))
+
+
+def _make_traversable(path: Path) -> None:
+    """As root, Dovecot's unprivileged processes must be able to traverse to ``path``.
+
+    pytest's and tempfile's temp dirs are mode 0700; this adds only the search (x) bits for
+    group and other (Dovecot's processes keep group 0) on the ancestors we own, which lets
+    them reach paths they know but list nothing.
+    """
+    if os.geteuid() != 0:
+        return
+    for p in [path, *path.parents]:
+        st = p.stat()
+        if st.st_uid == 0 and (st.st_mode & _SEARCH_BITS) != _SEARCH_BITS:
+            p.chmod(stat.S_IMODE(st.st_mode) | _SEARCH_BITS)
+
+
+def dovecot_available() -> bool:
+    """True when a ``dovecot`` binary is on PATH."""
+    return shutil.which("dovecot") is not None
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (bind port 0, read it, close)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _port_accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
+
+
+def _make_cert(conf: Path) -> tuple[Path, Path]:
+    cert, key = conf / "cert.pem", conf / "key.pem"
+    if not cert.exists():
+        subprocess.run(
+            [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+                "-subj", "/CN=localhost",
+                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-keyout", str(key), "-out", str(cert),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )  # fmt: skip
+        key.chmod(0o600)
+    return cert, key
+
+
+@attrs.define
+class DovecotServer:
+    """One private Dovecot instance. Ports are fixed for its lifetime (restart reuses them).
+
+    ``imaps_port`` is 0 for an instance started with ``starttls=False`` (that instance has
+    TLS disabled entirely, so its plain port offers no STARTTLS).
+    """
+
+    root: Path
+    imap_port: int
+    imaps_port: int
+    cert_path: Path
+    key_path: Path
+    cert_sha256: str
+    starttls: bool = True
+    host: str = "127.0.0.1"
+    _proc: subprocess.Popen[bytes] | None = attrs.field(default=None, init=False, repr=False)
+
+    # ----------------------------------------------------------------- lifecycle
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "conf" / "dovecot.conf"
+
+    def start(self) -> None:
+        """Start the master in the foreground and wait (bounded) until the ports accept."""
+        if self.running:
+            return
+        self._write_config()
+        deadline = time.monotonic() + _START_TIMEOUT
+        while True:
+            log = (self.root / "master.log").open("ab")
+            try:
+                self._proc = subprocess.Popen(
+                    ["dovecot", "-F", "-c", str(self.config_path)],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            finally:
+                log.close()
+            ports = [p for p in (self.imap_port, self.imaps_port) if p]
+            while time.monotonic() < deadline and self._proc.poll() is None:
+                if all(_port_accepts(p) for p in ports):
+                    return
+                time.sleep(0.02)
+            if self._proc.poll() is None:
+                self.stop()
+                raise RuntimeError(
+                    f"dovecot did not listen within {_START_TIMEOUT}s\n{self.log_tail()}"
+                )
+            # exited early: most likely the old listeners are still closing (restart); retry
+            self._proc = None
+            if time.monotonic() >= deadline:
+                raise RuntimeError(f"dovecot failed to start\n{self.log_tail()}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """SIGKILL the master's process group and reap it; the ports are closed afterwards."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=_STOP_TIMEOUT)
+        deadline = time.monotonic() + _STOP_TIMEOUT
+        ports = [p for p in (self.imap_port, self.imaps_port) if p]
+        while time.monotonic() < deadline and any(_port_accepts(p) for p in ports):
+            time.sleep(0.02)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log_tail(self, lines: int = 30) -> str:
+        out = []
+        for name in ("master.log", "dovecot.log"):
+            path = self.root / name
+            if path.exists():
+                out.extend(path.read_text(errors="replace").splitlines()[-lines:])
+        return "\n".join(out)
+
+    # ----------------------------------------------------------------- users and mail
+    def add_user(self, name: str | None = None, password: str = "secret") -> tuple[str, str]:
+        """Create a user with a fresh, empty mailbox; returns ``(name, password)``."""
+        if name is None:
+            name = f"u{next(_counter)}x{secrets.token_hex(3)}"
+        if not name.isalnum() or not name.isascii():
+            raise ValueError("test user names are ASCII letters and digits")
+        users = self.root / "conf" / "users"
+        (users / f"{name}.passwd").write_text(f"{name}:{{PLAIN}}{password}\n")
+        return name, password
+
+    def maildir(self, user: str) -> Path:
+        return self.root / "mail" / user / "Maildir"
+
+    def folder_dir(self, user: str, folder: str) -> Path:
+        """The Maildir++ directory of ``folder`` (``/`` is the IMAP hierarchy separator)."""
+        base = self.maildir(user)
+        if folder.upper() == "INBOX":
+            return base
+        wire: str = imap_utf7.encode(folder).decode("ascii")
+        return base / ("." + wire.replace("/", "."))
+
+    def deliver(self, user: str, folder: str, raw: bytes, flags: str = "") -> None:
+        """Write one message straight into the user's Maildir (Dovecot indexes it on SELECT).
+
+        ``flags`` is Maildir info letters (``"S"`` seen, ``"F"`` flagged, ``"D"`` draft, ...)
+        or IMAP flags separated by spaces (``"\\\\Seen \\\\Flagged"``).
+        """
+        self.deliver_many(user, folder, [raw], flags=flags)
+
+    def deliver_many(self, user: str, folder: str, raws: Iterable[bytes], flags: str = "") -> int:
+        """Write many messages into one folder; returns how many were written."""
+        letters = _maildir_letters(flags)
+        target = self.folder_dir(user, folder)
+        created = self._ensure_folder(target, is_inbox=folder.upper() == "INBOX")
+        stamp = int(time.time())
+        count = 0
+        pid = os.getpid()
+        cur = target / "cur"
+        for n, raw in enumerate(raws, start=1):
+            count = n
+            name = f"{stamp}.M{next(_counter)}P{pid}.mailguardtest,S={len(raw)}:2,{letters}"
+            path = cur / name
+            path.write_bytes(raw)
+            if os.geteuid() == 0:
+                os.chown(path, *self._mail_owner())
+        if os.geteuid() == 0:
+            for path in created:
+                os.chown(path, *self._mail_owner())
+        return count
+
+    def _ensure_folder(self, target: Path, *, is_inbox: bool) -> list[Path]:
+        created: list[Path] = []
+        chain = [target.parents[i] for i in (2, 1, 0)] + [target]  # mail/, mail/user, Maildir
+        for p in chain[1:]:
+            if not p.exists():
+                p.mkdir()
+                created.append(p)
+        for sub in ("cur", "new", "tmp"):
+            d = target / sub
+            if not d.exists():
+                d.mkdir()
+                created.append(d)
+        if not is_inbox and not (target / "maildirfolder").exists():
+            (target / "maildirfolder").touch()
+            created.append(target / "maildirfolder")
+        return created
+
+    @staticmethod
+    def _mail_owner() -> tuple[int, int]:
+        import grp
+        import pwd
+
+        pw = pwd.getpwnam("nobody")
+        return pw.pw_uid, grp.getgrnam("nogroup").gr_gid
+
+    def imap_settings(
+        self,
+        user: str,
+        *,
+        tls: Literal["implicit", "starttls"] = "implicit",
+        pin_sha256: str | None = None,
+        trust_cert: bool = True,
+        connect_timeout: float = 5.0,
+        command_timeout: float = 10.0,
+    ) -> ImapSettings:
+        """Settings for :class:`ImapMailStore` reaching this server as ``user``."""
+        from mailguard_core.config import ImapSettings  # lazy: the plugin loads for every test
+
+        port = self.imaps_port if tls == "implicit" else self.imap_port
+        return ImapSettings(
+            host=self.host,
+            username=user,
+            port=port,
+            tls=tls,
+            pin_sha256=pin_sha256,
+            ca_file=str(self.cert_path) if trust_cert else None,
+            connect_timeout=connect_timeout,
+            command_timeout=command_timeout,
+        )
+
+    # ----------------------------------------------------------------- config
+    def _write_config(self) -> None:
+        root = self.root
+        for sub in ("run", "state", "mail", "conf", "conf/users"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        root.chmod(0o755)
+        (root / "run").chmod(0o755)
+        (root / "conf").chmod(0o755)
+        (root / "conf" / "users").chmod(0o755)
+        if os.geteuid() == 0:
+            login_user, internal_user, chroot = "dovenull", "dovecot", ""
+            uid, gid = self._mail_owner()
+            os.chown(root / "mail", uid, gid)
+            mail_user, mail_group = "nobody", "nogroup"
+            internal_group = "root"
+        else:
+            import grp
+            import pwd
+
+            me = pwd.getpwuid(os.geteuid()).pw_name
+            my_group = grp.getgrgid(os.getegid()).gr_name
+            login_user = internal_user = mail_user = me
+            mail_group = internal_group = my_group
+            chroot = "chroot ="
+        if self.starttls:
+            ssl_block = f"ssl = yes\nssl_cert = <{self.cert_path}\nssl_key = <{self.key_path}\n"
+            imaps = (
+                f"  inet_listener imaps {{\n    address = 127.0.0.1\n"
+                f"    port = {self.imaps_port}\n    ssl = yes\n  }}\n"
+            )
+        else:
+            ssl_block = "ssl = no\n"
+            imaps = "  inet_listener imaps {\n    port = 0\n  }\n"
+        special = "".join(
+            f"  mailbox {name} {{\n    special_use = \\{name}\n    auto = subscribe\n  }}\n"
+            for name in ("Drafts", "Sent", "Trash", "Junk")
+        )
+        self.config_path.write_text(
+            f"""# generated by tests/support/dovecot.py -- Dovecot 2.3 syntax
+protocols = imap
+listen = 127.0.0.1
+base_dir = {root}/run
+state_dir = {root}/state
+instance_name = mailguard-test-{self.imap_port}
+log_path = {root}/dovecot.log
+{ssl_block}ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_failure_delay = 0 secs
+default_login_user = {login_user}
+default_internal_user = {internal_user}
+default_internal_group = {internal_group}
+mail_fsync = never
+mail_location = maildir:{root}/mail/%n/Maildir
+mail_uid = {mail_user}
+mail_gid = {mail_group}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%n {root}/conf/users/%n.passwd
+}}
+userdb {{
+  driver = static
+  args = uid={mail_user} gid={mail_group} home={root}/mail/%n
+}}
+namespace inbox {{
+  inbox = yes
+  separator = /
+{special}  mailbox Archive {{
+    special_use = \\Archive
+    auto = create
+  }}
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.imap_port}
+  }}
+{imaps}  {chroot}
+}}
+service anvil {{
+  {chroot}
+}}
+service auth {{
+  user = $default_internal_user
+}}
+service stats {{
+  {chroot}
+}}
+protocol imap {{
+  mail_max_userip_connections = 200
+}}
+"""
+        )
+
+
+def start_dovecot(root: Path, *, starttls: bool = True) -> DovecotServer:
+    """Start a new private server under ``root`` on free ports; the caller must ``stop()`` it.
+
+    With ``starttls=False`` the server has TLS switched off: its plain port offers no
+    STARTTLS and there is no implicit-TLS port (``imaps_port == 0``).
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    _make_traversable(root)
+    conf = root / "conf"
+    conf.mkdir(exist_ok=True)
+    cert, key = _make_cert(conf)
+    der = ssl.PEM_cert_to_DER_cert(cert.read_text())
+    last: Exception | None = None
+    for _attempt in range(5):  # a port found free may be taken before dovecot binds it
+        server = DovecotServer(
+            root=root,
+            imap_port=free_port(),
+            imaps_port=free_port() if starttls else 0,
+            cert_path=cert,
+            key_path=key,
+            cert_sha256=hashlib.sha256(der).hexdigest(),
+            starttls=starttls,
+        )
+        try:
+            server.start()
+        except RuntimeError as exc:
+            last = exc
+            continue
+        return server
+    raise RuntimeError(f"could not start dovecot: {last}")
+
+
+_SESSION: DovecotServer | None = None
+
+
+@pytest.fixture(scope="session")
+def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DovecotServer]:
+    """One private Dovecot for the whole session (skips visibly without the binary)."""
+    global _SESSION
+    if not dovecot_available():
+        pytest.skip("dovecot is not on PATH (install dovecot-imapd to run IMAP tests)")
+    if _SESSION is not None and _SESSION.running:
+        yield _SESSION  # another module's fixture started it and will stop it
+        return
+    server = start_dovecot(tmp_path_factory.mktemp("dovecot"))
+    _SESSION = server
+    try:
+        yield server
+    finally:
+        _SESSION = None
+        server.stop()
+
+
+@pytest.fixture
+def imap_user(dovecot: DovecotServer) -> tuple[str, str]:
+    """A fresh user with an empty mailbox on the session server: ``(name, password)``."""
+    return dovecot.add_user()
