@@ -1,1 +1,345 @@
-"""Building outgoing messages with the stdlib ``email`` API (issue 5)."""
+"""Building outgoing messages with the stdlib ``email`` API (issue 5).
+
+Pure functions, no I/O. Everything a caller supplies is checked before a message exists:
+
+- display names, addresses and the subject may not contain CR, LF, NUL, any other C0 or C1
+  control, DEL, or U+2028/U+2029 (:class:`HeaderInjectionError`);
+- an address is exactly one ``local@domain`` (optionally ``Name <local@domain>``): no
+  comments, groups, quoted or non-ASCII local parts (SMTPUTF8 is not supported); an IDN
+  domain is encoded with the ``idna`` codec;
+- recipient count, subject length and body size are bounded (:class:`LimitExceeded`);
+- an optional allowlist of exact addresses and domains (:class:`RecipientNotAllowed`).
+
+The built message has ``From`` = the account's address, a fresh ``Message-ID`` on the
+account's domain, ``Date``, and, for a reply, ``In-Reply-To``/``References`` derived from the
+parent's (untrusted, so strictly filtered) headers. As a last line of defence the bytes are
+parsed back and must hold exactly the headers mailguard wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.parser
+import email.policy
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from email.headerregistry import Address
+from email.message import EmailMessage
+
+import attrs
+
+from mailguard_core.errors import (
+    HeaderInjectionError,
+    InputError,
+    LimitExceeded,
+    RecipientNotAllowed,
+)
+
+#: characters never allowed in a header value mailguard writes
+_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: RFC 5322 atext (dot-atom local parts only)
+_ATEXT = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+#: a message id mailguard accepts from a parent message: <left@right>, printable ASCII
+_MSGID = re.compile(r"^<[\x21-\x3b\x3d\x3f-\x7e]{1,250}@[\x21-\x3b\x3d\x3f-\x7e]{1,250}>$")
+#: at most this many ids are carried over into References
+MAX_REFERENCES = 30
+
+DRAFT_FLAGS: tuple[str, ...] = ("\\Draft", "$PendingReview")
+SENT_FLAGS: tuple[str, ...] = ("\\Seen",)
+
+
+def validate_header_text(value: str, *, field: str) -> str:
+    """Return ``value`` if it holds no line break or control character.
+
+    Raises:
+        HeaderInjectionError: naming ``field`` (never echoing the value).
+    """
+    if _FORBIDDEN.search(value):
+        raise HeaderInjectionError(
+            f"{field} contains a line break or control character",
+            public=f"the {field} contains a line break or control character",
+        )
+    return value
+
+
+def validate_domain(domain: str) -> str:
+    """The domain, IDNA-encoded and lower case, if it is a valid host name with a dot.
+
+    Raises:
+        HeaderInjectionError: control characters.
+        InputError: anything else that is not a domain.
+    """
+    validate_header_text(domain, field="domain")
+    bad = InputError(f"invalid domain {domain!r}", public="invalid domain name")
+    if not domain or domain.strip() != domain:
+        raise bad
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise bad from None
+    labels = ascii_domain.split(".")
+    if (
+        len(ascii_domain) > 253
+        or len(labels) < 2
+        or not all(_LABEL.fullmatch(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise bad
+    return ascii_domain
+
+
+def validate_address(address: str) -> str:
+    """The bare address ``local@domain`` with the domain IDNA-encoded and lower case.
+
+    Raises:
+        HeaderInjectionError: a control character or line break.
+        InputError: not exactly one plain address (the public message says what is wrong).
+    """
+    validate_header_text(address, field="address")
+    local, at, domain = address.rpartition("@")
+    if not at or not local:
+        raise InputError(
+            "address without '@'", public=f"invalid address {_shown(address)}: need local@domain"
+        )
+    if not local.isascii():
+        raise InputError(
+            "non-ASCII local part",
+            public="addresses with non-ASCII characters before '@' are not supported (SMTPUTF8)",
+        )
+    if len(local) > 64 or not _ATEXT.fullmatch(local):
+        raise InputError(
+            "bad local part",
+            public=f"invalid address {_shown(address)}: the part before '@' is not a plain "
+            "name (no quotes, spaces, comments or lists)",
+        )
+    try:
+        ascii_domain = validate_domain(domain)
+    except HeaderInjectionError:
+        raise
+    except InputError:
+        raise InputError(
+            "bad domain", public=f"invalid address {_shown(address)}: bad domain"
+        ) from None
+    result = f"{local}@{ascii_domain}"
+    if len(result) > 254:
+        raise InputError("address too long", public="invalid address: longer than 254 characters")
+    return result
+
+
+def _shown(text: str) -> str:
+    """A short, quoted rendering of caller input for an error message (no controls)."""
+    short = text if len(text) <= 80 else text[:77] + "..."
+    return repr(short)
+
+
+@attrs.frozen(kw_only=True)
+class Mailbox:
+    """One checked ``Name <address>``; ``address`` is plain ASCII."""
+
+    address: str
+    display_name: str = ""
+
+    def header_address(self) -> Address:
+        username, _, domain = self.address.rpartition("@")
+        return Address(display_name=self.display_name, username=username, domain=domain)
+
+
+def parse_mailbox(text: str) -> Mailbox:
+    """Parse ``addr`` or ``Display Name <addr>`` (the name may be double-quoted).
+
+    Raises:
+        HeaderInjectionError: control characters or line breaks anywhere.
+        InputError: not exactly one address.
+    """
+    validate_header_text(text, field="recipient")
+    stripped = text.strip()
+    name = ""
+    address = stripped
+    if stripped.endswith(">"):
+        before, lt, inner = stripped[:-1].rpartition("<")
+        if not lt:
+            raise InputError("unbalanced '<>'", public=f"invalid address {_shown(text)}")
+        address = inner.strip()
+        name = before.strip()
+        if len(name) >= 2 and name.startswith('"') and name.endswith('"'):
+            name = name[1:-1]
+    if any(c in name for c in '<>"\\'):
+        raise InputError(
+            "bad display name",
+            public=f'invalid address {_shown(text)}: the name may not contain < > " or \\',
+        )
+    if len(name) > 200:
+        raise LimitExceeded("display name too long", public="a display name is too long")
+    return Mailbox(address=validate_address(address), display_name=name)
+
+
+def recipient_allowed(address: str, allowlist: Iterable[str]) -> bool:
+    """Whether ``address`` (checked, ASCII) matches an exact address or a bare domain entry.
+
+    Matching is case-insensitive; a domain entry matches that domain only, not subdomains.
+    """
+    lowered = address.lower()
+    domain = lowered.rpartition("@")[2]
+    for entry in allowlist:
+        entry = entry.lower()
+        if entry == lowered if "@" in entry else entry == domain:
+            return True
+    return False
+
+
+@attrs.frozen(kw_only=True)
+class Limits:
+    max_recipients: int = 50
+    max_subject_chars: int = 998
+    max_body_bytes: int = 1_000_000
+    recipient_allowlist: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class Threading:
+    """What a reply carries over from its parent (both already filtered)."""
+
+    in_reply_to: str
+    references: tuple[str, ...]
+
+
+def threading_from_headers(header_bytes: bytes) -> Threading | None:
+    """Threading headers for a reply to the message whose raw headers are given.
+
+    The parent is untrusted: only ids that look exactly like ``<left@right>`` (printable
+    ASCII, no spaces) are used; the last :data:`MAX_REFERENCES` are kept. Returns None when
+    the parent has no usable Message-ID.
+    """
+    parsed = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(header_bytes)
+    message_ids = _ids(parsed.get_all("Message-ID") or [])
+    if len(message_ids) != 1:
+        return None
+    references = _ids(parsed.get_all("References") or [])
+    if not references:
+        references = _ids(parsed.get_all("In-Reply-To") or [])[:1]
+    chain = [r for r in references if r != message_ids[0]]
+    chain.append(message_ids[0])
+    return Threading(in_reply_to=message_ids[0], references=tuple(chain[-MAX_REFERENCES:]))
+
+
+def _ids(values: Sequence[object]) -> list[str]:
+    found: list[str] = []
+    for value in values:
+        text = str(value)
+        for token in re.split(r"[\s,]+", text):
+            if _MSGID.fullmatch(token) and token not in found:
+                found.append(token)
+    return found
+
+
+@attrs.frozen(kw_only=True)
+class ComposedMessage:
+    """A built message, ready for SMTP or APPEND."""
+
+    data: bytes = attrs.field(repr=False)
+    message_id: str
+    envelope_from: str
+    #: every envelope recipient (To, Cc, Bcc), deduplicated, in order
+    recipients: tuple[str, ...]
+
+
+def new_message_id(domain: str) -> str:
+    """A fresh, unguessable ``<...@domain>``."""
+    return f"<{secrets.token_hex(16)}@{domain}>"
+
+
+def compose(
+    *,
+    sender: Mailbox,
+    to: Sequence[str],
+    cc: Sequence[str] = (),
+    bcc: Sequence[str] = (),
+    subject: str,
+    body: str,
+    limits: Limits = Limits(),
+    threading: Threading | None = None,
+    draft: bool = False,
+    now: dt.datetime | None = None,
+) -> ComposedMessage:
+    """Check every input and build the message.
+
+    ``sender`` is the account's own mailbox (From and the envelope sender). ``Bcc`` is
+    written only into drafts (so the person reviewing one sees it); a sent message carries
+    Bcc recipients in the envelope only.
+
+    Raises:
+        HeaderInjectionError, InputError, LimitExceeded, RecipientNotAllowed: nothing built.
+    """
+    validate_header_text(subject, field="subject")
+    if len(subject) > limits.max_subject_chars:
+        raise LimitExceeded(
+            "subject too long",
+            public=f"the subject is longer than {limits.max_subject_chars} characters",
+        )
+    if "\x00" in body:
+        raise InputError("NUL in body", public="the body contains a NUL character")
+    body_bytes = len(body.encode("utf-8", "surrogatepass"))
+    if body_bytes > limits.max_body_bytes:
+        raise LimitExceeded(
+            "body too large", public=f"the body is larger than {limits.max_body_bytes} bytes"
+        )
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError("lone surrogate in body", public="the body is not valid text") from None
+    total = len(to) + len(cc) + len(bcc)
+    if total > limits.max_recipients:
+        raise LimitExceeded(
+            f"{total} recipients",
+            public=f"at most {limits.max_recipients} recipients (to, cc and bcc together)",
+        )
+    groups = {
+        key: [parse_mailbox(text) for text in values]
+        for key, values in (("to", to), ("cc", cc), ("bcc", bcc))
+    }
+    if not (groups["to"] or groups["cc"] or groups["bcc"]):
+        raise InputError("no recipients", public="at least one recipient is required")
+    recipients: list[str] = []
+    for mailbox in (*groups["to"], *groups["cc"], *groups["bcc"]):
+        if limits.recipient_allowlist and not recipient_allowed(
+            mailbox.address, limits.recipient_allowlist
+        ):
+            raise RecipientNotAllowed("a recipient is not on the allowlist")
+        if mailbox.address.lower() not in (r.lower() for r in recipients):
+            recipients.append(mailbox.address)
+
+    domain = sender.address.rpartition("@")[2]
+    message_id = new_message_id(domain)
+    message = EmailMessage(policy=email.policy.SMTP)
+    message["From"] = sender.header_address()
+    if groups["to"]:
+        message["To"] = [m.header_address() for m in groups["to"]]
+    if groups["cc"]:
+        message["Cc"] = [m.header_address() for m in groups["cc"]]
+    if draft and groups["bcc"]:
+        message["Bcc"] = [m.header_address() for m in groups["bcc"]]
+    message["Subject"] = subject
+    message["Date"] = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    message["Message-ID"] = message_id
+    if threading is not None:
+        message["In-Reply-To"] = threading.in_reply_to
+        message["References"] = " ".join(threading.references)
+    message.set_content(body, charset="utf-8")
+    data = message.as_bytes(policy=email.policy.SMTP)
+    _check_headers(data, expected=[name for name, _ in message.items()])
+    return ComposedMessage(
+        data=data,
+        message_id=message_id,
+        envelope_from=sender.address,
+        recipients=tuple(recipients),
+    )
+
+
+def _check_headers(data: bytes, *, expected: Sequence[str]) -> None:
+    """Parse the built bytes back: the header names must be exactly the ones written."""
+    parsed = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(data)
+    found = [name.lower() for name in parsed]
+    if found != [name.lower() for name in expected] or parsed.defects:
+        raise HeaderInjectionError("built message headers differ from the ones written")

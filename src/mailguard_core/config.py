@@ -1,18 +1,56 @@
 """Configuration: attrs classes structured from one TOML file by one cattrs converter.
 
-This module holds the data model. Loading, defaults merging and validation (issue 5) live
-in ``load_config`` / ``parse_config`` below; every error names its key path.
+The data model is below; :func:`parse_config` structures and validates a decoded TOML
+document and :func:`load_config` finds, reads and parses the file. Every problem is reported
+with its key path (``accounts[1].imap.port: must be 1-65535``) and all problems are reported
+at once. ``docs/configuration.md`` documents every key.
+
+Shape of the document::
+
+    default_account = "work"        # optional
+    [defaults]                      # optional: any account key except name/address,
+    posture = "draft-safe"          #   deep-merged (table by table) into every account
+    [[accounts]]
+    name = "work"
+    address = "me@example.com"
+    [accounts.imap]
+    host = "imap.example.com"
+    username = "me@example.com"
+    [audit]                         # optional
+    path = "~/.local/state/mailguard/audit.jsonl"
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import os
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal, TypeVar, get_args
 
 import attrs
+import cattrs
+from cattrs.errors import ForbiddenExtraKeysError
 
-from mailguard_core.tools import Posture
+from mailguard_core.compose import validate_address, validate_domain, validate_header_text
+from mailguard_core.domain import validate_account_name
+from mailguard_core.errors import ConfigError, MailguardError
+from mailguard_core.tools import (
+    GATED_TOOLS,
+    INFRASTRUCTURE_TOOLS,
+    Posture,
+    ToolName,
+    parse_tool_name,
+    posture_allows,
+)
 
 TlsMode = Literal["implicit", "starttls"]
+
+#: the secret-store entry that holds the audit log's HMAC key (not usable as an account name)
+AUDIT_HMAC_ENTRY = "audit-hmac"
+#: per-tool rate limits that apply unless the configuration sets the same tool
+DEFAULT_TOOL_RATES: Mapping[str, str] = {"create_draft": "5/min", "send_email": "3/min"}
 
 
 @attrs.frozen(kw_only=True)
@@ -21,7 +59,8 @@ class ImapSettings:
     username: str
     port: int = 993
     tls: TlsMode = "implicit"
-    #: SHA-256 of the server's leaf certificate (hex, ':' separators allowed); only it is accepted
+    #: SHA-256 of the server's leaf certificate; after loading: 64 lowercase hex digits
+    #: without separators (the file may use upper case and ':' separators)
     pin_sha256: str | None = None
     #: extra CA file to trust (PEM), for self-hosted servers
     ca_file: str | None = None
@@ -58,9 +97,7 @@ class RateLimitSettings:
     calls_per_second: float = 10.0
     burst: int = 20
     #: per-tool limits as "N/s", "N/min" or "N/h"
-    tools: dict[str, str] = attrs.field(
-        factory=lambda: {"create_draft": "5/min", "send_email": "3/min"}
-    )
+    tools: dict[str, str] = attrs.field(factory=lambda: dict(DEFAULT_TOOL_RATES))
 
 
 @attrs.frozen(kw_only=True)
@@ -104,6 +141,11 @@ class AccountConfig:
     max_body_chars: int = 20_000
     max_message_bytes: int = 25_000_000
 
+    @property
+    def domain(self) -> str:
+        """The domain of the account's address (IDNA-encoded, lower case)."""
+        return self.address.rpartition("@")[2].lower()
+
 
 @attrs.frozen(kw_only=True)
 class AuditSettings:
@@ -119,3 +161,598 @@ class Config:
     accounts: tuple[AccountConfig, ...]
     default_account: str | None = None
     audit: AuditSettings = AuditSettings()
+
+    def account(self, name: str) -> AccountConfig:
+        """The account called exactly ``name``.
+
+        Raises:
+            ConfigError: no such account.
+        """
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        raise ConfigError(f"no account named {name!r}", public="no such account")
+
+    @property
+    def default(self) -> AccountConfig:
+        """``default_account`` if set, else the first account."""
+        if self.default_account is not None:
+            return self.account(self.default_account)
+        return self.accounts[0]
+
+
+class ConfigValidationError(ConfigError):
+    """The configuration has problems; ``problems`` lists each as ``"key.path: message"``."""
+
+    def __init__(self, problems: Iterable[str], *, source: str | None = None) -> None:
+        self.problems: tuple[str, ...] = tuple(problems)
+        listing = "\n  ".join(self.problems)
+        where = f" in {source}" if source else ""
+        super().__init__(
+            f"invalid configuration{where}:\n  {listing}",
+            public=f"invalid configuration:\n  {listing}",
+        )
+
+
+# --- helpers other modules use -------------------------------------------------------------
+
+
+@attrs.frozen
+class Rate:
+    """A rate limit: ``count`` calls per ``per_seconds`` seconds."""
+
+    count: int
+    per_seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.per_seconds
+
+
+_RATE_RE = re.compile(r"^([1-9][0-9]{0,8})/(s|min|h)$")
+_RATE_UNITS = {"s": 1.0, "min": 60.0, "h": 3600.0}
+
+
+def parse_rate(text: str) -> Rate:
+    """Parse ``"N/s"``, ``"N/min"`` or ``"N/h"`` (N a positive integer).
+
+    Raises:
+        ConfigError: anything else.
+    """
+    match = _RATE_RE.fullmatch(text)
+    if match is None:
+        raise ConfigError(
+            f"bad rate {text!r}", public="a rate looks like '3/min' (N/s, N/min or N/h)"
+        )
+    return Rate(int(match.group(1)), _RATE_UNITS[match.group(2)])
+
+
+def effective_tools(account: AccountConfig) -> frozenset[ToolName]:
+    """The tools the account's posture allows, after ``tools.allow``/``tools.deny``.
+
+    Unknown names in the overrides are ignored here (validation refuses them); the
+    infrastructure tools are always included.
+    """
+    allowed = {tool for tool in GATED_TOOLS if posture_allows(account.posture, tool)}
+    allowed |= {t for t in map(parse_tool_name, account.tools.allow) if t is not None}
+    allowed -= {t for t in map(parse_tool_name, account.tools.deny) if t is not None}
+    return frozenset(allowed | INFRASTRUCTURE_TOOLS)
+
+
+def normalize_pin(pin: str) -> str:
+    """``pin`` as 64 lowercase hex digits; ':' separators are dropped.
+
+    Raises:
+        ConfigError: not a SHA-256 fingerprint.
+    """
+    digits = pin.replace(":", "").lower()
+    if len(digits) != 64 or any(c not in "0123456789abcdef" for c in digits):
+        raise ConfigError(
+            "bad certificate pin", public="must be a SHA-256 fingerprint: 64 hex digits"
+        )
+    return digits
+
+
+# --- structuring ---------------------------------------------------------------------------
+
+
+class _Invalid(ValueError):
+    """A type or value problem whose text is the user-facing message."""
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, list | tuple):
+        return "an array"
+    return f"a {type(value).__name__}"
+
+
+def _structure_str(value: object, _: object) -> str:
+    if isinstance(value, str):
+        return value
+    raise _Invalid(f"expected a string, got {_kind(value)}")
+
+
+def _structure_int(value: object, _: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise _Invalid(f"expected an integer, got {_kind(value)}")
+
+
+def _structure_float(value: object, _: object) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise _Invalid(f"expected a number, got {_kind(value)}")
+
+
+def _structure_bool(value: object, _: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise _Invalid(f"expected true or false, got {_kind(value)}")
+
+
+def _structure_str_tuple(value: object, _: object) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple):
+        raise _Invalid(f"expected an array of strings, got {_kind(value)}")
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise _Invalid(f"item {index}: expected a string, got {_kind(item)}")
+    return tuple(value)
+
+
+def _structure_str_dict(value: object, _: object) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise _Invalid(f"expected a table, got {_kind(value)}")
+    for key, item in value.items():
+        if not isinstance(item, str):
+            raise _Invalid(f"{key}: expected a string, got {_kind(item)}")
+    return dict(value)
+
+
+def _structure_tls(value: object, _: object) -> str:
+    if isinstance(value, str) and value in get_args(TlsMode):
+        return value
+    raise _Invalid("must be 'implicit' or 'starttls'")
+
+
+def _structure_posture(value: object, _: object) -> Posture:
+    if isinstance(value, str) and value in {p.value for p in Posture}:
+        return Posture(value)
+    raise _Invalid("must be one of: " + ", ".join(repr(p.value) for p in Posture))
+
+
+_T = TypeVar("_T")
+
+
+def _table_first(
+    hook: Callable[[Any, Any], _T],
+) -> Callable[[object, object], _T]:
+    def structure(value: object, type_: object) -> _T:
+        if not isinstance(value, Mapping):
+            raise _Invalid(f"expected a table, got {_kind(value)}")
+        return hook(value, type_)
+
+    return structure
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=True)
+    converter.register_structure_hook(str, _structure_str)
+    converter.register_structure_hook(int, _structure_int)
+    converter.register_structure_hook(float, _structure_float)
+    converter.register_structure_hook(bool, _structure_bool)
+    converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_str_tuple)
+    converter.register_structure_hook_func(lambda t: t == dict[str, str], _structure_str_dict)
+    converter.register_structure_hook_func(lambda t: t == TlsMode, _structure_tls)
+    converter.register_structure_hook(Posture, _structure_posture)
+    for cls in (
+        ImapSettings,
+        SmtpSettings,
+        ToolOverrides,
+        FolderSettings,
+        RateLimitSettings,
+        BreakerSettings,
+        SendSettings,
+        AccountConfig,
+        AuditSettings,
+    ):
+        converter.register_structure_hook(cls, _table_first(converter.get_structure_hook(cls)))
+    return converter
+
+
+#: the one converter for the configuration
+CONVERTER = _make_converter()
+
+
+def _format_exception(exc: BaseException, type_: type | None) -> str:
+    if isinstance(exc, _Invalid):
+        return str(exc)
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return "unknown key(s): " + ", ".join(sorted(exc.extra_fields))
+    if isinstance(exc, KeyError):
+        return "required key missing"
+    return cattrs.v.format_exception(exc, type_)
+
+
+def _problems_from(exc: BaseException) -> list[str]:
+    problems = []
+    for line in cattrs.transform_error(exc, path="$", format_exception=_format_exception):
+        message, _, path = line.rpartition(" @ ")
+        path = path.removeprefix("$").removeprefix(".")
+        problems.append(f"{path or '(top level)'}: {message}")
+    return problems
+
+
+# --- merging defaults ----------------------------------------------------------------------
+
+_PER_ACCOUNT_ONLY = ("name", "address")
+#: tables that [defaults] fills in only for accounts that have the table themselves
+_OPTIONAL_TABLES = ("imap", "smtp")
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _merge_account(base: Mapping[str, Any], account: Mapping[str, Any]) -> dict[str, Any]:
+    applicable = {k: v for k, v in base.items() if k not in _OPTIONAL_TABLES or k in account}
+    return _deep_merge(applicable, account)
+
+
+def _attrs_class(type_: Any) -> type | None:
+    """The attrs class in ``type_`` (``X`` or ``X | None``), else None."""
+    candidates = get_args(type_) or (type_,)
+    for candidate in candidates:
+        if isinstance(candidate, type) and attrs.has(candidate):
+            return candidate
+    return None
+
+
+def _unknown_keys(data: Mapping[str, Any], cls: type, path: str) -> list[str]:
+    fields = {f.name: f for f in attrs.fields(cls)}
+    problems = []
+    for key, value in data.items():
+        field = fields.get(key)
+        if field is None:
+            problems.append(f"{path}: unknown key(s): {key}")
+            continue
+        nested = _attrs_class(field.type)
+        if nested is not None and isinstance(value, Mapping):
+            problems.extend(_unknown_keys(value, nested, f"{path}.{key}"))
+    return problems
+
+
+def _check_defaults(defaults: object) -> tuple[dict[str, Any], list[str]]:
+    if not isinstance(defaults, Mapping):
+        return {}, [f"defaults: expected a table, got {_kind(defaults)}"]
+    problems = [
+        f"defaults.{key}: must be set in each account, not in [defaults]"
+        for key in _PER_ACCOUNT_ONLY
+        if key in defaults
+    ]
+    usable = {k: v for k, v in defaults.items() if k not in _PER_ACCOUNT_ONLY}
+    problems.extend(_unknown_keys(usable, AccountConfig, "defaults"))
+    if problems:
+        return {}, problems
+    return usable, []
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.items.append(f"{path}: {message}")
+
+    def check(self, path: str, func: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+        """Run ``func``; a MailguardError it raises becomes a problem at ``path``."""
+        try:
+            func(*args, **kwargs)
+        except MailguardError as exc:
+            self.add(path, exc.public_message)
+
+
+def _positive(problems: _Problems, path: str, value: float, *, allow_zero: bool = False) -> None:
+    if value < 0 or (value == 0 and not allow_zero):
+        problems.add(path, "must be greater than 0" if not allow_zero else "must not be negative")
+
+
+def _check_port(problems: _Problems, path: str, port: int) -> None:
+    if not 1 <= port <= 65535:
+        problems.add(path, "must be 1-65535")
+
+
+def _check_host(problems: _Problems, path: str, host: str) -> None:
+    if not host or any(c.isspace() or not c.isprintable() or c in "/@" for c in host):
+        problems.add(path, "must be a host name or IP address")
+
+
+def _expand(path: str | None) -> str | None:
+    return None if path is None else os.path.expanduser(path)
+
+
+def _validate_imap(problems: _Problems, path: str, imap: ImapSettings) -> ImapSettings:
+    _check_host(problems, f"{path}.host", imap.host)
+    _check_port(problems, f"{path}.port", imap.port)
+    if not imap.username:
+        problems.add(f"{path}.username", "must not be empty")
+    _positive(problems, f"{path}.connect_timeout", imap.connect_timeout)
+    _positive(problems, f"{path}.command_timeout", imap.command_timeout)
+    pin = imap.pin_sha256
+    if pin is not None:
+        try:
+            pin = normalize_pin(pin)
+        except ConfigError as exc:
+            problems.add(f"{path}.pin_sha256", exc.public_message)
+    return attrs.evolve(imap, pin_sha256=pin, ca_file=_expand(imap.ca_file))
+
+
+def _validate_smtp(problems: _Problems, path: str, smtp: SmtpSettings) -> SmtpSettings:
+    _check_host(problems, f"{path}.host", smtp.host)
+    _check_port(problems, f"{path}.port", smtp.port)
+    if not smtp.username:
+        problems.add(f"{path}.username", "must not be empty")
+    _positive(problems, f"{path}.timeout", smtp.timeout)
+    return attrs.evolve(smtp, ca_file=_expand(smtp.ca_file))
+
+
+def _validate_tools(problems: _Problems, path: str, tools: ToolOverrides) -> None:
+    for key, names in (("allow", tools.allow), ("deny", tools.deny)):
+        for index, name in enumerate(names):
+            tool = parse_tool_name(name)
+            if tool is None:
+                problems.add(f"{path}.{key}[{index}]", f"unknown tool name {name!r}")
+            elif tool in INFRASTRUCTURE_TOOLS:
+                problems.add(f"{path}.{key}[{index}]", f"{name!r} is always available")
+    for name in sorted(set(tools.allow) & set(tools.deny)):
+        problems.add(f"{path}", f"tool {name!r} is both allowed and denied")
+
+
+def _validate_folders(problems: _Problems, path: str, folders: FolderSettings) -> None:
+    for key, names in (
+        ("protected", folders.protected),
+        ("expunge_allowed", folders.expunge_allowed),
+    ):
+        for index, name in enumerate(names):
+            if not name or any(not c.isprintable() for c in name):
+                problems.add(f"{path}.{key}[{index}]", "must be a non-empty folder name")
+    overlap = set(folders.protected) & set(folders.expunge_allowed)
+    for name in sorted(overlap):
+        problems.add(f"{path}", f"folder {name!r} is both protected and expunge_allowed")
+    for index, name in enumerate(folders.expunge_allowed):
+        if name.upper() == "INBOX":
+            problems.add(f"{path}.expunge_allowed[{index}]", "INBOX is always protected")
+
+
+def _validate_limits(problems: _Problems, path: str, limits: RateLimitSettings) -> None:
+    _positive(problems, f"{path}.calls_per_second", limits.calls_per_second)
+    if limits.burst < 1:
+        problems.add(f"{path}.burst", "must be at least 1")
+    for name, rate in limits.tools.items():
+        if parse_tool_name(name) is None:
+            problems.add(f"{path}.tools.{name}", f"unknown tool name {name!r}")
+        problems.check(f"{path}.tools.{name}", parse_rate, rate)
+
+
+def _validate_breaker(problems: _Problems, path: str, breaker: BreakerSettings) -> None:
+    if breaker.failure_threshold < 1:
+        problems.add(f"{path}.failure_threshold", "must be at least 1")
+    for key in (
+        "window_seconds",
+        "cooldown_seconds",
+        "max_cooldown_seconds",
+        "auth_cooldown_seconds",
+        "auth_max_cooldown_seconds",
+    ):
+        _positive(problems, f"{path}.{key}", getattr(breaker, key))
+    if breaker.max_cooldown_seconds < breaker.cooldown_seconds:
+        problems.add(f"{path}.max_cooldown_seconds", "must be at least cooldown_seconds")
+    if breaker.auth_max_cooldown_seconds < breaker.auth_cooldown_seconds:
+        problems.add(f"{path}.auth_max_cooldown_seconds", "must be at least auth_cooldown_seconds")
+
+
+def _validate_allow_entry(entry: str) -> str:
+    if "@" in entry:
+        return validate_address(entry)
+    return validate_domain(entry)
+
+
+def _validate_send(problems: _Problems, path: str, send: SendSettings) -> SendSettings:
+    if send.max_recipients < 1:
+        problems.add(f"{path}.max_recipients", "must be at least 1")
+    if not 1 <= send.max_subject_chars <= 10_000:
+        problems.add(f"{path}.max_subject_chars", "must be 1-10000")
+    if send.max_body_bytes < 1:
+        problems.add(f"{path}.max_body_bytes", "must be at least 1")
+    entries = []
+    for index, entry in enumerate(send.recipient_allowlist):
+        try:
+            entries.append(_validate_allow_entry(entry))
+        except MailguardError as exc:
+            problems.add(f"{path}.recipient_allowlist[{index}]", exc.public_message)
+    return attrs.evolve(send, recipient_allowlist=tuple(entries))
+
+
+def _validate_account(problems: _Problems, path: str, account: AccountConfig) -> AccountConfig:
+    problems.check(f"{path}.name", validate_account_name, account.name)
+    if account.name == AUDIT_HMAC_ENTRY:
+        problems.add(f"{path}.name", f"{AUDIT_HMAC_ENTRY!r} is reserved")
+    address = account.address
+    try:
+        address = validate_address(account.address)
+    except MailguardError as exc:
+        problems.add(f"{path}.address", exc.public_message)
+    problems.check(
+        f"{path}.display_name",
+        validate_header_text,
+        account.display_name,
+        field="display name",
+    )
+    imap = account.imap
+    if imap is not None:
+        imap = _validate_imap(problems, f"{path}.imap", imap)
+    if account.imap is None and account.maildir is None:
+        problems.add(path, "set either [imap] or maildir")
+    if account.imap is not None and account.maildir is not None:
+        problems.add(path, "set either [imap] or maildir, not both")
+    smtp = account.smtp
+    if smtp is not None:
+        smtp = _validate_smtp(problems, f"{path}.smtp", smtp)
+    _validate_tools(problems, f"{path}.tools", account.tools)
+    if smtp is None and ToolName.SEND_EMAIL in effective_tools(account):
+        problems.add(
+            path,
+            f"send_email is allowed (posture {account.posture.value!r} and tool overrides) "
+            "but [smtp] is not set; add [smtp] or deny send_email",
+        )
+    _validate_folders(problems, f"{path}.folders", account.folders)
+    _validate_limits(problems, f"{path}.limits", account.limits)
+    _validate_breaker(problems, f"{path}.breaker", account.breaker)
+    send = _validate_send(problems, f"{path}.send", account.send)
+    if account.trusted_authserv_id is not None and (
+        not account.trusted_authserv_id
+        or any(c.isspace() or not c.isprintable() for c in account.trusted_authserv_id)
+    ):
+        problems.add(f"{path}.trusted_authserv_id", "must be a host name without spaces")
+    known = []
+    for index, domain in enumerate(account.known_domains):
+        try:
+            known.append(validate_domain(domain))
+        except MailguardError as exc:
+            problems.add(f"{path}.known_domains[{index}]", exc.public_message)
+    if account.max_body_chars < 1:
+        problems.add(f"{path}.max_body_chars", "must be at least 1")
+    if account.max_message_bytes < 1:
+        problems.add(f"{path}.max_message_bytes", "must be at least 1")
+    return attrs.evolve(
+        account,
+        address=address,
+        imap=imap,
+        smtp=smtp,
+        send=send,
+        known_domains=tuple(known),
+        maildir=_expand(account.maildir),
+        download_dir=_expand(account.download_dir),
+    )
+
+
+def _validate(problems: _Problems, config: Config) -> Config:
+    if not config.accounts:
+        problems.add("accounts", "at least one [[accounts]] entry is required")
+    accounts = tuple(
+        _validate_account(problems, f"accounts[{i}]", account)
+        for i, account in enumerate(config.accounts)
+    )
+    seen: dict[str, int] = {}
+    for index, account in enumerate(config.accounts):
+        first = seen.setdefault(account.name, index)
+        if first != index:
+            problems.add(
+                f"accounts[{index}].name", f"duplicate account name (also accounts[{first}])"
+            )
+    if config.default_account is not None and config.default_account not in seen:
+        problems.add("default_account", f"no account named {config.default_account!r}")
+    audit = config.audit
+    if audit.rotate_bytes < 1:
+        problems.add("audit.rotate_bytes", "must be at least 1")
+    return attrs.evolve(
+        config, accounts=accounts, audit=attrs.evolve(audit, path=_expand(audit.path))
+    )
+
+
+def parse_config(data: Mapping[str, Any], *, source: str | None = None) -> Config:
+    """Structure and validate a decoded TOML document.
+
+    Args:
+        data: the document (``tomllib.loads`` output or an equivalent dict).
+        source: where it came from, for the error's detail (not its public message).
+
+    Raises:
+        ConfigValidationError: with every problem found, each naming its key path.
+    """
+    if not isinstance(data, Mapping):
+        raise ConfigValidationError([f"(top level): expected a table, got {_kind(data)}"])
+    problems = _Problems()
+    document = dict(data)
+    defaults, default_problems = _check_defaults(document.pop("defaults", {}))
+    problems.items.extend(default_problems)
+    base = _deep_merge({"limits": {"tools": dict(DEFAULT_TOOL_RATES)}}, defaults)
+    accounts = document.get("accounts", [])
+    if isinstance(accounts, list):
+        document["accounts"] = [
+            _merge_account(base, account) if isinstance(account, Mapping) else account
+            for account in accounts
+        ]
+    try:
+        config = CONVERTER.structure(document, Config)
+    except Exception as exc:  # cattrs raises ExceptionGroups of mixed kinds
+        problems.items.extend(_problems_from(exc))
+        raise ConfigValidationError(problems.items, source=source) from None
+    config = _validate(problems, config)
+    if problems.items:
+        raise ConfigValidationError(problems.items, source=source)
+    return config
+
+
+def config_path(path: str | None = None, *, environ: Mapping[str, str] | None = None) -> Path:
+    """The file :func:`load_config` reads: ``path``, else ``$MAILGUARD_CONFIG``, else
+    ``$XDG_CONFIG_HOME/mailguard/config.toml`` (``~/.config`` when XDG_CONFIG_HOME is unset)."""
+    env = os.environ if environ is None else environ
+    if path:
+        return Path(path).expanduser()
+    if env.get("MAILGUARD_CONFIG"):
+        return Path(env["MAILGUARD_CONFIG"]).expanduser()
+    xdg = env.get("XDG_CONFIG_HOME")
+    if xdg:
+        base = Path(xdg)
+    else:
+        home = env.get("HOME")
+        base = (Path(home) if home else Path.home()) / ".config"
+    return base / "mailguard" / "config.toml"
+
+
+def load_config(path: str | None = None, *, environ: Mapping[str, str] | None = None) -> Config:
+    """Find, read and parse the configuration file (see :func:`config_path`).
+
+    Raises:
+        ConfigError: the file is missing, unreadable or not TOML, or any problem of
+            :func:`parse_config`.
+    """
+    file = config_path(path, environ=environ)
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"configuration file {file} not found",
+            public="configuration file not found (use --config PATH or MAILGUARD_CONFIG)",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read configuration file {file}: {type(exc).__name__}",
+            public="configuration file unreadable",
+        ) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{file} is not valid TOML: {exc}", public=f"configuration is not valid TOML: {exc}"
+        ) from None
+    return parse_config(data, source=str(file))

@@ -1,0 +1,232 @@
+"""A real SMTP server for tests: aiosmtpd in this process, TLS and AUTH required.
+
+``start_smtpd(tmp, mode="starttls")`` starts one on 127.0.0.1 with a free port and a fresh
+self-signed certificate (openssl); ``server.smtp_settings("alice")`` gives the matching
+:class:`~mailguard_core.config.SmtpSettings` (with ``ca_file`` = the certificate). Every
+accepted message lands in ``server.messages``. Recipients in ``server.refuse_recipients``
+are refused with 550. The fixtures ``smtpd_starttls`` and ``smtpd_implicit`` stop the server
+at the end of the test.
+"""
+
+from __future__ import annotations
+
+import email.message
+import email.parser
+import email.policy
+import logging
+import socket
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+from mailguard_core.config import SmtpSettings
+
+Mode = Literal["starttls", "implicit"]
+# aiosmtpd logs a deprecation notice about its own Session.login_data on every AUTH
+logging.getLogger("mail.log").setLevel(logging.ERROR)
+DEFAULT_USERS = {"alice": "alicepass", "bob": "bobpass"}
+
+
+@attrs.frozen
+class Captured:
+    """One message the server accepted."""
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    data: bytes = attrs.field(repr=False)
+    #: the login the session authenticated as
+    login: str | None
+
+    @property
+    def parsed(self) -> email.message.EmailMessage:
+        message = email.parser.BytesParser(policy=email.policy.default).parsebytes(self.data)
+        assert isinstance(message, email.message.EmailMessage)
+        return message
+
+
+def make_certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for ``localhost`` and ``127.0.0.1``: (cert, key)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    if not cert.exists():
+        subprocess.run(
+            [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+                "-subj", "/CN=localhost",
+                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-keyout", str(key), "-out", str(cert),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )  # fmt: skip
+    return cert, key
+
+
+class _BoundController(Controller):  # type: ignore[misc]
+    """A Controller listening on a socket bound to port 0 beforehand (no port race)."""
+
+    def __init__(self, handler: Any, *, implicit_tls: bool, **kwargs: Any) -> None:
+        self._implicit_tls = implicit_tls
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(16)
+        super().__init__(handler, port=self._sock.getsockname()[1], **kwargs)
+
+    def factory(self) -> SMTP:
+        smtp: SMTP = super().factory()
+        if self._implicit_tls:
+            # the whole connection is TLS: AUTH needs no STARTTLS. (Passing
+            # auth_require_tls=False instead makes aiosmtpd warn in its thread.)
+            smtp._auth_require_tls = False
+        return smtp
+
+    def _create_server(self) -> Any:
+        return self.loop.create_server(self._factory_invoker, sock=self._sock, ssl=self.ssl_context)
+
+
+class _Handler:
+    def __init__(self, server: SmtpTestServer) -> None:
+        self._server = server
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address.lower() in {a.lower() for a in self._server.refuse_recipients}:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Any, envelope: Any) -> str:
+        auth = session.auth_data
+        login = auth.login.decode() if isinstance(auth, LoginPassword) else None
+        data = envelope.original_content or envelope.content
+        with self._server.lock:
+            self._server.messages.append(
+                Captured(
+                    mail_from=envelope.mail_from,
+                    rcpt_tos=tuple(envelope.rcpt_tos),
+                    data=bytes(data),
+                    login=login,
+                )
+            )
+        return "250 Message accepted for delivery"
+
+
+class SmtpTestServer:
+    """An aiosmtpd server on 127.0.0.1 requiring TLS (STARTTLS or implicit) and AUTH."""
+
+    host = "127.0.0.1"
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        mode: Mode = "starttls",
+        users: dict[str, str] | None = None,
+        certificate: tuple[Path, Path] | None = None,
+    ) -> None:
+        self.mode: Mode = mode
+        self.users = dict(DEFAULT_USERS if users is None else users)
+        self.messages: list[Captured] = []
+        self.refuse_recipients: set[str] = set()
+        self.lock = threading.Lock()
+        self.cert_path, self.key_path = certificate or make_certificate(directory)
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(self.cert_path, self.key_path)
+        common: dict[str, Any] = {
+            "hostname": self.host,
+            "authenticator": self._authenticate,
+            "auth_required": True,
+            "auth_require_tls": True,
+            "ready_timeout": 10,
+        }
+        if mode == "starttls":
+            self._controller = _BoundController(
+                _Handler(self),
+                implicit_tls=False,
+                tls_context=tls,
+                require_starttls=True,
+                **common,
+            )
+        else:
+            self._controller = _BoundController(
+                _Handler(self), implicit_tls=True, ssl_context=tls, **common
+            )
+        self._controller.start()
+        self.port: int = self._controller.port
+
+    def _authenticate(
+        self, server: SMTP, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and self.users.get(auth_data.login.decode()) == auth_data.password.decode()
+        )
+        # handled=False: on failure aiosmtpd then answers 535 (else the client would hang)
+        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
+
+    def smtp_settings(self, user: str = "alice", *, timeout: float = 10.0) -> SmtpSettings:
+        return SmtpSettings(
+            host=self.host,
+            port=self.port,
+            username=user,
+            tls=self.mode,
+            ca_file=str(self.cert_path),
+            timeout=timeout,
+        )
+
+    def password(self, user: str = "alice") -> str:
+        return self.users[user]
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
+def start_smtpd(
+    tmp: Path,
+    *,
+    mode: Mode = "starttls",
+    users: dict[str, str] | None = None,
+    certificate: tuple[Path, Path] | None = None,
+) -> SmtpTestServer:
+    """Start a server (its certificate is made in ``tmp`` unless given); ``stop()`` it."""
+    return SmtpTestServer(tmp, mode=mode, users=users, certificate=certificate)
+
+
+@pytest.fixture(scope="session")
+def smtpd_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One self-signed certificate (cert, key) for every test server of the session."""
+    return make_certificate(tmp_path_factory.mktemp("smtpd-cert"))
+
+
+@pytest.fixture
+def smtpd_starttls(
+    tmp_path: Path, smtpd_certificate: tuple[Path, Path]
+) -> Iterator[SmtpTestServer]:
+    """An SMTP server requiring STARTTLS then AUTH (users alice/alicepass, bob/bobpass)."""
+    server = start_smtpd(tmp_path, mode="starttls", certificate=smtpd_certificate)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def smtpd_implicit(
+    tmp_path: Path, smtpd_certificate: tuple[Path, Path]
+) -> Iterator[SmtpTestServer]:
+    """An SMTP server on implicit TLS requiring AUTH (users alice/alicepass, bob/bobpass)."""
+    server = start_smtpd(tmp_path, mode="implicit", certificate=smtpd_certificate)
+    try:
+        yield server
+    finally:
+        server.stop()
