@@ -1,14 +1,33 @@
-"""The ``AuditSink`` port (issue 3 owns its final contract)."""
+"""The ``AuditSink`` port: where the gate's audit records go (format: ``docs/audit-log.md``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class AuditSink(Protocol):
-    """Append-only store of audit records (see ``docs/audit-log.md``)."""
+    """Append-only, hash-chained store of audit records. Contract, checked by
+    ``tests/contract/test_audit_sink.py``:
 
-    def write(self, record: Mapping[str, object], *, durable: bool = False) -> None: ...
+    - ``write`` appends one record and returns its sequence number: 1 for the first record of
+      a new log, then exactly one more per record, continuing across rotation and reopening.
+      The sink adds ``v``, ``seq``, ``prev`` and ``hash`` (see ``mailguard_core.gate.audit``);
+      a record that sets one of them, or holds something that is not JSON (str keys; str,
+      int, finite float, bool, None, lists and mappings of those), raises ``AuditError`` and
+      nothing is written.
+    - ``durable=True`` returns only once the record is on stable storage (fsync); the sink
+      may make other records durable too.
+    - ``pseudonymize(value)`` maps a value (a recipient address) to a stable token: the same
+      value gives the same token for the sink's lifetime, different values give different
+      tokens, and the value cannot be read back from the token (salted or keyed SHA-256).
+    - After ``close`` (idempotent), ``write`` raises ``AuditError``.
+    - Only ``AuditError`` (and its subclasses such as ``AuditLocked``) escapes.
+    - Safe to call from several threads.
+    """
+
+    def write(self, record: Mapping[str, Any], *, durable: bool = False) -> int: ...
+
+    def pseudonymize(self, value: str) -> str: ...
 
     def close(self) -> None: ...

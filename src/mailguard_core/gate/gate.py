@@ -1,0 +1,297 @@
+"""The gate: every tool call passes here before anything touches a mailbox.
+
+Order (``docs/security-model.md``): write the start record; the tool must be known and
+allowed for the account (unknown tools, unknown accounts and denied tools get the same
+refusal); the folder guard; the account's circuit breaker; its rate limits (a refused call
+takes no tokens); then the caller's body runs. The end record is always written, for refused
+calls too, with the outcome, the error code and detail, and a small result summary.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+from mailguard_core.config import AccountConfig, Config
+from mailguard_core.errors import (
+    ConfigError,
+    InputError,
+    MailguardError,
+    PolicyViolation,
+    ToolDenied,
+)
+from mailguard_core.gate.audit import (
+    KIND_CALL_END,
+    KIND_CALL_START,
+    clip,
+    format_ts,
+    redact_arguments,
+    summarize_result,
+)
+from mailguard_core.gate.breaker import CircuitBreaker
+from mailguard_core.gate.clock import Clock, MonotonicClock
+from mailguard_core.gate.folders import FolderGuard
+from mailguard_core.gate.policy import effective_tools
+from mailguard_core.gate.ratelimit import AccountRateLimiter
+from mailguard_core.ports.audit import AuditSink
+from mailguard_core.tools import INFRASTRUCTURE_TOOLS, ToolName, parse_tool_name
+
+_DETAIL_CHARS = 500
+#: the one public refusal for unknown tools, unknown accounts and denied tools
+DENIED_PUBLIC = ToolDenied.public
+
+
+class _AccountGate:
+    __slots__ = ("breaker", "folders", "limiter", "name", "tools")
+
+    def __init__(self, account: AccountConfig, now: float) -> None:
+        where = f"accounts.{account.name}"
+        self.name = account.name
+        self.tools = effective_tools(account.posture, account.tools, where=f"{where}.tools")
+        self.folders = FolderGuard(account.folders, where=f"{where}.folders")
+        self.limiter = AccountRateLimiter(account.limits, now=now, where=f"{where}.limits")
+        self.breaker = CircuitBreaker(account.breaker, where=f"{where}.breaker")
+
+
+class GateCall:
+    """One admitted call, inside ``with gate.guard(...) as call``."""
+
+    __slots__ = ("account", "result", "seq", "tool")
+
+    def __init__(self, seq: int, tool: ToolName, account: str | None) -> None:
+        self.seq = seq
+        self.tool = tool
+        self.account = account
+        self.result: dict[str, Any] | None = None
+
+    def set_result(self, summary: Mapping[str, Any]) -> None:
+        """Add a small, content-free summary (counts, refs, flags) to the end record."""
+        self.result = summarize_result(summary)
+
+
+class Guard:
+    """The context manager returned by :meth:`Gate.guard` (a plain sync one, so it can wrap
+    an ``await``). ``__enter__`` runs the checks and raises the refusal; ``__exit__`` records
+    how the body ended and feeds the breaker."""
+
+    __slots__ = ("_account", "_arguments", "_call", "_gate", "_probe", "_started", "_tool")
+
+    def __init__(self, gate: Gate, tool: str, account: str | None, arguments: Mapping[str, Any]):
+        self._gate = gate
+        self._tool = tool
+        self._account = account
+        self._arguments = arguments
+        self._call: GateCall | None = None
+        self._probe = False
+        self._started = 0.0
+
+    def __enter__(self) -> GateCall:
+        gate = self._gate
+        self._started = gate.clock.monotonic()
+        tool = parse_tool_name(self._tool) if isinstance(self._tool, str) else None
+        seq = gate.write_start(tool, self._tool, self._account, self._arguments)
+        try:
+            self._probe = gate.admit(tool, self._account, self._arguments)
+        except BaseException as exc:
+            gate.write_end(seq, self._started, exc, None)
+            raise
+        assert tool is not None
+        self._call = GateCall(seq, tool, self._account)
+        return self._call
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        call = self._call
+        if call is None:
+            return
+        self._call = None
+        gate = self._gate
+        try:
+            gate.settle(call, self._probe, exc)
+        finally:
+            gate.write_end(call.seq, self._started, exc, call.result)
+
+
+class Gate:
+    """Policy for every tool call: posture and overrides, folders, breaker, rate limits, audit.
+
+    Build it with :meth:`from_config`. Thread-safe; cheap per call.
+    """
+
+    def __init__(
+        self, accounts: Iterable[AccountConfig], audit: AuditSink, *, clock: Clock | None = None
+    ) -> None:
+        self.clock: Clock = clock or MonotonicClock()
+        self.audit = audit
+        now = self.clock.monotonic()
+        self._accounts: dict[str, _AccountGate] = {}
+        for account in accounts:
+            if account.name in self._accounts:
+                raise ConfigError(f"accounts: duplicate account name {account.name!r}")
+            self._accounts[account.name] = _AccountGate(account, now)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, config: Config, audit: AuditSink, *, clock: Clock | None = None) -> Gate:
+        """The gate for ``config``'s accounts, writing to ``audit``.
+
+        Raises:
+            ConfigError: an override or limit names an unknown tool, a rate is malformed, the
+                folder lists overlap, or a breaker setting is out of range.
+        """
+        return cls(config.accounts, audit, clock=clock)
+
+    # -- queries ------------------------------------------------------------------------
+
+    def accounts(self) -> tuple[str, ...]:
+        """The configured account names, in configuration order."""
+        return tuple(self._accounts)
+
+    def allowed_tools(self, account: str) -> frozenset[ToolName]:
+        """The tools ``account`` may call (infrastructure tools always; only those for an
+        unknown account)."""
+        entry = self._accounts.get(account)
+        return entry.tools if entry is not None else INFRASTRUCTURE_TOOLS
+
+    def is_allowed(self, tool: str, account: str | None) -> bool:
+        """Whether a call of ``tool`` (exact name) on ``account`` would pass the posture check."""
+        parsed = parse_tool_name(tool)
+        if parsed is None:
+            return False
+        if parsed in INFRASTRUCTURE_TOOLS:
+            return True
+        entry = self._accounts.get(account) if account is not None else None
+        return entry is not None and parsed in entry.tools
+
+    def set_special_folders(self, account: str, folders: Iterable[str]) -> None:
+        """Record the special-use folders the server reported for ``account`` (all protected)."""
+        entry = self._accounts.get(account)
+        if entry is None:
+            raise InputError(f"unknown account {account!r}", public="unknown account")
+        with self._lock:
+            entry.folders.set_special_folders(folders)
+
+    def guard(self, tool: str, account: str | None, arguments: Mapping[str, Any]) -> Guard:
+        """Check and record one call: ``with gate.guard(tool, account, args) as call: ...``.
+
+        ``account`` is the account the call acts on (for tools taking message refs: the
+        account named in the refs). ``__enter__`` raises the refusal (``ToolDenied``,
+        ``FolderProtected``, ``InputError``, ``CircuitOpen``, ``RateLimited``, or
+        ``AuditError`` when the log cannot be written); an exception from the body is
+        recorded and re-raised.
+        """
+        return Guard(self, tool, account, arguments)
+
+    # -- the steps (called by Guard) ----------------------------------------------------
+
+    def write_start(
+        self, tool: ToolName | None, requested: object, account: str | None, arguments: Any
+    ) -> int:
+        args = arguments if isinstance(arguments, Mapping) else {}
+        record: dict[str, Any] = {
+            "kind": KIND_CALL_START,
+            "ts": format_ts(self.clock.time()),
+            "tool": tool.value if tool is not None else None,
+            "account": clip(account, 64) if isinstance(account, str) else None,
+            "args": redact_arguments(tool, args, self.audit.pseudonymize),
+        }
+        if tool is None:
+            record["requested_tool"] = clip(str(requested), 64)
+        return self.audit.write(record)
+
+    def write_end(
+        self,
+        start_seq: int,
+        started: float,
+        exc: BaseException | None,
+        result: dict[str, Any] | None,
+    ) -> None:
+        record: dict[str, Any] = {
+            "kind": KIND_CALL_END,
+            "ts": format_ts(self.clock.time()),
+            "start_seq": start_seq,
+            "ms": round((self.clock.monotonic() - started) * 1000.0, 3),
+        }
+        if exc is None:
+            record["outcome"] = "ok"
+        elif isinstance(exc, MailguardError):
+            record["outcome"] = "refused" if isinstance(exc, PolicyViolation) else "error"
+            record["code"] = exc.code
+            record["detail"] = clip(str(exc), _DETAIL_CHARS)
+            retry = getattr(exc, "retry_after", None)
+            if isinstance(retry, float):
+                record["retry_after"] = round(retry, 3)
+        elif isinstance(exc, Exception):
+            record["outcome"] = "error"
+            record["code"] = "internal_error"
+            record["detail"] = type(exc).__name__
+        else:
+            record["outcome"] = "cancelled"
+            record["code"] = type(exc).__name__
+        if result is not None:
+            record["result"] = result
+        self.audit.write(record)
+
+    def admit(self, tool: ToolName | None, account: str | None, arguments: Any) -> bool:
+        """Run the checks in order; returns whether the call is the breaker's probe."""
+        if tool is None:
+            raise ToolDenied("unknown tool name")
+        if not isinstance(arguments, Mapping):
+            raise InputError("arguments must be an object", public="arguments must be an object")
+        if tool in INFRASTRUCTURE_TOOLS:
+            return False
+        entry = self._accounts.get(account) if isinstance(account, str) else None
+        if entry is None:
+            raise ToolDenied(f"{tool.value}: unknown or missing account")
+        if tool not in entry.tools:
+            raise ToolDenied(f"{tool.value}: denied for account {entry.name}")
+        _check_ref_accounts(entry.name, arguments)
+        with self._lock:
+            entry.folders.check(tool, arguments)
+            now = self.clock.monotonic()
+            probe = entry.breaker.before_call(now)
+            try:
+                entry.limiter.acquire(tool, now)
+            except BaseException:
+                if probe:
+                    entry.breaker.release_probe()
+                raise
+        return probe
+
+    def settle(self, call: GateCall, probe: bool, exc: BaseException | None) -> None:
+        """Feed the breaker with how an admitted call ended."""
+        if call.tool in INFRASTRUCTURE_TOOLS or call.account is None:
+            return
+        entry = self._accounts[call.account]
+        with self._lock:
+            now = self.clock.monotonic()
+            if exc is None:
+                entry.breaker.on_success(now, probe=probe)
+            elif isinstance(exc, MailguardError):
+                entry.breaker.on_failure(exc.breaker, now, probe=probe)
+            elif probe:
+                entry.breaker.release_probe()
+
+
+def _check_ref_accounts(account: str, arguments: Mapping[str, Any]) -> None:
+    """Every message ref in the arguments must name the account the gate checked."""
+    refs: list[Any] = []
+    for key in ("message_ref", "in_reply_to"):
+        value = arguments.get(key)
+        if value is not None:
+            refs.append(value)
+    many = arguments.get("message_refs")
+    if isinstance(many, list | tuple):
+        refs.extend(many)
+    for ref in refs:
+        if not isinstance(ref, str) or ref.partition(":")[0] != account:
+            raise InputError(
+                f"message ref not of account {account!r}",
+                public="all message refs of one call must belong to the account it acts on",
+            )

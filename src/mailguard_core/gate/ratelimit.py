@@ -1,0 +1,109 @@
+"""Token buckets: one per account, one per (account, tool) where a tool has its own limit.
+
+A call takes one token from each bucket that applies, all or none: a refused call takes
+nothing, so a client hammering a limit does not push its own retry time further out.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+
+from mailguard_core.config import RateLimitSettings
+from mailguard_core.errors import ConfigError, RateLimited
+from mailguard_core.tools import GATED_TOOLS, ToolName, parse_tool_name
+
+_RATE_RE = re.compile(r"([1-9][0-9]{0,8})/(s|min|h)")
+_PERIOD = {"s": 1.0, "min": 60.0, "h": 3600.0}
+
+
+def parse_rate(text: str, *, where: str = "rate") -> tuple[float, int]:
+    """Parse ``"N/s"``, ``"N/min"`` or ``"N/h"`` into (tokens per second, burst = N).
+
+    Raises:
+        ConfigError: any other form.
+    """
+    match = _RATE_RE.fullmatch(text)
+    if match is None:
+        raise ConfigError(f"{where}: expected 'N/s', 'N/min' or 'N/h', got {text!r}")
+    count = int(match.group(1))
+    return count / _PERIOD[match.group(2)], count
+
+
+class TokenBucket:
+    """``burst`` tokens, refilled continuously at ``rate`` per second; starts full."""
+
+    __slots__ = ("_stamp", "_tokens", "burst", "rate")
+
+    def __init__(self, rate: float, burst: int, *, now: float) -> None:
+        if not (rate > 0 and math.isfinite(rate)) or burst < 1:
+            raise ConfigError(f"a rate limit needs rate > 0 and burst >= 1 (got {rate}, {burst})")
+        self.rate = rate
+        self.burst = burst
+        self._tokens = float(burst)
+        self._stamp = now
+
+    def available(self, now: float) -> float:
+        """Tokens available at ``now`` (refills first)."""
+        if now > self._stamp:
+            self._tokens = min(float(self.burst), self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+        return self._tokens
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until one token is available (0 when one is available now)."""
+        missing = 1.0 - self.available(now)
+        return 0.0 if missing <= 1e-9 else missing / self.rate
+
+    def take(self, now: float) -> None:
+        """Take one token; call only after :meth:`wait_time` returned 0."""
+        self.available(now)
+        self._tokens = max(0.0, self._tokens - 1.0)
+
+
+class AccountRateLimiter:
+    """The buckets of one account."""
+
+    __slots__ = ("_account", "_tool_rates", "_tools")
+
+    def __init__(self, settings: RateLimitSettings, *, now: float, where: str = "limits") -> None:
+        self._account = TokenBucket(settings.calls_per_second, settings.burst, now=now)
+        self._tool_rates = parse_tool_rates(settings.tools, where=f"{where}.tools")
+        self._tools: dict[ToolName, TokenBucket] = {
+            tool: TokenBucket(rate, burst, now=now)
+            for tool, (rate, burst) in self._tool_rates.items()
+        }
+
+    def acquire(self, tool: ToolName, now: float) -> None:
+        """Take a token from the account bucket and the tool's bucket, or none at all.
+
+        Raises:
+            RateLimited: a bucket is empty; ``retry_after`` says when all would have a token.
+        """
+        tool_bucket = self._tools.get(tool)
+        wait = self._account.wait_time(now)
+        if tool_bucket is not None:
+            wait = max(wait, tool_bucket.wait_time(now))
+        if wait > 0.0:
+            raise RateLimited(wait, f"rate limit for {tool.value}: retry after {wait:.3f} s")
+        self._account.take(now)
+        if tool_bucket is not None:
+            tool_bucket.take(now)
+
+
+def parse_tool_rates(
+    tools: Mapping[str, str], *, where: str = "limits.tools"
+) -> dict[ToolName, tuple[float, int]]:
+    """Parse per-tool limits, keyed by exact tool names of gated tools.
+
+    Raises:
+        ConfigError: an unknown or infrastructure tool name, or a malformed rate.
+    """
+    rates: dict[ToolName, tuple[float, int]] = {}
+    for name, text in tools.items():
+        tool = parse_tool_name(name)
+        if tool is None or tool not in GATED_TOOLS:
+            raise ConfigError(f"{where}: unknown tool name {name!r}")
+        rates[tool] = parse_rate(text, where=f"{where}.{name}")
+    return rates
