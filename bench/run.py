@@ -1,0 +1,931 @@
+"""One command for every mailguard benchmark, side by side with a floor and a peer server.
+
+    python bench/run.py            # full run: folders of 1,000 / 10,000 / 100,000 messages
+    python bench/run.py --quick    # quick run: 1,000 / 10,000, fewer iterations
+
+What it does (details and how to read the output: docs/benchmarks.md):
+
+1. starts a private Dovecot on 127.0.0.1 (free ports; ``tests/support/dovecot.py``) under
+   ``bench/.work/dovecot`` and seeds folders ``Bench1k`` / ``Bench10k`` / ``Bench100k`` from
+   the deterministic generator (``bench/generator.py``); the seeded mail is kept between runs
+   and reseeded only when the generator, seed or sizes change (``--reseed`` forces it);
+2. runs the benchmarks of earlier issues (``bench/sanitize.py``, ``bench/gate.py``,
+   ``bench/imap.py``, ``bench/startup.py``) through their ``run(...)`` functions;
+3. measures three subjects on the same folders and messages, interleaved call by call:
+   ``floor`` (raw imapclient + the sanitizer, in-process: the least work a sanitizing server
+   must do), ``mailguard`` (``mailguard-mcp serve`` over MCP stdio) and ``peer``
+   (mcp-email-server over MCP stdio, in its own venv, see ``bench/peer.py``): startup to the
+   first ``tools/list``, a first search page of 20 per folder size, 50 messages fetched one
+   by one per folder size, and the servers' RSS after the whole run;
+4. prints one Markdown table per benchmark (p50/p95/max in ms and ratios) and writes them
+   with the raw numbers to ``bench/results/<stamp>-<mode>.json`` and ``.md``.
+
+Targets are reported in a final table, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import grp
+import importlib
+import inspect
+import json
+import multiprocessing
+import os
+import pwd
+import shutil
+import ssl
+import sys
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make ``bench`` and ``tests`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import peer as peer_mod
+from bench.common import (
+    WORK_DIR,
+    McpStdioSession,
+    Results,
+    fmt_ms,
+    fmt_ratio,
+    process_memory,
+    ratio,
+    result_payload,
+    summarize,
+)
+from bench.generator import GENERATOR_VERSION, generate_messages, write_maildir_folder
+
+USER = "bench"
+PASSWORD = "bench-password-not-secret"
+ACCOUNT = "bench"
+PAGE = 20
+FULL_SIZES = (1_000, 10_000, 100_000)
+QUICK_SIZES = (1_000, 10_000)
+SUBJECTS = ("floor", "mailguard", "peer")
+
+
+def folder_name(size: int) -> str:
+    return f"Bench{size // 1000}k" if size % 1000 == 0 else f"Bench{size}"
+
+
+# --------------------------------------------------------------------------- Dovecot + seeding
+def _mail_owner() -> tuple[int, int] | None:
+    if os.geteuid() != 0:
+        return None
+    return pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid
+
+
+def _seed_range(args: tuple[str, int, int, int, tuple[int, int] | None]) -> int:
+    folder_dir, start, count, seed, owner = args
+    return write_maildir_folder(
+        Path(folder_dir), generate_messages(count, seed=seed, start=start), owner=owner
+    )
+
+
+def seed_folders(server: Any, sizes: Sequence[int], *, seed: int, reseed: bool) -> dict[str, Any]:
+    """Make sure every size has its folder with exactly the generated messages."""
+    maildir = server.maildir(USER)
+    marker = maildir.parent / "bench-seed.json"
+    wanted = {
+        "generator_version": GENERATOR_VERSION,
+        "seed": seed,
+    }
+    state: dict[str, Any] = {}
+    if marker.exists() and not reseed:
+        with contextlib.suppress(ValueError):
+            state = json.loads(marker.read_text())
+    if {k: state.get(k) for k in wanted} != wanted:
+        state = dict(wanted, folders={})
+    info: dict[str, Any] = {}
+    owner = _mail_owner()
+    for size in sizes:
+        name = folder_name(size)
+        folder_dir = server.folder_dir(USER, name)
+        if state["folders"].get(name) == size and (folder_dir / "cur").is_dir():
+            info[name] = {"messages": size, "seeded_s": None, "reused": True}
+            continue
+        if folder_dir.exists():
+            shutil.rmtree(folder_dir)
+        start = time.perf_counter()
+        write_maildir_folder(folder_dir, [], owner=owner)  # layout first, then parallel writers
+        workers = max(1, min(os.cpu_count() or 1, 4))
+        chunk = -(-size // workers)
+        jobs = [
+            (str(folder_dir), lo, min(chunk, size - lo), seed, owner)
+            for lo in range(0, size, chunk)
+        ]
+        with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
+            written = sum(pool.map(_seed_range, jobs))
+        elapsed = time.perf_counter() - start
+        if written != size:
+            raise RuntimeError(f"seeded {written} messages into {name}, wanted {size}")
+        state["folders"][name] = size
+        marker.write_text(json.dumps(state))
+        info[name] = {"messages": size, "seeded_s": elapsed, "reused": False}
+        print(f"seeded {name}: {size:,} messages in {elapsed:.1f} s", flush=True)
+    return info
+
+
+def ssl_context(cert: Path) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(cert))
+
+
+# --------------------------------------------------------------------------- the floor
+class Floor:
+    """Raw imapclient + the sanitizer in this process: what any sanitizing server must do.
+
+    One persistent connection; a folder is selected (read-only) only when it changes. A
+    search page is ``UID SEARCH ALL`` + the 20 highest UIDs' headers, flags, size and date
+    + ``sanitize_headers`` on each; a fetch is ``UID FETCH BODY.PEEK[]`` + ``sanitize_message``.
+    """
+
+    def __init__(self, server: Any) -> None:
+        from imapclient import IMAPClient
+
+        self.client = IMAPClient(
+            server.host,
+            port=server.imaps_port,
+            ssl=True,
+            ssl_context=ssl_context(server.cert_path),
+            timeout=60,
+        )
+        self.client.login(USER, PASSWORD)
+        self.selected: str | None = None
+        self.uidvalidity: dict[str, int] = {}
+        try:
+            from mailguard_core.sanitize import SanitizeOptions, sanitize_headers, sanitize_message
+
+            self.sanitize: Any = (SanitizeOptions, sanitize_headers, sanitize_message)
+            self.label = "imapclient + sanitize_message"
+        except ImportError:
+            self.sanitize = None
+            self.label = "imapclient only (sanitizer not importable)"
+
+    def select(self, folder: str) -> None:
+        if self.selected != folder:
+            info = self.client.select_folder(folder, readonly=True)
+            self.uidvalidity[folder] = int(info[b"UIDVALIDITY"])
+            self.selected = folder
+
+    def all_uids(self, folder: str) -> list[int]:
+        self.select(folder)
+        return sorted(self.client.search(["ALL"]))
+
+    def search_all(self, folder: str) -> int:
+        """Only the server's SEARCH (the cost no client can avoid)."""
+        self.select(folder)
+        return len(self.client.search(["ALL"]))
+
+    def _options(self, folder: str, uid: int, item: Mapping[bytes, Any]) -> Any:
+        options_cls = self.sanitize[0]
+        return options_cls(
+            account=ACCOUNT,
+            folder=folder,
+            uid=uid,
+            uidvalidity=self.uidvalidity[folder],
+            flags=tuple(f.decode() if isinstance(f, bytes) else str(f) for f in item[b"FLAGS"]),
+            internal_date=item.get(b"INTERNALDATE"),
+        )
+
+    def search_page(self, folder: str, limit: int = PAGE) -> list[int]:
+        self.select(folder)
+        uids = sorted(self.client.search(["ALL"]), reverse=True)[:limit]
+        data = self.client.fetch(
+            uids, [b"FLAGS", b"INTERNALDATE", b"RFC822.SIZE", b"BODY.PEEK[HEADER]"]
+        )
+        if self.sanitize is not None:
+            for uid in uids:
+                item = data[uid]
+                self.sanitize[1](item[b"BODY[HEADER]"], self._options(folder, uid, item))
+        return uids
+
+    def fetch(self, folder: str, uid: int) -> Any:
+        self.select(folder)
+        item = self.client.fetch([uid], [b"FLAGS", b"INTERNALDATE", b"BODY.PEEK[]"])[uid]
+        raw = item[b"BODY[]"]
+        if self.sanitize is None:
+            return raw
+        return self.sanitize[2](raw, self._options(folder, uid, item))
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.logout()
+
+
+# --------------------------------------------------------------------------- MCP servers
+def write_mailguard_config(server: Any, work: Path) -> Path:
+    """A config with one read-only account on the bench Dovecot (TLS verified by ca_file)."""
+    path = work / "mailguard-bench.toml"
+    path.write_text(
+        f"""# generated by bench/run.py
+default_account = "{ACCOUNT}"
+
+[[accounts]]
+name = "{ACCOUNT}"
+address = "me@example.com"
+posture = "readonly"
+
+[accounts.imap]
+host = "{server.host}"
+port = {server.imaps_port}
+username = "{USER}"
+tls = "implicit"
+ca_file = "{server.cert_path}"
+
+# the bench calls far faster than an agent does; the default 10 calls/s would refuse calls
+[accounts.limits]
+calls_per_second = 100000.0
+burst = 100000
+
+[audit]
+path = "{work / "mailguard-audit.jsonl"}"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@dataclass
+class ServerSpec:
+    name: str
+    command: str
+    args: list[str]
+    env: dict[str, str]
+    search_tool: str
+    fetch_tool: str
+    search_args: Callable[[str], dict[str, Any]]
+    fetch_args: Callable[[str, int], dict[str, Any]]
+    stderr: Path
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def mailguard_spec(server: Any, work: Path, uidvalidity: Mapping[str, int]) -> ServerSpec:
+    from mailguard_core.domain import MessageRef
+
+    config = write_mailguard_config(server, work)
+    home = work / "mailguard-home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+        f"MAILGUARD_{ACCOUNT.upper()}_PASSWORD": PASSWORD,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+    }
+    # the interpreter running the bench must be the one mailguard is installed in
+    return ServerSpec(
+        name="mailguard",
+        command=sys.executable,
+        args=["-m", "mailguard_mcp", "serve", "--config", str(config)],
+        env=env,
+        search_tool="search",
+        fetch_tool="fetch_message",
+        search_args=lambda folder: {"folder": folder, "limit": PAGE},
+        fetch_args=lambda folder, uid: {
+            "message_ref": str(
+                MessageRef(account=ACCOUNT, folder=folder, uidvalidity=uidvalidity[folder], uid=uid)
+            )
+        },
+        stderr=work / "logs" / "mailguard.stderr.log",
+    )
+
+
+def peer_spec(server: Any, work: Path, script: Path) -> ServerSpec:
+    env = peer_mod.peer_environment(
+        host=server.host,
+        port=server.imaps_port,
+        username=USER,
+        password=PASSWORD,
+        cert_file=server.cert_path,
+        home=work / "peer-home",
+    )
+    return ServerSpec(
+        name="peer",
+        command=str(script),
+        args=["stdio"],
+        env=env,
+        search_tool="list_emails_metadata",
+        fetch_tool="get_emails_content",
+        search_args=lambda folder: peer_mod.search_arguments(folder, PAGE),
+        fetch_args=peer_mod.fetch_arguments,
+        stderr=work / "logs" / "peer.stderr.log",
+    )
+
+
+def open_session(spec: ServerSpec) -> McpStdioSession:
+    return McpStdioSession(spec.command, spec.args, env=spec.env, stderr_path=spec.stderr)
+
+
+# --------------------------------------------------------------------------- benchmark steps
+@dataclass
+class Config:
+    quick: bool
+    sizes: tuple[int, ...]
+    seed: int
+    startup_repeat: int
+    search_repeat: int
+    fetch_count: int
+    budget_s: float
+    reseed: bool
+    skip_peer: bool
+    skip_mailguard: bool
+    skip_folded: bool
+    peer_version: str
+    keep_logs: bool
+
+
+async def bench_startup(
+    cfg: Config, specs: Mapping[str, ServerSpec], results: Results
+) -> dict[str, Any]:
+    samples: dict[str, list[float]] = {name: [] for name in specs}
+    tools: dict[str, int] = {}
+    memory: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for _ in range(cfg.startup_repeat):
+        for name, spec in specs.items():
+            if name in errors:
+                continue
+            try:
+                async with open_session(spec) as session:
+                    assert session.startup_s is not None
+                    samples[name].append(session.startup_s)
+                    tools[name] = len(session.tools)
+                    memory[name] = session.memory()
+            except Exception as exc:
+                errors[name] = f"{type(exc).__name__}: {exc}"
+                results.note(f"startup of {name} failed: {errors[name]} (see {spec.stderr})")
+    stats = {name: summarize(s) for name, s in samples.items() if s}
+    rows = []
+    for name in specs:
+        st = stats.get(name)
+        rows.append(
+            [
+                name,
+                st["n"] if st else 0,
+                fmt_ms(st["p50"] if st else None),
+                fmt_ms(st["p95"] if st else None),
+                fmt_ms(st["max"] if st else None),
+                tools.get(name, "n/a"),
+                fmt_ms((memory.get(name) or {}).get("rss_mb")),
+            ]
+        )
+    mg, pe = stats.get("mailguard"), stats.get("peer")
+    notes = [
+        "startup = spawn the server process, MCP initialize, first tools/list answered "
+        "(the same handshake for both; neither logs in to IMAP before the first mail tool call)",
+    ]
+    if mg and pe:
+        notes.append(f"mailguard / peer p50: {fmt_ratio(ratio(mg['p50'], pe['p50']))}")
+    results.add(
+        "startup",
+        "Startup to first tools/list (ms)",
+        ["server", "n", "p50", "p95", "max", "tools listed", "RSS after start (MB)"],
+        rows,
+        raw={"samples_s": samples, "stats": stats, "errors": errors},
+        notes=notes,
+    )
+    return stats
+
+
+async def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    value = fn()
+    if inspect.isawaitable(value):
+        value = await value
+    return time.perf_counter() - start, value
+
+
+async def bench_mail(
+    cfg: Config,
+    floor: Floor,
+    sessions: Mapping[str, McpStdioSession],
+    specs: Mapping[str, ServerSpec],
+    results: Results,
+) -> dict[str, Any]:
+    """Search pages and fetches for every folder size, subjects interleaved call by call."""
+    out: dict[str, Any] = {"search": {}, "fetch": {}, "server_search": {}, "checks": {}}
+    failed: dict[str, str] = {}
+
+    def subject_calls(folder: str) -> dict[str, Callable[[], Any]]:
+        calls: dict[str, Callable[[], Any]] = {"floor": lambda: floor.search_page(folder)}
+        for name, session in sessions.items():
+            spec = specs[name]
+            calls[name] = lambda s=session, sp=spec: s.call(sp.search_tool, sp.search_args(folder))
+        return calls
+
+    for size in cfg.sizes:
+        folder = folder_name(size)
+        uids = floor.all_uids(folder)
+        assert len(uids) == size, (folder, len(uids))
+        # -- the server's own SEARCH, for the scaling table
+        search_only = [(await _timed(lambda f=folder: floor.search_all(f)))[0] for _ in range(5)]
+        out["server_search"][folder] = summarize(search_only)
+        # -- search page of 20
+        calls = subject_calls(folder)
+        samples: dict[str, list[float]] = {n: [] for n in calls}
+        cold: dict[str, float] = {}
+        spent: dict[str, float] = dict.fromkeys(calls, 0.0)
+        for name, call in calls.items():  # first call: connection/selection costs, reported apart
+            if name in failed:
+                continue
+            try:
+                elapsed, value = await _timed(call)
+            except Exception as exc:
+                failed[name] = f"{type(exc).__name__}: {exc}"
+                results.note(f"{name} search on {folder} failed: {failed[name]}")
+                continue
+            cold[name] = elapsed
+            out["checks"].setdefault(folder, {})[f"{name}_search"] = _check_search(
+                name, value, uids
+            )
+        for _ in range(cfg.search_repeat):
+            for name, call in calls.items():
+                if name in failed or (spent[name] > cfg.budget_s and len(samples[name]) >= 3):
+                    continue
+                try:
+                    elapsed, _ = await _timed(call)
+                except Exception as exc:
+                    failed[name] = f"{type(exc).__name__}: {exc}"
+                    results.note(f"{name} search on {folder} failed: {failed[name]}")
+                    continue
+                samples[name].append(elapsed)
+                spent[name] += elapsed
+        out["search"][folder] = {
+            "size": size,
+            "cold_ms": {k: v * 1000 for k, v in cold.items()},
+            "stats": {n: summarize(s) for n, s in samples.items() if s},
+            "samples_s": samples,
+        }
+        # -- fetch N messages one by one (spread over the folder), the same UIDs for everyone
+        step = max(1, size // cfg.fetch_count)
+        targets = [uids[min(len(uids) - 1, i * step + step // 2)] for i in range(cfg.fetch_count)]
+        fsamples: dict[str, list[float]] = {n: [] for n in calls}
+        for i, uid in enumerate(targets):
+            fcalls: dict[str, Callable[[], Any]] = {
+                "floor": lambda u=uid, f=folder: floor.fetch(f, u)
+            }
+            for name, session in sessions.items():
+                spec = specs[name]
+                fcalls[name] = lambda s=session, sp=spec, u=uid, f=folder: s.call(
+                    sp.fetch_tool, sp.fetch_args(f, u)
+                )
+            for name, call in fcalls.items():
+                if name in failed:
+                    continue
+                try:
+                    elapsed, value = await _timed(call)
+                except Exception as exc:
+                    failed[name] = f"{type(exc).__name__}: {exc}"
+                    results.note(f"{name} fetch on {folder} failed: {failed[name]}")
+                    continue
+                fsamples[name].append(elapsed)
+                if i == 0:
+                    out["checks"].setdefault(folder, {})[f"{name}_fetch"] = _check_fetch(
+                        name, value, floor, folder, uid
+                    )
+        out["fetch"][folder] = {
+            "size": size,
+            "uids": targets,
+            "stats": {n: summarize(s) for n, s in fsamples.items() if s},
+            "samples_s": fsamples,
+        }
+    out["failed"] = failed
+    return out
+
+
+def _payload_text(value: Any) -> str:
+    payload = result_payload(value) if hasattr(value, "content") else value
+    return json.dumps(payload, ensure_ascii=False, default=str)
+
+
+def _check_search(name: str, value: Any, uids: Sequence[int]) -> str:
+    """Does a search answer hold the 20 newest messages? (a sanity check, reported)"""
+    newest = sorted(uids, reverse=True)[:PAGE]
+    if name == "floor":
+        return "ok" if list(value) == newest else f"unexpected uids {list(value)[:5]}"
+    text = _payload_text(value)
+    if name == "peer":
+        payload = result_payload(value)
+        got = peer_mod.search_uids(payload) if isinstance(payload, dict) else []
+        return "ok" if got == newest else f"uids {got[:5]}... vs newest {newest[:5]}..."
+    found = sum(f':{uid}"' in text or f":{uid}'" in text for uid in newest)
+    return "ok" if found == PAGE else f"{found}/{PAGE} newest refs found in the answer"
+
+
+def _check_fetch(name: str, value: Any, floor: Floor, folder: str, uid: int) -> str:
+    """Does a fetch answer carry the Message-ID of the message the floor fetched?"""
+    item = floor.client.fetch([uid], [b"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])[uid]
+    raw_id = next(iter(v for k, v in item.items() if k.startswith(b"BODY[")), b"")
+    message_id = raw_id.decode("ascii", "replace").split(":", 1)[-1].strip().strip("<>")
+    if name == "floor":
+        return "ok"
+    text = _payload_text(value)
+    return "ok" if message_id and message_id in text else "Message-ID not found in the answer"
+
+
+def report_mail(cfg: Config, data: Mapping[str, Any], results: Results) -> None:
+    present = [s for s in SUBJECTS if any(s in v["stats"] for v in data["search"].values())]
+    for kind, title, extra_note in (
+        (
+            "search",
+            f"First search page of {PAGE}, newest first (ms)",
+            "cold = the first call on the folder (SELECT and caches), not in the percentiles",
+        ),
+        (
+            "fetch",
+            f"Fetch {cfg.fetch_count} messages one by one (ms)",
+            "the same UIDs for every subject, spread evenly over the folder",
+        ),
+    ):
+        rows = []
+        for folder, entry in data[kind].items():
+            stats = entry["stats"]
+            floor_p50 = stats.get("floor", {}).get("p50")
+            peer_p50 = stats.get("peer", {}).get("p50")
+            for subject in present:
+                st = stats.get(subject)
+                if st is None:
+                    rows.append([folder, subject, 0, "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"])
+                    continue
+                cold = entry.get("cold_ms", {}).get(subject)
+                rows.append(
+                    [
+                        folder,
+                        subject,
+                        st["n"],
+                        fmt_ms(st["p50"]),
+                        fmt_ms(st["p95"]),
+                        fmt_ms(st["max"]),
+                        fmt_ms(cold) if kind == "search" else "-",
+                        fmt_ratio(ratio(st["p50"], floor_p50)) if subject != "floor" else "-",
+                        fmt_ratio(ratio(st["p50"], peer_p50))
+                        if subject not in ("peer",) and peer_p50
+                        else "-",
+                    ]
+                )
+        results.add(
+            kind,
+            title,
+            ["folder", "subject", "n", "p50", "p95", "max", "cold", "p50 / floor", "p50 / peer"],
+            rows,
+            raw=dict(data[kind]),
+            notes=[extra_note, f"floor = {data.get('floor_label', 'imapclient + sanitizer')}"],
+        )
+    # scaling
+    rows = []
+    first = cfg.sizes[0]
+    for size in cfg.sizes:
+        folder = folder_name(size)
+        srow = data["search"].get(folder, {}).get("stats", {})
+        frow = data["fetch"].get(folder, {}).get("stats", {})
+        row: list[object] = [f"{size:,}", fmt_ms(data["server_search"][folder]["p50"])]
+        row.extend(fmt_ms(srow.get(subject, {}).get("p50")) for subject in present)
+        row.extend(fmt_ms(frow.get(subject, {}).get("p50")) for subject in present)
+        rows.append(row)
+    growth: list[object] = [f"growth {cfg.sizes[-1]:,} / {first:,}"]
+
+    def grow(kind: str, subject: str | None) -> str:
+        def p50(size: int) -> float | None:
+            folder = folder_name(size)
+            if subject is None:
+                return data["server_search"][folder]["p50"]
+            return data[kind].get(folder, {}).get("stats", {}).get(subject, {}).get("p50")
+
+        return fmt_ratio(ratio(p50(cfg.sizes[-1]), p50(first)))
+
+    growth.append(grow("search", None))
+    growth.extend(grow("search", s) for s in present)
+    growth.extend(grow("fetch", s) for s in present)
+    rows.append(growth)
+    results.add(
+        "scaling",
+        "Scaling with folder size (p50, ms)",
+        [
+            "messages",
+            "server UID SEARCH ALL",
+            *(f"search {s}" for s in present),
+            *(f"fetch {s}" for s in present),
+        ],
+        rows,
+        raw={"server_search": data["server_search"]},
+        notes=[
+            "fetch should stay flat; search should grow like the server's own SEARCH "
+            "(the UID SEARCH ALL column is that cost alone, measured by the floor)",
+        ],
+    )
+    checks = [
+        [folder, key, value]
+        for folder, entries in data.get("checks", {}).items()
+        for key, value in entries.items()
+    ]
+    if checks:
+        results.add(
+            "checks",
+            "Same messages seen by every subject (sanity checks)",
+            ["folder", "check", "result"],
+            checks,
+        )
+
+
+# --------------------------------------------------------------------------- folded benches
+def run_folded(cfg: Config, server: Any, results: Results) -> None:
+    """Call ``run(...)`` of bench/sanitize.py, gate.py, imap.py and startup.py when present."""
+    context = {
+        "quick": cfg.quick,
+        "server": server,
+        "dovecot": server,
+        "user": USER,
+        "username": USER,
+        "password": PASSWORD,
+        "seed": cfg.seed,
+    }
+    for name in ("sanitize", "gate", "imap", "startup"):
+        path = Path(__file__).resolve().parent / f"{name}.py"
+        if not path.exists():
+            results.note(f"bench/{name}.py is not in the tree; skipped")
+            continue
+        try:
+            module = importlib.import_module(f"bench.{name}")
+            run = module.run
+            params = inspect.signature(run).parameters
+            kwargs = {k: v for k, v in context.items() if k in params}
+            start = time.perf_counter()
+            value = run(**kwargs)
+            if inspect.isawaitable(value):
+                value = asyncio.run(value)
+            elapsed = time.perf_counter() - start
+        except Exception as exc:
+            results.note(f"bench/{name}.py run() failed: {type(exc).__name__}: {exc}")
+            traceback.print_exc()
+            continue
+        rows, headers = _folded_rows(value)
+        title = f"bench/{name}.py ({elapsed:.1f} s)"
+        if rows:
+            results.add(f"folded_{name}", title, headers, rows, raw=value)
+        else:
+            results.add(f"folded_{name}", title, ["result"], [[str(value)[:200]]], raw=value)
+
+
+def _folded_rows(value: Any) -> tuple[list[list[object]], list[str]]:
+    """Turn a folded bench's result into table rows, whatever reasonable shape it has."""
+    if hasattr(value, "to_dict"):
+        value = value.to_dict()
+    if isinstance(value, Mapping) and {"headers", "rows"} <= set(value):
+        return [list(r) for r in value["rows"]], [str(h) for h in value["headers"]]
+    stats_keys = ("p50", "p95", "max")
+    if isinstance(value, Mapping):
+        rows: list[list[object]] = []
+        for key, entry in value.items():
+            if isinstance(entry, Mapping) and all(k in entry for k in stats_keys):
+                rows.append(
+                    [key, entry.get("n", "")] + [fmt_ms(float(entry[k])) for k in stats_keys]
+                )
+            elif isinstance(entry, int | float | str):
+                rows.append([key, "", entry, "", ""])
+        if rows:
+            return rows, ["benchmark", "n", "p50 (ms)", "p95 (ms)", "max (ms)"]
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        rows = []
+        for entry in value:
+            if isinstance(entry, Mapping):
+                name = entry.get("name") or entry.get("benchmark") or ""
+                rows.append(
+                    [name, entry.get("n", "")]
+                    + [fmt_ms(entry.get(k)) if entry.get(k) is not None else "" for k in stats_keys]
+                )
+        if rows:
+            return rows, ["benchmark", "n", "p50 (ms)", "p95 (ms)", "max (ms)"]
+    return [], []
+
+
+# --------------------------------------------------------------------------- targets
+def report_targets(
+    cfg: Config,
+    startup: Mapping[str, Any],
+    mail: Mapping[str, Any] | None,
+    memory: Mapping[str, Any],
+    results: Results,
+) -> None:
+    def p50(kind: str, folder: str, subject: str) -> float | None:
+        if not mail:
+            return None
+        entry = mail[kind].get(folder, {}).get("stats", {}).get(subject)
+        return entry["p50"] if entry else None
+
+    rows: list[list[object]] = []
+
+    def verdict(ok: bool | None) -> str:
+        return "n/a" if ok is None else ("met" if ok else "MISSED")
+
+    for size in cfg.sizes:
+        folder = folder_name(size)
+        r_floor = ratio(p50("fetch", folder, "mailguard"), p50("fetch", folder, "floor"))
+        rows.append(
+            [
+                f"fetch p50 <= 1.5x floor ({folder})",
+                fmt_ratio(r_floor),
+                verdict(None if r_floor is None else r_floor <= 1.5),
+            ]
+        )
+        r_peer = ratio(p50("fetch", folder, "mailguard"), p50("fetch", folder, "peer"))
+        rows.append(
+            [
+                f"fetch p50 faster than peer ({folder})",
+                fmt_ratio(r_peer),
+                verdict(None if r_peer is None else r_peer < 1.0),
+            ]
+        )
+    biggest = folder_name(cfg.sizes[-1])
+    r_search = ratio(p50("search", biggest, "mailguard"), p50("search", biggest, "floor"))
+    rows.append(
+        [
+            f"search page p50 <= 1.3x floor ({biggest})",
+            fmt_ratio(r_search),
+            verdict(None if r_search is None else r_search <= 1.3),
+        ]
+    )
+    mg = startup.get("mailguard")
+    pe = startup.get("peer")
+    rows.append(
+        [
+            "startup p50 < 1.0 s",
+            fmt_ms(mg["p50"]) + " ms" if mg else "n/a",
+            verdict(None if not mg else mg["p50"] < 1000),
+        ]
+    )
+    r_start = ratio(mg["p50"] if mg else None, pe["p50"] if pe else None)
+    rows.append(
+        [
+            "startup no slower than peer",
+            fmt_ratio(r_start),
+            verdict(None if r_start is None else r_start <= 1.0),
+        ]
+    )
+    rss = (memory.get("mailguard") or {}).get("rss_mb")
+    rows.append(
+        [
+            "mailguard RSS after the run < 150 MB",
+            f"{rss:.1f} MB" if rss is not None else "n/a",
+            verdict(None if rss is None else rss < 150),
+        ]
+    )
+    results.add(
+        "targets",
+        "Targets (measured in this run; reported, never asserted)",
+        ["target", "measured", "verdict"],
+        rows,
+    )
+
+
+# --------------------------------------------------------------------------- main
+async def run_servers(
+    cfg: Config, server: Any, results: Results, work: Path
+) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any]]:
+    floor = Floor(server)
+    results.data["floor"] = floor.label
+    specs: dict[str, ServerSpec] = {}
+    uidvalidity: dict[str, int] = {}
+    for size in cfg.sizes:
+        floor.select(folder_name(size))
+        uidvalidity[folder_name(size)] = floor.uidvalidity[folder_name(size)]
+    if not cfg.skip_mailguard:
+        try:
+            specs["mailguard"] = mailguard_spec(server, work, uidvalidity)
+        except Exception as exc:
+            results.note(f"mailguard cannot be benchmarked: {type(exc).__name__}: {exc}")
+    if not cfg.skip_peer:
+        try:
+            script = peer_mod.ensure_peer(cfg.peer_version)
+            specs["peer"] = peer_spec(server, work, script)
+            results.data["peer"] = {"name": peer_mod.PEER_NAME, "version": cfg.peer_version}
+        except Exception as exc:
+            results.note(f"peer cannot be benchmarked: {type(exc).__name__}: {exc}")
+    results.add(
+        "matching",
+        "Which tool was matched to which, and why",
+        ["operation", "mailguard", f"{peer_mod.PEER_NAME} {cfg.peer_version}", "why"],
+        peer_mod.TOOL_MATCHING,
+    )
+    startup = await bench_startup(cfg, specs, results)
+    memory: dict[str, Any] = {}
+    mail: dict[str, Any] | None = None
+    async with contextlib.AsyncExitStack() as stack:
+        sessions: dict[str, McpStdioSession] = {}
+        for name, spec in specs.items():
+            try:
+                sessions[name] = await stack.enter_async_context(open_session(spec))
+            except Exception as exc:
+                results.note(f"{name} session failed to start: {type(exc).__name__}: {exc}")
+        mail = await bench_mail(cfg, floor, sessions, specs, results)
+        mail["floor_label"] = floor.label
+        report_mail(cfg, mail, results)
+        for name, session in sessions.items():
+            memory[name] = session.memory()
+        memory["bench process (floor)"] = process_memory(os.getpid())
+    floor.close()
+    rows = [
+        [name, fmt_ms((m or {}).get("rss_mb")), fmt_ms((m or {}).get("hwm_mb"))]
+        for name, m in memory.items()
+    ]
+    results.add(
+        "memory",
+        "Resident memory after the whole run (MB)",
+        ["process", "RSS (VmRSS)", "peak (VmHWM)"],
+        rows,
+        raw=memory,
+        notes=[
+            "servers: the long-lived session that served every search and fetch above; "
+            "the bench process holds the floor, the generator and the MCP clients"
+        ],
+    )
+    return startup, mail, memory
+
+
+def parse_args(argv: Sequence[str]) -> Config:
+    parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="sizes 1k/10k, fewer iterations")
+    parser.add_argument("--sizes", help="comma-separated folder sizes (overrides the mode)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--startup-repeat", type=int)
+    parser.add_argument("--search-repeat", type=int)
+    parser.add_argument("--fetch-count", type=int)
+    parser.add_argument(
+        "--budget", type=float, default=60.0, help="max seconds per subject and folder for search"
+    )
+    parser.add_argument("--reseed", action="store_true", help="regenerate the seeded mail")
+    parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--skip-mailguard", action="store_true")
+    parser.add_argument("--skip-folded", action="store_true", help="skip bench/{sanitize,...}.py")
+    parser.add_argument("--peer-version", default=peer_mod.PEER_VERSION)
+    parser.add_argument("--keep-logs", action="store_true", help="keep the servers' stderr logs")
+    a = parser.parse_args(argv)
+    sizes = tuple(int(s) for s in a.sizes.split(",")) if a.sizes else None
+    return Config(
+        quick=a.quick,
+        sizes=sizes or (QUICK_SIZES if a.quick else FULL_SIZES),
+        seed=a.seed,
+        startup_repeat=a.startup_repeat or (5 if a.quick else 15),
+        search_repeat=a.search_repeat or (8 if a.quick else 20),
+        fetch_count=a.fetch_count or (20 if a.quick else 50),
+        budget_s=a.budget,
+        reseed=a.reseed,
+        skip_peer=a.skip_peer,
+        skip_mailguard=a.skip_mailguard,
+        skip_folded=a.skip_folded,
+        peer_version=a.peer_version,
+        keep_logs=a.keep_logs,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    cfg = parse_args(argv)
+    from tests.support.dovecot import dovecot_available, start_dovecot
+
+    if not dovecot_available():
+        print("dovecot is not on PATH: apt-get install dovecot-imapd", file=sys.stderr)
+        return 2
+    work = WORK_DIR
+    work.mkdir(parents=True, exist_ok=True)
+    logs = work / "logs"
+    if logs.exists() and not cfg.keep_logs:
+        shutil.rmtree(logs)
+    results = Results(mode="quick" if cfg.quick else "full", argv=argv)
+    results.data["config"] = {
+        k: v for k, v in cfg.__dict__.items() if isinstance(v, int | float | bool | str | tuple)
+    }
+    start = time.perf_counter()
+    server = start_dovecot(work / "dovecot")
+    try:
+        server.add_user(USER, PASSWORD)
+        results.data["seeding"] = seed_folders(server, cfg.sizes, seed=cfg.seed, reseed=cfg.reseed)
+        # let Dovecot build its index for every folder now, so nobody pays it in a timed call
+        warm = Floor(server)
+        for size in cfg.sizes:
+            warm.all_uids(folder_name(size))
+        warm.close()
+        if not cfg.skip_folded:
+            run_folded(cfg, server, results)
+        startup, mail, memory = asyncio.run(run_servers(cfg, server, results, work))
+        report_targets(cfg, startup, mail, memory, results)
+    finally:
+        server.stop()
+    results.data["wall_s"] = time.perf_counter() - start
+    json_path, md_path = results.write()
+    print(
+        f"results: {json_path}\n         {md_path}\nwall time {time.perf_counter() - start:.0f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
