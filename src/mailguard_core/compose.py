@@ -326,7 +326,8 @@ def compose(
     if threading is not None:
         message["In-Reply-To"] = threading.in_reply_to
         message["References"] = " ".join(threading.references)
-    message.set_content(body, charset="utf-8")
+    # non-ASCII bodies go out quoted-printable: 8bit would need the server's 8BITMIME
+    message.set_content(body, charset="utf-8", cte=None if body.isascii() else "quoted-printable")
     data = message.as_bytes(policy=email.policy.SMTP)
     _check_headers(data, expected=[name for name, _ in message.items()])
     return ComposedMessage(
@@ -335,6 +336,12 @@ def compose(
         envelope_from=sender.address,
         recipients=tuple(recipients),
     )
+
+
+def message_id_of(data: bytes) -> str:
+    """The Message-ID header of a built message ("" when it has none)."""
+    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(data)
+    return str(headers.get("Message-ID", "")).strip()
 
 
 def _check_headers(data: bytes, *, expected: Sequence[str]) -> None:

@@ -1,0 +1,46 @@
+"""``InMemorySender``: a :class:`~mailguard_core.ports.Sender` that keeps what it is given."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from mailguard_core.compose import message_id_of
+from mailguard_core.domain import SendResult
+from mailguard_core.errors import MailguardError, RecipientRefused
+
+
+@attrs.frozen(kw_only=True)
+class SentMessage:
+    envelope_from: str
+    recipients: tuple[str, ...]
+    data: bytes = attrs.field(repr=False)
+
+
+class InMemorySender:
+    """Records each submission in ``sent``; behaves like a server for the contract.
+
+    Args:
+        refuse: recipients (case-insensitive) the "server" refuses.
+        fail_with: raised by every ``send`` (e.g. ``AuthenticationFailed()``), nothing kept.
+    """
+
+    def __init__(
+        self, *, refuse: Sequence[str] = (), fail_with: MailguardError | None = None
+    ) -> None:
+        self.sent: list[SentMessage] = []
+        self.refuse = {r.lower() for r in refuse}
+        self.fail_with = fail_with
+
+    def send(self, *, envelope_from: str, recipients: Sequence[str], data: bytes) -> SendResult:
+        if self.fail_with is not None:
+            raise self.fail_with
+        accepted = tuple(r for r in recipients if r.lower() not in self.refuse)
+        refused = tuple(r for r in recipients if r.lower() in self.refuse)
+        if not accepted:
+            raise RecipientRefused(f"all {len(refused)} recipient(s) refused")
+        self.sent.append(
+            SentMessage(envelope_from=envelope_from, recipients=accepted, data=bytes(data))
+        )
+        return SendResult(message_id=message_id_of(data), accepted=accepted, refused=refused)
