@@ -415,6 +415,17 @@ async def bench_mail(
     out: dict[str, Any] = {"search": {}, "fetch": {}, "server_search": {}, "checks": {}}
     failed: dict[str, str] = {}
 
+    async def attempt(name: str, call: Callable[[], Any], what: str) -> tuple[float, Any] | None:
+        """Time one call; a subject that fails once is reported and left out from then on."""
+        if name in failed:
+            return None
+        try:
+            return await _timed(call)
+        except Exception as exc:
+            failed[name] = f"{type(exc).__name__}: {exc}"
+            results.note(f"{name} {what} failed: {failed[name]}")
+            return None
+
     def subject_calls(folder: str) -> dict[str, Callable[[], Any]]:
         calls: dict[str, Callable[[], Any]] = {"floor": lambda: floor.search_page(folder)}
         for name, session in sessions.items():
@@ -435,28 +446,22 @@ async def bench_mail(
         cold: dict[str, float] = {}
         spent: dict[str, float] = dict.fromkeys(calls, 0.0)
         for name, call in calls.items():  # first call: connection/selection costs, reported apart
-            if name in failed:
+            got = await attempt(name, call, f"search on {folder}")
+            if got is None:
                 continue
-            try:
-                elapsed, value = await _timed(call)
-            except Exception as exc:
-                failed[name] = f"{type(exc).__name__}: {exc}"
-                results.note(f"{name} search on {folder} failed: {failed[name]}")
-                continue
+            elapsed, value = got
             cold[name] = elapsed
             out["checks"].setdefault(folder, {})[f"{name}_search"] = _check_search(
                 name, value, uids
             )
         for _ in range(cfg.search_repeat):
             for name, call in calls.items():
-                if name in failed or (spent[name] > cfg.budget_s and len(samples[name]) >= 3):
+                if spent[name] > cfg.budget_s and len(samples[name]) >= 3:
                     continue
-                try:
-                    elapsed, _ = await _timed(call)
-                except Exception as exc:
-                    failed[name] = f"{type(exc).__name__}: {exc}"
-                    results.note(f"{name} search on {folder} failed: {failed[name]}")
+                got = await attempt(name, call, f"search on {folder}")
+                if got is None:
                     continue
+                elapsed = got[0]
                 samples[name].append(elapsed)
                 spent[name] += elapsed
         out["search"][folder] = {
@@ -479,14 +484,10 @@ async def bench_mail(
                     sp.fetch_tool, sp.fetch_args(f, u)
                 )
             for name, call in fcalls.items():
-                if name in failed:
+                got = await attempt(name, call, f"fetch on {folder}")
+                if got is None:
                     continue
-                try:
-                    elapsed, value = await _timed(call)
-                except Exception as exc:
-                    failed[name] = f"{type(exc).__name__}: {exc}"
-                    results.note(f"{name} fetch on {folder} failed: {failed[name]}")
-                    continue
+                elapsed, value = got
                 fsamples[name].append(elapsed)
                 if i == 0:
                     out["checks"].setdefault(folder, {})[f"{name}_fetch"] = _check_fetch(
