@@ -1,0 +1,157 @@
+"""``mailguard-mcp audit verify|show PATH``: check and read the audit log (``docs/audit-log.md``).
+
+- ``verify PATH [--key-env VAR]``: checks the hash chain of ``PATH`` and its rotated files
+  (``PATH.000001`` ...). Exit 0 when intact (an incomplete last line from a crash is reported
+  but is not tampering), 1 naming the first bad record and why, 2 when the log cannot be read
+  or is HMAC-keyed and no key was given (``--key-env`` names an environment variable holding
+  the key, the same value as the secret store's ``audit-hmac`` entry).
+- ``show PATH [--tool NAME] [--since WHEN] [--json]``: prints the records, one per line
+  (``--since`` takes an ISO 8601 date or time, UTC unless an offset is given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TextIO
+
+from mailguard_core.adapters.jsonl_audit import log_files, verify_log
+from mailguard_core.errors import AuditError
+from mailguard_core.gate.audit import KIND_CALL_END, KIND_CALL_START, format_ts, iter_records
+
+EXIT_OK = 0
+EXIT_TAMPERED = 1
+EXIT_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"mailguard-mcp audit: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mailguard-mcp audit", description="Check and read the audit log.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    verify = commands.add_parser("verify", help="verify the hash chain (exit 0 when intact)")
+    verify.add_argument("path", type=Path)
+    verify.add_argument(
+        "--key-env", metavar="VAR", help="environment variable holding the HMAC key"
+    )
+    show = commands.add_parser("show", help="print the records")
+    show.add_argument("path", type=Path)
+    show.add_argument("--tool", help="only calls of this tool")
+    show.add_argument("--since", help="only records at or after this ISO 8601 date/time")
+    show.add_argument("--json", action="store_true", help="print the raw JSON records")
+    return parser
+
+
+def _key(var: str | None) -> bytes | None:
+    if var is None:
+        return None
+    value = os.environ.get(var)
+    if not value:
+        raise AuditError(f"environment variable {var} is not set or empty")
+    return value.encode("utf-8")
+
+
+def _verify(path: Path, key_env: str | None, out: TextIO) -> int:
+    if not log_files(path):
+        print(f"error: no audit log at {path}", file=sys.stderr)
+        return EXIT_ERROR
+    report = verify_log(path, key=_key(key_env))
+    for note in report.notes:
+        print(f"note: {note}", file=out)
+    if report.torn_tail is not None:
+        torn = report.torn_tail
+        print(
+            f"note: {torn.file} line {torn.line}: incomplete last record ({torn.size} bytes), "
+            "left by a crash in the middle of a write; not tampering",
+            file=out,
+        )
+    if report.problem is not None:
+        print(f"TAMPERED: {report.problem.describe()}", file=out)
+        print(f"({report.records} records verified before it)", file=out)
+        return EXIT_TAMPERED
+    if report.needs_key:
+        print("error: the log is HMAC-keyed: pass --key-env VAR", file=sys.stderr)
+        return EXIT_ERROR
+    print(
+        f"OK: {report.records} records in {len(report.files)} file(s), chain intact "
+        f"(seq {report.first_seq}..{report.last_seq})",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def _since(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise AuditError(f"--since: not an ISO 8601 date or time: {text!r}") from exc
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return format_ts(when.timestamp())
+
+
+def _selected(
+    records: Iterable[dict[str, Any]], tool: str | None, since: str | None
+) -> Iterable[dict[str, Any]]:
+    starts: set[int] = set()
+    for record in records:
+        ts = record.get("ts")
+        if since is not None and not (isinstance(ts, str) and ts >= since):
+            continue
+        if tool is not None:
+            kind = record.get("kind")
+            if kind == KIND_CALL_START and record.get("tool") == tool:
+                starts.add(record.get("seq", -1))
+            elif not (kind == KIND_CALL_END and record.get("start_seq") in starts):
+                continue
+        yield record
+
+
+def _line(record: dict[str, Any]) -> str:
+    head = f"#{record.get('seq')} {record.get('ts')} {record.get('kind')}"
+    rest = {k: v for k, v in record.items() if k not in {"v", "seq", "ts", "kind", "prev", "hash"}}
+    # json.dumps escapes every control and non-ASCII character: safe for a terminal
+    fields = " ".join(f"{k}={json.dumps(v, sort_keys=True)}" for k, v in sorted(rest.items()))
+    return f"{head} {fields}".rstrip()
+
+
+def _show(path: Path, tool: str | None, since_text: str | None, raw: bool, out: TextIO) -> int:
+    files = [str(f) for f in log_files(path)]
+    if not files:
+        print(f"error: no audit log at {path}", file=sys.stderr)
+        return EXIT_ERROR
+    since = _since(since_text)
+    for record in _selected(iter_records(files, lambda n: Path(n).read_bytes()), tool, since):
+        print(json.dumps(record, sort_keys=True) if raw else _line(record), file=out)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    out = sys.stdout
+    try:
+        if args.command == "verify":
+            return _verify(args.path, args.key_env, out)
+        return _show(args.path, args.tool, args.since, args.json, out)
+    except AuditError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"error: cannot read the audit log: {exc.strerror}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
