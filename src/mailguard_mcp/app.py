@@ -1,0 +1,213 @@
+"""The composition root: config, secrets, mail stores, senders, gate and audit, wired once.
+
+:func:`open_app` builds a :class:`MailguardApp` for one MCP connection (the server's lifespan
+enters it); everything has a default built from the config and every piece can be handed in
+(tests pass in-memory fakes). Adapters are imported lazily so that startup stays fast.
+Connections open on first use and are closed when the app closes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import anyio
+
+from mailguard_core.config import AccountConfig, Config
+from mailguard_core.errors import ConfigError, InputError
+from mailguard_core.ports import AuditSink, MailStore, SecretStore, Sender
+from mailguard_core.services import MailboxService
+from mailguard_core.tools import ToolName
+
+if TYPE_CHECKING:
+    from mailguard_core.gate import Clock, Gate
+
+logger = logging.getLogger("mailguard_mcp")
+
+
+def state_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_STATE_HOME/mailguard`` (``~/.local/state/mailguard`` when unset)."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "mailguard"
+
+
+class MailguardApp:
+    """Everything one MCP connection works with.
+
+    The session's active account lives here: stdio serves exactly one client per process, and
+    the server's lifespan builds one app per connection.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        gate: Gate,
+        audit: AuditSink,
+        services: Mapping[str, MailboxService],
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.gate = gate
+        self.audit = audit
+        self.services = dict(services)
+        names = [a.name for a in config.accounts]
+        self.active: str = config.default_account if config.default_account in names else names[0]
+        self._locks: dict[str, anyio.Lock] = {}
+        self._specials_known: set[str] = set()
+        self._on_close = on_close
+
+    def account(self, name: str) -> AccountConfig:
+        for account in self.config.accounts:
+            if account.name == name:
+                return account
+        raise InputError(f"unknown account {name!r}", public="no such account; see list_accounts")
+
+    def service(self, name: str) -> MailboxService:
+        try:
+            return self.services[name]
+        except KeyError:
+            raise InputError(
+                f"unknown account {name!r}", public="no such account; see list_accounts"
+            ) from None
+
+    def lock(self, name: str) -> anyio.Lock:
+        """One lock per account: a mail store connection serves one call at a time."""
+        if name not in self._locks:
+            self._locks[name] = anyio.Lock()
+        return self._locks[name]
+
+    def allowed_tools(self, account: str | None = None) -> frozenset[ToolName]:
+        return self.gate.allowed_tools(account or self.active)
+
+    def learn_special_folders(self, name: str) -> None:
+        """Tell the gate which folders the server marks special-use (once per account)."""
+        if name in self._specials_known or name not in self.services:
+            return
+        folders = self.services[name].special_folders()
+        self.gate.set_special_folders(name, folders.values())
+        self._specials_known.add(name)
+
+    def close(self) -> None:
+        """Close every mail store, then the audit log. Idempotent."""
+        for service in self.services.values():
+            try:
+                service.close()
+            except Exception:
+                logger.exception("closing account %s failed", service.name)
+        try:
+            self.audit.close()
+        finally:
+            if self._on_close is not None:
+                self._on_close()
+                self._on_close = None
+
+
+def _default_secrets() -> SecretStore:
+    from mailguard_core.adapters.keyring_secrets import (
+        ChainSecretStore,
+        EnvSecretStore,
+        KeyringSecretStore,
+    )
+
+    return ChainSecretStore(KeyringSecretStore(), EnvSecretStore(os.environ))
+
+
+def _default_store(account: AccountConfig, secrets: Callable[[], SecretStore]) -> MailStore:
+    if account.maildir is not None:
+        from mailguard_core.adapters.maildir_store import MaildirMailStore
+
+        return MaildirMailStore(account.name, Path(account.maildir).expanduser())
+    if account.imap is not None:
+        from mailguard_core.adapters.imap import ImapMailStore
+
+        name = account.name
+        return ImapMailStore(name, account.imap, password=lambda: secrets().get(name))
+    raise ConfigError(f"account {account.name!r} has neither imap nor maildir settings")
+
+
+def _default_sender(account: AccountConfig, secrets: Callable[[], SecretStore]) -> Sender | None:
+    if account.smtp is None:
+        return None
+    from mailguard_core.adapters.smtp import SmtpSender
+
+    name = account.name
+    return SmtpSender(account.smtp, password=lambda: secrets().get(name))
+
+
+def _default_audit(config: Config, secrets: Callable[[], SecretStore]) -> AuditSink:
+    from mailguard_core.adapters.jsonl_audit import JsonlAuditSink
+
+    path = (
+        Path(config.audit.path).expanduser() if config.audit.path else state_dir() / "audit.jsonl"
+    )
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = secrets().get("audit-hmac") if config.audit.hmac else None
+    return JsonlAuditSink(
+        path,
+        hmac_key=key,
+        rotate_bytes=config.audit.rotate_bytes,
+        fsync_tool_records=config.audit.fsync_tool_records,
+    )
+
+
+@contextlib.contextmanager
+def open_app(
+    config: Config,
+    *,
+    secrets: SecretStore | None = None,
+    stores: Mapping[str, MailStore] | None = None,
+    senders: Mapping[str, Sender | None] | None = None,
+    audit: AuditSink | None = None,
+    clock: Clock | None = None,
+    download_dirs: Mapping[str, Path] | None = None,
+    on_close: Callable[[], None] | None = None,
+) -> Iterator[MailguardApp]:
+    """Wire one app from ``config``; whatever is passed in replaces the default adapter.
+
+    Raises:
+        ConfigError: an account cannot be wired (no store settings).
+        AuditLocked: another mailguard process holds the audit log.
+    """
+    from mailguard_core.outgoing import OutgoingService
+
+    from mailguard_core.gate import Gate
+
+    cached: list[SecretStore] = [secrets] if secrets is not None else []
+
+    def get_secrets() -> SecretStore:
+        if not cached:
+            cached.append(_default_secrets())
+        return cached[0]
+
+    services: dict[str, MailboxService] = {}
+    sink = audit if audit is not None else _default_audit(config, get_secrets)
+    try:
+        for account in config.accounts:
+            store = (stores or {}).get(account.name) or _default_store(account, get_secrets)
+            if senders is not None and account.name in senders:
+                sender = senders[account.name]
+            else:
+                sender = _default_sender(account, get_secrets)
+            services[account.name] = MailboxService(
+                account,
+                store,
+                outgoing=OutgoingService(account, store, sender),
+                download_dir=(download_dirs or {}).get(account.name),
+            )
+        gate = Gate.from_config(config, sink, clock=clock)
+    except BaseException:
+        for service in services.values():
+            service.close()
+        sink.close()
+        raise
+    app = MailguardApp(config, gate=gate, audit=sink, services=services, on_close=on_close)
+    try:
+        yield app
+    finally:
+        app.close()
