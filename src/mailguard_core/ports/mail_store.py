@@ -20,23 +20,50 @@ from mailguard_core.domain import (
 
 
 class MailStore(Protocol):
-    """One account's mailbox. Contract, checked by ``tests/contract/``:
+    """One account's mailbox. Contract, checked by ``tests/contract/mail_store_contract.py``
+    for every adapter (IMAP against Dovecot, in-memory, Maildir):
 
-    - Folder names are the decoded (Unicode) names; adapters encode them for the wire.
-      A name containing CR, LF, NUL or other C0 controls raises ``InvalidFolderNameError``
-      before anything is sent.
+    Names and refs
+    - Folder names are the decoded (Unicode) names with ``/`` as the hierarchy delimiter
+      (the IMAP adapter uses the server's delimiter); adapters encode them for the wire
+      (modified UTF-7 on IMAP). A name that is empty, longer than 255 characters, or contains
+      CR, LF, NUL or another control character raises ``InvalidFolderNameError`` before
+      anything is sent. ``*`` and ``%`` are ordinary characters, never wildcards.
     - Every ref an operation takes is checked: another account raises ``InputError``; a
-      UIDVALIDITY that no longer matches raises ``StaleReference``; a missing uid raises
-      ``MessageNotFound``; a missing folder raises ``FolderNotFound``.
-    - ``search`` returns refs newest first (highest uid first), at most ``limit`` per page;
-      the cursor continues the same result set even when new mail arrives; a cursor from
-      another folder, criteria or UIDVALIDITY raises ``InvalidCursorError``.
-    - ``fetch`` returns the exact bytes stored, and does not set ``\\Seen``.
+      UIDVALIDITY that no longer matches the folder's raises ``StaleReference``; a missing uid
+      raises ``MessageNotFound``; a missing folder raises ``FolderNotFound``.
+    - Flags are strings: system flags with a backslash (``\\Seen``), keywords as atoms
+      (``$Important``). ``\\Recent`` is session state and never reported. Flags to set must
+      be system flags or atoms, else ``InputError``.
+
+    Reading
+    - ``search``/``search_raw`` return refs newest first (highest uid first), at most ``limit``
+      (1..500, else ``InputError``) per page; the cursor continues the same result set even
+      when new mail arrives (see ``mailguard_core.search_cursor``); a cursor from another
+      folder, query, process or UIDVALIDITY raises ``InvalidCursorError``. ``total`` is the
+      match count when the first page was served. Search terms with control characters and
+      raw expressions that are not in the allowed grammar raise ``InvalidSearchError``.
+    - ``summaries`` keeps the order given and leaves out refs whose message no longer exists.
+    - ``fetch`` returns the exact bytes stored and does not set ``\\Seen``.
+    - ``attachments`` lists leaf parts that are attachments (disposition attachment, a file
+      name, or a non-text type), with IMAP part ids (``"2"``, ``"1.2"``); ``size_bytes`` is
+      the part's size as transferred (before base64/quoted-printable decoding).
+      ``fetch_part`` returns the decoded content; an unknown part id raises
+      ``AttachmentNotFound``, a malformed one ``InputError``.
+
+    Changing
     - ``move`` leaves every message exactly once, in the source or the destination, and
-      returns the new refs (None where the server did not say).
+      returns ``{old ref: new ref or None where the server did not say}``. Moving to the same
+      folder is an ``InputError``.
+    - ``append`` returns the new ref when the store knows it (IMAP: UIDPLUS).
     - ``expunge`` removes exactly the given uids and no other message marked ``\\Deleted``.
+    - ``create_folder`` of an existing name, ``rename_folder`` onto an existing name raise
+      ``InputError``; ``rename_folder``/``delete_folder`` of INBOX raise ``InputError``.
+
+    Errors and connections
     - Only ``MailguardError`` subclasses escape; library errors are chained with ``from``.
-    - After a dropped connection the next call reconnects.
+    - After a dropped connection the next call reconnects. A store is used from one thread
+      at a time.
     """
 
     @property
