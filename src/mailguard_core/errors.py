@@ -245,3 +245,10 @@ class AuditLocked(AuditError):
 class AuditTampered(AuditError):
     public = "the audit log failed verification"
     code = "audit_tampered"
+
+
+class SanitizeError(MailguardError):
+    """The sanitizer failed on an input it should have handled (a bug; tests keep it unhit)."""
+
+    public = "the message could not be sanitized"
+    code = "sanitize_error"

@@ -1,0 +1,213 @@
+"""The sanitizer's entry points: ``sanitize_message`` and ``sanitize_headers``."""
+
+from __future__ import annotations
+
+import email
+import email.utils
+from email import policy
+from email.message import Message
+from typing import Any
+
+from mailguard_core.errors import LimitExceeded, MailguardError, MessageTooLarge, SanitizeError
+from mailguard_core.ports.detector import InjectionDetector
+from mailguard_core.sanitize import files, headers, identity
+from mailguard_core.sanitize.body import Budget, build_body, part_bytes
+from mailguard_core.sanitize.envelope import SafeMessage, SanitizeOptions
+from mailguard_core.sanitize.injection import RuleBasedDetector
+from mailguard_core.sanitize.mime import walk
+from mailguard_core.sanitize.text import normalize_text, truncate_graphemes
+from mailguard_core.sanitize.warnings import WarningCollector
+
+_DEFAULT_DETECTOR = RuleBasedDetector()
+_SIMPLE_EXT = {
+    "application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif",
+    "text/plain": "txt", "text/html": "html", "message/rfc822": "eml", "text/calendar": "ics",
+    "application/zip": "zip",
+}  # fmt: skip
+
+
+def sanitize_message(raw: bytes, options: SanitizeOptions | None = None) -> SafeMessage:
+    """Turn one raw RFC 822 message into a :class:`SafeMessage`.
+
+    Total: any byte string gives a result or a :class:`MailguardError`.
+
+    Raises:
+        MessageTooLarge: ``raw`` is over ``options.limits.max_message_bytes``.
+        LimitExceeded: the MIME structure is too deep for the parser.
+        SanitizeError: an internal bug (tests check that no known input reaches it).
+    """
+    return _guarded(raw, options or SanitizeOptions(), headers_only=False)
+
+
+def sanitize_headers(header_bytes: bytes, options: SanitizeOptions | None = None) -> SafeMessage:
+    """The envelope of a search hit: header fields only, ``body_text`` "" and ``meta.body`` null."""
+    return _guarded(header_bytes, options or SanitizeOptions(), headers_only=True)
+
+
+def _guarded(raw: bytes, options: SanitizeOptions, *, headers_only: bool) -> SafeMessage:
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise SanitizeError(
+            f"expected bytes, got {type(raw).__name__}", public="message is not bytes"
+        )
+    raw = bytes(raw)
+    if len(raw) > options.limits.max_message_bytes:
+        raise MessageTooLarge(
+            f"message of {len(raw)} bytes over {options.limits.max_message_bytes}"
+        )
+    try:
+        return _sanitize(raw, options, headers_only=headers_only)
+    except MailguardError:
+        raise
+    except RecursionError as exc:
+        raise LimitExceeded("MIME structure nested too deeply for the parser") from exc
+    except Exception as exc:
+        raise SanitizeError(f"sanitizer failed: {type(exc).__name__}") from exc
+
+
+def _flagger(detector: InjectionDetector) -> Any:
+    def flagged(text: str) -> bool:
+        return bool(detector.detect(text))
+
+    return flagged
+
+
+def _sanitize(raw: bytes, options: SanitizeOptions, *, headers_only: bool) -> SafeMessage:
+    warnings = WarningCollector()
+    limits = options.limits
+    if headers_only and b"\n\n" not in raw and b"\r\n\r\n" not in raw:
+        raw = raw.rstrip(b"\r\n") + b"\r\n\r\n"
+    msg = email.message_from_bytes(raw, policy=policy.compat32)
+    if len(msg.keys()) > limits.max_headers:
+        warnings.add("mime_limit_exceeded", "mime", {"limit": "max_headers"})
+    detector = options.detector or _DEFAULT_DETECTOR
+    untrusted = _header_fields(msg, warnings)
+    prov = headers.provenance(
+        msg, trusted_authserv_id=options.trusted_authserv_id, warnings=warnings
+    )
+    known = tuple(options.known_domains) + tuple(options.own_domains)
+    sender = untrusted["from"]
+    list_domains = list(headers.list_domains(prov))
+    sender_header = headers.raw_header(msg, "Sender")
+    if sender_header and "@" in sender_header:
+        list_domains.append(sender_header.rsplit("@", 1)[-1].strip(" >\t\r\n").lower())
+    recipients = [a["address"] for a in untrusted["to"] + untrusted["cc"]]
+    identity.check_identity(
+        sender, untrusted["reply_to"], list_domains, recipients, known, warnings
+    )
+    if untrusted["subject"]:
+        rules = detector.detect(untrusted["subject"])
+        if rules:
+            warnings.add("injection_suspected", "header:subject", {"rules": list(rules)})
+    body_meta: dict[str, Any] | None = None
+    if headers_only:
+        untrusted["body_text"] = ""
+        untrusted["attachments"] = []
+    else:
+        tree = walk(msg, limits, warnings)
+        budget = Budget(left=limits.max_total_bytes)
+        body = build_body(
+            tree.shown, limits=limits, budget=budget, warnings=warnings,
+            flagged=_flagger(detector), want_html=options.include_html,
+        )  # fmt: skip
+        identity.check_links(body.links, known, warnings)
+        text = normalize_text(body.text, "body", warnings)
+        rules = detector.detect(text)
+        if rules:
+            warnings.add("injection_suspected", "body", {"rules": list(rules)})
+        for alternative in body.hidden_alternatives:
+            alt_rules = detector.detect(alternative)
+            if alt_rules:
+                warnings.add("injection_suspected", "body:alternative", {"rules": list(alt_rules)})
+        text, truncated = truncate_graphemes(text, max(0, options.max_body_chars))
+        if truncated:
+            warnings.add("body_truncated", "body", {"limit": options.max_body_chars})
+        untrusted["body_text"] = text
+        untrusted["attachments"] = _attachments(tree.attachments, limits, budget, warnings)
+        if options.include_html:
+            html = "\n".join(body.html)
+            scratch = WarningCollector()
+            untrusted["html"] = normalize_text(html, "body:html", scratch) if body.html else None
+        body_meta = {"source": body.source, "chars": len(text), "truncated": truncated}
+    return SafeMessage(
+        options=options,
+        size_bytes=options.size_bytes if options.size_bytes is not None else len(raw),
+        body=body_meta,
+        provenance=prov,
+        untrusted=untrusted,
+        warnings=tuple(warnings.items()),
+    )
+
+
+def _header_fields(msg: Message, warnings: WarningCollector) -> dict[str, Any]:
+    def one(name: str, limit: int = 998) -> str | None:
+        value = headers.raw_header(msg, name)
+        if value is None:
+            return None
+        return headers.decode_value(
+            value, location=f"header:{name.lower()}", warnings=warnings, limit=limit
+        )
+
+    senders = headers.addresses(msg, "From", location="header:from", warnings=warnings)
+    date_text = one("Date", 200)
+    date_iso: str | None = date_text
+    if date_text:
+        try:
+            date_iso = email.utils.parsedate_to_datetime(date_text).isoformat()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            date_iso = date_text
+    return {
+        "from": senders[0] if senders else None,
+        "reply_to": headers.addresses(
+            msg, "Reply-To", location="header:reply-to", warnings=warnings
+        ),
+        "to": headers.addresses(msg, "To", location="header:to", warnings=warnings),
+        "cc": headers.addresses(msg, "Cc", location="header:cc", warnings=warnings),
+        "subject": one("Subject") or "",
+        "date": date_iso,
+        "message_id": one("Message-ID", 500),
+        "in_reply_to": one("In-Reply-To", 500),
+    }
+
+
+def _attachments(
+    items: list[Any], limits: Any, budget: Budget, warnings: WarningCollector
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for item in items:
+        part = item.part
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822":
+            payload = part.get_payload()
+            inner = payload[0] if isinstance(payload, list) and payload else None
+            data = inner.as_bytes() if isinstance(inner, Message) else b""
+        else:
+            data = part_bytes(part, limits, Budget(left=limits.max_total_bytes), warnings)
+        try:
+            raw_name = part.get_filename()
+        except (ValueError, LookupError, UnicodeError, TypeError):
+            raw_name = None
+        name_text = None
+        if raw_name:
+            name_text = headers.decode_value(
+                headers.header_str(raw_name),
+                location="attachment:filename",
+                warnings=WarningCollector(),
+                limit=400,
+            )
+        fallback = f"attachment-{item.part_id}.{_SIMPLE_EXT.get(ctype, 'bin')}"
+        filename, name_warnings = files.safe_filename(name_text, fallback=fallback)
+        warnings.extend(name_warnings)
+        if ctype != "message/rfc822" and files.type_mismatch(ctype, data, filename):
+            warnings.add(
+                "mime_type_mismatch", f"attachment:{item.part_id}", {"declared": ctype[:100]}
+            )
+        out.append(
+            {
+                "part_id": item.part_id,
+                "filename": filename,
+                "content_type": ctype[:100],
+                "size_bytes": len(data),
+                "inline": item.inline,
+            }
+        )
+    return out

@@ -1,0 +1,141 @@
+"""Body stage: decode the parts a reader sees, run the HTML stages, compare alternatives."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from email.message import Message
+
+import attrs
+
+from mailguard_core.sanitize.envelope import MimeLimits
+from mailguard_core.sanitize.headers import decode_bytes, decode_value, raw_header
+from mailguard_core.sanitize.html import Link, process_html
+from mailguard_core.sanitize.mime import Shown
+from mailguard_core.sanitize.warnings import WarningCollector
+
+_WORD_RE = re.compile(r"[^\W\d_]{3,}")
+_URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.I)
+_MISMATCH_MIN_WORDS = 10
+_MISMATCH_RATIO = 0.25
+_PLAIN_BLANKS_RE = re.compile(r"\n{3,}")
+
+
+@attrs.define
+class Budget:
+    """Total decoded bytes left for bodies."""
+
+    left: int
+
+
+@attrs.define
+class BodyResult:
+    text: str = ""
+    source: str | None = None
+    links: list[Link] = attrs.Factory(list)
+    html: list[str] = attrs.Factory(list)
+    hidden_alternatives: list[str] = attrs.Factory(list)
+
+
+def part_bytes(
+    part: Message, limits: MimeLimits, budget: Budget, warnings: WarningCollector
+) -> bytes:
+    """The transfer-decoded payload of a leaf part, cut at the per-part and total limits."""
+    try:
+        data = part.get_payload(decode=True)
+    except (ValueError, TypeError, LookupError, UnicodeError):
+        data = None
+    if not isinstance(data, bytes):
+        payload = part.get_payload()
+        data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+    cap = min(limits.max_part_bytes, max(0, budget.left))
+    if len(data) > cap:
+        warnings.add(
+            "mime_limit_exceeded",
+            "mime",
+            {"limit": "max_part_bytes" if cap == limits.max_part_bytes else "max_total_bytes"},
+        )
+        data = data[:cap]
+    budget.left -= len(data)
+    return data
+
+
+def part_text(part: Message, data: bytes, location: str, warnings: WarningCollector) -> str:
+    """Decode a text part with its declared charset, falling back with a warning."""
+    charset = part.get_param("charset")
+    declared = charset if isinstance(charset, str) else None
+    text, fallback = decode_bytes(data, declared)
+    if text.startswith("\ufeff"):
+        text = text[1:]  # a byte-order mark is encoding metadata, not hidden content
+    if fallback and (declared is not None or not data.isascii()):
+        warnings.count("charset_fallback", location, 1)
+    return text
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD_RE.findall(_URL_RE.sub(" ", text))}
+
+
+def materially_different(plain: str, visible: str) -> bool:
+    """True when the plain alternative has many words the reader never sees in the HTML."""
+    plain_words = _words(plain)
+    missing = plain_words - _words(visible)
+    return len(missing) >= _MISMATCH_MIN_WORDS and len(missing) >= _MISMATCH_RATIO * len(
+        plain_words
+    )
+
+
+def _forward_heading(nested: Message, warnings: WarningCollector) -> str:
+    lines = ["---------- Attached message ----------"]
+    for name in ("From", "Date", "Subject"):
+        value = raw_header(nested, name)
+        if value is not None:
+            clean = decode_value(value, location="attached:header", warnings=warnings, limit=300)
+            lines.append(f"{name}: {clean}")
+    return "\n".join(lines) + "\n\n"
+
+
+def build_body(
+    shown: list[Shown],
+    *,
+    limits: MimeLimits,
+    budget: Budget,
+    warnings: WarningCollector,
+    flagged: Callable[[str], bool],
+    want_html: bool,
+) -> BodyResult:
+    """Visible text of all shown parts, in order, plus links and clean HTML."""
+    result = BodyResult()
+    pieces: list[str] = []
+    for item in shown:
+        part = item.part
+        ctype = part.get_content_type()
+        location = "body:html" if ctype == "text/html" else "body:text"
+        data = part_bytes(part, limits, budget, warnings)
+        text = part_text(part, data, location, warnings)
+        if result.source is None:
+            result.source = ctype
+        if ctype == "text/html":
+            out = process_html(
+                text, location=location, warnings=warnings, flagged=flagged, want_html=want_html
+            )
+            visible = out.text
+            result.links.extend(out.links)
+            if out.clean_html is not None:
+                result.html.append(out.clean_html)
+        else:
+            visible = _PLAIN_BLANKS_RE.sub(
+                "\n\n", text.replace("\r\n", "\n").replace("\r", "\n")
+            ).strip()
+        if item.plain_alternative is not None:
+            alt_data = part_bytes(item.plain_alternative, limits, budget, warnings)
+            plain = part_text(item.plain_alternative, alt_data, "body:text", warnings)
+            if materially_different(plain, visible):
+                warnings.add("mime_alternative_mismatch", "body", {"shown": "text/html"})
+                result.hidden_alternatives.append(plain)
+        if item.forwarded is not None:
+            visible = _forward_heading(item.forwarded, warnings) + visible
+        if visible:
+            pieces.append(visible)
+    result.text = "\n\n".join(pieces)
+    return result

@@ -1,0 +1,211 @@
+"""Attachment names and content types: safe file names and magic-byte sniffing."""
+
+from __future__ import annotations
+
+import re
+
+from mailguard_core.sanitize.text import BIDI, normalize_text, truncate_graphemes
+from mailguard_core.sanitize.warnings import SecurityWarning, WarningCollector
+
+_RESERVED = frozenset(
+    ["con", "prn", "aux", "nul", "clock$"]
+    + [f"com{i}" for i in range(10)]
+    + [f"lpt{i}" for i in range(10)]
+)
+_BAD_CHARS_RE = re.compile(r'[<>:"|?*\x00-\x1f]')
+_DANGEROUS = frozenset(
+    [
+        "exe",
+        "scr",
+        "com",
+        "bat",
+        "cmd",
+        "js",
+        "jse",
+        "vbs",
+        "vbe",
+        "jar",
+        "msi",
+        "msp",
+        "ps1",
+        "psm1",
+        "lnk",
+        "hta",
+        "pif",
+        "cpl",
+        "wsf",
+        "wsh",
+        "reg",
+        "dll",
+        "sys",
+        "iso",
+        "img",
+        "vhd",
+        "vhdx",
+        "application",
+        "appref-ms",
+        "gadget",
+        "msc",
+        "inf",
+        "scf",
+        "url",
+        "apk",
+        "dmg",
+        "sh",
+        "app",
+    ]
+)
+_DOCUMENT = frozenset(
+    [
+        "pdf",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "ppt",
+        "pptx",
+        "txt",
+        "rtf",
+        "odt",
+        "ods",
+        "jpg",
+        "jpeg",
+        "png",
+        "gif",
+        "bmp",
+        "tif",
+        "tiff",
+        "csv",
+        "zip",
+        "rar",
+        "7z",
+        "html",
+        "htm",
+        "eml",
+        "msg",
+        "mp3",
+        "mp4",
+        "mov",
+        "wav",
+    ]
+)
+_MAX_NAME = 200
+
+#: magic prefixes -> content type; checked in order
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"PK\x03\x04", "application/zip"),
+    (b"PK\x05\x06", "application/zip"),
+    (b"MZ", "application/x-msdownload"),
+    (b"\x7fELF", "application/x-executable"),
+    (b"\xcf\xfa\xed\xfe", "application/x-mach-binary"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/x-ole-storage"),
+    (b"\x1f\x8b", "application/gzip"),
+    (b"Rar!\x1a\x07", "application/vnd.rar"),
+    (b"7z\xbc\xaf\x27\x1c", "application/x-7z-compressed"),
+    (b"{\\rtf", "application/rtf"),
+    (b"%!PS", "application/postscript"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+)
+
+#: declared types that a sniffed type may legitimately carry
+_COMPATIBLE: dict[str, tuple[str, ...]] = {
+    "application/zip": (
+        "application/zip", "application/x-zip", "application/x-zip-compressed",
+        "application/vnd.openxmlformats", "application/vnd.oasis", "application/java-archive",
+        "application/epub+zip", "application/vnd.ms-", "application/x-java-archive",
+        "application/vnd.android.package-archive", "application/msword", "application/vnd.apple",
+    ),
+    "application/x-ole-storage": (
+        "application/msword", "application/vnd.ms-", "application/x-msi", "application/x-ole",
+        "application/vnd.visio",
+    ),
+    "image/jpeg": ("image/jpeg", "image/jpg", "image/pjpeg"),
+    "application/gzip": ("application/gzip", "application/x-gzip", "application/x-tar"),
+    "application/rtf": ("application/rtf", "text/rtf", "application/msword"),
+    "application/x-msdownload": (
+        "application/x-msdownload", "application/x-dosexec", "application/x-msdos-program",
+        "application/vnd.microsoft.portable-executable", "application/x-ms-installer",
+    ),
+}  # fmt: skip
+_UNSPECIFIC = frozenset(
+    {
+        "application/octet-stream",
+        "binary/octet-stream",
+        "application/unknown",
+        "application/x-unknown",
+    }
+)
+
+
+def sniff_content_type(data: bytes) -> str | None:
+    """The content type that ``data``'s magic bytes say, or None when not recognised."""
+    for prefix, ctype in _MAGIC:
+        if data.startswith(prefix):
+            return ctype
+    if data[8:12] == b"WEBP" and data.startswith(b"RIFF"):
+        return "image/webp"
+    return None
+
+
+def type_mismatch(declared: str, data: bytes, filename: str) -> bool:
+    """True when the declared type (or the name's extension) contradicts the magic bytes."""
+    sniffed = sniff_content_type(data[:16])
+    if sniffed is None:
+        return False
+    declared = declared.lower()
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if sniffed in ("application/x-msdownload", "application/x-executable") and ext in _DOCUMENT:
+        return True
+    if declared in _UNSPECIFIC or not declared:
+        return False
+    allowed = _COMPATIBLE.get(sniffed, (sniffed,))
+    return not declared.startswith(allowed)
+
+
+def safe_filename(name: str | None, *, fallback: str) -> tuple[str, list[SecurityWarning]]:
+    """Make an attachment name safe to show and to save; list what was changed.
+
+    No path parts, no reserved device names, no controls or bidi characters, at most 200
+    characters. ``filename_spoof`` for bidi controls or a deceptive double extension,
+    ``filename_rewritten`` for any other change.
+    """
+    warnings = WarningCollector()
+    location = "attachment:filename"
+    if not name or not name.strip():
+        return fallback, []
+    collector = WarningCollector()
+    clean = normalize_text(name, location, collector)
+    rewritten = clean != name
+    if BIDI in collector.codes():
+        warnings.add("filename_spoof", location, {"reason": "bidi_control"})
+    clean = clean.replace("\n", " ").replace("\t", " ")
+    base = re.split(r"[/\\]", clean)[-1]
+    base = _BAD_CHARS_RE.sub("_", base).strip().lstrip(".").rstrip(". ")
+    if base != clean:
+        rewritten = True
+    stem = base.split(".", 1)[0].strip().lower()
+    if stem in _RESERVED:
+        base = "_" + base
+        rewritten = True
+    if len(base) > _MAX_NAME:
+        ext = base.rsplit(".", 1)[-1] if "." in base and len(base.rsplit(".", 1)[-1]) <= 10 else ""
+        head, _ = truncate_graphemes(base, _MAX_NAME - len(ext) - 1)
+        base = f"{head}.{ext}" if ext else head
+        rewritten = True
+    if not base:
+        base = fallback
+        rewritten = True
+    parts = [p.strip().lower() for p in base.split(".")]
+    if len(parts) >= 3 and parts[-1] in _DANGEROUS and parts[-2] in _DOCUMENT:
+        warnings.add("filename_spoof", location, {"reason": "double_extension"})
+    elif re.search(r"\s{3,}\.\w+$", base) and parts[-1] in _DANGEROUS:
+        warnings.add("filename_spoof", location, {"reason": "padded_extension"})
+    if rewritten:
+        warnings.add("filename_rewritten", location, {})
+    return base, warnings.items()

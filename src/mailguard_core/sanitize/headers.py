@@ -1,0 +1,219 @@
+"""Header decoding (RFC 2047, raw 8-bit), smuggling checks, addresses and provenance."""
+
+from __future__ import annotations
+
+import email.header
+import email.utils
+import re
+from collections.abc import Sequence
+from email.message import Message
+from typing import Any
+
+from mailguard_core.sanitize.text import normalize_text, truncate_graphemes
+from mailguard_core.sanitize.warnings import WarningCollector
+
+_FOLD_RE = re.compile(r"\r?\n[ \t]")
+_MAX_HEADER_CHARS = 998
+_TOKEN_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_AUTH_RESULT_RE = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)", re.I)
+_AUTH_VALUES = frozenset(
+    {"pass", "fail", "softfail", "neutral", "none", "temperror", "permerror", "policy", "hardfail"}
+)
+_WINDOWS_1252_LABELS = frozenset(
+    {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "windows-1252", "cp1252",
+     "iso_8859-1", "x-cp1252"}
+)  # fmt: skip
+_FAILED = frozenset({"fail", "hardfail"})
+_MAX_ADDRESS_HEADER = 65_536
+_BARE_ADDRESS_RE = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}")
+_ANGLE_RE = re.compile(r"<([^<>]{1,500})>")
+
+
+def decode_bytes(data: bytes, charset: str | None) -> tuple[str, bool]:
+    """Decode with ``charset``; on an unknown or lying charset fall back (UTF-8, then cp1252).
+
+    Returns the text and whether a fallback was needed.
+    """
+    if charset:
+        name = charset.strip().strip("\"'").lower() or "ascii"
+        if name in _WINDOWS_1252_LABELS:
+            # mail clients, like browsers (WHATWG), read Latin-1 and ASCII labels as cp1252
+            try:
+                return data.decode("cp1252"), False
+            except UnicodeDecodeError:
+                return data.decode("latin-1"), False
+        try:
+            return data.decode(name), False
+        except (LookupError, UnicodeError, ValueError, TypeError):
+            pass
+    try:
+        return data.decode("utf-8"), charset is not None and charset.lower() not in (
+            "us-ascii", "ascii", "utf-8", "utf8",
+        )  # fmt: skip
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), True
+
+
+def raw_header(msg: Message, name: str) -> str | None:
+    """The first value of header ``name`` as a str (8-bit bytes decoded), or None."""
+    values = msg.get_all(name)
+    if not values:
+        return None
+    return header_str(values[0])
+
+
+def header_str(value: Any) -> str:
+    """A header value from the compat32 parser as str; raw 8-bit bytes decoded as UTF-8/cp1252."""
+    if isinstance(value, email.header.Header):
+        chunks = []
+        for part, charset in email.header.decode_header(value):
+            if isinstance(part, bytes):
+                chunks.append(
+                    decode_bytes(part, None if charset in (None, "unknown-8bit") else charset)[0]
+                )
+            else:
+                chunks.append(part)
+        return "".join(chunks)
+    text = str(value)
+    if any("\udc80" <= ch <= "\udcff" for ch in text):
+        raw = text.encode("ascii", errors="surrogateescape")
+        return decode_bytes(raw, None)[0]
+    return text
+
+
+def decode_value(
+    raw: str, *, location: str, warnings: WarningCollector, limit: int = _MAX_HEADER_CHARS
+) -> str:
+    """Decode encoded words, block CR/LF smuggling, normalize; at most ``limit`` characters."""
+    unfolded = _FOLD_RE.sub(" ", raw)
+    smuggled = 0
+    if "\r" in unfolded or "\n" in unfolded:
+        smuggled += 1
+        unfolded = re.sub(r"[\r\n]+", " ", unfolded)
+    text = unfolded
+    if "=?" in unfolded:
+        try:
+            parts = email.header.decode_header(unfolded)
+        except (ValueError, LookupError, UnicodeError, AssertionError):
+            parts = [(unfolded, None)]
+        chunks: list[str] = []
+        for part, charset in parts:
+            if isinstance(part, bytes):
+                decoded, fallback = decode_bytes(part, charset)
+                if fallback:
+                    warnings.count("charset_fallback", location, 1)
+                chunks.append(decoded)
+            else:
+                chunks.append(part)
+        text = "".join(chunks)
+        if "\r" in text or "\n" in text or "\x00" in text:
+            smuggled += 1
+            text = re.sub(r"[\r\n\x00]+", " ", text)
+    if smuggled:
+        warnings.count("mime_header_smuggling_blocked", location, smuggled)
+    text = normalize_text(text, location, warnings).replace("\n", " ").replace("\t", " ")
+    text, _ = truncate_graphemes(text.strip(), limit)
+    return text
+
+
+def addresses(
+    msg: Message, name: str, *, location: str, warnings: WarningCollector
+) -> list[dict[str, str]]:
+    """The address list of header ``name`` as ``[{"name", "address"}]``, sanitized."""
+    values = msg.get_all(name) or []
+    raw = [_FOLD_RE.sub(" ", header_str(v)) for v in values[:8]]
+    out: list[dict[str, str]] = []
+    try:
+        pairs = email.utils.getaddresses([v[:_MAX_ADDRESS_HEADER] for v in raw])
+    except (ValueError, IndexError, TypeError, RecursionError):
+        # the stdlib address parser recurses per token: fall back to bare addresses
+        warnings.add("mime_limit_exceeded", location, {"limit": "address_header_complexity"})
+        pairs = [("", a) for v in raw for a in _BARE_ADDRESS_RE.findall(v[:_MAX_ADDRESS_HEADER])]
+    for display, address in pairs[:200]:
+        if not display and not address:
+            continue
+        out.append(
+            {
+                "name": decode_value(display, location=location, warnings=warnings, limit=200),
+                "address": decode_value(address, location=location, warnings=warnings, limit=320),
+            }
+        )
+    return out
+
+
+def _token(value: str | None) -> str | None:
+    if not value:
+        return None
+    match = _TOKEN_RE.match(value.strip().lower())
+    return match.group(0) if match else None
+
+
+def _angle_value(raw: str | None, location: str, warnings: WarningCollector) -> str | None:
+    """The sanitized ``<...>`` part of a list header (or the whole value without one)."""
+    if not raw:
+        return None
+    inner = _ANGLE_RE.search(raw)
+    return decode_value(
+        inner.group(1) if inner else raw, location=location, warnings=warnings, limit=200
+    )
+
+
+def provenance(
+    msg: Message,
+    *,
+    trusted_authserv_id: str | None,
+    warnings: WarningCollector,
+) -> dict[str, Any]:
+    """``meta.provenance``: mailing list, bulk, auto-submitted and trusted authentication."""
+    list_id_raw = raw_header(msg, "List-Id")
+    list_post_raw = raw_header(msg, "List-Post")
+    unsubscribe = raw_header(msg, "List-Unsubscribe") is not None
+    mailing_list = None
+    if list_id_raw is not None or list_post_raw is not None:
+        mailing_list = {
+            "list_id": _angle_value(list_id_raw, "header:list-id", warnings),
+            "list_post": _angle_value(list_post_raw, "header:list-post", warnings),
+            "unsubscribe": unsubscribe,
+        }
+    precedence = _token(raw_header(msg, "Precedence"))
+    bulk = precedence in ("bulk", "list", "junk") or unsubscribe or list_id_raw is not None
+    auto = _token(raw_header(msg, "Auto-Submitted"))
+    return {
+        "mailing_list": mailing_list,
+        "bulk": bulk,
+        "auto_submitted": None if auto in (None, "no") else auto,
+        "authentication": _authentication(msg, trusted_authserv_id, warnings),
+    }
+
+
+def _authentication(
+    msg: Message, trusted: str | None, warnings: WarningCollector
+) -> dict[str, Any] | None:
+    if not trusted:
+        return None
+    result: dict[str, Any] = {"authserv_id": trusted, "spf": None, "dkim": None, "dmarc": None}
+    for value in (msg.get_all("Authentication-Results") or [])[:50]:
+        text = _FOLD_RE.sub(" ", header_str(value))
+        authserv = text.split(";", 1)[0].strip().split()
+        if not authserv or authserv[0].lower() != trusted.lower():
+            continue
+        for method, verdict in _AUTH_RESULT_RE.findall(text.split(";", 1)[-1]):
+            key, verdict = method.lower(), verdict.lower()
+            if result[key] is None and verdict in _AUTH_VALUES:
+                result[key] = verdict
+        break
+    failed = sorted(k for k in ("spf", "dkim", "dmarc") if result[k] in _FAILED)
+    if failed:
+        warnings.add("sender_auth_failed", "header:authentication-results", {"failed": failed})
+    return result
+
+
+def list_domains(prov: dict[str, Any]) -> Sequence[str]:
+    """Domains named by the mailing-list headers (a list's Reply-To may point there)."""
+    found: list[str] = []
+    ml = prov.get("mailing_list") or {}
+    for value in (ml.get("list_id"), ml.get("list_post")):
+        if value:
+            tail = str(value).rsplit("@", 1)[-1]
+            found.append(tail.strip(" >").lower())
+    return found

@@ -1,0 +1,289 @@
+"""Visibility: find and remove HTML content a human would not see in a mail client.
+
+The walk is top-down with an inherited state (text colour, effective background, font size,
+visibility). Whole-subtree methods (``display:none``, ``hidden``, zero boxes, clipping,
+off-screen positioning, opacity 0, ``mso-hide:all``) remove the element but keep its tail;
+text-level methods (tiny font, transparent text, text colour near its background,
+``visibility:hidden``) remove the text the element renders itself (its text and its
+children's tails), because a child may legitimately override them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+from lxml import etree
+
+from mailguard_core.sanitize.css import Declarations, StyleIndex
+
+RGB = tuple[int, int, int]
+
+_NAMED: dict[str, RGB] = {
+    "white": (255, 255, 255), "black": (0, 0, 0), "red": (255, 0, 0), "green": (0, 128, 0),
+    "blue": (0, 0, 255), "yellow": (255, 255, 0), "gray": (128, 128, 128),
+    "grey": (128, 128, 128), "silver": (192, 192, 192), "whitesmoke": (245, 245, 245),
+    "snow": (255, 250, 250), "ivory": (255, 255, 240), "ghostwhite": (248, 248, 255),
+    "azure": (240, 255, 255), "mintcream": (245, 255, 250), "floralwhite": (255, 250, 240),
+    "aliceblue": (240, 248, 255), "seashell": (255, 245, 238), "linen": (250, 240, 230),
+    "oldlace": (253, 245, 230), "honeydew": (240, 255, 240), "lavenderblush": (255, 240, 245),
+    "navy": (0, 0, 128), "maroon": (128, 0, 0), "purple": (128, 0, 128), "teal": (0, 128, 128),
+    "olive": (128, 128, 0), "lime": (0, 255, 0), "aqua": (0, 255, 255), "cyan": (0, 255, 255),
+    "fuchsia": (255, 0, 255), "magenta": (255, 0, 255), "orange": (255, 165, 0),
+    "lightgray": (211, 211, 211), "lightgrey": (211, 211, 211), "darkgray": (169, 169, 169),
+    "gainsboro": (220, 220, 220), "beige": (245, 245, 220),
+}  # fmt: skip
+_HEX_RE = re.compile(r"#([0-9a-f]{3,8})\b")
+_FUNC_RE = re.compile(r"rgba?\(\s*([^)]*)\)")
+_LENGTH_RE = re.compile(r"(-?\d*\.?\d+)\s*(px|pt|em|rem|%|cm|mm|in|pc|ex|ch|vw|vh)?")
+_NEAR = 40.0
+
+TRANSPARENT = "transparent"
+
+
+def parse_color(value: str) -> RGB | str | None:
+    """Parse a CSS colour: an RGB tuple, ``"transparent"`` (alpha ~0), or None if unknown."""
+    value = value.strip().lower()
+    if not value:
+        return None
+    if value == TRANSPARENT:
+        return TRANSPARENT
+    if value in _NAMED:
+        return _NAMED[value]
+    hex_match = _HEX_RE.search(value) if value.startswith("#") else None
+    if hex_match:
+        digits = hex_match.group(1)
+        if len(digits) in (3, 4):
+            digits = "".join(c * 2 for c in digits)
+        if len(digits) == 8 and int(digits[6:8], 16) < 26:
+            return TRANSPARENT
+        if len(digits) in (6, 8):
+            return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
+        return None
+    func = _FUNC_RE.match(value)
+    if func:
+        parts = [p for p in re.split(r"[\s,/]+", func.group(1)) if p]
+        try:
+            nums = [float(p[:-1]) * (2.55 if i < 3 else 0.01) if p.endswith("%") else float(p)
+                    for i, p in enumerate(parts)]  # fmt: skip
+        except ValueError:
+            return None
+        if len(nums) >= 4 and nums[3] < 0.1:
+            return TRANSPARENT
+        if len(nums) >= 3:
+            r, g, b = (max(0, min(255, round(n))) for n in nums[:3])
+            return (r, g, b)
+    return None
+
+
+def _background_of(decl: Declarations, el: Any) -> RGB | str | None:
+    """The element's own background: a colour, "image" (unknown), or None (not set)."""
+    image = decl.get("background-image", ("", False))[0]
+    shorthand = decl.get("background", ("", False))[0]
+    if "url(" in image or "url(" in shorthand or "gradient" in shorthand + image:
+        return "image"
+    for value in (decl.get("background-color", ("", False))[0], shorthand):
+        for token in re.split(r"\s+(?![^(]*\))", value):
+            color = parse_color(token)
+            if color is not None:
+                return None if color == TRANSPARENT else color
+    if el.get("background"):
+        return "image"
+    attr = el.get("bgcolor")
+    if attr:
+        color = parse_color(attr)
+        if color is not None and color != TRANSPARENT:
+            return color
+    return None
+
+
+def _length(value: str) -> tuple[float, str] | None:
+    match = _LENGTH_RE.match(value.strip())
+    if not match:
+        return None
+    return float(match.group(1)), match.group(2) or "px"
+
+
+def _is_tiny_font(value: str) -> bool:
+    parsed = _length(value)
+    if parsed is None:
+        return False
+    size, unit = parsed
+    limits = {"px": 2.0, "pt": 1.5, "em": 0.15, "rem": 0.15, "%": 15.0, "ex": 0.3, "ch": 0.3}
+    return size < limits.get(unit, 0.01)
+
+
+def _is_zero(value: str) -> bool:
+    parsed = _length(value)
+    return parsed is not None and parsed[0] <= 0.0 and not value.strip().startswith("auto")
+
+
+def _is_far_negative(value: str) -> bool:
+    parsed = _length(value)
+    if parsed is None:
+        return False
+    size, unit = parsed
+    return size <= {"px": -500.0, "pt": -375.0, "em": -30.0, "rem": -30.0, "%": -99.0}.get(
+        unit, -500.0
+    )
+
+
+def subtree_method(decl: Declarations, el: Any) -> str | None:
+    """The method hiding the whole element (and its descendants), or None."""
+    if el.get("hidden") is not None:
+        return "hidden_attribute"
+    if not decl:
+        return None
+    get = decl.get
+
+    def v(prop: str) -> str:
+        return get(prop, ("", False))[0]
+
+    if v("display") == "none":
+        return "display_none"
+    if v("mso-hide") == "all":
+        return "mso_hide"
+    opacity = v("opacity")
+    if opacity:
+        try:
+            amount = float(opacity[:-1]) / 100 if opacity.endswith("%") else float(opacity)
+            if amount < 0.05:
+                return "opacity_zero"
+        except ValueError:
+            pass
+    overflow_hidden = any(
+        v(p) in ("hidden", "clip") for p in ("overflow", "overflow-x", "overflow-y")
+    )
+    if overflow_hidden and any(
+        _is_zero(v(p)) for p in ("width", "height", "max-height", "max-width")
+    ):
+        return "zero_size_box"
+    if "scale(0" in v("transform"):
+        return "zero_size_box"
+    positioned = v("position") in ("absolute", "fixed")
+    clip = v("clip").replace(" ", "")
+    clip_path = v("clip-path").replace(" ", "")
+    if (positioned and clip.startswith("rect(0") and clip.count("0") >= 4) or clip_path in (
+        "inset(50%)", "inset(100%)", "circle(0)", "circle(0px)", "polygon(0000)"
+    ):  # fmt: skip
+        return "clip"
+    if (positioned and any(_is_far_negative(v(p)) for p in ("left", "top"))) or any(
+        _is_far_negative(v(p)) for p in ("text-indent", "margin-left", "margin-top")
+    ):
+        return "offscreen"
+    if positioned and any((_length(v(p)) or (0.0, ""))[0] >= 5000 for p in ("left", "top")):
+        return "offscreen"
+    return None
+
+
+@attrs.frozen
+class State:
+    """What an element inherits from its ancestors."""
+
+    color: RGB | str = (0, 0, 0)
+    background: RGB | str = (255, 255, 255)
+    tiny_font: bool = False
+    invisible: bool = False
+
+
+def child_state(state: State, decl: Declarations, el: Any) -> State:
+    """The inherited state for ``el``'s own text and children."""
+    color: RGB | str = state.color
+    background = state.background
+    tiny = state.tiny_font
+    invisible = state.invisible
+    if el.tag == "font" and el.get("color"):
+        parsed = parse_color(el.get("color"))
+        if parsed is not None:
+            color = parsed
+    if decl:
+        if "color" in decl:
+            parsed = parse_color(decl["color"][0])
+            if parsed is not None:
+                color = parsed
+        own_bg = _background_of(decl, el)
+        if own_bg is not None:
+            background = own_bg
+        if "font-size" in decl:
+            tiny = _is_tiny_font(decl["font-size"][0])
+        if "visibility" in decl:
+            invisible = decl["visibility"][0] in ("hidden", "collapse")
+    elif el.get("bgcolor"):
+        own_bg = _background_of({}, el)
+        if own_bg is not None:
+            background = own_bg
+    return State(color=color, background=background, tiny_font=tiny, invisible=invisible)
+
+
+def text_method(state: State) -> str | None:
+    """The method hiding text rendered under ``state``, or None."""
+    if state.invisible:
+        return "visibility_hidden"
+    if state.tiny_font:
+        return "tiny_font"
+    if state.color == TRANSPARENT:
+        return "transparent_text"
+    if isinstance(state.color, tuple) and isinstance(state.background, tuple):
+        dist = sum((a - b) ** 2 for a, b in zip(state.color, state.background, strict=True)) ** 0.5
+        if dist < _NEAR:
+            return "color_match"
+    return None
+
+
+Removed = Callable[[str, str, Any], None]
+
+
+def _text_of(el: Any) -> str:
+    return "".join(t for t in el.itertext() if isinstance(t, str))
+
+
+def remove_hidden(root: Any, index: StyleIndex, removed: Removed) -> None:
+    """Remove hidden content below ``root`` in place; report each removal to ``removed``.
+
+    ``removed(method, text, element)`` is called with the text that was removed.
+    """
+    stack: list[tuple[Any, State]] = [(root, State())]
+    steps = 0
+    while stack and steps < 50_000_000:
+        steps += 1
+        el, state = stack.pop()
+        decl = index.computed(el)
+        method = subtree_method(decl, el)
+        if method is not None and el is not root:
+            removed(method, _text_of(el), el)
+            drop_keep_tail(el)
+            continue
+        own = child_state(state, decl, el)
+        hide_text = text_method(own)
+        children = [c for c in el if isinstance(c.tag, str)]
+        if hide_text is not None:
+            parts = [el.text or ""] + [c.tail or "" for c in el]
+            gone = "".join(parts)
+            if gone.strip():
+                removed(hide_text, gone, el)
+            el.text = None
+            for child in el:
+                child.tail = None
+        stack.extend((c, own) for c in reversed(children))
+
+
+def drop_keep_tail(el: Any) -> None:
+    """Remove ``el`` and its subtree from its parent, keeping the text that follows it."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def is_comment(el: Any) -> bool:
+    """True for comments and processing instructions."""
+    return el.tag is etree.Comment or el.tag is etree.ProcessingInstruction

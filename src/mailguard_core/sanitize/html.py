@@ -1,0 +1,284 @@
+"""HTML body: remove hidden and active content, extract visible text, clean returned HTML."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import lxml.html
+import nh3
+from lxml import etree
+
+from mailguard_core.sanitize import css, hidden
+from mailguard_core.sanitize.warnings import WarningCollector
+
+_ACTIVE = frozenset({"script", "iframe", "frame", "frameset", "object", "embed", "applet"})
+_FORM = frozenset({"form", "input", "button", "select", "textarea"})
+_DROP_SILENT = frozenset({"style", "noscript", "meta", "link", "base"})
+_BLOCK = frozenset(
+    [
+        "p",
+        "div",
+        "br",
+        "li",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "blockquote",
+        "pre",
+        "hr",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "address",
+        "center",
+        "form",
+        "fieldset",
+        "main",
+        "nav",
+        "aside",
+        "figure",
+        "figcaption",
+        "body",
+        "html",
+        "caption",
+        "details",
+        "summary",
+    ]
+)
+_CELLS = frozenset({"td", "th"})
+_WS_RE = re.compile(r"[ \t\n\r\f\v]+")
+_BLANKS_RE = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
+_LINE_SPACE_RE = re.compile(r"[ \t]+\n|\n[ \t]+")
+_XML_BAD_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_REMOTE_RE = re.compile(r"^\s*(?:https?:)?//", re.I)
+_CONDITIONAL_RE = re.compile(r"\[if [^\]]*\]>|<!\[endif\]|\[endif\]", re.I)
+_PREHEADER_CHARS = 300
+
+#: comments and <head>/<title> are markup no client shows: removed always, but warned about
+#: only when the removed text reads like instructions to an agent
+_QUIET_METHODS = frozenset({"comment", "head"})
+
+
+@attrs.frozen
+class Link:
+    href: str
+    text: str
+
+
+@attrs.define
+class HtmlResult:
+    text: str
+    links: list[Link]
+    clean_html: str | None
+
+
+@functools.cache
+def _cleaner() -> nh3.Cleaner:
+    tags = set(nh3.ALLOWED_TAGS) - {"img", "map", "area"}
+    attributes = {k: set(v) for k, v in nh3.ALLOWED_ATTRIBUTES.items() if k in tags}
+    attributes.setdefault("a", set()).update({"href", "title"})
+    return nh3.Cleaner(
+        tags=tags,
+        attributes=attributes,
+        url_schemes={"http", "https", "mailto"},
+        strip_comments=True,
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+def _is_substantive(text: str, flagged: Callable[[str], bool]) -> bool:
+    return bool(text.split()) and flagged(text)
+
+
+class _Hidden:
+    """Collects removed hidden text per method and turns it into warnings."""
+
+    def __init__(self) -> None:
+        self.by_method: dict[str, list[tuple[str, Any]]] = {}
+
+    def __call__(self, method: str, text: str, el: Any) -> None:
+        if text.strip():
+            self.by_method.setdefault(method, []).append((text, el))
+
+
+def process_html(
+    source: str,
+    *,
+    location: str,
+    warnings: WarningCollector,
+    flagged: Callable[[str], bool],
+    want_html: bool,
+) -> HtmlResult:
+    """Run the HTML stages over one HTML body and return its visible text and clean HTML."""
+    source = _XML_BAD_RE.sub("", source)
+    if not source.strip():
+        return HtmlResult(text="", links=[], clean_html="" if want_html else None)
+    try:
+        doc = lxml.html.document_fromstring(source)
+    except (etree.ParserError, ValueError):
+        return HtmlResult(text="", links=[], clean_html="" if want_html else None)
+    sheets: list[str] = []
+    active = forms = remote = 0
+    quiet: dict[str, list[str]] = {}
+    for el in list(doc.iter()):
+        tag: Any = el.tag
+        if not isinstance(tag, str):
+            if hidden.is_comment(el):
+                text = _CONDITIONAL_RE.sub(" ", el.text or "")
+                if text.strip() and "<" not in text:
+                    quiet.setdefault("comment", []).append(text)
+                hidden.drop_keep_tail(el)
+            continue
+        tag = tag.lower()
+        if tag == "style":
+            sheets.append(el.text or "")
+            hidden.drop_keep_tail(el)
+        elif tag in _ACTIVE:
+            active += 1
+            hidden.drop_keep_tail(el)
+        elif tag == "template":
+            text = hidden._text_of(el)
+            hidden.drop_keep_tail(el)
+            if text.strip():
+                quiet.setdefault("template", []).append(text)
+        elif tag == "head":
+            for title in el.iter("title"):
+                if (title.text or "").strip():
+                    quiet.setdefault("head", []).append(title.text or "")
+            hidden.drop_keep_tail(el)
+        elif tag in _DROP_SILENT:
+            if tag == "link" and "stylesheet" in (el.get("rel") or "").lower():
+                remote += 1
+            hidden.drop_keep_tail(el)
+        else:
+            if tag in _FORM:
+                forms += 1
+            for name, value in el.attrib.items():
+                lname = str(name).lower()
+                value = str(value)
+                if lname.startswith("on") or (
+                    lname in ("href", "src", "action")
+                    and value.strip().lower().startswith(("javascript:", "vbscript:"))
+                ):
+                    active += 1
+                    break
+            if (
+                (tag == "img" and _REMOTE_RE.match(el.get("src") or ""))
+                or "url(" in (el.get("style") or "")
+                or _REMOTE_RE.match(el.get("background") or "")
+            ):
+                remote += 1
+    index = css.StyleIndex(
+        [r for i, s in enumerate(sheets) for r in css.parse_stylesheet(s, i * 100_000)]
+    )
+    body = doc.find("body")
+    if body is None:
+        body = doc
+    for cand in body.iter():
+        if isinstance(cand.tag, str) and cand is not body:
+            if hidden.subtree_method(index.computed(cand), cand) is not None:
+                cand.set("data-mg-preheader", "1")
+                break
+            if (cand.text or "").strip():
+                break
+    collector = _Hidden()
+    hidden.remove_hidden(doc, index, collector)
+    for method, texts in quiet.items():
+        for text in texts:
+            collector(method, text, None)
+    _emit_hidden(collector, warnings, location, flagged)
+    for el in body.iter():
+        if isinstance(el.tag, str) and "data-mg-preheader" in el.attrib:
+            del el.attrib["data-mg-preheader"]
+    warnings.count("html_script_removed", location, active)
+    warnings.count("html_form_removed", location, forms)
+    warnings.count("html_remote_content_removed", location, remote)
+    text, links = extract_text(body)
+    clean_html = None
+    if want_html:
+        clean_html = _cleaner().clean(lxml.html.tostring(body, encoding="unicode"))
+    return HtmlResult(text=text, links=links, clean_html=clean_html)
+
+
+def _emit_hidden(
+    collector: _Hidden, warnings: WarningCollector, location: str, flagged: Callable[[str], bool]
+) -> None:
+    for method, items in collector.by_method.items():
+        all_text = " ".join(t for t, _ in items)
+        if method in _QUIET_METHODS and not _is_substantive(all_text, flagged):
+            continue
+        detail: dict[str, Any] = {"method": method, "count": len(items)}
+        severity: Any = None
+        el = items[0][1]
+        if (
+            len(items) == 1
+            and el is not None
+            and el.get("data-mg-preheader") == "1"
+            and len(all_text.strip()) <= _PREHEADER_CHARS
+            and not flagged(all_text)
+        ):
+            detail["preheader"] = True
+            severity = "informational"
+        warnings.add("html_hidden_content_removed", location, detail, severity=severity)
+
+
+def extract_text(body: Any) -> tuple[str, list[Link]]:
+    """Visible text of ``body`` with line breaks for blocks, ``<br>``, list items and cells."""
+    out: list[str] = []
+    links: list[Link] = []
+    # iterative walk: (element, phase) where phase 0 = enter, 1 = leave
+    stack: list[tuple[Any, int]] = [(body, 0)]
+    link_starts: list[tuple[Any, int]] = []
+    pre_depth = 0
+    steps = 0
+    while stack and steps < 50_000_000:
+        steps += 1
+        el, phase = stack.pop()
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        if phase == 0:
+            if tag in _BLOCK:
+                out.append("\n")
+            elif tag in _CELLS:
+                out.append(" ")
+            if tag == "li":
+                out.append("- ")
+            if tag == "pre":
+                pre_depth += 1
+            if tag == "a" and el.get("href"):
+                link_starts.append((el, len(out)))
+            if el.text:
+                out.append(el.text if pre_depth else _WS_RE.sub(" ", el.text))
+            stack.append((el, 1))
+            stack.extend((c, 0) for c in reversed(el) if isinstance(c.tag, str))
+        else:
+            if tag in _BLOCK:
+                out.append("\n")
+            if tag == "pre":
+                pre_depth -= 1
+            if link_starts and link_starts[-1][0] is el:
+                _, start = link_starts.pop()
+                links.append(Link(href=el.get("href", ""), text="".join(out[start:]).strip()))
+            if el is not body and el.tail:
+                out.append(el.tail if pre_depth else _WS_RE.sub(" ", el.tail))
+    text = "".join(out)
+    text = _LINE_SPACE_RE.sub("\n", text)
+    text = _BLANKS_RE.sub("\n\n", text)
+    return text.strip(), links

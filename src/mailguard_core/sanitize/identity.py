@@ -1,0 +1,115 @@
+"""Sender identity and link checks: look-alike domains, display-name spoofing, Reply-To."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Sequence
+from typing import Any
+
+from mailguard_core.sanitize import lookalike
+from mailguard_core.sanitize.html import Link
+from mailguard_core.sanitize.warnings import WarningCollector
+
+_ADDRESS_IN_TEXT_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_MAX_DOMAINS = 100
+
+
+def _domain_of(address: str) -> str:
+    return address.rsplit("@", 1)[-1].strip().strip(">").lower() if "@" in address else ""
+
+
+def _host(href: str) -> str | None:
+    try:
+        parts = urllib.parse.urlsplit(href.strip())
+        if parts.scheme.lower() not in ("http", "https"):
+            return None
+        return parts.hostname
+    except ValueError:
+        return None
+
+
+def check_domain(
+    domain: str, kind: str, known: tuple[str, ...], warnings: WarningCollector
+) -> None:
+    """Punycode, mixed-script and confusable checks on one domain."""
+    if not domain:
+        return
+    location = f"domain:{kind}"
+    if lookalike.is_idn(domain):
+        warnings.count("lookalike_punycode_domain", location, 1)
+    if lookalike.is_mixed_script(domain):
+        warnings.count("lookalike_mixed_script_domain", location, 1)
+    resembles = lookalike.confusable_with(domain, known)
+    if resembles is not None:
+        warnings.add("lookalike_confusable_domain", location, {"resembles": resembles})
+
+
+def check_identity(
+    sender: dict[str, str] | None,
+    reply_to: Sequence[dict[str, str]],
+    list_domains: Sequence[str],
+    recipients: Sequence[str],
+    known: tuple[str, ...],
+    warnings: WarningCollector,
+) -> None:
+    """Checks on From and Reply-To."""
+    if sender is None:
+        return
+    address = sender["address"].lower()
+    domain = _domain_of(address)
+    check_domain(domain, "from", known, warnings)
+    sender_reg = lookalike.registrable(domain) if domain else ""
+    name = sender["name"]
+    if name:
+        reasons = set()
+        for other in _ADDRESS_IN_TEXT_RE.findall(name):
+            if other.lower() != address:
+                reasons.add("address_in_name")
+        for token in lookalike.domains_in(_ADDRESS_IN_TEXT_RE.sub(" ", name)):
+            if lookalike.registrable(token) != sender_reg:
+                reasons.add("domain_in_name")
+        if reasons:
+            warnings.add("display_name_spoof", "header:from", {"reasons": sorted(reasons)})
+    list_regs = {lookalike.registrable(d) for d in list_domains if d}
+    recipients = [r.lower() for r in recipients]
+    mismatched = 0
+    for entry in reply_to[:20]:
+        rdomain = _domain_of(entry["address"])
+        if not rdomain:
+            continue
+        check_domain(rdomain, "reply_to", known, warnings)
+        reg = lookalike.registrable(rdomain)
+        if entry["address"].lower() in recipients:
+            continue  # a list or group that asks for replies to itself
+        if sender_reg and reg != sender_reg and reg not in list_regs:
+            mismatched += 1
+    if mismatched:
+        warnings.add("reply_to_mismatch", "header:reply-to", {"count": mismatched})
+
+
+def check_links(links: Sequence[Link], known: tuple[str, ...], warnings: WarningCollector) -> None:
+    """Link text naming another domain than its href; look-alike checks on link hosts."""
+    seen: set[str] = set()
+    mismatches = 0
+    for link in links:
+        host = _host(link.href)
+        if host is None:
+            continue
+        host = host.lower()
+        if host not in seen and len(seen) < _MAX_DOMAINS:
+            seen.add(host)
+            check_domain(host, "link", known, warnings)
+        if "." not in link.text:
+            continue
+        href_reg = lookalike.registrable(host)
+        shown = lookalike.domains_in(_ADDRESS_IN_TEXT_RE.sub(" ", link.text[:500]))
+        if any(lookalike.registrable(d) != href_reg for d in shown[:5]):
+            mismatches += 1
+    warnings.count("html_link_text_mismatch", "body:html", mismatches)
+
+
+def sender_summary(untrusted: dict[str, Any]) -> dict[str, str] | None:
+    """The From entry of an untrusted dict, if any."""
+    value = untrusted.get("from")
+    return value if isinstance(value, dict) else None

@@ -1,0 +1,133 @@
+"""The deterministic default :class:`InjectionDetector`: weighted regular-expression rules.
+
+Each rule has a weight; the text is flagged when the weights of the rules that fired add up
+to at least 2. Strong rules (weight 2) are phrases that have almost no business use
+("ignore all previous instructions", chat-template tokens, text addressing an AI assistant,
+mailguard's own tool names); weak rules (weight 1) need company (a request to use a tool,
+to forward mailbox contents somewhere, to keep something from the user).
+Measured by ``bench/injection.py`` over a labelled corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_F = re.IGNORECASE
+_AGENT = (
+    r"(?:ai|a\.i\.|assistant|agent|llm|language model|chat ?bot|copilot|claude|chatgpt"
+    r"|gpt(?:-\d)?|gemini|model)"
+)
+_MAX_SCAN = 200_000
+
+
+def _rx(*parts: str) -> re.Pattern[str]:
+    return re.compile("".join(parts), _F)
+
+
+RULES: tuple[tuple[str, int, re.Pattern[str]], ...] = (
+    (
+        "ignore_previous_instructions",
+        2,
+        _rx(
+            r"\b(?:ignore|disregard|forget|override|bypass|skip)\b[^.\n]{0,40}?",
+            r"\b(?:previous|prior|above|earlier|all|any|your|the|system|original)\b[^.\n]{0,30}?",
+            r"\b(?:instructions?|prompts?|rules|directives?|guidelines|guardrails|programming",
+            r"|system prompt)\b",
+        ),
+    ),
+    (
+        "chat_template_token",
+        2,
+        _rx(
+            r"<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[/?(?:INST|SYS)\]",
+            r"|<</?SYS>>|###\s*(?:system|instruction)s?\s*:?",
+        ),
+    ),
+    (
+        "system_prompt_reference",
+        2,
+        _rx(
+            r"\b(?:system prompt|developer mode|jailbreak|DAN mode|admin override",
+            r"|new (?:system )?instructions? (?:for|to) (?:the |you))\b",
+        ),
+    ),
+    (
+        "addresses_ai_agent",
+        2,
+        _rx(
+            r"\b(?:dear|hey|hi|hello|attention|note (?:to|for)|instructions? for(?: the)?",
+            rf"|message (?:to|for)(?: the)?)\s+(?:the\s+)?{_AGENT}s?\b",
+            rf"|\bif you are an? {_AGENT}\b",
+            rf"|\b(?:as|you are) an? {_AGENT} (?:reading|processing|summari[sz]ing)\b",
+            rf"|\b{_AGENT}s? (?:reading|processing|summari[sz]ing) this\b",
+        ),
+    ),
+    (
+        "role_override",
+        2,
+        _rx(
+            r"\byou are now\b|\bfrom now on,? you (?:are|will|must)\b",
+            r"|\bpretend (?:to be|you are)\b",
+            r"|\byour new (?:role|task|instructions?|goal) (?:is|are)\b",
+        ),
+    ),
+    (
+        "mailguard_tool_name",
+        2,
+        re.compile(
+            r"\b(?:send_email|delete_message|move_message|download_attachment|create_draft"
+            r"|mark_read|mark_unread|expunge|delete_folder|rename_folder|use_account"
+            r"|list_accounts|search_advanced|fetch_message)\b"
+        ),
+    ),
+    (
+        "tool_invocation",
+        1,
+        _rx(
+            r"\b(?:call|invoke|use|run|execute|trigger)\s+(?:the\s+|your\s+)?(?:\w+\s+)?",
+            r"(?:tool|function|command)s?\b|\"(?:tool|function_call|tool_name)\"\s*:",
+        ),
+    ),
+    (
+        "exfiltration_request",
+        1,
+        _rx(
+            r"\b(?:forward|send|e-?mail|upload|post|share|copy|exfiltrate|leak)\b[^.\n]{0,50}?",
+            r"\b(?:all|every|the (?:last|previous|recent|latest)|these|your|the user'?s?)\b",
+            r"[^.\n]{0,40}?\b(?:e-?mails?|messages?|inbox|contacts|passwords?|credentials",
+            r"|api keys?|tokens?|secrets?|conversations?|correspondence)\b",
+        ),
+    ),
+    (
+        "conceal_from_user",
+        1,
+        _rx(
+            r"\b(?:do not|don't|never|without)\s+(?:tell(?:ing)?|inform(?:ing)?|mention(?:ing)?",
+            r"|reveal(?:ing)?|notify(?:ing)?|alert(?:ing)?|asking|show(?:ing)?)\s+",
+            r"(?:this\s+(?:to\s+)?)?(?:the\s+|your\s+)?(?:user|human|owner|recipient|operator)\b",
+        ),
+    ),
+    (
+        "urgent_override",
+        1,
+        _rx(
+            r"\b(?:important|urgent|critical|priority)\s*(?:instructions?|notice|update)?\s*[:!]",
+            r"\s*(?:you|assistant|ai|agent)\b",
+        ),
+    ),
+)
+
+
+class RuleBasedDetector:
+    """Weighted rules over the first 200,000 characters; flagged at a total weight of 2."""
+
+    threshold = 2
+
+    def detect(self, text: str) -> Sequence[str]:
+        """Names of the rules that fired when their weights reach the threshold, else ()."""
+        sample = text[:_MAX_SCAN]
+        fired = [(name, weight) for name, weight, rx in RULES if rx.search(sample)]
+        if sum(w for _, w in fired) >= self.threshold:
+            return tuple(name for name, _ in fired)
+        return ()

@@ -1,0 +1,169 @@
+"""MIME walk with limits: which parts a reader sees, which are attachments, their part ids.
+
+Part ids follow IMAP BODYSTRUCTURE numbering: children of a multipart are ``1``, ``2``, ...,
+a single-part message's body is ``1``, and an attached ``message/rfc822`` part ``N`` has its
+own parts numbered ``N.1``, ``N.2``, ....
+"""
+
+from __future__ import annotations
+
+from email.message import Message
+
+import attrs
+
+from mailguard_core.sanitize.envelope import MimeLimits
+from mailguard_core.sanitize.warnings import WarningCollector
+
+_TEXT_TYPES = ("text/plain", "text/html")
+
+
+@attrs.define
+class Shown:
+    """A text part a reader sees, with the plain alternative an HTML part came with."""
+
+    part: Message
+    part_id: str
+    plain_alternative: Message | None = None
+    #: a heading for a forwarded (attached) message, built from its sanitized headers
+    forwarded: Message | None = None
+
+
+@attrs.define
+class Attachment:
+    part: Message
+    part_id: str
+    inline: bool
+
+
+@attrs.define
+class Walk:
+    shown: list[Shown] = attrs.Factory(list)
+    attachments: list[Attachment] = attrs.Factory(list)
+    parts: int = 0
+    exceeded: set[str] = attrs.Factory(set)
+
+
+def _disposition(part: Message) -> str:
+    value = part.get("Content-Disposition")
+    return str(value).split(";", 1)[0].strip().lower() if value else ""
+
+
+def _child_id(parent_id: str, index: int) -> str:
+    return f"{parent_id}.{index}" if parent_id else str(index)
+
+
+def walk(msg: Message, limits: MimeLimits, warnings: WarningCollector) -> Walk:
+    """Walk the MIME tree of ``msg`` within ``limits``."""
+    result = Walk()
+    _visit(msg, "", 0, limits, result, in_alternative=False)
+    for limit in sorted(result.exceeded):
+        warnings.add("mime_limit_exceeded", "mime", {"limit": limit})
+    return result
+
+
+def _payload_list(part: Message) -> list[Message]:
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return [p for p in payload if isinstance(p, Message)]
+    return []
+
+
+def _count(result: Walk, limits: MimeLimits) -> bool:
+    result.parts += 1
+    if result.parts > limits.max_parts:
+        result.exceeded.add("max_parts")
+        return False
+    return True
+
+
+def _visit(
+    msg: Message,
+    part_id: str,
+    depth: int,
+    limits: MimeLimits,
+    result: Walk,
+    *,
+    in_alternative: bool,
+) -> None:
+    if depth > limits.max_depth:
+        result.exceeded.add("max_depth")
+        return
+    if not _count(result, limits):
+        return
+    ctype = msg.get_content_type()
+    if msg.is_multipart() and ctype != "message/rfc822":
+        children = _payload_list(msg)
+        subtype = msg.get_content_subtype()
+        if subtype == "alternative":
+            _alternative(children, part_id, depth, limits, result)
+            return
+        for i, child in enumerate(children, 1):
+            child_id = _child_id(part_id, i)
+            if subtype in ("related", "signed", "encrypted") and i > 1:
+                _leaf_attachment(
+                    child, child_id, result, inline=subtype == "related", limits=limits
+                )
+                continue
+            _visit(child, child_id, depth + 1, limits, result, in_alternative=False)
+        return
+    if ctype == "message/rfc822":
+        inner = _payload_list(msg)
+        own_id = part_id or "1"
+        result.attachments.append(Attachment(part=msg, part_id=own_id, inline=False))
+        if inner:
+            nested = inner[0]
+            before = len(result.shown)
+            if nested.is_multipart():
+                _visit(nested, own_id, depth + 1, limits, result, in_alternative=False)
+            else:
+                _visit(
+                    nested, _child_id(own_id, 1), depth + 1, limits, result, in_alternative=False
+                )
+            if len(result.shown) > before:
+                result.shown[before].forwarded = nested
+        return
+    leaf_id = part_id or "1"
+    if ctype in _TEXT_TYPES and _disposition(msg) != "attachment" and not msg.get_filename():
+        result.shown.append(Shown(part=msg, part_id=leaf_id))
+    else:
+        _leaf_attachment(msg, leaf_id, result, inline=_disposition(msg) == "inline", limits=limits)
+
+
+def _leaf_attachment(
+    part: Message, part_id: str, result: Walk, *, inline: bool, limits: MimeLimits
+) -> None:
+    if part.is_multipart() or part.get_content_type() == "message/rfc822":
+        _visit(part, part_id, 1, limits, result, in_alternative=False)
+        return
+    result.attachments.append(Attachment(part=part, part_id=part_id, inline=inline))
+
+
+def _alternative(
+    children: list[Message], part_id: str, depth: int, limits: MimeLimits, result: Walk
+) -> None:
+    plain: tuple[Message, str] | None = None
+    best: tuple[Message, str] | None = None
+    for i, child in enumerate(children, 1):
+        child_id = _child_id(part_id, i)
+        ctype = child.get_content_type()
+        if ctype == "text/plain" and plain is None:
+            plain = (child, child_id)
+        if ctype == "text/html" or child.is_multipart() or (ctype == "text/plain" and best is None):
+            best = (child, child_id)
+    if best is None:
+        return
+    part, best_id = best
+    if part.is_multipart():
+        before = len(result.shown)
+        _visit(part, best_id, depth + 1, limits, result, in_alternative=True)
+        if (
+            plain is not None
+            and len(result.shown) > before
+            and result.shown[before].part is not plain[0]
+        ):
+            result.shown[before].plain_alternative = plain[0]
+        return
+    if not _count(result, limits):
+        return
+    alt = plain[0] if plain is not None and plain[0] is not part else None
+    result.shown.append(Shown(part=part, part_id=best_id, plain_alternative=alt))
