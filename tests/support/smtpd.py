@@ -29,7 +29,8 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 from mailguard_core.config import SmtpSettings
 
-Mode = Literal["starttls", "implicit"]
+#: "plain" offers neither TLS nor AUTH (for testing that a client refuses such a server)
+Mode = Literal["starttls", "implicit", "plain"]
 # aiosmtpd logs a deprecation notice about its own Session.login_data on every AUTH
 logging.getLogger("mail.log").setLevel(logging.ERROR)
 DEFAULT_USERS = {"alice": "alicepass", "bob": "bobpass"}
@@ -157,9 +158,13 @@ class SmtpTestServer:
                 require_starttls=True,
                 **common,
             )
-        else:
+        elif mode == "implicit":
             self._controller = _BoundController(
                 _Handler(self), implicit_tls=True, ssl_context=tls, **common
+            )
+        else:
+            self._controller = _BoundController(
+                _Handler(self), implicit_tls=False, hostname=self.host, ready_timeout=10
             )
         self._controller.start()
         self.port: int = self._controller.port
@@ -179,7 +184,7 @@ class SmtpTestServer:
             host=self.host,
             port=self.port,
             username=user,
-            tls=self.mode,
+            tls="implicit" if self.mode == "implicit" else "starttls",
             ca_file=str(self.cert_path),
             timeout=timeout,
         )

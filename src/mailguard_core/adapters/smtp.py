@@ -53,6 +53,8 @@ def _smtp_errors() -> Iterator[None]:
             public="the mail server does not offer authentication",
         ) from exc
     except smtplib.SMTPServerDisconnected as exc:
+        if isinstance(exc.__context__, TimeoutError):  # smtplib turns read timeouts into this
+            raise OperationTimeout("SMTP server did not answer in time") from exc
         raise ConnectionFailed("SMTP server disconnected") from exc
     except smtplib.SMTPResponseException as exc:
         raise SendFailed(f"SMTP error reply (code {exc.smtp_code})") from exc
