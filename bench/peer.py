@@ -34,6 +34,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -153,14 +154,17 @@ def peer_environment(
     }
 
 
-def search_arguments(folder: str, limit: int = 20) -> dict[str, Any]:
-    return {
+def search_arguments(folder: str, limit: int = 20, *, since: date | None = None) -> dict[str, Any]:
+    args: dict[str, Any] = {
         "account_name": PEER_ACCOUNT,
         "mailbox": folder,
         "page": 1,
         "page_size": limit,
         "order": "desc",
     }
+    if since is not None:  # a timezone-aware datetime, as its schema asks
+        args["since"] = f"{since.isoformat()}T00:00:00Z"
+    return args
 
 
 def fetch_arguments(folder: str, uid: int) -> dict[str, Any]:

@@ -42,6 +42,7 @@ import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,12 @@ from bench.common import (
     result_payload,
     summarize,
 )
-from bench.generator import GENERATOR_VERSION, generate_messages, write_maildir_folder
+from bench.generator import (
+    GENERATOR_VERSION,
+    generate_message,
+    generate_messages,
+    write_maildir_folder,
+)
 
 USER = "bench"
 PASSWORD = "bench-password-not-secret"
@@ -69,6 +75,12 @@ PAGE = 20
 FULL_SIZES = (1_000, 10_000, 100_000)
 QUICK_SIZES = (1_000, 10_000)
 SUBJECTS = ("floor", "mailguard", "peer")
+
+
+def since_last_week(size: int) -> date:
+    """The SINCE date that keeps about the last 7 days of a generated folder of ``size``."""
+    newest = generate_message(size - 1).date
+    return (newest - timedelta(days=7)).date()
 
 
 def folder_name(size: int) -> str:
@@ -194,9 +206,10 @@ class Floor:
             internal_date=item.get(b"INTERNALDATE"),
         )
 
-    def search_page(self, folder: str, limit: int = PAGE) -> list[int]:
+    def search_page(self, folder: str, since: date | None = None, limit: int = PAGE) -> list[int]:
         self.select(folder)
-        uids = sorted(self.client.search(["ALL"]), reverse=True)[:limit]
+        criteria: list[Any] = ["SINCE", since] if since else ["ALL"]
+        uids = sorted(self.client.search(criteria), reverse=True)[:limit]
         data = self.client.fetch(
             uids, [b"FLAGS", b"INTERNALDATE", b"RFC822.SIZE", b"BODY.PEEK[HEADER]"]
         )
@@ -260,7 +273,7 @@ class ServerSpec:
     env: dict[str, str]
     search_tool: str
     fetch_tool: str
-    search_args: Callable[[str], dict[str, Any]]
+    search_args: Callable[[str, date | None], dict[str, Any]]
     fetch_args: Callable[[str, int], dict[str, Any]]
     stderr: Path
     extra: dict[str, Any] = field(default_factory=dict)
@@ -289,7 +302,9 @@ def mailguard_spec(server: Any, work: Path, uidvalidity: Mapping[str, int]) -> S
         env=env,
         search_tool="search",
         fetch_tool="fetch_message",
-        search_args=lambda folder: {"folder": folder, "limit": PAGE},
+        search_args=lambda folder, since: (
+            {"folder": folder, "limit": PAGE} | ({"since": since.isoformat()} if since else {})
+        ),
         fetch_args=lambda folder, uid: {
             "message_ref": str(
                 MessageRef(account=ACCOUNT, folder=folder, uidvalidity=uidvalidity[folder], uid=uid)
@@ -315,7 +330,7 @@ def peer_spec(server: Any, work: Path, script: Path) -> ServerSpec:
         env=env,
         search_tool="list_emails_metadata",
         fetch_tool="get_emails_content",
-        search_args=lambda folder: peer_mod.search_arguments(folder, PAGE),
+        search_args=lambda folder, since: peer_mod.search_arguments(folder, PAGE, since=since),
         fetch_args=peer_mod.fetch_arguments,
         stderr=work / "logs" / "peer.stderr.log",
     )
@@ -412,26 +427,69 @@ async def bench_mail(
     results: Results,
 ) -> dict[str, Any]:
     """Search pages and fetches for every folder size, subjects interleaved call by call."""
-    out: dict[str, Any] = {"search": {}, "fetch": {}, "server_search": {}, "checks": {}}
+    out: dict[str, Any] = {
+        "search": {},
+        "search_since": {},
+        "fetch": {},
+        "server_search": {},
+        "checks": {},
+    }
     failed: dict[str, str] = {}
 
     async def attempt(name: str, call: Callable[[], Any], what: str) -> tuple[float, Any] | None:
-        """Time one call; a subject that fails once is reported and left out from then on."""
-        if name in failed:
+        """Time one call; after a failure that subject skips the rest of that operation on
+        that folder (``what``), and the failure is reported in the tables and notes."""
+        key = f"{name} {what}"
+        if key in failed:
             return None
         try:
             return await _timed(call)
         except Exception as exc:
-            failed[name] = f"{type(exc).__name__}: {exc}"
-            results.note(f"{name} {what} failed: {failed[name]}")
+            failed[key] = f"{type(exc).__name__}: {exc}"
+            results.note(f"{key} failed: {failed[key]}")
             return None
 
-    def subject_calls(folder: str) -> dict[str, Callable[[], Any]]:
-        calls: dict[str, Callable[[], Any]] = {"floor": lambda: floor.search_page(folder)}
+    def subject_calls(folder: str, since: date | None) -> dict[str, Callable[[], Any]]:
+        calls: dict[str, Callable[[], Any]] = {"floor": lambda: floor.search_page(folder, since)}
         for name, session in sessions.items():
             spec = specs[name]
-            calls[name] = lambda s=session, sp=spec: s.call(sp.search_tool, sp.search_args(folder))
+            calls[name] = lambda s=session, sp=spec: s.call(
+                sp.search_tool, sp.search_args(folder, since)
+            )
         return calls
+
+    async def search_variant(kind: str, folder: str, since: date | None) -> None:
+        calls = subject_calls(folder, since)
+        samples: dict[str, list[float]] = {n: [] for n in calls}
+        cold: dict[str, float] = {}
+        spent: dict[str, float] = dict.fromkeys(calls, 0.0)
+        what = f"{kind} on {folder}"
+        for name, call in calls.items():  # first call: selection and caches, reported apart
+            got = await attempt(name, call, what)
+            if got is None:
+                continue
+            elapsed, value = got
+            cold[name] = elapsed
+            out["checks"].setdefault(folder, {})[f"{name} {kind}"] = _check_search(
+                name, value, uids
+            )
+        for _ in range(cfg.search_repeat):
+            for name, call in calls.items():
+                if spent[name] > cfg.budget_s and len(samples[name]) >= 3:
+                    continue
+                got = await attempt(name, call, what)
+                if got is None:
+                    continue
+                samples[name].append(got[0])
+                spent[name] += got[0]
+        out[kind][folder] = {
+            "size": size,
+            "since": since.isoformat() if since else None,
+            "cold_ms": {k: v * 1000 for k, v in cold.items()},
+            "stats": {n: summarize(v) for n, v in samples.items() if v},
+            "samples_s": samples,
+            "failed": {n: failed[f"{n} {what}"] for n in calls if f"{n} {what}" in failed},
+        }
 
     for size in cfg.sizes:
         folder = folder_name(size)
@@ -440,40 +498,13 @@ async def bench_mail(
         # -- the server's own SEARCH, for the scaling table
         search_only = [(await _timed(lambda f=folder: floor.search_all(f)))[0] for _ in range(5)]
         out["server_search"][folder] = summarize(search_only)
-        # -- search page of 20
-        calls = subject_calls(folder)
-        samples: dict[str, list[float]] = {n: [] for n in calls}
-        cold: dict[str, float] = {}
-        spent: dict[str, float] = dict.fromkeys(calls, 0.0)
-        for name, call in calls.items():  # first call: connection/selection costs, reported apart
-            got = await attempt(name, call, f"search on {folder}")
-            if got is None:
-                continue
-            elapsed, value = got
-            cold[name] = elapsed
-            out["checks"].setdefault(folder, {})[f"{name}_search"] = _check_search(
-                name, value, uids
-            )
-        for _ in range(cfg.search_repeat):
-            for name, call in calls.items():
-                if spent[name] > cfg.budget_s and len(samples[name]) >= 3:
-                    continue
-                got = await attempt(name, call, f"search on {folder}")
-                if got is None:
-                    continue
-                elapsed = got[0]
-                samples[name].append(elapsed)
-                spent[name] += elapsed
-        out["search"][folder] = {
-            "size": size,
-            "cold_ms": {k: v * 1000 for k, v in cold.items()},
-            "stats": {n: summarize(s) for n, s in samples.items() if s},
-            "samples_s": samples,
-        }
+        # -- search page of 20: no criteria, and narrowed to the last week (SINCE)
+        await search_variant("search", folder, None)
+        await search_variant("search_since", folder, since_last_week(size))
         # -- fetch N messages one by one (spread over the folder), the same UIDs for everyone
         step = max(1, size // cfg.fetch_count)
         targets = [uids[min(len(uids) - 1, i * step + step // 2)] for i in range(cfg.fetch_count)]
-        fsamples: dict[str, list[float]] = {n: [] for n in calls}
+        fsamples: dict[str, list[float]] = {n: [] for n in ("floor", *sessions)}
         for i, uid in enumerate(targets):
             fcalls: dict[str, Callable[[], Any]] = {
                 "floor": lambda u=uid, f=folder: floor.fetch(f, u)
@@ -490,7 +521,7 @@ async def bench_mail(
                 elapsed, value = got
                 fsamples[name].append(elapsed)
                 if i == 0:
-                    out["checks"].setdefault(folder, {})[f"{name}_fetch"] = _check_fetch(
+                    out["checks"].setdefault(folder, {})[f"{name} fetch"] = _check_fetch(
                         name, value, floor, folder, uid
                     )
         out["fetch"][folder] = {
@@ -498,6 +529,11 @@ async def bench_mail(
             "uids": targets,
             "stats": {n: summarize(s) for n, s in fsamples.items() if s},
             "samples_s": fsamples,
+            "failed": {
+                n: failed[f"{n} fetch on {folder}"]
+                for n in fsamples
+                if f"{n} fetch on {folder}" in failed
+            },
         }
     out["failed"] = failed
     return out
@@ -533,18 +569,42 @@ def _check_fetch(name: str, value: Any, floor: Floor, folder: str, uid: int) -> 
     return "ok" if message_id and message_id in text else "Message-ID not found in the answer"
 
 
+def _short_error(text: str) -> str:
+    """The gist of a failure for a table cell (the whole text is in the notes)."""
+    for marker in ("query_too_broad", "rate", "timeout", "Timeout"):
+        if marker in text:
+            return f"failed: {marker}"
+    return "failed"
+
+
 def report_mail(cfg: Config, data: Mapping[str, Any], results: Results) -> None:
-    present = [s for s in SUBJECTS if any(s in v["stats"] for v in data["search"].values())]
-    for kind, title, extra_note in (
+    present = [
+        s
+        for s in SUBJECTS
+        if any(
+            s in v["stats"] or s in v.get("failed", {})
+            for kind in ("search", "fetch")
+            for v in data[kind].values()
+        )
+    ]
+    for kind, title, extra_notes in (
         (
             "search",
-            f"First search page of {PAGE}, newest first (ms)",
-            "cold = the first call on the folder (SELECT and caches), not in the percentiles",
+            f"First search page of {PAGE}, newest first, no criteria (ms)",
+            ["cold = the first call on the folder (SELECT and caches), not in the percentiles"],
+        ),
+        (
+            "search_since",
+            f"First search page of {PAGE}, newest first, SINCE one week before the newest (ms)",
+            [
+                "about 2,000 candidates in the large folders (all of Bench1k): a narrowed "
+                "search every server can answer",
+            ],
         ),
         (
             "fetch",
             f"Fetch {cfg.fetch_count} messages one by one (ms)",
-            "the same UIDs for every subject, spread evenly over the folder",
+            ["the same UIDs for every subject, spread evenly over the folder"],
         ),
     ):
         rows = []
@@ -555,7 +615,9 @@ def report_mail(cfg: Config, data: Mapping[str, Any], results: Results) -> None:
             for subject in present:
                 st = stats.get(subject)
                 if st is None:
-                    rows.append([folder, subject, 0, "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"])
+                    err = entry.get("failed", {}).get(subject)
+                    cell = _short_error(err) if err else "n/a"
+                    rows.append([folder, subject, 0, cell, "n/a", "n/a", "n/a", "n/a", "n/a"])
                     continue
                 cold = entry.get("cold_ms", {}).get(subject)
                 rows.append(
@@ -566,20 +628,29 @@ def report_mail(cfg: Config, data: Mapping[str, Any], results: Results) -> None:
                         fmt_ms(st["p50"]),
                         fmt_ms(st["p95"]),
                         fmt_ms(st["max"]),
-                        fmt_ms(cold) if kind == "search" else "-",
+                        fmt_ms(cold) if cold is not None else "-",
                         fmt_ratio(ratio(st["p50"], floor_p50)) if subject != "floor" else "-",
                         fmt_ratio(ratio(st["p50"], peer_p50))
-                        if subject not in ("peer",) and peer_p50
+                        if subject != "peer" and peer_p50
                         else "-",
                     ]
                 )
+        failures = [
+            f"{subject} on {folder}: {err[:300]}"
+            for folder, entry in data[kind].items()
+            for subject, err in entry.get("failed", {}).items()
+        ]
         results.add(
             kind,
             title,
             ["folder", "subject", "n", "p50", "p95", "max", "cold", "p50 / floor", "p50 / peer"],
             rows,
             raw=dict(data[kind]),
-            notes=[extra_note, f"floor = {data.get('floor_label', 'imapclient + sanitizer')}"],
+            notes=[
+                *extra_notes,
+                f"floor = {data.get('floor_label', 'imapclient + sanitizer')}",
+                *failures,
+            ],
         )
     # scaling
     rows = []
