@@ -29,7 +29,7 @@ from mailguard_core.compose import (
 )
 from mailguard_core.config import AccountConfig
 from mailguard_core.domain import MessageRef
-from mailguard_core.errors import InputError, MailguardError, ToolDenied
+from mailguard_core.errors import InputError, MailguardError, MessageNotFound, ToolDenied
 from mailguard_core.ports.mail_store import MailStore
 from mailguard_core.ports.sender import Sender
 
@@ -166,8 +166,10 @@ class OutgoingService:
                 f"in_reply_to names account {ref.account!r}, not {self.account.name!r}",
                 public="in_reply_to must name a message of the same account",
             )
-        [summary] = self._store.summaries([ref])
-        return threading_from_headers(summary.header_bytes)
+        summaries = [s for s in self._store.summaries([ref]) if s.ref == ref]
+        if not summaries:
+            raise MessageNotFound(f"in_reply_to {ref} not found")
+        return threading_from_headers(summaries[0].header_bytes)
 
     def _folder(self, special_use: str) -> str:
         folders = self._store.special_folders()
