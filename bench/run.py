@@ -356,6 +356,7 @@ class Config:
     skip_folded: bool
     peer_version: str
     keep_logs: bool
+    profile: bool
 
 
 async def bench_startup(
@@ -779,6 +780,132 @@ def _folded_rows(value: Any) -> tuple[list[list[object]], list[str]]:
     return [], []
 
 
+# --------------------------------------------------------------------------- profiling
+def _frame_name(frame: str) -> str:
+    """``func (path/to/file.py:12)`` -> ``file.py:func`` (line numbers dropped)."""
+    name, _, where = frame.partition(" (")
+    path = where.rstrip(")").rsplit(":", 1)[0]
+    parts = Path(path).parts
+    if "mailguard_core" in parts or "mailguard_mcp" in parts:
+        idx = max(i for i, p in enumerate(parts) if p in ("mailguard_core", "mailguard_mcp"))
+        short = "/".join(parts[idx:])
+    elif "site-packages" in parts:
+        idx = parts.index("site-packages")
+        short = "/".join(parts[idx + 1 : idx + 3])
+    else:
+        short = "/".join(parts[-2:])
+    return f"{short}:{name}"
+
+
+def summarize_profile(raw: Path, top: int = 15) -> tuple[list[list[object]], int]:
+    """Self and inclusive sample shares per function from a py-spy ``--format raw`` file."""
+    from collections import Counter
+
+    self_counts: Counter[str] = Counter()
+    incl_counts: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [_frame_name(f) for f in stack.split(";") if f]
+        if not frames:
+            continue
+        total += count
+        self_counts[frames[-1]] += count
+        for name in set(frames):
+            incl_counts[name] += count
+    rows: list[list[object]] = []
+    interesting = [
+        (name, n)
+        for name, n in incl_counts.most_common()
+        if name.startswith(("mailguard_core", "mailguard_mcp", "imapclient", "nh3", "lxml"))
+    ][:top]
+    for name, n in self_counts.most_common(top):
+        rows.append(["self", name, f"{100 * n / max(total, 1):.1f}%"])
+    for name, n in interesting:
+        rows.append(["inclusive", name, f"{100 * n / max(total, 1):.1f}%"])
+    return rows, total
+
+
+async def profile_mailguard(
+    cfg: Config,
+    session: McpStdioSession,
+    spec: ServerSpec,
+    floor: Floor,
+    results: Results,
+    work: Path,
+) -> None:
+    """Sample the mailguard server with py-spy while it serves fetches, then search pages."""
+    import signal
+    import subprocess
+
+    py_spy = shutil.which("py-spy")
+    if py_spy is None or session.pid is None:
+        results.note("profiling skipped: py-spy is not installed (pip install py-spy)")
+        return
+    folder = folder_name(cfg.sizes[-1])
+    uids = floor.all_uids(folder)
+
+    async def fetches() -> None:
+        for i in range(200):
+            uid = uids[(i * 7919) % len(uids)]
+            await session.call(spec.fetch_tool, spec.fetch_args(folder, uid))
+
+    async def searches() -> None:
+        for _ in range(max(10, cfg.search_repeat)):
+            await session.call(spec.search_tool, spec.search_args(folder, None))
+
+    workloads: dict[str, Callable[[], Any]] = {"fetch": fetches, "search": searches}
+    out_dir = work / "profile"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for kind, workload in workloads.items():
+        raw = out_dir / f"mailguard-{kind}.txt"
+        log = (out_dir / f"py-spy-{kind}.log").open("w")
+        proc = subprocess.Popen(
+            [
+                py_spy,
+                "record",
+                "--pid",
+                str(session.pid),
+                "--rate",
+                "200",
+                "--format",
+                "raw",
+                "--output",
+                str(raw),
+                "--nonblocking",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            start = time.perf_counter()
+            await workload()
+            elapsed = time.perf_counter() - start
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+            log.close()
+        if not raw.exists():
+            results.note(f"py-spy wrote no profile for {kind}; see {out_dir}")
+            continue
+        rows, total = summarize_profile(raw)
+        results.add(
+            f"profile_{kind}",
+            f"Profile of mailguard serving {kind} on {folder} (py-spy, {total} samples, "
+            f"{elapsed:.1f} s)",
+            ["kind", "function", "share of samples"],
+            rows,
+            notes=[f"raw stacks: {raw} (py-spy --format raw; e.g. flamegraph.pl renders them)"],
+        )
+
+
 # --------------------------------------------------------------------------- targets
 def report_targets(
     cfg: Config,
@@ -900,6 +1027,10 @@ async def run_servers(
         mail = await bench_mail(cfg, floor, sessions, specs, results)
         mail["floor_label"] = floor.label
         report_mail(cfg, mail, results)
+        if cfg.profile and "mailguard" in sessions:
+            await profile_mailguard(
+                cfg, sessions["mailguard"], specs["mailguard"], floor, results, work
+            )
         for name, session in sessions.items():
             memory[name] = session.memory()
         memory["bench process (floor)"] = process_memory(os.getpid())
@@ -939,6 +1070,9 @@ def parse_args(argv: Sequence[str]) -> Config:
     parser.add_argument("--skip-folded", action="store_true", help="skip bench/{sanitize,...}.py")
     parser.add_argument("--peer-version", default=peer_mod.PEER_VERSION)
     parser.add_argument("--keep-logs", action="store_true", help="keep the servers' stderr logs")
+    parser.add_argument(
+        "--profile", action="store_true", help="sample the mailguard server with py-spy at the end"
+    )
     a = parser.parse_args(argv)
     sizes = tuple(int(s) for s in a.sizes.split(",")) if a.sizes else None
     return Config(
@@ -955,6 +1089,7 @@ def parse_args(argv: Sequence[str]) -> Config:
         skip_folded=a.skip_folded,
         peer_version=a.peer_version,
         keep_logs=a.keep_logs,
+        profile=a.profile,
     )
 
 
