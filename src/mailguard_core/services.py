@@ -1,1 +1,508 @@
-"""Use cases that tools call: one service call per tool (issue 6)."""
+"""Use cases that tools call: one service call per tool (issue 6).
+
+:class:`MailboxService` wraps one account's :class:`~mailguard_core.ports.MailStore`, the
+sanitizer and the outgoing service. Every method takes already-parsed domain values and returns
+a JSON-ready ``dict`` in the envelope family of ``spec/envelope.md``: trusted ``meta``, sanitized
+``untrusted``, ``security_warnings``. Policy (posture, rate limits, folder protection) is the
+gate's job and happens before these methods are called; the few checks repeated here are
+cheap defence in depth.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from mailguard_core.config import AccountConfig
+from mailguard_core.domain import MessageRef, SearchCriteria, SearchPage
+from mailguard_core.errors import (
+    FolderNotFound,
+    FolderProtected,
+    InputError,
+    LimitExceeded,
+    MailguardError,
+)
+from mailguard_core.outgoing import OutgoingRequest, OutgoingService
+from mailguard_core.ports.mail_store import MailStore
+from mailguard_core.sanitize import (
+    SanitizeOptions,
+    SecurityWarning,
+    safe_filename,
+    sanitize_headers,
+    sanitize_message,
+    sanitize_text,
+    sniff_content_type,
+)
+
+Result = dict[str, Any]
+
+#: what the flag tools add (+) or remove (-)
+FLAG_ACTIONS: dict[str, tuple[str, bool]] = {
+    "mark_read": ("\\Seen", True),
+    "mark_unread": ("\\Seen", False),
+    "flag": ("\\Flagged", True),
+    "unflag": ("\\Flagged", False),
+}
+_ATOM_RE = re.compile(r'^[^\\\s(){}%*"\]\x00-\x1f\x7f][^\s(){}%*"\]\x00-\x1f\x7f]{0,127}$')
+_GENERIC_TYPES = frozenset({"application/octet-stream", "application/x-download", ""})
+_EQUIVALENT_TYPES = {
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+    "text/xml": "application/xml",
+}
+_MAX_NAME_ATTEMPTS = 1000
+
+
+def default_download_dir(environ: os._Environ[str] | dict[str, str] | None = None) -> Path:
+    """``$XDG_STATE_HOME/mailguard/downloads`` (``~/.local/state/...`` when unset)."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "mailguard" / "downloads"
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].lower()
+
+
+def _warning(code: str, location: str, **detail: Any) -> SecurityWarning:
+    from mailguard_core.sanitize.warnings import SEVERITY
+
+    return SecurityWarning(code=code, severity=SEVERITY[code], location=location, detail=detail)
+
+
+def _base_type(content_type: str) -> str:
+    base = content_type.split(";", 1)[0].strip().lower()
+    return _EQUIVALENT_TYPES.get(base, base)
+
+
+class MailboxService:
+    """The reading, flag, move, folder and outgoing use cases of one account.
+
+    Args:
+        account: the account's configuration.
+        store: its mailbox.
+        outgoing: drafts and sending (None: the tools raise ``InputError``).
+        download_dir: where attachments are written (default: ``account.download_dir`` or
+            :func:`default_download_dir`).
+        options: extra keyword arguments for every ``SanitizeOptions`` (e.g. a detector).
+    """
+
+    def __init__(
+        self,
+        account: AccountConfig,
+        store: MailStore,
+        *,
+        outgoing: OutgoingService | None = None,
+        download_dir: Path | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        self.account = account
+        self.store = store
+        self._outgoing = outgoing
+        self._download_dir = download_dir or (
+            Path(account.download_dir).expanduser()
+            if account.download_dir
+            else default_download_dir()
+        )
+        self._extra_options = dict(options or {})
+        own = _domain(account.address)
+        self._own_domains = (own,) if own else ()
+        self._special: dict[str, str] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.account.name
+
+    # ------------------------------------------------------------------ helpers
+    def _options(self, **fields: Any) -> SanitizeOptions:
+        return SanitizeOptions(
+            account=self.name,
+            known_domains=tuple(self.account.known_domains),
+            own_domains=self._own_domains,
+            trusted_authserv_id=self.account.trusted_authserv_id,
+            **self._extra_options,
+            **fields,
+        )
+
+    def _check_refs(self, refs: Sequence[MessageRef]) -> None:
+        for ref in refs:
+            if ref.account != self.name:
+                raise InputError(
+                    f"ref {ref} does not belong to account {self.name!r}",
+                    public="all message_refs of one call must name the same account",
+                )
+
+    def special_folders(self) -> dict[str, str]:
+        """Special-use flag to folder name, asked of the server once and then remembered."""
+        if self._special is None:
+            self._special = dict(self.store.special_folders())
+        return self._special
+
+    def _protected(self) -> set[str]:
+        protected = {"INBOX", *self.account.folders.protected}
+        if self._special is not None:
+            protected.update(self._special.values())
+        return {p.casefold() for p in protected}
+
+    # ------------------------------------------------------------------ reading
+    def list_folders(self) -> Result:
+        folders = self.store.list_folders()
+        self._special = dict(self.store.special_folders())
+        protected = self._protected()
+        items = []
+        for info in folders:
+            shown, warnings = sanitize_text(info.name, location="folder_name", max_chars=200)
+            items.append(
+                {
+                    "meta": {
+                        "special_use": info.special_use,
+                        "messages": info.messages,
+                        "unseen": info.unseen,
+                        "selectable": info.selectable,
+                        "protected": info.name.casefold() in protected,
+                    },
+                    "untrusted": {"name": shown, "exact_name": info.name},
+                    "security_warnings": [w.to_dict() for w in warnings],
+                }
+            )
+        return {
+            "meta": {"account": self.name, "count": len(items)},
+            "items": items,
+            "security_warnings": [],
+        }
+
+    def _page(self, folder: str, page: SearchPage) -> Result:
+        items = []
+        for summary in self.store.summaries(page.refs):
+            ref = summary.ref
+            safe = sanitize_headers(
+                summary.header_bytes,
+                self._options(
+                    folder=ref.folder,
+                    uid=ref.uid,
+                    uidvalidity=ref.uidvalidity,
+                    flags=tuple(sorted(summary.flags)),
+                    internal_date=summary.internal_date,
+                ),
+            )
+            envelope = safe.to_dict()
+            if envelope["meta"].get("size_bytes") in (None, 0):
+                envelope["meta"]["size_bytes"] = summary.size_bytes
+            items.append(envelope)
+        return {
+            "meta": {
+                "account": self.name,
+                "folder": folder,
+                "total": page.total,
+                "count": len(items),
+                "next_cursor": page.next_cursor,
+            },
+            "items": items,
+            "security_warnings": [],
+        }
+
+    def search(
+        self, folder: str, criteria: SearchCriteria, *, limit: int, cursor: str | None
+    ) -> Result:
+        page = self.store.search(folder, criteria, limit=limit, cursor=cursor)
+        return self._page(folder, page)
+
+    def search_advanced(
+        self, folder: str, expression: str, *, limit: int, cursor: str | None
+    ) -> Result:
+        page = self.store.search_raw(folder, expression, limit=limit, cursor=cursor)
+        return self._page(folder, page)
+
+    def fetch_message(
+        self, ref: MessageRef, *, max_body_chars: int | None = None, include_html: bool = False
+    ) -> Result:
+        self._check_refs([ref])
+        raw = self.store.fetch(ref, max_bytes=self.account.max_message_bytes)
+        safe = sanitize_message(
+            raw.data,
+            self._options(
+                folder=ref.folder,
+                uid=ref.uid,
+                uidvalidity=ref.uidvalidity,
+                flags=tuple(sorted(raw.flags)),
+                internal_date=raw.internal_date,
+                include_html=include_html,
+                max_body_chars=max_body_chars or self.account.max_body_chars,
+            ),
+        )
+        return safe.to_dict()
+
+    def list_attachments(self, ref: MessageRef) -> Result:
+        self._check_refs([ref])
+        attachments = []
+        warnings: list[SecurityWarning] = []
+        for info in self.store.attachments(ref):
+            location = f"attachment:{info.part_id}"
+            name: str | None = None
+            if info.filename is not None:
+                name, found = safe_filename(info.filename, fallback=f"part-{info.part_id}")
+                warnings.extend(found)
+            ctype, found = sanitize_text(info.content_type, location=location, max_chars=200)
+            warnings.extend(found)
+            attachments.append(
+                {
+                    "part_id": info.part_id,
+                    "filename": name,
+                    "content_type": ctype,
+                    "size_bytes": info.size_bytes,
+                    "inline": info.inline,
+                }
+            )
+        return {
+            "meta": {"message_ref": str(ref), "count": len(attachments)},
+            "untrusted": {"attachments": attachments},
+            "security_warnings": [w.to_dict() for w in warnings],
+        }
+
+    def download_attachment(self, ref: MessageRef, part_id: str) -> Result:
+        self._check_refs([ref])
+        part = self.store.fetch_part(ref, part_id)
+        name, warnings = safe_filename(part.filename, fallback=f"attachment-{ref.uid}-{part_id}")
+        path = self._write_download(name, part.content)
+        declared = _base_type(part.content_type)
+        sniffed = sniff_content_type(part.content)
+        if (
+            sniffed is not None
+            and declared not in _GENERIC_TYPES
+            and _base_type(sniffed) != declared
+        ):
+            warnings = [
+                *warnings,
+                _warning(
+                    "mime_type_mismatch",
+                    f"attachment:{part_id}",
+                    declared=declared,
+                    sniffed=sniffed,
+                ),
+            ]
+        shown_type, found = sanitize_text(
+            part.content_type, location=f"attachment:{part_id}", max_chars=200
+        )
+        return {
+            "meta": {
+                "message_ref": str(ref),
+                "part_id": part_id,
+                "path": str(path),
+                "size_bytes": len(part.content),
+                "sha256": hashlib.sha256(part.content).hexdigest(),
+                "sniffed_type": sniffed,
+            },
+            "untrusted": {"filename": path.name, "declared_type": shown_type},
+            "security_warnings": [w.to_dict() for w in (*warnings, *found)],
+        }
+
+    def _write_download(self, name: str, content: bytes) -> Path:
+        """Create a new file for ``content`` inside the download dir; never overwrite, never
+        follow a link, never leave the directory whatever ``name`` says."""
+        root = self._download_dir
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        root = root.resolve()
+        stem, dot, suffix = name.rpartition(".")
+        if not stem:
+            stem, dot, suffix = name, "", ""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        for attempt in range(_MAX_NAME_ATTEMPTS):
+            candidate = name if attempt == 0 else f"{stem}-{attempt}{dot}{suffix}"
+            path = root / candidate
+            if path.parent != root or candidate in ("", ".", ".."):
+                raise InputError(f"download name escapes its directory: {name!r}")
+            if path.is_symlink():
+                continue
+            try:
+                fd = os.open(path, flags, 0o600)
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    continue
+                raise MailguardError(
+                    f"cannot write download {path}: {exc.strerror}",
+                    public="the attachment could not be saved",
+                ) from exc
+            with os.fdopen(fd, "wb") as out:
+                out.write(content)
+            return path
+        raise LimitExceeded(
+            f"{_MAX_NAME_ATTEMPTS} files named like {name!r} exist",
+            public="too many downloads with this name; clean up the download directory",
+        )
+
+    def list_labels(self, ref: MessageRef) -> Result:
+        self._check_refs([ref])
+        flags = self.store.get_flags(ref)
+        labels = self.store.labels(ref)
+        warnings: list[SecurityWarning] = []
+
+        def clean(values: Sequence[str], where: str) -> list[str]:
+            out = []
+            for value in values:
+                text, found = sanitize_text(value, location=where, max_chars=200)
+                warnings.extend(found)
+                out.append(text)
+            return out
+
+        gmail = None if labels.gmail_labels is None else clean(labels.gmail_labels, "label")
+        return {
+            "meta": {
+                "message_ref": str(ref),
+                "flags": sorted(f for f in flags if f.startswith("\\")),
+            },
+            "untrusted": {"keywords": clean(labels.keywords, "keyword"), "gmail_labels": gmail},
+            "security_warnings": [w.to_dict() for w in warnings],
+        }
+
+    # ------------------------------------------------------------------ changing
+    def set_flag(self, action: str, refs: Sequence[MessageRef]) -> Result:
+        """``action`` is one of :data:`FLAG_ACTIONS` (mark_read, mark_unread, flag, unflag)."""
+        flag, add = FLAG_ACTIONS[action]
+        return self._store_flags(action, refs, flag, add)
+
+    def set_label(self, refs: Sequence[MessageRef], label: str, *, add: bool) -> Result:
+        if not _ATOM_RE.fullmatch(label):
+            raise InputError(
+                f"invalid label {label!r}",
+                public="a label is one IMAP atom (no spaces, brackets or quotes) and not a "
+                "system flag such as \\Seen",
+            )
+        return self._store_flags("add_label" if add else "remove_label", refs, label, add)
+
+    def _store_flags(self, action: str, refs: Sequence[MessageRef], flag: str, add: bool) -> Result:
+        self._check_refs(refs)
+        if add:
+            self.store.set_flags(refs, add=[flag])
+        else:
+            self.store.set_flags(refs, remove=[flag])
+        return {
+            "meta": {
+                "account": self.name,
+                "action": action,
+                "count": len(refs),
+                "message_refs": [str(r) for r in refs],
+            },
+            "security_warnings": [],
+        }
+
+    def move(self, refs: Sequence[MessageRef], destination: str) -> Result:
+        self._check_refs(refs)
+        moved = self.store.move(refs, destination)
+        return {
+            "meta": {
+                "account": self.name,
+                "destination": destination,
+                "count": len(moved),
+                "moved": [
+                    {"from": str(old), "to": None if new is None else str(new)}
+                    for old, new in moved.items()
+                ],
+            },
+            "security_warnings": [],
+        }
+
+    def delete_messages(self, refs: Sequence[MessageRef]) -> Result:
+        """Move to the Trash folder (special-use ``\\Trash``)."""
+        trash = self.special_folders().get("\\Trash")
+        if trash is None:
+            raise FolderNotFound(
+                f"account {self.name!r} has no \\Trash folder",
+                public="this account has no Trash folder; use move_message instead",
+            )
+        if any(ref.folder == trash for ref in refs):
+            raise InputError(
+                "delete_message of a message already in Trash",
+                public="the message is already in Trash",
+            )
+        return self.move(refs, trash)
+
+    def expunge(self, refs: Sequence[MessageRef]) -> Result:
+        self._check_refs(refs)
+        allowed = set(self.account.folders.expunge_allowed)
+        for ref in refs:
+            if ref.folder not in allowed:
+                raise FolderProtected(f"expunge in {ref.folder!r} is not on the allowlist")
+        count = self.store.expunge(refs)
+        return {"meta": {"account": self.name, "expunged": count}, "security_warnings": []}
+
+    def _folder_op(self, action: str, folder: str) -> Result:
+        return {
+            "meta": {"account": self.name, "action": action, "folder": folder},
+            "security_warnings": [],
+        }
+
+    def create_folder(self, name: str) -> Result:
+        self.store.create_folder(name)
+        return self._folder_op("created", name)
+
+    def rename_folder(self, folder: str, new_name: str) -> Result:
+        self.special_folders()
+        protected = self._protected()
+        if folder.casefold() in protected or new_name.casefold() in protected:
+            raise FolderProtected(f"rename {folder!r} -> {new_name!r} touches a protected folder")
+        self.store.rename_folder(folder, new_name)
+        return self._folder_op("renamed", new_name)
+
+    def delete_folder(self, folder: str) -> Result:
+        self.special_folders()
+        if folder.casefold() in self._protected() or folder not in set(
+            self.account.folders.expunge_allowed
+        ):
+            raise FolderProtected(f"delete_folder {folder!r} is not on the allowlist")
+        self.store.delete_folder(folder)
+        return self._folder_op("deleted", folder)
+
+    # ------------------------------------------------------------------ outgoing
+    def _need_outgoing(self) -> OutgoingService:
+        if self._outgoing is None:
+            raise InputError(
+                f"account {self.name!r} has no outgoing service",
+                public="this account cannot compose mail",
+            )
+        return self._outgoing
+
+    def create_draft(self, request: OutgoingRequest) -> Result:
+        if request.in_reply_to is not None:
+            self._check_refs([request.in_reply_to])
+        outcome = self._need_outgoing().create_draft(request)
+        return {
+            "meta": {
+                "account": self.name,
+                "draft_ref": None if outcome.ref is None else str(outcome.ref),
+                "message_id": outcome.message_id,
+            },
+            "security_warnings": [],
+        }
+
+    def send_email(self, request: OutgoingRequest) -> Result:
+        if request.in_reply_to is not None:
+            self._check_refs([request.in_reply_to])
+        outcome = self._need_outgoing().send(request)
+        return {
+            "meta": {
+                "account": self.name,
+                "message_id": outcome.message_id,
+                "accepted": list(outcome.accepted),
+                "refused": list(outcome.refused),
+                "sent_copy_stored": outcome.sent_copy_stored,
+                "sent_copy_ref": None
+                if outcome.sent_copy_ref is None
+                else str(outcome.sent_copy_ref),
+                "sent_copy_error": outcome.sent_copy_error,
+            },
+            "security_warnings": [],
+        }
+
+    def close(self) -> None:
+        self.store.close()
+
+
+#: builds a :class:`MailboxService` for an account (the composition root supplies it)
+ServiceFactory = Callable[[AccountConfig], MailboxService]

@@ -89,7 +89,7 @@ def _serve(factory: Callable[[], AbstractContextManager[object]]) -> int:
 # ---------------------------------------------------------------- demo
 def demo_config(root: Path) -> Config:
     """The demo account over a materialized Maildir at ``root``."""
-    from mailguard_core.config import AuditSettings
+    from mailguard_core.config import AuditSettings, RateLimitSettings
     from mailguard_core.tools import Posture
     from mailguard_mcp.demo import DEMO_ADDRESS, DEMO_AUTHSERV_ID
 
@@ -102,6 +102,8 @@ def demo_config(root: Path) -> Config:
         trusted_authserv_id=DEMO_AUTHSERV_ID,
         known_domains=("paypal.example", "mybank.example", "colleagues.example"),
         download_dir=str(root / "downloads"),
+        # a newcomer's client may read the whole demo inbox in one go
+        limits=RateLimitSettings(calls_per_second=50.0, burst=200),
     )
     return Config(
         accounts=(account,),

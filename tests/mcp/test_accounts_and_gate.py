@@ -1,0 +1,151 @@
+"""Accounts, switching, and the gate's refusals, through the real MCP client."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mcp.types as types
+import pytest
+
+from mailguard_core.errors import ConnectionFailed
+from mailguard_core.tools import Posture
+from mcp import Client
+from tests.mcp.harness import account, breaker, limits, make_harness, structured
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_use_account_switches_the_tool_list_and_notifies_the_client(tmp_path: Path) -> None:
+    """use_account changes the active account; tools/list follows its posture and the client
+    receives notifications/tools/list_changed."""
+    h = make_harness(
+        tmp_path, account("work", Posture.READONLY), account("home", Posture.DESTRUCTIVE)
+    )
+    notes: list[Any] = []
+
+    async def on_message(message: Any) -> None:
+        notes.append(message)
+
+    async with Client(h.server(), mode="legacy", message_handler=on_message) as client:
+        before = {t.name for t in (await client.list_tools()).tools}
+        switched = structured(await client.call_tool("use_account", {"account": "home"}))
+        after = {t.name for t in (await client.list_tools()).tools}
+        accounts = structured(await client.call_tool("list_accounts", {}))
+    assert "expunge" not in before and "expunge" in after
+    assert switched["meta"]["active"] == "home"
+    assert switched["meta"]["posture"] == "destructive"
+    assert accounts["meta"]["active"] == "home"
+    assert [a["name"] for a in accounts["meta"]["accounts"]] == ["work", "home"]
+    assert any(isinstance(n, types.ToolListChangedNotification) for n in notes)
+
+
+async def test_use_account_of_an_unknown_account_is_an_input_error(tmp_path: Path) -> None:
+    """Switching to a name that is not configured fails and keeps the active account."""
+    h = make_harness(tmp_path, account("work"))
+    async with Client(h.server()) as client:
+        result = await client.call_tool("use_account", {"account": "nobody"})
+        accounts = structured(await client.call_tool("list_accounts", {}))
+    assert result.is_error
+    assert structured(result)["error"]["code"] == "invalid_input"
+    assert accounts["meta"]["active"] == "work"
+
+
+async def test_the_account_argument_is_checked_against_that_accounts_posture(
+    tmp_path: Path,
+) -> None:
+    """A tool allowed on the active account is refused when aimed at a readonly account."""
+    h = make_harness(
+        tmp_path, account("work", Posture.FULL), account("home", Posture.READONLY), default="work"
+    )
+    async with Client(h.server()) as client:
+        here = await client.call_tool("create_folder", {"name": "Projects"})
+        there = await client.call_tool("create_folder", {"name": "Projects", "account": "home"})
+        nowhere = await client.call_tool("list_folders", {"account": "ghost"})
+    assert not here.is_error
+    assert there.is_error and structured(there)["error"]["code"] == "tool_denied"
+    assert nowhere.is_error and structured(nowhere)["error"]["code"] == "tool_denied"
+
+
+async def test_a_message_ref_acts_on_the_account_it_names(tmp_path: Path) -> None:
+    """A ref of a readonly account is refused for a flag tool even if the active one allows it."""
+    h = make_harness(
+        tmp_path, account("work", Posture.READONLY), account("home", Posture.FULL), default="home"
+    )
+    refs = h.seed("work")
+    async with Client(h.server()) as client:
+        result = await client.call_tool("mark_read", {"message_refs": [str(refs["plain"])]})
+        read = await client.call_tool("fetch_message", {"message_ref": str(refs["plain"])})
+    assert structured(result)["error"]["code"] == "tool_denied"
+    assert not read.is_error
+
+
+async def test_rate_limit_refusals_say_when_to_retry_and_cost_nothing(tmp_path: Path) -> None:
+    """Over the burst the call is refused with rate_limited and a retry_after."""
+    h = make_harness(tmp_path, account(limits=limits(0.001, 2)))
+    async with Client(h.server()) as client:
+        results = [await client.call_tool("list_folders", {}) for _ in range(3)]
+    assert [bool(r.is_error) for r in results] == [False, False, True]
+    error = structured(results[2])["error"]
+    assert error["code"] == "rate_limited"
+    assert error["retry_after"] > 0
+    assert "retry after" in results[2].content[0].text
+
+
+class _DownStore:
+    """A store whose server is unreachable; records how often it was asked."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.account = "work"
+
+    def _fail(self, *_: Any, **__: Any) -> Any:
+        self.calls += 1
+        raise ConnectionFailed("connect to 10.1.2.3:993 refused (errno 111) password=hunter2")
+
+    list_folders = search = search_raw = summaries = fetch = attachments = _fail
+    fetch_part = get_flags = labels = set_flags = move = append = expunge = _fail
+    create_folder = rename_folder = delete_folder = server_info = special_folders = _fail
+
+    def close(self) -> None:
+        pass
+
+
+async def test_the_breaker_opens_after_repeated_failures_and_errors_stay_generic(
+    tmp_path: Path,
+) -> None:
+    """Connection failures reach the model as the public message only; after the threshold
+    the breaker refuses without touching the store."""
+    h = make_harness(tmp_path, account(breaker=breaker(3)))
+    store = _DownStore()
+    h.stores["work"] = store  # type: ignore[assignment]
+    async with Client(h.server()) as client:
+        results = [await client.call_tool("list_folders", {}) for _ in range(5)]
+    codes = [structured(r)["error"]["code"] for r in results]
+    assert codes == ["connection_failed"] * 3 + ["circuit_open"] * 2
+    assert store.calls == 3
+    for r in results:
+        text = r.content[0].text
+        assert "10.1.2.3" not in text and "hunter2" not in text and "errno" not in text
+    ends = h.audit.of_kind("call_end")
+    assert "10.1.2.3" in ends[0]["detail"]
+
+
+async def test_a_crash_inside_a_service_is_an_internal_error_without_details(
+    tmp_path: Path,
+) -> None:
+    """A non-mailguard exception becomes a generic internal error (details only in logs)."""
+    h = make_harness(tmp_path, account())
+
+    class Broken(_DownStore):
+        def _fail(self, *_: Any, **__: Any) -> Any:
+            raise RuntimeError("secret internals")
+
+        list_folders = _fail
+
+    h.stores["work"] = Broken()  # type: ignore[assignment]
+    async with Client(h.server()) as client:
+        result = await client.call_tool("list_folders", {})
+    assert result.is_error
+    assert result.content[0].text == "error error: internal error"
+    assert "secret" not in str(result.structured_content)

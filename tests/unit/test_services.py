@@ -1,0 +1,147 @@
+"""MailboxService: the use cases behind the tools, over the in-memory store."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from mailguard_core.adapters.memory_store import InMemoryMailStore
+from mailguard_core.config import AccountConfig, FolderSettings
+from mailguard_core.domain import MessageRef
+from mailguard_core.errors import FolderNotFound, FolderProtected, InputError
+from mailguard_core.services import MailboxService, default_download_dir
+from tests.mcp.harness import attachment_message, plain_message
+
+EXE = b"MZ\x90\x00" + b"\x00" * 60
+
+
+def _service(tmp_path: Path, *, trash: bool = True) -> tuple[MailboxService, InMemoryMailStore]:
+    store = InMemoryMailStore("work")
+    if trash and "Trash" not in {f.name for f in store.list_folders()}:
+        store.add_folder("Trash", special_use="\\Trash")
+    store.add_folder("Junk", special_use="\\Junk")
+    store.add_folder("Scratch")
+    account = AccountConfig(
+        name="work",
+        address="me@work.example",
+        folders=FolderSettings(expunge_allowed=("Scratch",)),
+    )
+    return MailboxService(account, store, download_dir=tmp_path / "dl"), store
+
+
+def test_download_writes_inside_the_directory_whatever_the_name_says(tmp_path: Path) -> None:
+    """A traversal name is made safe and the file lands inside the download dir."""
+    service, store = _service(tmp_path)
+    ref = store.add_message("INBOX", attachment_message("../../../etc/passwd", b"%PDF-1.4 x"))
+    result = service.download_attachment(ref, "2")
+    path = Path(result["meta"]["path"])
+    assert path.parent == (tmp_path / "dl").resolve()
+    assert path.read_bytes() == b"%PDF-1.4 x"
+    assert result["meta"]["sha256"] == hashlib.sha256(b"%PDF-1.4 x").hexdigest()
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert "filename_rewritten" in {w["code"] for w in result["security_warnings"]}
+
+
+def test_a_second_download_gets_a_new_name_and_never_overwrites(tmp_path: Path) -> None:
+    """Same attachment twice: two files, the first untouched."""
+    service, store = _service(tmp_path)
+    ref = store.add_message("INBOX", attachment_message("report.pdf", b"%PDF-1.4 one"))
+    first = Path(service.download_attachment(ref, "2")["meta"]["path"])
+    second = Path(service.download_attachment(ref, "2")["meta"]["path"])
+    assert first.name == "report.pdf" and second.name == "report-1.pdf"
+    assert first.read_bytes() == second.read_bytes() == b"%PDF-1.4 one"
+
+
+def test_a_planted_symlink_is_never_followed(tmp_path: Path) -> None:
+    """A link with the attachment's name in the download dir is skipped, its target untouched."""
+    service, store = _service(tmp_path)
+    target = tmp_path / "victim.txt"
+    target.write_text("keep me")
+    (tmp_path / "dl").mkdir()
+    os.symlink(target, tmp_path / "dl" / "report.pdf")
+    ref = store.add_message("INBOX", attachment_message("report.pdf", b"%PDF-1.4 two"))
+    path = Path(service.download_attachment(ref, "2")["meta"]["path"])
+    assert target.read_text() == "keep me"
+    assert path.name == "report-1.pdf"
+
+
+def test_download_warns_when_the_bytes_are_not_the_declared_type(tmp_path: Path) -> None:
+    """An executable declared as PDF yields mime_type_mismatch with both types."""
+    service, store = _service(tmp_path)
+    ref = store.add_message("INBOX", attachment_message("invoice.pdf", EXE))
+    result = service.download_attachment(ref, "2")
+    [warning] = [w for w in result["security_warnings"] if w["code"] == "mime_type_mismatch"]
+    assert warning["detail"]["declared"] == "application/pdf"
+    assert result["meta"]["sniffed_type"] == warning["detail"]["sniffed"]
+
+
+def test_labels_must_be_atoms_and_not_system_flags(tmp_path: Path) -> None:
+    """System flags, spaces and brackets are refused before the store is asked."""
+    service, store = _service(tmp_path)
+    ref = store.add_message("INBOX", plain_message("a", "b"))
+    for bad in ("\\Seen", "two words", "x)", 'q"'):
+        with pytest.raises(InputError):
+            service.set_label([ref], bad, add=True)
+    service.set_label([ref], "$Todo", add=True)
+    assert "$Todo" in store.get_flags(ref)
+
+
+def test_delete_moves_to_trash_and_needs_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """delete_message moves to \\Trash; an account without Trash gets FolderNotFound."""
+    service, store = _service(tmp_path)
+    ref = store.add_message("INBOX", plain_message("a", "b"))
+    moved = service.delete_messages([ref])["meta"]["moved"]
+    assert MessageRef.parse(moved[0]["to"]).folder == "Trash"
+    bare, bare_store = _service(tmp_path, trash=False)
+    other = bare_store.add_message("INBOX", plain_message("c", "d"))
+    monkeypatch.setattr(bare_store, "special_folders", dict)
+    with pytest.raises(FolderNotFound):
+        bare.delete_messages([other])
+
+
+def test_expunge_and_delete_folder_only_act_on_the_allowlist(tmp_path: Path) -> None:
+    """Defence in depth behind the gate: INBOX and special-use folders are never expunged."""
+    service, store = _service(tmp_path)
+    inbox = store.add_message("INBOX", plain_message("a", "b"))
+    scratch = store.add_message("Scratch", plain_message("c", "d"))
+    with pytest.raises(FolderProtected):
+        service.expunge([inbox])
+    assert service.expunge([scratch])["meta"]["expunged"] == 1
+    with pytest.raises(FolderProtected):
+        service.delete_folder("Junk")
+    with pytest.raises(FolderProtected):
+        service.rename_folder("Trash", "Bin")
+    service.delete_folder("Scratch")
+    assert "Scratch" not in {f.name for f in store.list_folders()}
+
+
+def test_refs_of_another_account_are_refused(tmp_path: Path) -> None:
+    """A service only acts on refs naming its own account."""
+    service, _ = _service(tmp_path)
+    foreign = MessageRef(account="home", folder="INBOX", uidvalidity=1, uid=1)
+    with pytest.raises(InputError):
+        service.fetch_message(foreign)
+
+
+def test_folder_names_from_the_server_are_sanitized_for_display(tmp_path: Path) -> None:
+    """list_folders shows a cleaned name but keeps the exact one to pass back."""
+    service, store = _service(tmp_path)
+    store.add_folder("Pro\u200bjects")
+    items = {i["untrusted"]["exact_name"]: i for i in service.list_folders()["items"]}
+    entry = items["Pro\u200bjects"]
+    assert entry["untrusted"]["name"] == "Projects"
+    assert entry["security_warnings"][0]["code"] == "unicode_zero_width_stripped"
+    assert items["INBOX"]["meta"]["protected"] is True
+    assert items["Trash"]["meta"]["protected"] is True
+
+
+def test_the_default_download_dir_follows_xdg_state_home(tmp_path: Path) -> None:
+    """Without configuration, downloads go under $XDG_STATE_HOME/mailguard/downloads."""
+    assert default_download_dir({"XDG_STATE_HOME": str(tmp_path)}) == (
+        tmp_path / "mailguard" / "downloads"
+    )
