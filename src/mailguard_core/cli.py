@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mailguard_core.errors import MailguardError
-from mailguard_core.sanitize import SanitizeOptions, sanitize_message
+from mailguard_core.sanitize import MimeLimits, SanitizeOptions, sanitize_message
 
 _MAX_FILES = 1_000_000
 
@@ -30,6 +30,10 @@ def _parser() -> argparse.ArgumentParser:
     san.add_argument("paths", nargs="+", metavar="PATH", help=".eml, mbox, Maildir or - (stdin)")
     san.add_argument("--html", action="store_true", help="include the sanitized HTML")
     san.add_argument("--max-body-chars", type=int, default=20_000, metavar="N")
+    san.add_argument(
+        "--max-message-bytes", type=int, default=MimeLimits().max_message_bytes, metavar="N",
+        help="messages larger than this get an error line",
+    )  # fmt: skip
     san.add_argument(
         "--known-domain", action="append", default=[], metavar="DOMAIN",
         help="a domain to protect against look-alikes (repeatable)",
@@ -90,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         include_html=args.html,
         max_body_chars=max(0, args.max_body_chars),
         known_domains=tuple(args.known_domain),
+        limits=MimeLimits(max_message_bytes=max(0, args.max_message_bytes)),
     )
     out = sys.stdout.buffer
     status = 0

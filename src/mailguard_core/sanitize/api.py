@@ -193,6 +193,7 @@ def _attachments(
                 location="attachment:filename",
                 warnings=WarningCollector(),
                 limit=400,
+                normalize=False,
             )
         fallback = f"attachment-{item.part_id}.{_SIMPLE_EXT.get(ctype, 'bin')}"
         filename, name_warnings = files.safe_filename(name_text, fallback=fallback)

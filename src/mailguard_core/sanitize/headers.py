@@ -82,7 +82,12 @@ def header_str(value: Any) -> str:
 
 
 def decode_value(
-    raw: str, *, location: str, warnings: WarningCollector, limit: int = _MAX_HEADER_CHARS
+    raw: str,
+    *,
+    location: str,
+    warnings: WarningCollector,
+    limit: int = _MAX_HEADER_CHARS,
+    normalize: bool = True,
 ) -> str:
     """Decode encoded words, block CR/LF smuggling, normalize; at most ``limit`` characters."""
     unfolded = _FOLD_RE.sub(" ", raw)
@@ -111,6 +116,8 @@ def decode_value(
             text = re.sub(r"[\r\n\x00]+", " ", text)
     if smuggled:
         warnings.count("mime_header_smuggling_blocked", location, smuggled)
+    if not normalize:
+        return text
     text = normalize_text(text, location, warnings).replace("\n", " ").replace("\t", " ")
     text, _ = truncate_graphemes(text.strip(), limit)
     return text
