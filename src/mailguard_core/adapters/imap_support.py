@@ -1,0 +1,256 @@
+"""Pieces of the IMAP adapter that need no connection: error translation, TLS contexts,
+BODYSTRUCTURE walking, transfer decoding and UIDPLUS response parsing."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import imaplib
+import quopri
+import re
+import ssl
+import urllib.parse
+from collections.abc import Iterator
+from email.header import decode_header, make_header
+from typing import Any
+
+import attrs
+from imapclient import exceptions as imap_exc  # type: ignore[import-untyped]
+
+from mailguard_core.adapters.mail_common import is_attachment
+from mailguard_core.config import ImapSettings
+from mailguard_core.domain import AttachmentInfo
+from mailguard_core.errors import (
+    AuthenticationFailed,
+    ConnectionFailed,
+    FolderNotFound,
+    InputError,
+    MailguardError,
+    OperationTimeout,
+    ProtocolError,
+    TLSError,
+)
+
+__all__ = [
+    "BodyPart",
+    "ConnectionLost",
+    "decode_transfer",
+    "imap_errors",
+    "normalise_pin",
+    "parse_uid_pairs",
+    "tls_context",
+    "walk_bodystructure",
+]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_NOT_FOUND = (
+    "NONEXISTENT",
+    "TRYCREATE",
+    "DOESN'T EXIST",
+    "DOES NOT EXIST",
+    "NO SUCH",
+    "UNKNOWN MAILBOX",
+)
+_EXISTS = ("ALREADYEXISTS", "ALREADY EXISTS")
+
+
+def _snippet(exc: BaseException) -> str:
+    """Type and a short, control-free excerpt of a library message (for logs, never public)."""
+    return f"{type(exc).__name__}: {_CONTROL.sub(' ', str(exc))[:200]}"
+
+
+class ConnectionLost(ConnectionFailed):
+    """The connection broke during a command; the store drops it and reconnects next time."""
+
+
+@contextlib.contextmanager
+def imap_errors(action: str) -> Iterator[None]:
+    """Translate imapclient, imaplib, ssl and socket errors into mailguard errors.
+
+    ``ConnectionLost``/``OperationTimeout``/``TLSError`` mean the connection is unusable.
+    """
+    try:
+        yield
+    except MailguardError:
+        raise
+    except imap_exc.LoginError as exc:
+        raise AuthenticationFailed(f"{action}: login refused") from exc
+    except TimeoutError as exc:
+        raise OperationTimeout(f"{action}: {_snippet(exc)}") from exc
+    except ssl.SSLError as exc:
+        raise TLSError(f"{action}: {_snippet(exc)}") from exc
+    except imaplib.IMAP4.readonly as exc:  # a subclass of abort: first
+        raise ProtocolError(f"{action}: folder is read-only") from exc
+    except (imaplib.IMAP4.abort, EOFError, OSError) as exc:
+        raise ConnectionLost(f"{action}: {_snippet(exc)}") from exc
+    except (imaplib.IMAP4.error, imap_exc.IMAPClientError) as exc:
+        text = str(exc).upper()
+        if any(marker in text for marker in _NOT_FOUND):
+            raise FolderNotFound(f"{action}: {_snippet(exc)}") from exc
+        if any(marker in text for marker in _EXISTS):
+            raise InputError(
+                f"{action}: {_snippet(exc)}", public="a folder with that name exists"
+            ) from exc
+        raise ProtocolError(f"{action}: {_snippet(exc)}") from exc
+    except (imap_exc.ProtocolError, ValueError) as exc:  # unparseable server response
+        raise ProtocolError(f"{action}: {_snippet(exc)}") from exc
+
+
+def normalise_pin(pin: str) -> str:
+    """``AB:CD:...`` or ``abcd...`` -> 64 lowercase hex digits, else InputError."""
+    value = pin.replace(":", "").strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise InputError("pin_sha256 is not a SHA-256 hex digest", public="invalid certificate pin")
+    return value
+
+
+def tls_context(settings: ImapSettings) -> ssl.SSLContext:
+    """TLS 1.2+ context: with a pin, CA checks are replaced by the exact-certificate check."""
+    ctx = ssl.create_default_context()
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if settings.pin_sha256:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE  # the pin (checked right after the handshake) decides
+    elif settings.ca_file:
+        try:
+            ctx.load_verify_locations(cafile=settings.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise TLSError(f"cannot load ca_file: {_snippet(exc)}") from exc
+    return ctx
+
+
+def check_pin(sock: object, pin: str | None) -> str | None:
+    """SHA-256 (hex) of the peer's leaf certificate; TLSError when it differs from ``pin``."""
+    getpeercert = getattr(sock, "getpeercert", None)
+    if getpeercert is None:
+        if pin:
+            raise TLSError("no TLS socket to check the pin on")
+        return None
+    der = getpeercert(binary_form=True)
+    digest = hashlib.sha256(der).hexdigest() if der else None
+    if pin and digest != normalise_pin(pin):
+        raise TLSError(f"certificate sha256 {digest} does not match the pin")
+    return digest
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
+def _params(value: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if isinstance(value, tuple | list):
+        items = list(value)
+        for key, val in zip(items[0::2], items[1::2], strict=False):
+            out[_text(key).lower()] = _text(val)
+    return out
+
+
+def _decode_name(params: dict[str, str], key: str) -> str | None:
+    if f"{key}*" in params:  # RFC 2231: charset'lang'percent-encoded
+        charset, _, rest = params[f"{key}*"].partition("'")
+        _lang, _, encoded = rest.partition("'")
+        try:
+            return urllib.parse.unquote(encoded, encoding=charset or "utf-8", errors="replace")
+        except LookupError:
+            return urllib.parse.unquote(encoded, errors="replace")
+    raw = params.get(key)
+    if not raw:
+        return None
+    try:
+        return str(make_header(decode_header(raw)))
+    except (ValueError, LookupError, UnicodeError):
+        return raw
+
+
+@attrs.frozen
+class BodyPart:
+    part_id: str
+    content_type: str
+    encoding: str
+    size: int
+    disposition: str | None
+    filename: str | None
+
+    def attachment_info(self) -> AttachmentInfo | None:
+        if not is_attachment(self.content_type, self.disposition, self.filename):
+            return None
+        return AttachmentInfo(
+            part_id=self.part_id,
+            filename=self.filename,
+            content_type=self.content_type,
+            size_bytes=self.size,
+            inline=self.disposition == "inline",
+        )
+
+
+def _leaf(bs: Any, part_id: str) -> BodyPart:
+    maintype, subtype = _text(bs[0]).lower(), _text(bs[1]).lower()
+    params = _params(bs[2])
+    encoding = _text(bs[5]).lower() or "7bit"
+    size = int(bs[6]) if isinstance(bs[6], int) else 0
+    # extension data starts after the type-specific fields
+    ext = 7 + (1 if maintype == "text" else 0)
+    if (maintype, subtype) == ("message", "rfc822"):
+        ext = 10
+    disposition: str | None = None
+    disp_params: dict[str, str] = {}
+    if len(bs) > ext + 1 and isinstance(bs[ext + 1], tuple | list) and bs[ext + 1]:
+        disposition = _text(bs[ext + 1][0]).lower() or None
+        disp_params = _params(bs[ext + 1][1]) if len(bs[ext + 1]) > 1 else {}
+    filename = _decode_name(disp_params, "filename") or _decode_name(params, "name")
+    return BodyPart(part_id, f"{maintype}/{subtype}", encoding, size, disposition, filename)
+
+
+def walk_bodystructure(bs: Any, prefix: str = "") -> Iterator[BodyPart]:
+    """Leaf parts of an imapclient BODYSTRUCTURE with IMAP part numbers."""
+    if isinstance(bs, tuple | list) and bs and isinstance(bs[0], list):
+        for i, child in enumerate(bs[0], start=1):
+            yield from walk_bodystructure(child, f"{prefix}.{i}" if prefix else str(i))
+    elif isinstance(bs, tuple | list) and len(bs) >= 7:
+        yield _leaf(bs, prefix or "1")
+
+
+def decode_transfer(data: bytes, encoding: str) -> bytes:
+    """Undo base64 / quoted-printable; other encodings are returned as they are."""
+    if encoding == "base64":
+        try:
+            return binascii.a2b_base64(re.sub(rb"[^A-Za-z0-9+/=]", b"", data) + b"==")
+        except binascii.Error:
+            cleaned = re.sub(rb"[^A-Za-z0-9+/]", b"", data)
+            return base64.b64decode(cleaned[: len(cleaned) // 4 * 4])
+    if encoding == "quoted-printable":
+        return quopri.decodestring(data)
+    return data
+
+
+def _expand(uid_set: str) -> list[int]:
+    out: list[int] = []
+    for part in uid_set.split(","):
+        lo, _, hi = part.partition(":")
+        a, b = int(lo), int(hi or lo)
+        step = 1 if b >= a else -1
+        out.extend(range(a, b + step, step))
+    return out
+
+
+def parse_uid_pairs(data: Any) -> tuple[int, dict[int, int]] | None:
+    """``COPYUID <uidvalidity> <src set> <dst set>`` -> (uidvalidity, {src uid: dst uid})."""
+    items = data if isinstance(data, list | tuple) else [data]
+    for item in reversed(items):
+        text = _text(item)
+        m = re.search(r"(?:COPYUID\s+)?(\d+)\s+([\d:,]+)\s+([\d:,]+)", text)
+        if m:
+            src, dst = _expand(m.group(2)), _expand(m.group(3))
+            if len(src) == len(dst):
+                return int(m.group(1)), dict(zip(src, dst, strict=True))
+    return None
+
+
+def parse_appenduid(response: Any) -> tuple[int, int] | None:
+    m = re.search(r"APPENDUID\s+(\d+)\s+(\d+)", _text(response))
+    return (int(m.group(1)), int(m.group(2))) if m else None
