@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from mailguard_core.adapters.jsonl_audit import log_files, verify_log
 from mailguard_core.errors import AuditError
-from mailguard_core.gate.audit import KIND_CALL_END, KIND_CALL_START, format_ts, iter_records
+from mailguard_core.gate.audit import KIND_CALL_END, KIND_CALL_START, iter_records
 
 EXIT_OK = 0
 EXIT_TAMPERED = 1
@@ -90,26 +90,33 @@ def _verify(path: Path, key_env: str | None, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _since(text: str | None) -> str | None:
-    if text is None:
-        return None
+def _parse_time(text: str) -> dt.datetime | None:
     try:
         when = dt.datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise AuditError(f"--since: not an ISO 8601 date or time: {text!r}") from exc
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return format_ts(when.timestamp())
+    except ValueError:
+        return None
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when
+
+
+def _since(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    when = _parse_time(text)
+    if when is None:
+        raise AuditError(f"--since: not an ISO 8601 date or time: {text!r}")
+    return when
 
 
 def _selected(
-    records: Iterable[dict[str, Any]], tool: str | None, since: str | None
+    records: Iterable[dict[str, Any]], tool: str | None, since: dt.datetime | None
 ) -> Iterable[dict[str, Any]]:
     starts: set[int] = set()
     for record in records:
-        ts = record.get("ts")
-        if since is not None and not (isinstance(ts, str) and ts >= since):
-            continue
+        if since is not None:
+            ts = record.get("ts")
+            when = _parse_time(ts) if isinstance(ts, str) else None
+            if when is None or when < since:
+                continue
         if tool is not None:
             kind = record.get("kind")
             if kind == KIND_CALL_START and record.get("tool") == tool:

@@ -10,8 +10,9 @@ class AuditSink(Protocol):
     """Append-only, hash-chained store of audit records. Contract, checked by
     ``tests/contract/test_audit_sink.py``:
 
-    - ``write`` appends one record and returns its sequence number: 1 for the first record of
-      a new log, then exactly one more per record, continuing across rotation and reopening.
+    - ``write`` appends one record and returns its sequence number: exactly one more than the
+      record stored before it (the first record of a new log is 1; a sink's own lifecycle
+      records, such as ``log_open``, take numbers too), continuing across rotation and reopening.
       The sink adds ``v``, ``seq``, ``prev`` and ``hash`` (see ``mailguard_core.gate.audit``);
       a record that sets one of them, or holds something that is not JSON (str keys; str,
       int, finite float, bool, None, lists and mappings of those), raises ``AuditError`` and
