@@ -1,10 +1,11 @@
 """``mailguard-mcp audit verify|show PATH``: check and read the audit log (``docs/audit-log.md``).
 
-- ``verify PATH [--key-env VAR]``: checks the hash chain of ``PATH`` and its rotated files
-  (``PATH.000001`` ...). Exit 0 when intact (an incomplete last line from a crash is reported
-  but is not tampering), 1 naming the first bad record and why, 2 when the log cannot be read
-  or is HMAC-keyed and no key was given (``--key-env`` names an environment variable holding
-  the key, the same value as the secret store's ``audit-hmac`` entry).
+- ``verify PATH [--key-env VAR | --keyring]``: checks the hash chain of ``PATH`` and its
+  rotated files (``PATH.000001`` ...). Exit 0 when intact (an incomplete last line from a crash
+  is reported but is not tampering), 1 naming the first bad record and why, 2 when the log
+  cannot be read or is HMAC-keyed and no key was given. The key is the secret store's
+  ``audit-hmac`` entry: ``--keyring`` reads it like the server does (OS keyring, else
+  ``$MAILGUARD_AUDIT_HMAC_PASSWORD``), ``--key-env VAR`` from another environment variable.
 - ``show PATH [--tool NAME] [--since WHEN] [--json]``: prints the records, one per line
   (``--since`` takes an ISO 8601 date or time, UTC unless an offset is given).
 """
@@ -21,12 +22,15 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mailguard_core.adapters.jsonl_audit import log_files, verify_log
-from mailguard_core.errors import AuditError
+from mailguard_core.errors import AuditError, SecretUnavailable
 from mailguard_core.gate.audit import KIND_CALL_END, KIND_CALL_START, iter_records
+from mailguard_core.ports.secrets import SecretStore
 
 EXIT_OK = 0
 EXIT_TAMPERED = 1
 EXIT_ERROR = 2
+#: the secret store entry holding the audit HMAC key
+HMAC_ENTRY = "audit-hmac"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,8 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     verify = commands.add_parser("verify", help="verify the hash chain (exit 0 when intact)")
     verify.add_argument("path", type=Path)
-    verify.add_argument(
-        "--key-env", metavar="VAR", help="environment variable holding the HMAC key"
+    keys = verify.add_mutually_exclusive_group()
+    keys.add_argument("--key-env", metavar="VAR", help="environment variable holding the HMAC key")
+    keys.add_argument(
+        "--keyring",
+        action="store_true",
+        help="read the HMAC key from the secret store entry 'audit-hmac'",
     )
     show = commands.add_parser("show", help="print the records")
     show.add_argument("path", type=Path)
@@ -52,7 +60,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _key(var: str | None) -> bytes | None:
+def _secret_store() -> SecretStore:
+    from mailguard_core.adapters.keyring_secrets import (
+        ChainSecretStore,
+        EnvSecretStore,
+        KeyringSecretStore,
+    )
+
+    return ChainSecretStore(KeyringSecretStore(), EnvSecretStore(os.environ))
+
+
+def _key(var: str | None, from_store: bool) -> bytes | None:
+    if from_store:
+        try:
+            return _secret_store().get(HMAC_ENTRY).reveal().encode("utf-8")
+        except SecretUnavailable as exc:
+            raise AuditError(f"no audit HMAC key: {exc.public_message}") from exc
     if var is None:
         return None
     value = os.environ.get(var)
@@ -61,11 +84,11 @@ def _key(var: str | None) -> bytes | None:
     return value.encode("utf-8")
 
 
-def _verify(path: Path, key_env: str | None, out: TextIO) -> int:
+def _verify(path: Path, key_env: str | None, from_store: bool, out: TextIO) -> int:
     if not log_files(path):
         print(f"error: no audit log at {path}", file=sys.stderr)
         return EXIT_ERROR
-    report = verify_log(path, key=_key(key_env))
+    report = verify_log(path, key=_key(key_env, from_store))
     for note in report.notes:
         print(f"note: {note}", file=out)
     if report.torn_tail is not None:
@@ -80,7 +103,7 @@ def _verify(path: Path, key_env: str | None, out: TextIO) -> int:
         print(f"({report.records} records verified before it)", file=out)
         return EXIT_TAMPERED
     if report.needs_key:
-        print("error: the log is HMAC-keyed: pass --key-env VAR", file=sys.stderr)
+        print("error: the log is HMAC-keyed: pass --keyring or --key-env VAR", file=sys.stderr)
         return EXIT_ERROR
     print(
         f"OK: {report.records} records in {len(report.files)} file(s), chain intact "
@@ -150,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     out = sys.stdout
     try:
         if args.command == "verify":
-            return _verify(args.path, args.key_env, out)
+            return _verify(args.path, args.key_env, args.keyring, out)
         return _show(args.path, args.tool, args.since, args.json, out)
     except AuditError as exc:
         print(f"error: {exc}", file=sys.stderr)

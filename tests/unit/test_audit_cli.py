@@ -123,3 +123,20 @@ def test_show_rejects_a_malformed_since(tmp_path: Path, capsys: pytest.CaptureFi
     make_log(path)
     assert audit_cli.main(["show", str(path), "--since", "yesterday"]) == 2
     assert "ISO 8601" in capsys.readouterr().err
+
+
+def test_verify_can_read_the_key_from_the_secret_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--keyring takes the 'audit-hmac' entry of the secret store; a missing entry exits 2."""
+    from mailguard_core.adapters.memory_secrets import InMemorySecretStore
+
+    path = tmp_path / "audit.jsonl"
+    make_log(path, key=Secret("0123456789abcdef-key"))
+    store = InMemorySecretStore({"audit-hmac": "0123456789abcdef-key"})
+    monkeypatch.setattr(audit_cli, "_secret_store", lambda: store)
+    assert audit_cli.main(["verify", str(path), "--keyring"]) == 0
+    assert capsys.readouterr().out.startswith("OK: 8 records")
+    monkeypatch.setattr(audit_cli, "_secret_store", lambda: InMemorySecretStore())
+    assert audit_cli.main(["verify", str(path), "--keyring"]) == 2
+    assert "no audit HMAC key" in capsys.readouterr().err

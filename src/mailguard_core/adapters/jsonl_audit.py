@@ -236,11 +236,13 @@ class JsonlAuditSink:
         repaired: dict[str, Any] | None = None
         files = log_files(self.path)
         for file in reversed(files):
-            fd = os.open(file, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+            active = file == self.path
+            mode = os.O_RDWR if active else os.O_RDONLY
+            fd = os.open(file, mode | os.O_NOFOLLOW | os.O_CLOEXEC)
             try:
                 size = os.fstat(fd).st_size
                 line, complete_end = _last_line(fd, size)
-                if complete_end < size and file == self.path:
+                if complete_end < size and active:
                     torn = os.pread(fd, size - complete_end, complete_end)
                     repaired = {"bytes": len(torn), "sha256": hashlib.sha256(torn).hexdigest()}
                     os.ftruncate(fd, complete_end)
