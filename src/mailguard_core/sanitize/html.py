@@ -18,51 +18,39 @@ from mailguard_core.sanitize.warnings import WarningCollector
 _ACTIVE = frozenset({"script", "iframe", "frame", "frameset", "object", "embed", "applet"})
 _FORM = frozenset({"form", "input", "button", "select", "textarea"})
 _DROP_SILENT = frozenset({"style", "noscript", "meta", "link", "base"})
-_BLOCK = frozenset(
+#: elements that start and end a paragraph (blank line) or a line
+_PARAGRAPH = frozenset(
     [
         "p",
-        "div",
-        "br",
-        "li",
-        "tr",
         "h1",
         "h2",
         "h3",
         "h4",
         "h5",
         "h6",
-        "table",
-        "tbody",
-        "thead",
-        "tfoot",
         "blockquote",
         "pre",
+        "table",
+        "ul",
+        "ol",
+        "dl",
         "hr",
         "section",
         "article",
         "header",
         "footer",
-        "ul",
-        "ol",
-        "dl",
-        "dt",
-        "dd",
-        "address",
-        "center",
-        "form",
-        "fieldset",
         "main",
         "nav",
         "aside",
         "figure",
-        "figcaption",
-        "body",
-        "html",
-        "caption",
+        "form",
+        "fieldset",
+        "address",
+        "center",
         "details",
-        "summary",
     ]
 )
+_LINE = frozenset("div li tr dt dd caption summary figcaption body html".split())  # noqa: SIM905
 _CELLS = frozenset({"td", "th"})
 _WS_RE = re.compile(r"[ \t\n\r\f\v]+")
 _BLANKS_RE = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
@@ -240,9 +228,31 @@ def _emit_hidden(
         warnings.add("html_hidden_content_removed", location, detail, severity=severity)
 
 
+def _breaks(tag: str) -> int:
+    if tag in _PARAGRAPH:
+        return 2
+    return 1 if tag in _LINE else 0
+
+
+def _join(out: list[str | int]) -> str:
+    """Join text pieces; runs of break markers become their largest break."""
+    pieces: list[str] = []
+    pending = 0
+    for item in out:
+        if isinstance(item, int):
+            pending = max(pending, item)
+            continue
+        if pending:
+            pieces.append("\n" * pending)
+            pending = 0
+        pieces.append(item)
+    return "".join(pieces)
+
+
 def extract_text(body: Any) -> tuple[str, list[Link]]:
-    """Visible text of ``body`` with line breaks for blocks, ``<br>``, list items and cells."""
-    out: list[str] = []
+    """Visible text of ``body``: paragraphs get a blank line; ``<br>``, list items, rows and
+    divs a line break; table cells a space."""
+    out: list[str | int] = []
     links: list[Link] = []
     # iterative walk: (element, phase) where phase 0 = enter, 1 = leave
     stack: list[tuple[Any, int]] = [(body, 0)]
@@ -254,10 +264,14 @@ def extract_text(body: Any) -> tuple[str, list[Link]]:
         el, phase = stack.pop()
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
         if phase == 0:
-            if tag in _BLOCK:
+            if tag == "br":
                 out.append("\n")
             elif tag in _CELLS:
                 out.append(" ")
+            else:
+                brk = _breaks(tag)
+                if brk:
+                    out.append(brk)
             if tag == "li":
                 out.append("- ")
             if tag == "pre":
@@ -269,16 +283,17 @@ def extract_text(body: Any) -> tuple[str, list[Link]]:
             stack.append((el, 1))
             stack.extend((c, 0) for c in reversed(el) if isinstance(c.tag, str))
         else:
-            if tag in _BLOCK:
-                out.append("\n")
+            brk = _breaks(tag)
+            if brk:
+                out.append(brk)
             if tag == "pre":
                 pre_depth -= 1
             if link_starts and link_starts[-1][0] is el:
                 _, start = link_starts.pop()
-                links.append(Link(href=el.get("href", ""), text="".join(out[start:]).strip()))
+                shown = "".join(x for x in out[start:] if isinstance(x, str)).strip()
+                links.append(Link(href=el.get("href", ""), text=shown))
             if el is not body and el.tail:
                 out.append(el.tail if pre_depth else _WS_RE.sub(" ", el.tail))
-    text = "".join(out)
-    text = _LINE_SPACE_RE.sub("\n", text)
+    text = _LINE_SPACE_RE.sub("\n", _join(out))
     text = _BLANKS_RE.sub("\n\n", text)
     return text.strip(), links
