@@ -20,11 +20,11 @@ import anyio
 from mailguard_core.config import AccountConfig, Config
 from mailguard_core.errors import ConfigError, InputError
 from mailguard_core.ports import AuditSink, MailStore, SecretStore, Sender
-from mailguard_core.services import MailboxService
 from mailguard_core.tools import ToolName
 
 if TYPE_CHECKING:
     from mailguard_core.gate import Clock, Gate
+    from mailguard_core.services import MailboxService
 
 logger = logging.getLogger("mailguard_mcp")
 
@@ -40,7 +40,8 @@ class MailguardApp:
     """Everything one MCP connection works with.
 
     The session's active account lives here: stdio serves exactly one client per process, and
-    the server's lifespan builds one app per connection.
+    the server's lifespan builds one app per connection. Each account's service (and with it
+    the sanitizer, a large import) is built on the account's first call.
     """
 
     def __init__(
@@ -49,13 +50,14 @@ class MailguardApp:
         *,
         gate: Gate,
         audit: AuditSink,
-        services: Mapping[str, MailboxService],
+        build_service: Callable[[AccountConfig], MailboxService],
         on_close: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
         self.gate = gate
         self.audit = audit
-        self.services = dict(services)
+        self._build_service = build_service
+        self._services: dict[str, MailboxService] = {}
         names = [a.name for a in config.accounts]
         self.active: str = config.default_account if config.default_account in names else names[0]
         self._locks: dict[str, anyio.Lock] = {}
@@ -69,12 +71,17 @@ class MailguardApp:
         raise InputError(f"unknown account {name!r}", public="no such account; see list_accounts")
 
     def service(self, name: str) -> MailboxService:
-        try:
-            return self.services[name]
-        except KeyError:
-            raise InputError(
-                f"unknown account {name!r}", public="no such account; see list_accounts"
-            ) from None
+        """The account's service, built on first use.
+
+        Raises:
+            InputError: no account of that name.
+        """
+        if name not in self._services:
+            self._services[name] = self._build_service(self.account(name))
+        return self._services[name]
+
+    def has_account(self, name: str) -> bool:
+        return any(a.name == name for a in self.config.accounts)
 
     def lock(self, name: str) -> anyio.Lock:
         """One lock per account: a mail store connection serves one call at a time."""
@@ -87,15 +94,15 @@ class MailguardApp:
 
     def learn_special_folders(self, name: str) -> None:
         """Tell the gate which folders the server marks special-use (once per account)."""
-        if name in self._specials_known or name not in self.services:
+        if name in self._specials_known or not self.has_account(name):
             return
-        folders = self.services[name].special_folders()
+        folders = self.service(name).special_folders()
         self.gate.set_special_folders(name, folders.values())
         self._specials_known.add(name)
 
     def close(self) -> None:
         """Close every mail store, then the audit log. Idempotent."""
-        for service in self.services.values():
+        for service in self._services.values():
             try:
                 service.close()
             except Exception:
@@ -174,8 +181,6 @@ def open_app(
         ConfigError: an account cannot be wired (no store settings).
         AuditLocked: another mailguard process holds the audit log.
     """
-    from mailguard_core.outgoing import OutgoingService
-
     from mailguard_core.gate import Gate
 
     cached: list[SecretStore] = [secrets] if secrets is not None else []
@@ -185,28 +190,36 @@ def open_app(
             cached.append(_default_secrets())
         return cached[0]
 
-    services: dict[str, MailboxService] = {}
+    given = dict(stores or {})
+    for account in config.accounts:
+        if account.name not in given and account.maildir is None and account.imap is None:
+            raise ConfigError(f"account {account.name!r} has neither imap nor maildir settings")
+
+    def build_service(account: AccountConfig) -> MailboxService:
+        from mailguard_core.outgoing import OutgoingService
+        from mailguard_core.services import MailboxService
+
+        store = given.get(account.name) or _default_store(account, get_secrets)
+        if senders is not None and account.name in senders:
+            sender = senders[account.name]
+        else:
+            sender = _default_sender(account, get_secrets)
+        return MailboxService(
+            account,
+            store,
+            outgoing=OutgoingService(account, store, sender),
+            download_dir=(download_dirs or {}).get(account.name),
+        )
+
     sink = audit if audit is not None else _default_audit(config, get_secrets)
     try:
-        for account in config.accounts:
-            store = (stores or {}).get(account.name) or _default_store(account, get_secrets)
-            if senders is not None and account.name in senders:
-                sender = senders[account.name]
-            else:
-                sender = _default_sender(account, get_secrets)
-            services[account.name] = MailboxService(
-                account,
-                store,
-                outgoing=OutgoingService(account, store, sender),
-                download_dir=(download_dirs or {}).get(account.name),
-            )
         gate = Gate.from_config(config, sink, clock=clock)
     except BaseException:
-        for service in services.values():
-            service.close()
         sink.close()
         raise
-    app = MailguardApp(config, gate=gate, audit=sink, services=services, on_close=on_close)
+    app = MailguardApp(
+        config, gate=gate, audit=sink, build_service=build_service, on_close=on_close
+    )
     try:
         yield app
     finally:

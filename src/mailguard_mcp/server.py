@@ -15,7 +15,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractContextManager, asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import mcp.types as types
@@ -25,10 +25,12 @@ from mcp.server.lowlevel.server import NotificationOptions
 
 from mailguard_core.domain import MessageRef, SearchCriteria
 from mailguard_core.errors import InputError, MailguardError
-from mailguard_core.services import MailboxService
 from mailguard_core.tools import ToolName, parse_tool_name
 from mailguard_mcp.app import MailguardApp
 from mailguard_mcp.tooldefs import TOOL_DEFS, ToolDef
+
+if TYPE_CHECKING:
+    from mailguard_core.services import MailboxService
 
 logger = logging.getLogger("mailguard_mcp")
 
@@ -369,7 +371,7 @@ async def call_tool(ctx: Ctx, params: types.CallToolRequestParams) -> types.Call
             call = None if tool in (_T.LIST_ACCOUNTS, _T.USE_ACCOUNT) else prepare_call(tool, args)
         except MailguardError as exc:
             early = exc
-        if early is None and tool in _FOLDER_TOOLS and account in app.services:
+        if early is None and tool in _FOLDER_TOOLS and app.has_account(account):
             try:
                 async with app.lock(account):
                     await anyio.to_thread.run_sync(app.learn_special_folders, account)
