@@ -18,7 +18,9 @@ pytestmark = pytest.mark.anyio
 _T = ToolName
 
 
-def arguments_for(tool: ToolName, refs: dict[str, MessageRef]) -> dict[str, Any]:
+def arguments_for(
+    tool: ToolName, refs: dict[str, MessageRef], account: str = "work"
+) -> dict[str, Any]:
     """Valid arguments for each tool, in an order (ToolName's) where earlier calls do not
     break later ones."""
     plain, attack = str(refs["plain"]), str(refs["attack"])
@@ -48,7 +50,7 @@ def arguments_for(tool: ToolName, refs: dict[str, MessageRef]) -> dict[str, Any]
         _T.EXPUNGE: {"message_refs": [str(refs["junk"])]},
         _T.DELETE_FOLDER: {"folder": "Scratch"},
         _T.LIST_ACCOUNTS: {},
-        _T.USE_ACCOUNT: {"account": "work"},
+        _T.USE_ACCOUNT: {"account": account},
     }
     return table[tool]
 

@@ -1,0 +1,205 @@
+"""End to end over the wire: ``mailguard-mcp serve`` as a subprocess, a real Dovecot (IMAP) and
+a real aiosmtpd (SMTP), driven by the SDK's stdio client. Every tool runs once for real."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+
+from mailguard_core.domain import MessageRef
+from mailguard_core.tools import Posture, ToolName, posture_allows
+from mcp import Client, StdioServerParameters
+from tests.mcp.harness import attachment_message, attack_message, plain_message, structured
+from tests.mcp.test_server_tools import arguments_for
+from tests.support.dovecot import DovecotServer, dovecot  # noqa: F401  (fixture)
+from tests.support.smtpd import SmtpTestServer, smtpd_certificate, start_smtpd  # noqa: F401
+
+pytestmark = [pytest.mark.anyio, pytest.mark.dovecot]
+
+PASSWORD = "wire-pass-7"
+
+
+@pytest.fixture
+def mailbox(dovecot: DovecotServer) -> str:  # noqa: F811
+    """A fresh Dovecot user with the test messages delivered."""
+    user, _ = dovecot.add_user(password=PASSWORD)
+    dovecot.deliver(user, "INBOX", plain_message("Lunch", "Noodles at 12?"))
+    dovecot.deliver(user, "INBOX", attack_message())
+    dovecot.deliver(user, "INBOX", attachment_message("../../evil.pdf", b"%PDF-1.4 tiny"))
+    dovecot.deliver(user, "Junk", plain_message("Spam", "Buy now"))
+    dovecot.deliver(user, "Scratch", plain_message("Old", "Keep?"))
+    return user
+
+
+@pytest.fixture
+def smtp(
+    tmp_path: Path,
+    mailbox: str,
+    smtpd_certificate: tuple[Path, Path],  # noqa: F811
+) -> Iterator[SmtpTestServer]:
+    server = start_smtpd(
+        tmp_path / "smtp", users={mailbox: PASSWORD}, certificate=smtpd_certificate
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _write_config(tmp_path: Path, server: DovecotServer, user: str, smtp: SmtpTestServer) -> Path:
+    imap = server.imap_settings(user)
+    smtp_settings = smtp.smtp_settings(user)
+    blocks = []
+    for name, posture in (("wire", "destructive"), ("ro", "readonly")):
+        blocks.append(
+            f"""
+[[accounts]]
+name = "{name}"
+address = "{user}@wire.example"
+posture = "{posture}"
+[accounts.imap]
+host = "{imap.host}"
+port = {imap.port}
+username = "{user}"
+ca_file = "{imap.ca_file}"
+[accounts.smtp]
+host = "{smtp_settings.host}"
+port = {smtp_settings.port}
+username = "{user}"
+tls = "{smtp_settings.tls}"
+ca_file = "{smtp_settings.ca_file}"
+[accounts.folders]
+expunge_allowed = ["Junk", "Scratch"]
+[accounts.limits]
+calls_per_second = 100.0
+burst = 100
+"""
+        )
+    text = 'default_account = "wire"\n[audit]\npath = "' + str(tmp_path / "audit.jsonl") + '"\n'
+    path = tmp_path / "mailguard.toml"
+    path.write_text(text + "".join(blocks))
+    return path
+
+
+def _environment(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "MAILGUARD_WIRE_PASSWORD": PASSWORD,
+        "MAILGUARD_RO_PASSWORD": PASSWORD,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+
+
+async def _ref(client: Client, folder: str, subject: str) -> MessageRef:
+    page = structured(await client.call_tool("search", {"folder": folder, "subject": subject}))
+    [item] = page["items"]
+    return MessageRef.parse(item["meta"]["message_ref"])
+
+
+async def test_every_tool_works_over_stdio_against_dovecot_and_smtp(
+    tmp_path: Path,
+    dovecot: DovecotServer,  # noqa: F811
+    mailbox: str,
+    smtp: SmtpTestServer,
+) -> None:
+    """A destructive account runs all 24 tools for real; a readonly one sees 8 and is refused
+    the rest; the attack mail arrives sanitized; mail is sent; the audit log verifies."""
+    config = _write_config(tmp_path, dovecot, mailbox, smtp)
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "mailguard_mcp", "serve", "--config", str(config)],
+        env=_environment(tmp_path),
+    )
+    failures: dict[str, str] = {}
+    with anyio.fail_after(90):
+        async with Client(params, mode="legacy") as client:
+            listed = {t.name for t in (await client.list_tools()).tools}
+            refs = {
+                "plain": await _ref(client, "INBOX", "Lunch"),
+                "attack": await _ref(client, "INBOX", "limited"),
+                "attachment": await _ref(client, "INBOX", "scan"),
+                "junk": await _ref(client, "Junk", "Spam"),
+            }
+            attack = structured(
+                await client.call_tool("fetch_message_html", {"message_ref": str(refs["attack"])})
+            )
+            for tool in ToolName:
+                result = await client.call_tool(tool.value, arguments_for(tool, refs, "wire"))
+                if result.is_error:
+                    failures[tool.value] = result.content[0].text
+            sent_copies = structured(await client.call_tool("search", {"folder": "Sent"}))
+            await client.call_tool("use_account", {"account": "ro"})
+            readonly = {t.name for t in (await client.list_tools()).tools}
+            refused = await client.call_tool(
+                "mark_read", {"message_refs": [str(refs["attachment"]).replace("wire:", "ro:")]}
+            )
+    assert failures == {}
+    assert listed == {t.value for t in ToolName}
+    assert readonly == {t.value for t in ToolName if posture_allows(Posture.READONLY, t)}
+    assert structured(refused)["error"]["code"] == "tool_denied"
+    codes = {w["code"] for w in attack["security_warnings"]}
+    assert {"html_hidden_content_removed", "html_script_removed"} <= codes
+    assert "ignore all previous" not in attack["untrusted"]["body_text"]
+    [message] = smtp.messages
+    assert message.rcpt_tos == ("bob@example.org",)
+    assert message.parsed["From"].addresses[0].addr_spec == f"{mailbox}@wire.example"
+    assert sent_copies["meta"]["total"] == 1
+    verify = subprocess.run(
+        [sys.executable, "-m", "mailguard_mcp", "audit", "verify", str(tmp_path / "audit.jsonl")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_environment(tmp_path),
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert PASSWORD not in (tmp_path / "audit.jsonl").read_text()
+
+
+def test_dry_run_prints_capabilities_and_a_pin_line_then_exits_zero(
+    tmp_path: Path,
+    dovecot: DovecotServer,  # noqa: F811
+    mailbox: str,
+    smtp: SmtpTestServer,
+) -> None:
+    """``--dry-run`` prints the matrix, connects, and prints a pin_sha256 line to paste."""
+    config = _write_config(tmp_path, dovecot, mailbox, smtp)
+    out = subprocess.run(
+        [sys.executable, "-m", "mailguard_mcp", "--dry-run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_environment(tmp_path),
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "IMAP4REV1" in out.stdout.upper()
+    assert 'pin_sha256 = "' in out.stdout
+    assert "expunge" in out.stdout and "destructive" in out.stdout
+    assert PASSWORD not in out.stdout + out.stderr
+
+
+def test_dry_run_exits_one_when_a_server_is_unreachable(
+    tmp_path: Path,
+    dovecot: DovecotServer,  # noqa: F811
+    mailbox: str,
+    smtp: SmtpTestServer,
+) -> None:
+    """A wrong password makes the dry run report the account as failed and exit 1."""
+    config = _write_config(tmp_path, dovecot, mailbox, smtp)
+    env = {**_environment(tmp_path), "MAILGUARD_RO_PASSWORD": "wrong"}
+    out = subprocess.run(
+        [sys.executable, "-m", "mailguard_mcp", "--dry-run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "FAILED" in out.stdout and "1 account(s) failed" in out.stdout
+    assert "wrong" not in out.stdout
