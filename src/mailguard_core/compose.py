@@ -273,6 +273,8 @@ def compose(
         HeaderInjectionError, InputError, LimitExceeded, RecipientNotAllowed: nothing built.
     """
     validate_header_text(subject, field="subject")
+    # leading and trailing whitespace does not survive header unfolding: drop it here
+    subject = subject.strip()
     if len(subject) > limits.max_subject_chars:
         raise LimitExceeded(
             "subject too long",
