@@ -276,6 +276,8 @@ class ServerSpec:
     search_args: Callable[[str, date | None], dict[str, Any]]
     fetch_args: Callable[[str, int], dict[str, Any]]
     stderr: Path
+    #: a tool that touches no mail: its latency is the MCP round trip + the server's fixed cost
+    noop_tool: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -311,6 +313,7 @@ def mailguard_spec(server: Any, work: Path, uidvalidity: Mapping[str, int]) -> S
             )
         },
         stderr=work / "logs" / "mailguard.stderr.log",
+        noop_tool="list_accounts",
     )
 
 
@@ -333,6 +336,7 @@ def peer_spec(server: Any, work: Path, script: Path) -> ServerSpec:
         search_args=lambda folder, since: peer_mod.search_arguments(folder, PAGE, since=since),
         fetch_args=peer_mod.fetch_arguments,
         stderr=work / "logs" / "peer.stderr.log",
+        noop_tool="list_available_accounts",
     )
 
 
@@ -434,6 +438,7 @@ async def bench_mail(
         "fetch": {},
         "server_search": {},
         "checks": {},
+        "rpc": {},
     }
     failed: dict[str, str] = {}
 
@@ -491,6 +496,17 @@ async def bench_mail(
             "samples_s": samples,
             "failed": {n: failed[f"{n} {what}"] for n in calls if f"{n} {what}" in failed},
         }
+
+    # -- the MCP round trip alone: a tool that touches no mail
+    for name, session in sessions.items():
+        spec = specs[name]
+        rpc: list[float] = []
+        for i in range(31):
+            got = await attempt(name, lambda s=session, sp=spec: s.call(sp.noop_tool, {}), "rpc")
+            if got is not None and i > 0:
+                rpc.append(got[0])
+        if rpc:
+            out["rpc"][name] = {"tool": spec.noop_tool, **summarize(rpc)}
 
     for size in cfg.sizes:
         folder = folder_name(size)
@@ -651,6 +667,24 @@ def report_mail(cfg: Config, data: Mapping[str, Any], results: Results) -> None:
                 *extra_notes,
                 f"floor = {data.get('floor_label', 'imapclient + sanitizer')}",
                 *failures,
+            ],
+        )
+    # the MCP round trip
+    if data.get("rpc"):
+        rows = [
+            [name, e["tool"], e["n"], fmt_ms(e["p50"]), fmt_ms(e["p95"]), fmt_ms(e["max"])]
+            for name, e in data["rpc"].items()
+        ]
+        results.add(
+            "rpc",
+            "MCP round trip with no mail work (ms)",
+            ["server", "tool", "n", "p50", "p95", "max"],
+            rows,
+            raw=data["rpc"],
+            notes=[
+                "the fixed cost of one tool call: JSON-RPC over stdio on both sides, argument "
+                "validation, dispatch (for mailguard also the gate and two audit records); "
+                "the floor pays none of it",
             ],
         )
     # scaling
