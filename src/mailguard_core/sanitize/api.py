@@ -110,7 +110,7 @@ def _sanitize(raw: bytes, options: SanitizeOptions, *, headers_only: bool) -> Sa
             flagged=_flagger(detector), want_html=options.include_html,
         )  # fmt: skip
         identity.check_links(body.links, known, warnings)
-        text = normalize_text(body.text, "body", warnings)
+        text = normalize_text(body.text, "body", warnings).strip()
         rules = detector.detect(text)
         if rules:
             warnings.add("injection_suspected", "body", {"rules": list(rules)})

@@ -39,6 +39,7 @@ _HEX_RE = re.compile(r"#([0-9a-f]{3,8})\b")
 _FUNC_RE = re.compile(r"rgba?\(\s*([^)]*)\)")
 _LENGTH_RE = re.compile(r"(-?\d*\.?\d+)\s*(px|pt|em|rem|%|cm|mm|in|pc|ex|ch|vw|vh)?")
 _NEAR = 40.0
+_LINK_BLUE: RGB = (0, 0, 238)
 
 TRANSPARENT = "transparent"
 
@@ -134,6 +135,8 @@ def subtree_method(decl: Declarations, el: Any) -> str | None:
     """The method hiding the whole element (and its descendants), or None."""
     if el.get("hidden") is not None:
         return "hidden_attribute"
+    if el.tag in ("dialog", "datalist") and el.get("open") is None:
+        return "display_none"  # the user-agent stylesheet hides these
     if not decl:
         return None
     get = decl.get
@@ -194,6 +197,8 @@ def child_state(state: State, decl: Declarations, el: Any) -> State:
     background = state.background
     tiny = state.tiny_font
     invisible = state.invisible
+    if el.tag == "a" and el.get("href") is not None:
+        color = _LINK_BLUE  # clients draw links in their own colour unless styled
     if el.tag == "font" and el.get("color"):
         parsed = parse_color(el.get("color"))
         if parsed is not None:

@@ -17,7 +17,7 @@ from mailguard_core.sanitize.warnings import WarningCollector
 
 _ACTIVE = frozenset({"script", "iframe", "frame", "frameset", "object", "embed", "applet"})
 _FORM = frozenset({"form", "input", "button", "select", "textarea"})
-_DROP_SILENT = frozenset({"style", "noscript", "meta", "link", "base"})
+_DROP_SILENT = frozenset({"style", "meta", "link", "base"})
 #: elements that start and end a paragraph (blank line) or a line
 _PARAGRAPH = frozenset(
     [
@@ -147,7 +147,8 @@ def process_html(
             hidden.drop_keep_tail(el)
             if text.strip():
                 quiet.setdefault("template", []).append(text)
-        elif tag == "head":
+        elif tag in ("head", "title"):
+            # browsers never render <head> or a <title>, wherever the parser put it
             for title in el.iter("title"):
                 if (title.text or "").strip():
                     quiet.setdefault("head", []).append(title.text or "")

@@ -47,7 +47,9 @@ _FLAG_TAG_RE = re.compile("\U0001f3f4([\U000e0030-\U000e0039\U000e0061-\U000e007
 @functools.cache
 def _invisible_class() -> re.Pattern[str]:
     """A pattern matching every character that may be stripped (built once, lazily)."""
-    singles = {chr(c) for c in range(0x110000) if unicodedata2.category(chr(c)) == "Cf"}
+    # format characters (Cf) only occur below U+20000 and in plane 14
+    candidates = (*range(0x20000), *range(0xE0000, 0xE1000))
+    singles = {chr(c) for c in candidates if unicodedata2.category(chr(c)) == "Cf"}
     singles |= set("\u00ad\u034f\u115f\u1160\u3164\uffa0\ufffe\uffff")
     singles |= {chr(c) for c in range(0xFE00, 0xFE10)}
     singles |= {chr(c) for c in range(0xE0100, 0xE01F0)}

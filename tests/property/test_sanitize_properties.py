@@ -1,0 +1,113 @@
+"""Properties of the sanitizer: total, idempotent, hides what is hidden, keeps what is visible."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mailguard_core.errors import MailguardError, SanitizeError
+from mailguard_core.sanitize import SanitizeOptions, render_text, sanitize_message
+from mailguard_core.sanitize.text import _invisible_class, normalize_text
+from mailguard_core.sanitize.warnings import WarningCollector
+from tests import strategies
+
+FAST = settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+_FORBIDDEN = frozenset(
+    [chr(c) for c in range(0x20) if chr(c) not in "\t\n"]
+    + [chr(c) for c in range(0x7F, 0xA0)]
+    + list(
+        "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u200b\u2060\ufeff"
+    )
+)
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _no_strippable_left(text: str) -> bool:
+    """Nothing in ``text`` would be stripped again (kept ZWJ/ZWNJ/flag tags excepted)."""
+    warnings = WarningCollector()
+    return normalize_text(text, "x", warnings) == text and not warnings.items()
+
+
+@FAST
+@given(raw=st.binary(max_size=3000))
+def test_sanitizing_arbitrary_bytes_never_hits_the_fallback(raw: bytes) -> None:
+    """Any bytes give an envelope or a typed limit error, never SanitizeError or a crash."""
+    try:
+        safe = sanitize_message(raw)
+    except SanitizeError:
+        raise
+    except MailguardError:
+        return
+    assert safe.to_dict()["meta"]["schema"] == "mailguard.envelope/1"
+
+
+@FAST
+@given(html=strategies.hostile_html)
+def test_sanitizing_arbitrary_html_is_total_and_output_is_clean(html: str) -> None:
+    """Hostile HTML sanitizes; no untrusted string carries a stripped character class."""
+    env = sanitize_message(
+        strategies.html_message(html), SanitizeOptions(include_html=True)
+    ).to_dict()
+    for text in _strings(env["untrusted"]):
+        assert not (set(text) & _FORBIDDEN), repr(text)
+    assert "<script" not in (env["untrusted"]["html"] or "").lower()
+
+
+@FAST
+@given(text=strategies.salted_text)
+def test_normalization_is_idempotent_and_leaves_no_stripped_class(text: str) -> None:
+    """normalize(normalize(x)) == normalize(x) and no character of a stripped class survives."""
+    once = normalize_text(text, "x", WarningCollector())
+    assert _no_strippable_left(once)
+    assert not (set(once) & _FORBIDDEN)
+    pattern = _invisible_class()
+    for match in pattern.finditer(once):
+        assert (
+            match.group() in "\u200c\u200d\ufe0e\ufe0f" or 0xE0000 <= ord(match.group()) <= 0xE007F
+        )
+
+
+@FAST
+@given(text=strategies.salted_text)
+def test_sanitizing_the_body_text_again_changes_nothing(text: str) -> None:
+    """The body text of a sanitized message is a fixed point of the sanitizer."""
+    first = sanitize_message(strategies.plain_message(text)).body_text
+    second = sanitize_message(strategies.plain_message(first)).body_text
+    assert second == first
+
+
+@FAST
+@given(case=strategies.hidden_and_visible_html())
+def test_hidden_text_never_reaches_the_body_and_visible_text_survives(
+    case: tuple[str, list[str], list[str]],
+) -> None:
+    """Text hidden by any method is absent from body_text and html; visible text is present."""
+    html, hidden_words, visible_words = case
+    safe = sanitize_message(strategies.html_message(html), SanitizeOptions(include_html=True))
+    for word in hidden_words:
+        assert word not in safe.body_text
+        assert word not in (safe.html or "")
+    for word in visible_words:
+        assert word in safe.body_text
+
+
+@FAST
+@given(subject=st.text(max_size=60), body=st.text(max_size=200))
+def test_rendered_text_has_exactly_one_fence_pair_per_untrusted_block(
+    subject: str, body: str
+) -> None:
+    """Whatever the message says, the rendering's fences are exactly the renderer's own."""
+    raw = strategies.plain_message(body, subject=subject.replace("\r", " ").replace("\n", " "))
+    nonce = "00112233445566778899"
+    text = render_text(sanitize_message(raw).to_dict(), nonce=nonce)
+    assert text.count(f"<<untrusted nonce={nonce}>>") == 2
+    assert text.count(f"<</untrusted nonce={nonce}>>") == 2
