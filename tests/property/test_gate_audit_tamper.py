@@ -4,7 +4,6 @@ at the line it touched (an edit of the very end is at worst reported as a torn l
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -73,7 +72,7 @@ def test_any_single_byte_change_is_detected_at_its_line(data: st.DataObject) -> 
     ), (op, position, report.problem)
 
 
-def test_the_reference_log_is_intact(tmp_path: Path) -> None:
+def test_the_reference_log_is_intact() -> None:
     """The untouched reference log verifies, so every failure above is due to the edit."""
     report = verify_chain(["log"], lambda _: reference_log())
     assert report.ok and report.records == 10

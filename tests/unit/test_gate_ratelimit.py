@@ -109,10 +109,19 @@ def test_malformed_rate_strings_are_config_errors(text: str) -> None:
         parse_rate(text)
 
 
-@pytest.mark.parametrize("name", ["Send_email", "list_accounts", "nope"])
-def test_per_tool_limits_for_unknown_or_infrastructure_tools_are_config_errors(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("Send_email", "unknown tool name"),
+        ("nope", "unknown tool name"),
+        ("list_accounts", "infrastructure tool"),
+    ],
+)
+def test_per_tool_limits_for_unknown_or_infrastructure_tools_are_config_errors(
+    name: str, fragment: str
+) -> None:
     """Per-tool limits must name a gated tool exactly."""
-    with pytest.raises(ConfigError, match="unknown tool name"):
+    with pytest.raises(ConfigError, match=fragment):
         AccountRateLimiter(RateLimitSettings(tools={name: "1/s"}), now=0.0)
 
 

@@ -103,7 +103,9 @@ def parse_tool_rates(
     rates: dict[ToolName, tuple[float, int]] = {}
     for name, text in tools.items():
         tool = parse_tool_name(name)
-        if tool is None or tool not in GATED_TOOLS:
+        if tool is None:
             raise ConfigError(f"{where}: unknown tool name {name!r}")
+        if tool not in GATED_TOOLS:
+            raise ConfigError(f"{where}: {name!r} is an infrastructure tool and is not limited")
         rates[tool] = parse_rate(text, where=f"{where}.{name}")
     return rates
