@@ -191,8 +191,8 @@ class MailboxService:
                 ),
             )
             envelope = safe.to_dict()
-            if envelope["meta"].get("size_bytes") in (None, 0):
-                envelope["meta"]["size_bytes"] = summary.size_bytes
+            # the store knows the whole message's size; the sanitizer saw only the headers
+            envelope["meta"]["size_bytes"] = summary.size_bytes
             items.append(envelope)
         return {
             "meta": {

@@ -240,16 +240,36 @@ _ATTACHMENT_ITEM: JsonSchema = {
 }
 
 
+_ERROR: JsonSchema = {
+    "type": "object",
+    "properties": {"code": _STR, "message": _STR, "retry_after": {"type": "number"}},
+    "required": ["code", "message"],
+}
+
+
+def with_error(schema: JsonSchema) -> JsonSchema:
+    """The result schema, or the ``{"error": {code, message}}`` of a refused or failed call.
+
+    Some clients (the TypeScript SDK) check ``structuredContent`` against the output schema
+    even when ``isError`` is set, so the error shape is part of every output schema.
+    """
+    props = {**schema.get("properties", {}), "error": _ERROR}
+    out: JsonSchema = {key: value for key, value in schema.items() if key != "required"}
+    out["properties"] = props
+    out["anyOf"] = [{"required": list(schema.get("required", []))}, {"required": ["error"]}]
+    return out
+
+
 # ----------------------------------------------------------------- the table
 @attrs.frozen(kw_only=True)
 class ToolDef:
-    """What ``tools/list`` says about one tool."""
+    """What ``tools/list`` says about one tool (the output schema gains the error shape)."""
 
     name: ToolName
     title: str
     description: str
     input_schema: JsonSchema
-    output_schema: JsonSchema
+    output_schema: JsonSchema = attrs.field(converter=with_error)
     read_only: bool
     destructive: bool = False
     idempotent: bool = True
@@ -615,20 +635,3 @@ TOOL_DEFS: dict[ToolName, ToolDef] = {
 }
 
 assert set(TOOL_DEFS) == set(ToolName), "every tool needs a definition"
-
-#: the error object of a refused or failed call (structuredContent of an isError result)
-ERROR_SCHEMA: JsonSchema = {
-    "type": "object",
-    "properties": {
-        "error": {
-            "type": "object",
-            "properties": {
-                "code": _STR,
-                "message": _STR,
-                "retry_after": {"type": "number"},
-            },
-            "required": ["code", "message"],
-        }
-    },
-    "required": ["error"],
-}

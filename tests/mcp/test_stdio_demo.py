@@ -19,7 +19,7 @@ _HINTS = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
 
 async def test_demo_over_stdio_speaks_valid_mcp(tmp_path: Path) -> None:
     """initialize, tools/list and tools/call replies validate against the MCP types; each
-    structuredContent validates against its outputSchema; the text is fenced."""
+    structuredContent, errors included, validates against its outputSchema; text is fenced."""
     async with raw_session(["demo"], stderr=tmp_path / "stderr.log") as session:
         init = await session.initialize()
         listed = await session.request("tools/list")
@@ -29,6 +29,10 @@ async def test_demo_over_stdio_speaks_valid_mcp(tmp_path: Path) -> None:
         ref = search["structuredContent"]["items"][0]["meta"]["message_ref"]
         fetched = await session.request(
             "tools/call", {"name": "fetch_message", "arguments": {"message_ref": ref}}
+        )
+        stale = await session.request(
+            "tools/call",
+            {"name": "fetch_message", "arguments": {"message_ref": "demo:INBOX:999:1"}},
         )
         denied = await session.request(
             "tools/call", {"name": "send_email", "arguments": {"to": ["a@b.example"]}}
@@ -53,6 +57,9 @@ async def test_demo_over_stdio_speaks_valid_mcp(tmp_path: Path) -> None:
     text = fetched["content"][0]["text"]
     assert "<<untrusted nonce=" in text
     assert "ignore all previous instructions" not in text
+    assert stale["isError"] is True
+    assert stale["structuredContent"]["error"]["code"] == "stale_reference"
+    jsonschema.validate(stale["structuredContent"], schemas["fetch_message"])
     refused = types.CallToolResult.model_validate(denied)
     assert refused.is_error is True
     assert denied["structuredContent"]["error"]["code"] == "tool_denied"
