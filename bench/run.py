@@ -281,6 +281,44 @@ class ServerSpec:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+#: the least an MCP 2.x stdio server can do per call: the SDK's own round-trip cost
+ECHO_SERVER = """
+import anyio
+from mcp import types
+from mcp.server.lowlevel import Server
+from mcp.server.stdio import stdio_server
+
+async def list_tools(ctx, params):
+    schema = {"type": "object", "properties": {}}
+    return types.ListToolsResult(tools=[types.Tool(name="noop", input_schema=schema)])
+
+async def call_tool(ctx, params):
+    return types.CallToolResult(content=[types.TextContent(type="text", text="ok")])
+
+async def main():
+    server = Server("echo", on_list_tools=list_tools, on_call_tool=call_tool)
+    async with stdio_server() as (read, write):
+        await server.run(read, write, server.create_initialization_options())
+
+anyio.run(main)
+"""
+
+
+def echo_spec(work: Path) -> ServerSpec:
+    return ServerSpec(
+        name="mcp-sdk-echo",
+        command=sys.executable,
+        args=["-c", ECHO_SERVER],
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+        search_tool="",
+        fetch_tool="",
+        search_args=lambda folder, since: {},
+        fetch_args=lambda folder, uid: {},
+        stderr=work / "logs" / "echo.stderr.log",
+        noop_tool="noop",
+    )
+
+
 def mailguard_spec(server: Any, work: Path, uidvalidity: Mapping[str, int]) -> ServerSpec:
     from mailguard_core.domain import MessageRef
 
@@ -497,16 +535,16 @@ async def bench_mail(
             "failed": {n: failed[f"{n} {what}"] for n in calls if f"{n} {what}" in failed},
         }
 
-    # -- the MCP round trip alone: a tool that touches no mail
-    for name, session in sessions.items():
-        spec = specs[name]
-        rpc: list[float] = []
-        for i in range(31):
-            got = await attempt(name, lambda s=session, sp=spec: s.call(sp.noop_tool, {}), "rpc")
-            if got is not None and i > 0:
-                rpc.append(got[0])
-        if rpc:
-            out["rpc"][name] = {"tool": spec.noop_tool, **summarize(rpc)}
+    # -- the MCP round trip alone: a tool that touches no mail (and the SDK's own echo server)
+    rpc_sessions = dict(sessions)
+    async with contextlib.AsyncExitStack() as stack:
+        echo = echo_spec(WORK_DIR)
+        try:
+            rpc_sessions[echo.name] = await stack.enter_async_context(open_session(echo))
+            specs = {**specs, echo.name: echo}
+        except Exception as exc:
+            results.note(f"the MCP SDK echo server did not start: {type(exc).__name__}: {exc}")
+        await _measure_rpc(rpc_sessions, specs, attempt, out)
 
     for size in cfg.sizes:
         folder = folder_name(size)
@@ -554,6 +592,26 @@ async def bench_mail(
         }
     out["failed"] = failed
     return out
+
+
+async def _measure_rpc(
+    sessions: Mapping[str, McpStdioSession],
+    specs: Mapping[str, ServerSpec],
+    attempt: Callable[..., Any],
+    out: dict[str, Any],
+    calls: int = 30,
+) -> None:
+    """``calls`` no-mail tool calls per server, interleaved, after one warm-up call each."""
+    samples: dict[str, list[float]] = {name: [] for name in sessions}
+    for i in range(calls + 1):
+        for name, session in sessions.items():
+            spec = specs[name]
+            got = await attempt(name, lambda s=session, sp=spec: s.call(sp.noop_tool, {}), "rpc")
+            if got is not None and i > 0:
+                samples[name].append(got[0])
+    for name, values in samples.items():
+        if values:
+            out["rpc"][name] = {"tool": specs[name].noop_tool, **summarize(values)}
 
 
 def _payload_text(value: Any) -> str:
@@ -959,6 +1017,7 @@ def report_targets(
     def verdict(ok: bool | None) -> str:
         return "n/a" if ok is None else ("met" if ok else "MISSED")
 
+    echo = ((mail or {}).get("rpc") or {}).get("mcp-sdk-echo", {}).get("p50")
     for size in cfg.sizes:
         folder = folder_name(size)
         r_floor = ratio(p50("fetch", folder, "mailguard"), p50("fetch", folder, "floor"))
@@ -969,6 +1028,16 @@ def report_targets(
                 verdict(None if r_floor is None else r_floor <= 1.5),
             ]
         )
+        floor_p50 = p50("fetch", folder, "floor")
+        if echo is not None and floor_p50 is not None:
+            r_sdk = ratio(p50("fetch", folder, "mailguard"), floor_p50 + echo)
+            rows.append(
+                [
+                    f"(info) fetch p50 / (floor + MCP SDK round trip) ({folder})",
+                    fmt_ratio(r_sdk),
+                    "-",
+                ]
+            )
         r_peer = ratio(p50("fetch", folder, "mailguard"), p50("fetch", folder, "peer"))
         rows.append(
             [
