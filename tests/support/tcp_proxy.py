@@ -9,6 +9,8 @@ server behind it::
         proxy.stall()            # bytes stop flowing both ways: the server looks silent
         proxy.resume()
         proxy.drop_connections() # every open connection is reset
+        proxy.on_client_data = hook  # called with each chunk the client sent, after forwarding
+        proxy.on_server_data = hook  # the same for chunks from the server (before forwarding)
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import selectors
 import socket
 import struct
 import threading
+from collections.abc import Callable
 from types import TracebackType
 
 __all__ = ["TcpProxy"]
@@ -40,6 +43,12 @@ class TcpProxy:
         self._sel = selectors.DefaultSelector()
         self._sel.register(self._listener, selectors.EVENT_READ, None)
         self._peers: dict[socket.socket, socket.socket] = {}
+        self._clients: set[socket.socket] = set()
+        #: called (in the proxy thread) with every chunk a client sent, after it was forwarded
+        self.on_client_data: Callable[[bytes], None] | None = None
+        #: called (in the proxy thread) with every chunk the server sent, *before* forwarding;
+        #: it may kill the server, so the chunk that triggered it may never reach the client
+        self.on_server_data: Callable[[bytes], None] | None = None
         self._lock = threading.Lock()
         self._stalled = threading.Event()
         self._drop = threading.Event()
@@ -94,6 +103,7 @@ class TcpProxy:
             if s is None:
                 continue
             self._peers.pop(s, None)
+            self._clients.discard(s)
             with contextlib.suppress(KeyError, ValueError):
                 self._sel.unregister(s)
             if reset:
@@ -115,6 +125,7 @@ class TcpProxy:
         client.setblocking(False)
         upstream.setblocking(False)
         self._peers[client] = upstream
+        self._clients.add(client)
         self._peers[upstream] = client
         self._sel.register(client, selectors.EVENT_READ, "data")
         self._sel.register(upstream, selectors.EVENT_READ, "data")
@@ -133,6 +144,9 @@ class TcpProxy:
         if not data:
             self._close_pair(sock)
             return
+        server_hook = self.on_server_data
+        if server_hook is not None and sock not in self._clients:
+            server_hook(data)
         try:
             other.setblocking(True)
             other.settimeout(2)
@@ -140,6 +154,10 @@ class TcpProxy:
             other.setblocking(False)
         except OSError:
             self._close_pair(sock)
+            return
+        hook = self.on_client_data
+        if hook is not None and sock in self._clients:
+            hook(data)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -27,6 +27,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
+import attrs
 import imapclient  # type: ignore[import-untyped]
 from imapclient.response_parser import parse_message_list  # type: ignore[import-untyped]
 
@@ -73,6 +74,7 @@ from mailguard_core.errors import (
     AttachmentNotFound,
     ConnectionFailed,
     InputError,
+    MailguardError,
     MessageNotFound,
     MessageTooLarge,
     OperationTimeout,
@@ -113,6 +115,20 @@ def _utc(value: Any) -> dt.datetime | None:
     return value.astimezone(dt.UTC)
 
 
+@attrs.frozen
+class _PendingMove:
+    """What is needed to repair a move that a broken connection interrupted."""
+
+    source: str
+    source_validity: int
+    uids: tuple[int, ...]
+    deleted_before: frozenset[int]
+    dest: str
+    dest_validity: int
+    dest_uidnext: int
+    used_copy: bool
+
+
 class ImapMailStore:
     """``MailStore`` over IMAP. See the module docstring for the connection rules.
 
@@ -141,6 +157,8 @@ class ImapMailStore:
         self._caps: frozenset[str] = frozenset()
         self._tls_version: str | None = None
         self._cert_sha256: str | None = None
+        #: moves interrupted by a broken connection, repaired on the next connection
+        self._pending: list[_PendingMove] = []
 
     # ------------------------------------------------------------------ connection
     @property
@@ -150,7 +168,8 @@ class ImapMailStore:
     def _connect(self) -> Any:
         s = self._settings
         if self._factory is not None:
-            client = self._factory()
+            with imap_errors("connect"):
+                client = self._factory()
         else:
             ctx = tls_context(s)
             timeout = imapclient.SocketTimeout(connect=s.connect_timeout, read=s.command_timeout)
@@ -200,6 +219,8 @@ class ImapMailStore:
                 self._client = self._connect()
             try:
                 with imap_errors(action):
+                    if fresh and self._pending:
+                        self._repair_moves(self._client)
                     return fn(self._client)
             except (ConnectionLost, OperationTimeout, TLSError) as exc:
                 self._drop()
@@ -207,6 +228,68 @@ class ImapMailStore:
                     continue  # the connection had died while idle: one new try
                 raise
         raise ConnectionFailed(f"{action}: no usable connection")  # pragma: no cover
+
+    # ------------------------------------------------------------------ move repair
+    def _repair_moves(self, client: Any) -> None:
+        """Finish the bookkeeping of moves a broken connection interrupted.
+
+        A server killed mid-MOVE (Dovecot's Maildir MOVE is copy-then-expunge) or mid
+        COPY/EXPUNGE can leave a message both in the source and as a fresh copy in the
+        destination. For each message still in the source, the copy we made (a destination
+        UID at or above the UIDNEXT seen before the move, with the same size, internal date
+        and header) is expunged, and a ``\\Deleted`` we set is cleared: every message ends up
+        exactly once. Originals are never deleted here.
+        """
+        for journal in list(self._pending):
+            try:
+                with imap_errors("repair move"):
+                    self._repair_move(client, journal)
+            except (ConnectionLost, OperationTimeout, TLSError):
+                raise  # the connection failed again: keep the journal for the next one
+            except MailguardError:
+                pass  # e.g. a folder deleted since: nothing left that could be repaired
+            self._pending.remove(journal)
+
+    def _fingerprints(self, client: Any, uids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+        if not uids:
+            return {}
+        items = [b"BODY.PEEK[HEADER]", b"RFC822.SIZE", b"INTERNALDATE"]
+        data = client.fetch(list(uids), items)
+        return {
+            uid: (
+                bytes(v.get(b"BODY[HEADER]") or b""),
+                v.get(b"RFC822.SIZE"),
+                _utc(v.get(b"INTERNALDATE")),
+            )
+            for uid, v in data.items()
+        }
+
+    def _repair_move(self, client: Any, p: _PendingMove) -> None:
+        if self._select(client, p.source, readonly=False) != p.source_validity:
+            return  # the source was renumbered: nothing can be matched safely
+        still = self._fingerprints(client, p.uids)  # originals still in the source
+        if not still:
+            return
+        status = client.folder_status(p.dest, [b"UIDVALIDITY"])
+        duplicates: list[int] = []
+        if int(status.get(b"UIDVALIDITY", 0)) == p.dest_validity and "UIDPLUS" in self._caps:
+            self._select(client, p.dest, readonly=False)
+            found = client.search(["UID", f"{p.dest_uidnext}:*"])
+            copies = self._fingerprints(client, [u for u in found if u >= p.dest_uidnext])
+            unused = dict(copies)
+            for fingerprint in still.values():
+                match = next((u for u, fp in unused.items() if fp == fingerprint), None)
+                if match is not None:
+                    duplicates.append(match)
+                    del unused[match]
+            if duplicates:
+                client.add_flags(duplicates, [b"\\Deleted"], silent=True)
+                client.uid_expunge(duplicates)
+        if p.used_copy:
+            self._select(client, p.source, readonly=False)
+            clear = [u for u in still if u not in p.deleted_before]
+            if clear:
+                client.remove_flags(clear, [b"\\Deleted"], silent=True)
 
     def close(self) -> None:
         client, self._client, self._selected = self._client, None, None
@@ -233,8 +316,15 @@ class ImapMailStore:
         self, client: Any, refs: Sequence[MessageRef], *, readonly: bool
     ) -> dict[str, list[int]]:
         """Select each folder, check UIDVALIDITY and that every uid exists; uids per folder."""
+        return {f: list(flags) for f, flags in self._checked_flags(client, refs, readonly).items()}
+
+    def _checked_flags(
+        self, client: Any, refs: Sequence[MessageRef], readonly: bool
+    ) -> dict[str, dict[int, frozenset[str]]]:
+        """As :meth:`_checked`, with each message's current flags."""
         check_refs(self._account, refs)
         by_folder: dict[str, list[int]] = {}
+        flags_of: dict[str, dict[int, frozenset[str]]] = {}
         for ref in refs:
             uids = by_folder.setdefault(ref.folder, [])
             if ref.uid not in uids:
@@ -248,7 +338,8 @@ class ImapMailStore:
             missing = [u for u in uids if u not in found]
             if missing:
                 raise MessageNotFound(f"{folder}: no uid {missing[0]}")
-        return by_folder
+            flags_of[folder] = {u: _flags(found[u].get(b"FLAGS", ())) for u in uids}
+        return flags_of
 
     def _ref(self, folder: str, uidvalidity: int, uid: int) -> MessageRef:
         return MessageRef(account=self._account, folder=folder, uidvalidity=uidvalidity, uid=uid)
@@ -502,18 +593,31 @@ class ImapMailStore:
                     "bare EXPUNGE",
                     public="this mail server cannot move messages safely",
                 )
-            dest_status = client.folder_status(destination, [b"UIDVALIDITY"])
-            dest_validity = int(dest_status.get(b"UIDVALIDITY", 0))
+            status = client.folder_status(destination, [b"UIDVALIDITY", b"UIDNEXT"])
+            dest_validity = int(status.get(b"UIDVALIDITY", 0))
             out: dict[MessageRef, MessageRef | None] = {}
-            for folder, uids in self._checked(client, refs, readonly=False).items():
-                self._select(client, folder, readonly=False)
+            for folder, flags in self._checked_flags(client, refs, False).items():
+                uids = list(flags)
+                source_validity = self._select(client, folder, readonly=False)
+                journal = _PendingMove(
+                    source=folder,
+                    source_validity=source_validity,
+                    uids=tuple(uids),
+                    deleted_before=frozenset(u for u, f in flags.items() if "\\Deleted" in f),
+                    dest=destination,
+                    dest_validity=dest_validity,
+                    dest_uidnext=int(status.get(b"UIDNEXT", 1)),
+                    used_copy="MOVE" not in self._caps,
+                )
+                self._pending.append(journal)  # until the move is known to be complete
                 client._imap.response("COPYUID")  # clear a stale value
-                if "MOVE" in self._caps:
-                    client.move(uids, destination)
-                else:
+                if journal.used_copy:
                     client.copy(uids, destination)
                     client.add_flags(uids, [b"\\Deleted"], silent=True)
                     client.uid_expunge(uids)
+                else:
+                    client.move(uids, destination)
+                self._pending.remove(journal)
                 _code, data = client._imap.response("COPYUID")
                 pairs = parse_uid_pairs(data) if data and data[0] is not None else None
                 mapping = pairs[1] if pairs and pairs[0] == dest_validity else {}

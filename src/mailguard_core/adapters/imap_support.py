@@ -79,6 +79,8 @@ def imap_errors(action: str) -> Iterator[None]:
         raise AuthenticationFailed(f"{action}: login refused") from exc
     except TimeoutError as exc:
         raise OperationTimeout(f"{action}: {_snippet(exc)}") from exc
+    except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError) as exc:
+        raise ConnectionLost(f"{action}: {_snippet(exc)}") from exc  # the peer went away
     except ssl.SSLError as exc:
         raise TLSError(f"{action}: {_snippet(exc)}") from exc
     except imaplib.IMAP4.readonly as exc:  # a subclass of abort: first
