@@ -128,3 +128,19 @@ def test_result_summaries_keep_scalars_only() -> None:
         "refs": ["a", "b"],
         "deep": REDACTED,
     }
+
+
+@pytest.mark.parametrize(
+    ("epoch", "text"),
+    [
+        (0.0, "1970-01-01T00:00:00.000000Z"),
+        (1_800_000_000.5, "2027-01-15T08:00:00.500000Z"),
+        (1_800_000_001.25, "2027-01-15T08:00:01.250000Z"),
+        (1_800_000_000.999999, "2027-01-15T08:00:00.999999Z"),
+    ],
+)
+def test_timestamps_are_utc_iso_8601_with_microseconds(epoch: float, text: str) -> None:
+    """Audit timestamps are UTC with a Z suffix, also across the per-second cache."""
+    from mailguard_core.gate.audit import format_ts
+
+    assert format_ts(epoch) == text

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
@@ -112,10 +113,22 @@ def pseudonym(value: str, *, salt: bytes, key: bytes | None = None) -> str:
     return "p:" + digest[:32]
 
 
+_last_second: tuple[int, str] = (-(2**62), "")
+
+
 def format_ts(epoch_seconds: float) -> str:
-    """An audit timestamp: UTC, ISO 8601, microseconds, ``Z`` suffix."""
-    stamp = dt.datetime.fromtimestamp(epoch_seconds, dt.UTC)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """An audit timestamp: UTC, ISO 8601, microseconds, ``Z`` suffix.
+
+    The date-and-time part is cached per second: formatting it is most of the cost.
+    """
+    global _last_second
+    whole = math.floor(epoch_seconds)
+    micros = min(999_999, int((epoch_seconds - whole) * 1_000_000))
+    cached_second, prefix = _last_second
+    if cached_second != whole:
+        prefix = dt.datetime.fromtimestamp(whole, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _last_second = (whole, prefix)
+    return f"{prefix}.{micros:06d}Z"
 
 
 # --------------------------------------------------------------------------- redaction
