@@ -28,9 +28,8 @@ from mailguard_core.tools import GATED_TOOLS, ToolName
 logger = logging.getLogger("mailguard_mcp")
 
 CONNECT_HINT = (
-    "mailguard-mcp speaks MCP over stdin/stdout and waits for a client. Point one at it, e.g.\n"
-    "  npx @modelcontextprotocol/inspector {command}\n"
-    "or add it to your assistant's MCP servers (docs/clients.md). Ctrl-C quits."
+    "mailguard-mcp: waiting for an MCP client on stdin/stdout (try: npx "
+    "@modelcontextprotocol/inspector@0.15.0 {command}; see docs/clients.md; Ctrl-C quits)"
 )
 
 
@@ -67,8 +66,7 @@ def _version() -> str:
 
 def _hint(command: str) -> None:
     if sys.stdin.isatty():
-        print(CONNECT_HINT.format(command=command).splitlines()[0], file=sys.stderr)
-        print("\n".join(CONNECT_HINT.format(command=command).splitlines()[1:]), file=sys.stderr)
+        print(CONNECT_HINT.format(command=command), file=sys.stderr)
 
 
 def _serve(factory: Callable[[], AbstractContextManager[object]]) -> int:

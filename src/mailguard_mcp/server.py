@@ -78,6 +78,13 @@ _FOLDER_TOOLS = frozenset(
 )
 
 
+class InternalError(MailguardError):
+    """A bug: an exception that is not a MailguardError escaped a service (logged in full)."""
+
+    public = "internal error"
+    code = "internal_error"
+
+
 # ---------------------------------------------------------------- tool list
 @functools.cache
 def _tool(name: ToolName) -> types.Tool:
@@ -394,7 +401,7 @@ async def call_tool(ctx: Ctx, params: types.CallToolRequestParams) -> types.Call
         return error_result(exc)
     except Exception:
         logger.exception("tool %s on %s crashed", name[:64], account)
-        return error_result(MailguardError("internal error", public="internal error"))
+        return error_result(InternalError())
     return ok_result(result)
 
 

@@ -147,5 +147,5 @@ async def test_a_crash_inside_a_service_is_an_internal_error_without_details(
     async with Client(h.server()) as client:
         result = await client.call_tool("list_folders", {})
     assert result.is_error
-    assert result.content[0].text == "error error: internal error"
+    assert result.content[0].text == "error internal_error: internal error"
     assert "secret" not in str(result.structured_content)

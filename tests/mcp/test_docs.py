@@ -1,0 +1,52 @@
+"""The README and docs/clients.md tell the truth: their snippets parse and validate."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from mailguard_core.config import parse_config
+
+ROOT = Path(__file__).resolve().parents[2]
+_BLOCK = re.compile(r"```(\w+)\n(.*?)```", re.S)
+
+
+def _blocks(name: str, language: str) -> list[str]:
+    text = (ROOT / name).read_text(encoding="utf-8")
+    return [body for lang, body in _BLOCK.findall(text) if lang == language]
+
+
+def test_the_readme_opens_with_the_demo_and_test_commands() -> None:
+    """The first code block is the two commands the lead's CI runs."""
+    first = _blocks("README.md", "bash")[0]
+    assert "bash scripts/demo.sh" in first and "bash scripts/test.sh" in first
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_every_config_example_in_the_readme_is_a_valid_config(index: int) -> None:
+    """The Gmail, Fastmail and Dovecot snippets load with the real config parser."""
+    blocks = _blocks("README.md", "toml")
+    assert len(blocks) == 3
+    config = parse_config(tomllib.loads(blocks[index]))
+    assert len(config.accounts) == 1
+
+
+@pytest.mark.parametrize("name", ["README.md", "docs/clients.md"])
+def test_every_json_snippet_in_the_docs_parses(name: str) -> None:
+    """Client configuration snippets are valid JSON naming mailguard-mcp."""
+    blocks = _blocks(name, "json")
+    assert blocks
+    for body in blocks:
+        assert "mailguard-mcp" in json.dumps(json.loads(body))
+
+
+def test_the_readme_links_to_the_client_and_troubleshooting_guides() -> None:
+    """The README links docs/clients.md and docs/troubleshooting.md, and both exist."""
+    links = set(re.findall(r"\((docs/[\w.-]+\.md)\)", (ROOT / "README.md").read_text()))
+    assert {"docs/clients.md", "docs/troubleshooting.md"} <= links
+    for link in ("docs/clients.md", "docs/troubleshooting.md"):
+        assert (ROOT / link).is_file()
