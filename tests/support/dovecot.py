@@ -21,6 +21,7 @@ modules import it. Tests that kill or reconfigure a server start their own with
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import itertools
@@ -30,8 +31,8 @@ import shutil
 import signal
 import socket
 import ssl
-import stat
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -63,7 +64,6 @@ _FLAG_LETTERS = {
     "\\Deleted": "T",
 }
 _counter = itertools.count(1)
-_SEARCH_BITS = stat.S_IXGRP | stat.S_IXOTH
 
 
 def _maildir_letters(flags: str) -> str:
@@ -72,19 +72,25 @@ def _maildir_letters(flags: str) -> str:
     return "".join(sorted(set(flags)))
 
 
-def _make_traversable(path: Path) -> None:
-    """As root, Dovecot's unprivileged processes must be able to traverse to ``path``.
+def _private_root(requested: Path) -> Path:
+    """Where the server really lives.
 
-    pytest's and tempfile's temp dirs are mode 0700; this adds only the search (x) bits for
-    group and other (Dovecot's processes keep group 0) on the ancestors we own, which lets
-    them reach paths they know but list nothing.
+    As root, Dovecot's mail processes run as ``nobody`` and must traverse every parent of
+    the mail directory. pytest's temp dirs sit under ``/tmp/pytest-of-root`` (mode 0700,
+    and every pytest session resets that mode, even another one running concurrently), so
+    the server gets its own world-traversable dir under the system temp dir instead;
+    ``requested`` becomes a symlink to it, and the dir is removed when the process exits.
     """
     if os.geteuid() != 0:
-        return
-    for p in [path, *path.parents]:
-        st = p.stat()
-        if st.st_uid == 0 and (st.st_mode & _SEARCH_BITS) != _SEARCH_BITS:
-            p.chmod(stat.S_IMODE(st.st_mode) | _SEARCH_BITS)
+        requested.mkdir(parents=True, exist_ok=True)
+        return requested
+    real = Path(tempfile.mkdtemp(prefix="mailguard-dovecot-"))
+    real.chmod(0o755)
+    atexit.register(shutil.rmtree, real, True)
+    requested.parent.mkdir(parents=True, exist_ok=True)
+    if not requested.exists() and not requested.is_symlink():
+        requested.symlink_to(real, target_is_directory=True)
+    return real
 
 
 def dovecot_available() -> bool:
@@ -413,8 +419,7 @@ def start_dovecot(root: Path, *, starttls: bool = True) -> DovecotServer:
     With ``starttls=False`` the server has TLS switched off: its plain port offers no
     STARTTLS and there is no implicit-TLS port (``imaps_port == 0``).
     """
-    root.mkdir(parents=True, exist_ok=True)
-    _make_traversable(root)
+    root = _private_root(root)
     conf = root / "conf"
     conf.mkdir(exist_ok=True)
     cert, key = _make_cert(conf)
