@@ -247,3 +247,14 @@ def test_a_failed_write_breaks_the_sink_so_later_calls_fail_closed(
     with pytest.raises(AuditError):
         sink.write({"kind": "call_start"})
     sink.close()
+
+
+def test_records_are_ascii_lines_whatever_the_arguments_hold(tmp_path: Path) -> None:
+    """Non-ASCII, bidi and control characters are escaped: one clean ASCII line per record."""
+    path = tmp_path / "audit.jsonl"
+    with JsonlAuditSink(path) as sink:
+        sink.write({"kind": "call_start", "args": {"name": "Ré\u202eport\n\x1b[2J\u2028"}})
+    data = path.read_bytes()
+    assert data.isascii()
+    assert data.count(b"\n") == 3
+    assert json.loads(data.splitlines()[1])["args"]["name"] == "Ré\u202eport\n\x1b[2J\u2028"

@@ -321,3 +321,17 @@ def test_folder_list_contradictions_surface_when_the_gate_is_built() -> None:
     )
     with pytest.raises(ConfigError, match=r"accounts\.a\.folders"):
         make_gate(bad)
+
+
+def test_a_probe_that_crashes_with_a_bug_frees_the_probe_slot() -> None:
+    """A non-mailguard exception in the probe proves nothing: the next call may probe."""
+    account = AccountConfig(
+        name="w", address="w@x.example", breaker=BreakerSettings(failure_threshold=1)
+    )
+    gate, _, clock = make_gate(account)
+    with pytest.raises(ConnectionFailed), gate.guard("search", "w", {}):
+        raise ConnectionFailed("x")
+    clock.advance(15.0)
+    with pytest.raises(ZeroDivisionError), gate.guard("search", "w", {}):
+        raise ZeroDivisionError
+    call(gate, "search", "w")
