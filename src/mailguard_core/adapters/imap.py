@@ -583,6 +583,7 @@ class ImapMailStore:
         self, refs: Sequence[MessageRef], destination: str
     ) -> Mapping[MessageRef, MessageRef | None]:
         validate_folder_name(destination)
+        check_refs(self._account, refs)
         if any(ref.folder == destination for ref in refs):
             raise InputError("move to the same folder", public="the message is already there")
 
