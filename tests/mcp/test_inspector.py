@@ -38,35 +38,50 @@ def inspector() -> Path:
     return BIN
 
 
-def _inspector(binary: Path, *args: str) -> dict[str, Any]:
-    out = subprocess.run(
+def _start(binary: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
         [str(binary), "--cli", sys.executable, "-m", "mailguard_mcp", "demo", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
+        text=True,
     )
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    result: dict[str, Any] = json.loads(out.stdout)
+
+
+def _result(process: subprocess.Popen[str]) -> dict[str, Any]:
+    try:
+        out, err = process.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+    assert process.returncode == 0, out[-2000:] + err[-2000:]
+    result: dict[str, Any] = json.loads(out)
     return result
 
 
 def test_the_inspector_lists_the_demo_tools_and_reads_an_attack_message(inspector: Path) -> None:
-    """tools/list shows the draft-safe tools; search and fetch_message work from the CLI."""
-    listed = _inspector(inspector, "--method", "tools/list")
+    """tools/list shows the draft-safe tools; search and fetch_message work from the CLI (the
+    three commands run side by side: demo refs are the same in every session)."""
+    ref = "demo:INBOX:1000:11"
+    running = [
+        _start(inspector, "--method", "tools/list"),
+        _start(
+            inspector,
+            *("--method", "tools/call", "--tool-name", "search"),
+            *("--tool-arg", "subject=Quarterly"),
+        ),
+        _start(
+            inspector,
+            *("--method", "tools/call", "--tool-name", "fetch_message"),
+            *("--tool-arg", f"message_ref={ref}"),
+        ),
+    ]
+    listed, found, fetched = (_result(p) for p in running)
     names = {tool["name"] for tool in listed["tools"]}
     assert names == {t.value for t in ToolName if posture_allows(Posture.DRAFT_SAFE, t)}
-    found = _inspector(
-        inspector,
-        *("--method", "tools/call", "--tool-name", "search", "--tool-arg", "subject=Quarterly"),
-    )
     [item] = found["structuredContent"]["items"]
-    ref = item["meta"]["message_ref"]
-    fetched = _inspector(
-        inspector,
-        *("--method", "tools/call", "--tool-name", "fetch_message"),
-        *("--tool-arg", f"message_ref={ref}"),
-    )
+    assert item["meta"]["message_ref"] == ref
     assert fetched["isError"] is False
     codes = {w["code"] for w in fetched["structuredContent"]["security_warnings"]}
     assert "html_hidden_content_removed" in codes
