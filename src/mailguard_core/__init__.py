@@ -5,9 +5,11 @@ The public API is exactly ``__all__``; everything else is private. See ``docs/``
 
 from typing import TYPE_CHECKING, Any
 
+from mailguard_core.config import AccountConfig, Config, load_config, parse_config
 from mailguard_core.domain import MessageRef
 from mailguard_core.errors import MailguardError
 from mailguard_core.gate import Clock, FakeClock, Gate, GateCall, MonotonicClock
+from mailguard_core.outgoing import DraftOutcome, OutgoingRequest, OutgoingService, SendOutcome
 
 if TYPE_CHECKING:
     from mailguard_core.sanitize import (
@@ -54,7 +56,10 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "AccountConfig",
     "Clock",
+    "Config",
+    "DraftOutcome",
     "FakeClock",
     "Gate",
     "GateCall",
@@ -63,10 +68,15 @@ __all__ = [
     "MessageRef",
     "MimeLimits",
     "MonotonicClock",
+    "OutgoingRequest",
+    "OutgoingService",
     "RuleBasedDetector",
     "SafeMessage",
     "SanitizeOptions",
     "SecurityWarning",
+    "SendOutcome",
+    "load_config",
+    "parse_config",
     "render_text",
     "safe_filename",
     "sanitize_headers",

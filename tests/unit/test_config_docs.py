@@ -1,0 +1,105 @@
+"""The shipped example loads, and docs/configuration.md documents every key of the model."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import attrs
+
+from mailguard_core.config import (
+    AccountConfig,
+    AuditSettings,
+    BreakerSettings,
+    Config,
+    FolderSettings,
+    ImapSettings,
+    RateLimitSettings,
+    SendSettings,
+    SmtpSettings,
+    ToolOverrides,
+    effective_tools,
+    load_config,
+)
+from mailguard_core.tools import Posture, ToolName
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "config.toml"
+DOCS = ROOT / "docs" / "configuration.md"
+
+
+def test_the_example_config_loads_and_means_what_its_comments_say() -> None:
+    """examples/config.toml is valid and its two accounts come out as described."""
+    config = load_config(str(EXAMPLE), environ={})
+    work, home = config.accounts
+    assert config.default is work
+    assert work.posture is Posture.FULL and work.smtp is not None
+    assert ToolName.SEND_EMAIL in effective_tools(work)
+    assert ToolName.DELETE_MESSAGE not in effective_tools(work)
+    assert work.send.recipient_allowlist == ("example.com", "partner@example.org")
+    assert work.limits.tools["search"] == "60/min" and work.limits.tools["send_email"] == "3/min"
+    assert home.posture is Posture.READONLY and home.smtp is None
+    assert home.imap is not None and home.imap.tls == "starttls"
+    assert home.known_domains == ("example.org",)
+    assert config.audit.path is not None and not config.audit.path.startswith("~")
+
+
+SECTIONS = {
+    "## Top level": Config,
+    "## Accounts": AccountConfig,
+    "### `[accounts.imap]`": ImapSettings,
+    "### `[accounts.smtp]`": SmtpSettings,
+    "### `[accounts.tools]`": ToolOverrides,
+    "### `[accounts.folders]`": FolderSettings,
+    "### `[accounts.limits]`": RateLimitSettings,
+    "### `[accounts.breaker]`": BreakerSettings,
+    "### `[accounts.send]`": SendSettings,
+    "## Audit": AuditSettings,
+}
+ROW = re.compile(r"^\| `\[{0,2}(?:[a-z]+\.)*([a-z0-9_]+)\]{0,2}` \| [^|]* \| ([^|]*) \|", re.M)
+
+
+def documented() -> dict[type, dict[str, str]]:
+    """For each config class: key -> the default cell of its section's table."""
+    text = DOCS.read_text(encoding="utf-8")
+    result: dict[type, dict[str, str]] = {}
+    for heading, cls in SECTIONS.items():
+        start = text.index(heading + "\n")
+        end = text.find("\n#", start + len(heading))
+        section = text[start : end if end != -1 else len(text)]
+        result[cls] = {key: default.strip() for key, default in ROW.findall(section)}
+    return result
+
+
+def test_every_key_of_the_data_model_is_documented_in_its_section() -> None:
+    """Each attrs field of every config class is a row of its section's table."""
+    docs = documented()
+    missing = {
+        f"{cls.__name__}.{field.name}"
+        for cls, rows in docs.items()
+        for field in attrs.fields(cls)
+        if field.name not in rows
+    }
+    assert missing == set()
+    assert "defaults" in docs[Config]
+
+
+def test_documented_numeric_defaults_match_the_code() -> None:
+    """Every number in a default column equals the class's default."""
+    for cls, rows in documented().items():
+        for field in attrs.fields(cls):
+            default = field.default
+            if isinstance(default, int | float) and not isinstance(default, bool):
+                assert float(rows[field.name].strip("`")) == float(default), field.name
+            elif isinstance(default, str) and default:
+                assert rows[field.name] == f'`"{default}"`', field.name
+
+
+def test_config_and_outgoing_names_are_part_of_the_public_api() -> None:
+    """load_config, parse_config, Config and the outgoing service are in __all__."""
+    import mailguard_core
+
+    for name in ("AccountConfig", "Config", "load_config", "parse_config", "OutgoingService",
+                 "OutgoingRequest", "DraftOutcome", "SendOutcome"):  # fmt: skip
+        assert name in mailguard_core.__all__
+        assert getattr(mailguard_core, name) is not None
