@@ -85,8 +85,8 @@ def peer_python(venv: Path | None = None) -> Path:
     return (venv or _venv_dir()) / "bin" / "python"
 
 
-def installed_version(venv: Path | None = None) -> str | None:
-    """The peer version installed in the venv, or None."""
+def installed_version(venv: Path | None = None, dist: str = PEER_NAME) -> str | None:
+    """The version of ``dist`` (default: the peer) installed in the venv, or None."""
     python = peer_python(venv)
     if not python.exists():
         return None
@@ -94,7 +94,7 @@ def installed_version(venv: Path | None = None) -> str | None:
         [
             str(python),
             "-c",
-            "import importlib.metadata as m; print(m.version('mcp-email-server'))",
+            f"import importlib.metadata as m; print(m.version({dist!r}))",
         ],
         capture_output=True,
         text=True,

@@ -475,7 +475,21 @@ async def bench_startup(
     tools: dict[str, int] = {}
     memory: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    # what a startup is made of: the interpreter alone, and each side's MCP SDK import
+    parts: dict[str, list[str]] = {"(part) python -c pass": [sys.executable, "-c", "pass"]}
+    if "mailguard" in specs:
+        parts["(part) import mcp, SDK of mailguard's env"] = [sys.executable, "-c", "import mcp"]
+    if "peer" in specs:
+        peer_python = str(peer_mod.peer_python())
+        parts["(part) import mcp, SDK of the peer's venv"] = [peer_python, "-c", "import mcp"]
+    for name in parts:
+        samples[name] = []
     for _ in range(cfg.startup_repeat):
+        for name, argv in parts.items():
+            start = time.perf_counter()
+            proc = await asyncio.create_subprocess_exec(*argv)
+            await proc.wait()
+            samples[name].append(time.perf_counter() - start)
         for name, spec in specs.items():
             if name in errors:
                 continue
@@ -488,9 +502,9 @@ async def bench_startup(
             except Exception as exc:
                 errors[name] = f"{type(exc).__name__}: {exc}"
                 results.note(f"startup of {name} failed: {errors[name]} (see {spec.stderr})")
-    stats = {name: summarize(s) for name, s in samples.items() if s}
+    stats = {name: summarize(v) for name, v in samples.items() if v}
     rows = []
-    for name in specs:
+    for name in [*specs, *parts]:
         st = stats.get(name)
         rows.append(
             [
@@ -499,14 +513,16 @@ async def bench_startup(
                 fmt_ms(st["p50"] if st else None),
                 fmt_ms(st["p95"] if st else None),
                 fmt_ms(st["max"] if st else None),
-                tools.get(name, "n/a"),
-                fmt_ms((memory.get(name) or {}).get("rss_mb")),
+                tools.get(name, "-" if name in parts else "n/a"),
+                fmt_ms((memory.get(name) or {}).get("rss_mb")) if name in specs else "-",
             ]
         )
     mg, pe = stats.get("mailguard"), stats.get("peer")
     notes = [
         "startup = spawn the server process, MCP initialize, first tools/list answered "
         "(the same handshake for both; neither logs in to IMAP before the first mail tool call)",
+        "(part) rows: a process that only starts the interpreter, or only imports the MCP SDK "
+        "its server is built on (mailguard: mcp 2.x; the peer: mcp 1.x in its venv)",
     ]
     if mg and pe:
         notes.append(f"mailguard / peer p50: {fmt_ratio(ratio(mg['p50'], pe['p50']))}")
@@ -1197,7 +1213,11 @@ async def run_servers(
         try:
             script = peer_mod.ensure_peer(cfg.peer_version)
             specs["peer"] = peer_spec(server, work, script)
-            results.data["peer"] = {"name": peer_mod.PEER_NAME, "version": cfg.peer_version}
+            results.data["peer"] = {
+                "name": peer_mod.PEER_NAME,
+                "version": cfg.peer_version,
+                "mcp": peer_mod.installed_version(dist="mcp"),
+            }
         except Exception as exc:
             results.note(f"peer cannot be benchmarked: {type(exc).__name__}: {exc}")
     results.add(
