@@ -69,6 +69,18 @@ def _hint(command: str) -> None:
         print(CONNECT_HINT.format(command=command), file=sys.stderr)
 
 
+def _mailguard_error(exc: BaseException) -> MailguardError | None:
+    """The MailguardError inside ``exc`` (task groups wrap startup failures in groups)."""
+    if isinstance(exc, MailguardError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _mailguard_error(inner)
+            if found is not None:
+                return found
+    return None
+
+
 def _serve(factory: Callable[[], AbstractContextManager[object]]) -> int:
     import anyio
 
@@ -78,8 +90,11 @@ def _serve(factory: Callable[[], AbstractContextManager[object]]) -> int:
         anyio.run(lambda: serve_stdio(factory, version=_version()))  # type: ignore[arg-type]
     except KeyboardInterrupt:
         return 0
-    except MailguardError as exc:
-        print(f"mailguard-mcp: {exc.public_message} ({exc})", file=sys.stderr)
+    except BaseException as exc:
+        error = _mailguard_error(exc)
+        if error is None or isinstance(exc, KeyboardInterrupt):
+            raise
+        print(f"mailguard-mcp: {error.public_message} ({error})", file=sys.stderr)
         return 1
     return 0
 
