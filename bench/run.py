@@ -5,18 +5,20 @@
 
 What it does (details and how to read the output: docs/benchmarks.md):
 
-1. starts a private Dovecot on 127.0.0.1 (free ports; ``tests/support/dovecot.py``) under
-   ``bench/.work/dovecot`` and seeds folders ``Bench1k`` / ``Bench10k`` / ``Bench100k`` from
-   the deterministic generator (``bench/generator.py``); the seeded mail is kept between runs
-   and reseeded only when the generator, seed or sizes change (``--reseed`` forces it);
+1. starts a private Dovecot on 127.0.0.1 (free ports; ``tests/support/dovecot.py``) and
+   gives it folders ``Bench1k`` / ``Bench10k`` / ``Bench100k``, hard-linked from a corpus the
+   deterministic generator (``bench/generator.py``) writes once into ``bench/.work/corpus``
+   (``--reseed`` regenerates it);
 2. runs the benchmarks of earlier issues (``bench/sanitize.py``, ``bench/gate.py``,
    ``bench/imap.py``, ``bench/startup.py``) through their ``run(...)`` functions;
-3. measures three subjects on the same folders and messages, interleaved call by call:
-   ``floor`` (raw imapclient + the sanitizer, in-process: the least work a sanitizing server
-   must do), ``mailguard`` (``mailguard-mcp serve`` over MCP stdio) and ``peer``
-   (mcp-email-server over MCP stdio, in its own venv, see ``bench/peer.py``): startup to the
-   first ``tools/list``, a first search page of 20 per folder size, 50 messages fetched one
-   by one per folder size, and the servers' RSS after the whole run;
+3. measures, on the same folders and messages, interleaved call by call: ``floor`` (raw
+   imapclient + the sanitizer, in-process: the least work a sanitizing server must do),
+   ``mailguard in-process`` (mailguard's call path without the MCP transport),
+   ``mailguard`` (``mailguard-mcp serve`` over MCP stdio) and ``peer`` (mcp-email-server over
+   MCP stdio, in its own venv, see ``bench/peer.py``): startup to the first ``tools/list``,
+   the MCP round trip of a no-mail tool, a first search page of 20 per folder size (without
+   and with a SINCE filter), 50 messages fetched one by one per folder size, and the
+   servers' RSS after the whole run; ``--profile`` adds a py-spy profile of the server;
 4. prints one Markdown table per benchmark (p50/p95/max in ms and ratios) and writes them
    with the raw numbers to ``bench/results/<stamp>-<mode>.json`` and ``.md``.
 
