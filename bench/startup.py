@@ -7,6 +7,8 @@ Subjects, each spawned fresh per run, talking raw JSON-RPC over stdin/stdout (no
 library in the timed path):
 
 - ``python -c pass``: the interpreter's own floor on this machine;
+- ``import mcp.types``: the MCP SDK's own import floor (pydantic models of two protocol
+  revisions), which any server on SDK 2.x pays;
 - ``import mailguard_mcp.server``: the import cost of the MCP adapter and everything it pulls;
 - ``mailguard-mcp demo``: spawn, initialize, notifications/initialized, tools/list answered.
 
@@ -105,11 +107,18 @@ def run(runs: int = 10, quick: bool = False) -> dict[str, Any]:
     """Measure every subject ``runs`` times (3 when ``quick``); returns headers/rows + stats."""
     runs = 3 if quick else runs
     py = sys.executable
-    subjects: dict[str, list[float]] = {"python -c pass": [], "import mailguard_mcp.server": []}
+    subjects: dict[str, list[float]] = {
+        "python -c pass": [],
+        "import mcp.types (SDK floor)": [],
+        "import mailguard_mcp.server": [],
+    }
     subjects["mailguard-mcp demo: spawn to tools/list"] = []
     tools = 0
     for _ in range(runs):  # interleaved, so load changes hit every subject alike
         subjects["python -c pass"].append(_time_process([py, "-c", "pass"]))
+        subjects["import mcp.types (SDK floor)"].append(
+            _time_process([py, "-c", "import mcp.types"])
+        )
         subjects["import mailguard_mcp.server"].append(
             _time_process([py, "-c", "import mailguard_mcp.server, mailguard_mcp.serve_cli"])
         )
