@@ -77,12 +77,15 @@ class _BoundController(Controller):  # type: ignore[misc]
 
     def __init__(self, handler: Any, *, implicit_tls: bool, **kwargs: Any) -> None:
         self._implicit_tls = implicit_tls
+        #: SMTP sessions opened so far (aiosmtpd's own readiness probe included)
+        self.connections = 0
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.bind(("127.0.0.1", 0))
         self._sock.listen(16)
         super().__init__(handler, port=self._sock.getsockname()[1], **kwargs)
 
     def factory(self) -> SMTP:
+        self.connections += 1
         smtp: SMTP = super().factory()
         if self._implicit_tls:
             # the whole connection is TLS: AUTH needs no STARTTLS. (Passing
@@ -191,6 +194,11 @@ class SmtpTestServer:
 
     def password(self, user: str = "alice") -> str:
         return self.users[user]
+
+    @property
+    def connections(self) -> int:
+        """Client connections so far (not counting aiosmtpd's own start-up probe)."""
+        return int(self._controller.connections) - 1
 
     def stop(self) -> None:
         self._controller.stop()

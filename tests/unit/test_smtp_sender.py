@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import ssl
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from mailguard_core.compose import Mailbox, compose
 from mailguard_core.config import SmtpSettings
 from mailguard_core.errors import (
     ConnectionFailed,
+    HeaderInjectionError,
     MailguardError,
     OperationTimeout,
     SecretUnavailable,
@@ -137,3 +139,41 @@ def test_error_texts_never_contain_the_password(server: SmtpTestServer) -> None:
 def test_the_ehlo_name_does_not_reveal_the_host() -> None:
     """EHLO uses a fixed neutral name instead of the machine's FQDN."""
     assert EHLO_NAME == "localhost"
+
+
+def test_each_send_uses_its_own_connection(server: SmtpTestServer) -> None:
+    """One connection per message: two sends, two SMTP sessions, two deliveries."""
+    sender = SmtpSender(server.smtp_settings(), lambda: Secret("alicepass"))
+    send(sender)
+    send(sender)
+    assert server.connections == 2 and len(server.messages) == 2
+
+
+@pytest.mark.parametrize(
+    ("envelope_from", "recipient"),
+    [
+        ("alice@example.com", "bob@example.org>\r\nRCPT TO:<eve@evil.example"),
+        ("alice@example.com\r\nRSET", "bob@example.org"),
+        ("alice@example.com", "bob@example.org\x00"),
+    ],
+)
+def test_line_breaks_in_the_envelope_are_refused_before_connecting(
+    server: SmtpTestServer, envelope_from: str, recipient: str
+) -> None:
+    """Even a caller that skipped compose cannot smuggle SMTP commands."""
+    sender = SmtpSender(server.smtp_settings(), lambda: Secret("alicepass"))
+    with pytest.raises(HeaderInjectionError):
+        sender.send(envelope_from=envelope_from, recipients=[recipient], data=DATA)
+    assert server.connections == 0 and server.messages == []
+
+
+def test_no_log_record_contains_the_password(
+    server: SmtpTestServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Successful and failed sends log nothing that includes the secret."""
+    caplog.set_level(logging.DEBUG)
+    send(SmtpSender(server.smtp_settings(), lambda: Secret("alicepass")))
+    with pytest.raises(MailguardError):
+        send(SmtpSender(server.smtp_settings(), lambda: Secret("Wrong-Secret-42")))
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "alicepass" not in text and "Wrong-Secret-42" not in text

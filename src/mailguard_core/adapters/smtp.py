@@ -12,7 +12,7 @@ import ssl
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from mailguard_core.compose import message_id_of
+from mailguard_core.compose import message_id_of, validate_header_text
 from mailguard_core.config import SmtpSettings
 from mailguard_core.domain import SendResult
 from mailguard_core.errors import (
@@ -115,6 +115,10 @@ class SmtpSender:
         """Submit ``data`` to ``recipients`` (see the ``Sender`` contract)."""
         if not recipients:
             raise RecipientRefused("no recipients", public="at least one recipient is required")
+        # defence in depth: the envelope goes into SMTP command lines verbatim
+        validate_header_text(envelope_from, field="sender address")
+        for recipient in recipients:
+            validate_header_text(recipient, field="recipient address")
         context = self._context or make_tls_context(self._settings.ca_file)
         with _smtp_errors():
             smtp = self._connect(context)
