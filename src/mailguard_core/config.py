@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args
@@ -526,6 +527,15 @@ def _validate_tools(problems: _Problems, path: str, tools: ToolOverrides) -> Non
         problems.add(f"{path}", f"tool {name!r} is both allowed and denied")
 
 
+def _folder_key(name: str) -> str:
+    """How the gate compares folder names (``gate.folders.folder_key``; a test keeps them equal):
+    NFKC, without format characters, case-folded, trimmed."""
+    text = "".join(
+        c for c in unicodedata.normalize("NFKC", name) if unicodedata.category(c) != "Cf"
+    )
+    return unicodedata.normalize("NFKC", text.casefold()).strip()
+
+
 def _validate_folders(problems: _Problems, path: str, folders: FolderSettings) -> None:
     for key, names in (
         ("protected", folders.protected),
@@ -534,12 +544,14 @@ def _validate_folders(problems: _Problems, path: str, folders: FolderSettings) -
         for index, name in enumerate(names):
             if not name or any(not c.isprintable() for c in name):
                 problems.add(f"{path}.{key}[{index}]", "must be a non-empty folder name")
-    overlap = set(folders.protected) & set(folders.expunge_allowed)
-    for name in sorted(overlap):
-        problems.add(f"{path}", f"folder {name!r} is both protected and expunge_allowed")
+    protected = {_folder_key(name) for name in folders.protected}
     for index, name in enumerate(folders.expunge_allowed):
-        if name.upper() == "INBOX":
+        if _folder_key(name) == "inbox":
             problems.add(f"{path}.expunge_allowed[{index}]", "INBOX is always protected")
+        elif _folder_key(name) in protected:
+            problems.add(
+                f"{path}.expunge_allowed[{index}]", f"folder {name!r} is also in protected"
+            )
 
 
 def _validate_limits(problems: _Problems, path: str, limits: RateLimitSettings) -> None:
@@ -547,8 +559,11 @@ def _validate_limits(problems: _Problems, path: str, limits: RateLimitSettings) 
     if limits.burst < 1:
         problems.add(f"{path}.burst", "must be at least 1")
     for name, rate in limits.tools.items():
-        if parse_tool_name(name) is None:
+        tool = parse_tool_name(name)
+        if tool is None:
             problems.add(f"{path}.tools.{name}", f"unknown tool name {name!r}")
+        elif tool in INFRASTRUCTURE_TOOLS:
+            problems.add(f"{path}.tools.{name}", f"{name!r} is always available, never limited")
         problems.check(f"{path}.tools.{name}", parse_rate, rate)
 
 

@@ -253,8 +253,15 @@ SMTP = {"host": "smtp.example.com", "username": "me"}
         ({"accounts": [account(tools={"allow": ["flag"], "deny": ["flag"]})]},
          "accounts[0].tools: tool 'flag' is both allowed and denied"),
         ({"accounts": [account(folders={"protected": ["A"], "expunge_allowed": ["A"]})]},
-         "accounts[0].folders: folder 'A' is both protected and expunge_allowed"),
+         "accounts[0].folders.expunge_allowed[0]: folder 'A' is also in protected"),
+        ({"accounts": [account(folders={"protected": ["Archive"],
+                                        "expunge_allowed": ["X", "ＡＲＣＨＩＶＥ "]})]},
+         "accounts[0].folders.expunge_allowed[1]: folder 'ＡＲＣＨＩＶＥ ' is also in protected"),
+        ({"accounts": [account(limits={"tools": {"use_account": "1/s"}})]},
+         "accounts[0].limits.tools.use_account: 'use_account' is always available"),
         ({"accounts": [account(folders={"expunge_allowed": ["inbox"]})]},
+         "accounts[0].folders.expunge_allowed[0]: INBOX is always protected"),
+        ({"accounts": [account(folders={"expunge_allowed": ["In\u200bBox"]})]},
          "accounts[0].folders.expunge_allowed[0]: INBOX is always protected"),
         ({"accounts": [account(folders={"protected": [""]})]},
          "accounts[0].folders.protected[0]: must be a non-empty folder name"),
@@ -342,6 +349,15 @@ def test_every_contradiction_is_an_error_naming_its_path(
     """Each validation rule reports its problem with the key path first."""
     found = problems_of(data)
     assert any(p.startswith(expected) for p in found), found
+
+
+@pytest.mark.parametrize("name", ["INBOX", "Archive", "ＡＲＣＨＩＶＥ", "Arch\u200bive ", "ǅ", "ß"])
+def test_folder_names_compare_exactly_like_the_gate(name: str) -> None:
+    """config's private folder key matches gate.folders.folder_key."""
+    from mailguard_core.config import _folder_key
+    from mailguard_core.gate.folders import folder_key
+
+    assert _folder_key(name) == folder_key(name)
 
 
 def test_all_problems_are_reported_at_once() -> None:
