@@ -311,7 +311,8 @@ class LocalMailStore:
         if any(self._folder(ref.folder) == dest for ref in refs):
             raise InputError("move to the same folder", public="the message is already there")
         out: dict[MessageRef, MessageRef | None] = {}
-        for ref, msg in stored:
+        # like UID MOVE/COPY: per source folder, in ascending uid order
+        for ref, msg in sorted(stored, key=lambda item: (item[0].folder, item[0].uid)):
             if ref in out:
                 continue
             uid = self._backend.add(dest, msg.data, msg.flags, msg.internal_date)
