@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import heapq
 import hmac
 import json
 import secrets
@@ -159,17 +160,18 @@ def page_uids(
     validate_limit(limit)
     if state is not None and state.uidvalidity != uidvalidity:
         raise InvalidCursorError("the folder's UIDVALIDITY changed since the first page")
-    uids = sorted(set(matching), reverse=True)
+    unique = set(matching)
     if state is None:
-        high = uids[0] if uids else 0
-        total = len(uids)
-        candidates = uids
+        high = max(unique, default=0)
+        total = len(unique)
+        candidates: Iterable[int] = unique
     else:
         high, total = state.high_uid, state.total
-        candidates = [u for u in uids if u < state.below_uid and u <= high]
-    page = candidates[:limit]
+        candidates = [u for u in unique if u < state.below_uid and u <= high]
+    top = heapq.nlargest(limit + 1, candidates)  # O(n log limit): folders can be huge
+    page = top[:limit]
     next_cursor = None
-    if len(candidates) > limit:
+    if len(top) > limit:
         next_cursor = encode_cursor(
             CursorState(
                 account=account,

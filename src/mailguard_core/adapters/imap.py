@@ -491,14 +491,15 @@ class ImapMailStore:
 
     def fetch(self, ref: MessageRef, *, max_bytes: int | None = None) -> RawMessage:
         def op(client: Any) -> RawMessage:
-            if max_bytes is not None:
-                size = int(self._fetch_one(client, ref, [b"RFC822.SIZE"]).get(b"RFC822.SIZE", 0))
-                if size > max_bytes:
-                    raise MessageTooLarge(f"{ref} has {size} bytes > {max_bytes}")
-            item = self._fetch_one(client, ref, [b"BODY.PEEK[]", b"FLAGS", b"INTERNALDATE"])
-            data = bytes(item.get(b"BODY[]") or b"")
-            if max_bytes is not None and len(data) > max_bytes:
-                raise MessageTooLarge(f"{ref} has {len(data)} bytes > {max_bytes}")
+            body = b"BODY.PEEK[]"
+            if max_bytes is not None:  # one round trip, never more than max_bytes + 1 read
+                body = f"BODY.PEEK[]<0.{max(0, max_bytes) + 1}>".encode("ascii")
+            items = [body, b"FLAGS", b"INTERNALDATE", b"RFC822.SIZE"]
+            item = self._fetch_one(client, ref, items)
+            size = int(item.get(b"RFC822.SIZE", 0))
+            data = bytes(next((v for k, v in item.items() if k.startswith(b"BODY[")), b"") or b"")
+            if max_bytes is not None and max(size, len(data)) > max_bytes:
+                raise MessageTooLarge(f"{ref} has {max(size, len(data))} bytes > {max_bytes}")
             return RawMessage(
                 ref=ref,
                 data=data,
