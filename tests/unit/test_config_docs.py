@@ -103,3 +103,14 @@ def test_config_and_outgoing_names_are_part_of_the_public_api() -> None:
                  "OutgoingRequest", "DraftOutcome", "SendOutcome"):  # fmt: skip
         assert name in mailguard_core.__all__
         assert getattr(mailguard_core, name) is not None
+
+
+def test_the_example_config_builds_a_gate_whose_tools_match_effective_tools() -> None:
+    """What config validation accepts, the gate accepts too, with the same tool sets."""
+    from mailguard_core.adapters.memory_audit import InMemoryAuditSink
+    from mailguard_core.gate import Gate
+
+    config = load_config(str(EXAMPLE), environ={})
+    gate = Gate.from_config(config, InMemoryAuditSink())
+    for account in config.accounts:
+        assert gate.allowed_tools(account.name) == effective_tools(account)
