@@ -43,9 +43,13 @@ class SecretStore(Protocol):
 
     - ``get`` returns the stored secret, or raises ``SecretUnavailable`` naming the account
       (never the value) when there is none.
-    - ``set`` then ``get`` round-trips any non-empty string; ``delete`` of a missing entry
-      is a no-op.
+    - ``set`` then ``get`` round-trips any non-empty string; ``set`` of an empty one raises
+      ``InputError``; ``delete`` of a missing entry is a no-op. A read-only store (the
+      environment) raises ``SecretUnavailable`` from ``set`` and ``delete`` instead.
+    - Errors never contain a secret value.
     - Only ``MailguardError`` subclasses escape.
+
+    Entries are named by account; the audit log's HMAC key is the entry ``audit-hmac``.
     """
 
     def get(self, account: str) -> Secret: ...
