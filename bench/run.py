@@ -714,6 +714,8 @@ async def _measure_rpc(
 
 
 def _payload_text(value: Any) -> str:
+    if isinstance(value, str):  # already JSON (the in-process subject)
+        return value
     payload = result_payload(value) if hasattr(value, "content") else value
     return json.dumps(payload, ensure_ascii=False, default=str)
 
