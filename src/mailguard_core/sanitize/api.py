@@ -11,7 +11,7 @@ from typing import Any
 from mailguard_core.errors import LimitExceeded, MailguardError, MessageTooLarge, SanitizeError
 from mailguard_core.ports.detector import InjectionDetector
 from mailguard_core.sanitize import files, headers, identity
-from mailguard_core.sanitize.body import Budget, build_body, part_bytes
+from mailguard_core.sanitize.body import Budget, attachment_head_and_size, build_body
 from mailguard_core.sanitize.envelope import SafeMessage, SanitizeOptions
 from mailguard_core.sanitize.injection import RuleBasedDetector
 from mailguard_core.sanitize.mime import walk
@@ -77,17 +77,18 @@ def _sanitize(raw: bytes, options: SanitizeOptions, *, headers_only: bool) -> Sa
     if headers_only and b"\n\n" not in raw and b"\r\n\r\n" not in raw:
         raw = raw.rstrip(b"\r\n") + b"\r\n\r\n"
     msg = email.message_from_bytes(raw, policy=policy.compat32)
-    if len(msg.keys()) > limits.max_headers:
+    index = headers.HeaderIndex(msg)
+    if index.count > limits.max_headers:
         warnings.add("mime_limit_exceeded", "mime", {"limit": "max_headers"})
     detector = options.detector or _DEFAULT_DETECTOR
-    untrusted = _header_fields(msg, warnings)
+    untrusted = _header_fields(index, warnings)
     prov = headers.provenance(
-        msg, trusted_authserv_id=options.trusted_authserv_id, warnings=warnings
+        index, trusted_authserv_id=options.trusted_authserv_id, warnings=warnings
     )
     known = tuple(options.known_domains) + tuple(options.own_domains)
     sender = untrusted["from"]
     list_domains = list(headers.list_domains(prov))
-    sender_header = headers.raw_header(msg, "Sender")
+    sender_header = headers.raw_header(index, "Sender")
     if sender_header and "@" in sender_header:
         list_domains.append(sender_header.rsplit("@", 1)[-1].strip(" >\t\r\n").lower())
     recipients = [a["address"] for a in untrusted["to"] + untrusted["cc"]]
@@ -138,7 +139,7 @@ def _sanitize(raw: bytes, options: SanitizeOptions, *, headers_only: bool) -> Sa
     )
 
 
-def _header_fields(msg: Message, warnings: WarningCollector) -> dict[str, Any]:
+def _header_fields(msg: headers.HeaderIndex, warnings: WarningCollector) -> dict[str, Any]:
     def one(name: str, limit: int = 998) -> str | None:
         value = headers.raw_header(msg, name)
         if value is None:
@@ -180,8 +181,9 @@ def _attachments(
             payload = part.get_payload()
             inner = payload[0] if isinstance(payload, list) and payload else None
             data = inner.as_bytes() if isinstance(inner, Message) else b""
+            size = len(data)
         else:
-            data = part_bytes(part, limits, Budget(left=limits.max_total_bytes), warnings)
+            data, size = attachment_head_and_size(part)
         try:
             raw_name = part.get_filename()
         except (ValueError, LookupError, UnicodeError, TypeError):
@@ -207,7 +209,7 @@ def _attachments(
                 "part_id": item.part_id,
                 "filename": filename,
                 "content_type": ctype[:100],
-                "size_bytes": len(data),
+                "size_bytes": size,
                 "inline": item.inline,
             }
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from email.message import Message
@@ -9,7 +10,7 @@ from email.message import Message
 import attrs
 
 from mailguard_core.sanitize.envelope import MimeLimits
-from mailguard_core.sanitize.headers import decode_bytes, decode_value, raw_header
+from mailguard_core.sanitize.headers import HeaderIndex, decode_bytes, decode_value, raw_header
 from mailguard_core.sanitize.html import Link, process_html
 from mailguard_core.sanitize.mime import Shown
 from mailguard_core.sanitize.warnings import WarningCollector
@@ -41,13 +42,7 @@ def part_bytes(
     part: Message, limits: MimeLimits, budget: Budget, warnings: WarningCollector
 ) -> bytes:
     """The transfer-decoded payload of a leaf part, cut at the per-part and total limits."""
-    try:
-        data = part.get_payload(decode=True)
-    except (ValueError, TypeError, LookupError, UnicodeError):
-        data = None
-    if not isinstance(data, bytes):
-        payload = part.get_payload()
-        data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+    data = _decoded(part)
     cap = min(limits.max_part_bytes, max(0, budget.left))
     if len(data) > cap:
         warnings.add(
@@ -58,6 +53,39 @@ def part_bytes(
         data = data[:cap]
     budget.left -= len(data)
     return data
+
+
+def _decoded(part: Message) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except (ValueError, TypeError, LookupError, UnicodeError):
+        data = None
+    if not isinstance(data, bytes):
+        payload = part.get_payload()
+        data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+    return data
+
+
+def attachment_head_and_size(part: Message) -> tuple[bytes, int]:
+    """The first bytes (for magic sniffing) and the decoded size of an attachment.
+
+    Base64 payloads, the bulk of attachments, are not decoded whole: the size follows from
+    the encoded length and only the first line is decoded.
+    """
+    payload = part.get_payload()
+    cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    if cte == "base64" and isinstance(payload, str) and payload.isascii():
+        length = len(payload) - sum(payload.count(c) for c in "\r\n \t")
+        stripped = payload.rstrip()
+        padding = len(stripped) - len(stripped.rstrip("="))
+        head_b64 = "".join(payload[:200].split())[:24]
+        try:
+            head = base64.b64decode(head_b64[: len(head_b64) // 4 * 4])
+        except ValueError:
+            head = b""
+        return head, max(0, length * 3 // 4 - min(padding, 2))
+    data = _decoded(part)
+    return data[:64], len(data)
 
 
 def part_text(part: Message, data: bytes, location: str, warnings: WarningCollector) -> str:
@@ -87,8 +115,9 @@ def materially_different(plain: str, visible: str) -> bool:
 
 def _forward_heading(nested: Message, warnings: WarningCollector) -> str:
     lines = ["---------- Attached message ----------"]
+    index = HeaderIndex(nested)
     for name in ("From", "Date", "Subject"):
-        value = raw_header(nested, name)
+        value = raw_header(index, name)
         if value is not None:
             clean = decode_value(value, location="attached:header", warnings=warnings, limit=300)
             lines.append(f"{name}: {clean}")
@@ -116,6 +145,9 @@ def build_body(
         if result.source is None:
             result.source = ctype
         if ctype == "text/html":
+            if len(text) > limits.max_html_bytes:
+                warnings.add("mime_limit_exceeded", "mime", {"limit": "max_html_bytes"})
+                text = text[: limits.max_html_bytes]
             out = process_html(
                 text, location=location, warnings=warnings, flagged=flagged, want_html=want_html
             )

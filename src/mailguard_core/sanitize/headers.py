@@ -12,6 +12,7 @@ from typing import Any
 from mailguard_core.sanitize.text import normalize_text, truncate_graphemes
 from mailguard_core.sanitize.warnings import WarningCollector
 
+_SURROGATE_RE = re.compile("[\udc80-\udcff]")
 _FOLD_RE = re.compile(r"\r?\n[ \t]")
 _MAX_HEADER_CHARS = 998
 _TOKEN_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
@@ -25,6 +26,11 @@ _WINDOWS_1252_LABELS = frozenset(
 )  # fmt: skip
 _FAILED = frozenset({"fail", "hardfail"})
 _MAX_ADDRESS_HEADER = 65_536
+_COMPLEX_ADDRESS_CHARS = re.compile(r"[()\\;:\[\]]")
+_ADDR = r"[^<>\s,@]+@[^<>\s,@]+"
+_SIMPLE_ENTRY_RE = re.compile(
+    rf'\s*(?:"([^"]*)"\s*<({_ADDR})>|([^<>@,"]*?)\s*<({_ADDR})>|({_ADDR}))?\s*(?:,|$)'
+)
 _BARE_ADDRESS_RE = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}")
 _ANGLE_RE = re.compile(r"<([^<>]{1,500})>")
 
@@ -54,7 +60,22 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, bool]:
         return data.decode("cp1252", errors="replace"), True
 
 
-def raw_header(msg: Message, name: str) -> str | None:
+class HeaderIndex:
+    """A message's headers by lower-cased name, built once (``Message.get_all`` rescans)."""
+
+    def __init__(self, msg: Message) -> None:
+        self._map: dict[str, list[Any]] = {}
+        self.count = 0
+        for name, value in msg.raw_items():
+            self._map.setdefault(name.lower(), []).append(value)
+            self.count += 1
+
+    def get_all(self, name: str) -> list[Any] | None:
+        """Every value of header ``name`` (raw), or None."""
+        return self._map.get(name.lower())
+
+
+def raw_header(msg: HeaderIndex | Message, name: str) -> str | None:
     """The first value of header ``name`` as a str (8-bit bytes decoded), or None."""
     values = msg.get_all(name)
     if not values:
@@ -75,7 +96,7 @@ def header_str(value: Any) -> str:
                 chunks.append(part)
         return "".join(chunks)
     text = str(value)
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
+    if _SURROGATE_RE.search(text):
         raw = text.encode("ascii", errors="surrogateescape")
         return decode_bytes(raw, None)[0]
     return text
@@ -123,15 +144,35 @@ def decode_value(
     return text
 
 
+def _simple_addresses(values: list[str]) -> list[tuple[str, str]] | None:
+    """Parse plain ``"Name" <a@b>, c@d`` lists by regex; None when the stdlib parser is needed."""
+    pairs: list[tuple[str, str]] = []
+    for value in values:
+        if _COMPLEX_ADDRESS_CHARS.search(value):
+            return None
+        pos, end = 0, len(value.rstrip())
+        while pos < end:
+            match = _SIMPLE_ENTRY_RE.match(value, pos)
+            if match is None or match.end() == pos:
+                return None
+            quoted, addr1, name, addr2, bare = match.groups()
+            if addr1 or addr2 or bare:
+                pairs.append((quoted if addr1 else (name or ""), addr1 or addr2 or bare))
+            pos = match.end()
+    return pairs
+
+
 def addresses(
-    msg: Message, name: str, *, location: str, warnings: WarningCollector
+    msg: HeaderIndex | Message, name: str, *, location: str, warnings: WarningCollector
 ) -> list[dict[str, str]]:
     """The address list of header ``name`` as ``[{"name", "address"}]``, sanitized."""
     values = msg.get_all(name) or []
     raw = [_FOLD_RE.sub(" ", header_str(v)) for v in values[:8]]
     out: list[dict[str, str]] = []
     try:
-        pairs = email.utils.getaddresses([v[:_MAX_ADDRESS_HEADER] for v in raw])
+        pairs = _simple_addresses(raw) or email.utils.getaddresses(
+            [v[:_MAX_ADDRESS_HEADER] for v in raw]
+        )
     except (ValueError, IndexError, TypeError, RecursionError):
         # the stdlib address parser recurses per token: fall back to bare addresses
         warnings.add("mime_limit_exceeded", location, {"limit": "address_header_complexity"})
@@ -166,7 +207,7 @@ def _angle_value(raw: str | None, location: str, warnings: WarningCollector) -> 
 
 
 def provenance(
-    msg: Message,
+    msg: HeaderIndex | Message,
     *,
     trusted_authserv_id: str | None,
     warnings: WarningCollector,
@@ -194,7 +235,7 @@ def provenance(
 
 
 def _authentication(
-    msg: Message, trusted: str | None, warnings: WarningCollector
+    msg: HeaderIndex | Message, trusted: str | None, warnings: WarningCollector
 ) -> dict[str, Any] | None:
     if not trusted:
         return None

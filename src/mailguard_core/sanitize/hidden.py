@@ -240,8 +240,12 @@ def text_method(state: State) -> str | None:
 Removed = Callable[[str, str, Any], None]
 
 
-def _text_of(el: Any) -> str:
+def text_of(el: Any) -> str:
     return "".join(t for t in el.itertext() if isinstance(t, str))
+
+
+_SPECIAL_TAGS = frozenset({"a", "font", "dialog", "datalist"})
+_EMPTY: Declarations = {}
 
 
 def remove_hidden(root: Any, index: StyleIndex, removed: Removed) -> None:
@@ -250,19 +254,27 @@ def remove_hidden(root: Any, index: StyleIndex, removed: Removed) -> None:
     ``removed(method, text, element)`` is called with the text that was removed.
     """
     stack: list[tuple[Any, State]] = [(root, State())]
+    hides: dict[State, str | None] = {}
+    use_sheet = not index.empty
     steps = 0
     while stack and steps < 50_000_000:
         steps += 1
         el, state = stack.pop()
-        decl = index.computed(el)
-        method = subtree_method(decl, el)
-        if method is not None and el is not root:
-            removed(method, _text_of(el), el)
-            drop_keep_tail(el)
-            continue
-        own = child_state(state, decl, el)
-        hide_text = text_method(own)
-        children = [c for c in el if isinstance(c.tag, str)]
+        attrib = el.attrib
+        if attrib or use_sheet or el.tag in _SPECIAL_TAGS:
+            decl = index.computed(el) if use_sheet or "style" in attrib else _EMPTY
+            method = subtree_method(decl, el)
+            if method is not None and el is not root:
+                removed(method, text_of(el), el)
+                drop_keep_tail(el)
+                continue
+            own = child_state(state, decl, el)
+        else:
+            own = state  # nothing on this element can change what it inherits
+        if own in hides:
+            hide_text = hides[own]
+        else:
+            hide_text = hides[own] = text_method(own)
         if hide_text is not None:
             parts = [el.text or ""] + [c.tail or "" for c in el]
             gone = "".join(parts)
@@ -271,7 +283,7 @@ def remove_hidden(root: Any, index: StyleIndex, removed: Removed) -> None:
             el.text = None
             for child in el:
                 child.tail = None
-        stack.extend((c, own) for c in reversed(children))
+        stack.extend((c, own) for c in reversed(el) if isinstance(c.tag, str))
 
 
 def drop_keep_tail(el: Any) -> None:

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import attrs
-import lxml.html
 import nh3
 from lxml import etree
 
@@ -107,6 +106,68 @@ class _Hidden:
             self.by_method.setdefault(method, []).append((text, el))
 
 
+def _parse(source: str) -> Any:
+    """Parse HTML with libxml2 (plain etree elements: no Python class lookup per element)."""
+    parser = etree.HTMLParser(no_network=True, huge_tree=True, remove_comments=False)
+    try:
+        root = etree.fromstring(source, parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return None
+    return root
+
+
+_ACTIVE_XPATH = etree.XPath(
+    "count(//*[@*[starts-with(name(), 'on')]])"
+    " + count(//@href[starts-with(translate(normalize-space(.), 'JAVSCRIPT', 'javscript'),"
+    " 'javascript:') or starts-with(translate(normalize-space(.), 'VBSCRIPT', 'vbscript'),"
+    " 'vbscript:')])"
+)
+_REMOTE_XPATH = etree.XPath(
+    "count(//img[starts-with(normalize-space(@src), 'http:') or starts-with(normalize-space(@src),"
+    " 'https:') or starts-with(normalize-space(@src), '//')])"
+    " + count(//*[contains(@style, 'url(')]) + count(//*[@background])"
+    " + count(//link[contains(translate(@rel, 'STYLEHT', 'styleht'), 'stylesheet')])"
+)
+_REMOVE_TAGS = ("style", "template", "head", "title", *_ACTIVE, *_DROP_SILENT)
+
+
+def _count(xpath: etree.XPath, doc: Any) -> int:
+    value = xpath(doc)
+    return int(value) if isinstance(value, float) else 0
+
+
+def _prepass(doc: Any) -> tuple[list[str], dict[str, list[str]], int, int, int]:
+    """Count active/remote content, collect style sheets, drop what no client renders."""
+    active = _count(_ACTIVE_XPATH, doc)
+    remote = _count(_REMOTE_XPATH, doc)
+    forms = sum(1 for _ in doc.iter(*_FORM))
+    sheets: list[str] = []
+    quiet: dict[str, list[str]] = {}
+    for el in list(doc.iter(etree.Comment, etree.ProcessingInstruction)):
+        text = _CONDITIONAL_RE.sub(" ", el.text or "")
+        if text.strip() and "<" not in text:
+            quiet.setdefault("comment", []).append(text)
+        hidden.drop_keep_tail(el)
+    for el in list(doc.iter(*_REMOVE_TAGS)):
+        tag = el.tag
+        if tag == "style":
+            sheets.append(el.text or "")
+        elif tag in _ACTIVE:
+            active += 1
+        elif tag == "template":
+            text = hidden.text_of(el)
+            if text.strip():
+                quiet.setdefault("template", []).append(text)
+        elif tag in ("head", "title"):
+            # browsers never render <head> or a <title>, wherever the parser put it
+            for title in el.iter("title"):
+                if (title.text or "").strip():
+                    quiet.setdefault("head", []).append(title.text or "")
+        if el is not doc:
+            hidden.drop_keep_tail(el)
+    return sheets, quiet, active, forms, remote
+
+
 def process_html(
     source: str,
     *,
@@ -116,75 +177,25 @@ def process_html(
     want_html: bool,
 ) -> HtmlResult:
     """Run the HTML stages over one HTML body and return its visible text and clean HTML."""
-    source = _XML_BAD_RE.sub("", source)
+    if _XML_BAD_RE.search(source):
+        source = _XML_BAD_RE.sub("", source)
     if not source.strip():
         return HtmlResult(text="", links=[], clean_html="" if want_html else None)
-    try:
-        doc = lxml.html.document_fromstring(source)
-    except (etree.ParserError, ValueError):
+    doc = _parse(source)
+    if doc is None:
         return HtmlResult(text="", links=[], clean_html="" if want_html else None)
-    sheets: list[str] = []
-    active = forms = remote = 0
-    quiet: dict[str, list[str]] = {}
-    for el in list(doc.iter()):
-        tag: Any = el.tag
-        if not isinstance(tag, str):
-            if hidden.is_comment(el):
-                text = _CONDITIONAL_RE.sub(" ", el.text or "")
-                if text.strip() and "<" not in text:
-                    quiet.setdefault("comment", []).append(text)
-                hidden.drop_keep_tail(el)
-            continue
-        tag = tag.lower()
-        if tag == "style":
-            sheets.append(el.text or "")
-            hidden.drop_keep_tail(el)
-        elif tag in _ACTIVE:
-            active += 1
-            hidden.drop_keep_tail(el)
-        elif tag == "template":
-            text = hidden._text_of(el)
-            hidden.drop_keep_tail(el)
-            if text.strip():
-                quiet.setdefault("template", []).append(text)
-        elif tag in ("head", "title"):
-            # browsers never render <head> or a <title>, wherever the parser put it
-            for title in el.iter("title"):
-                if (title.text or "").strip():
-                    quiet.setdefault("head", []).append(title.text or "")
-            hidden.drop_keep_tail(el)
-        elif tag in _DROP_SILENT:
-            if tag == "link" and "stylesheet" in (el.get("rel") or "").lower():
-                remote += 1
-            hidden.drop_keep_tail(el)
-        else:
-            if tag in _FORM:
-                forms += 1
-            for name, value in el.attrib.items():
-                lname = str(name).lower()
-                value = str(value)
-                if lname.startswith("on") or (
-                    lname in ("href", "src", "action")
-                    and value.strip().lower().startswith(("javascript:", "vbscript:"))
-                ):
-                    active += 1
-                    break
-            if (
-                (tag == "img" and _REMOTE_RE.match(el.get("src") or ""))
-                or "url(" in (el.get("style") or "")
-                or _REMOTE_RE.match(el.get("background") or "")
-            ):
-                remote += 1
+    sheets, quiet, active, forms, remote = _prepass(doc)
     index = css.StyleIndex(
         [r for i, s in enumerate(sheets) for r in css.parse_stylesheet(s, i * 100_000)]
     )
     body = doc.find("body")
     if body is None:
         body = doc
+    preheader = None
     for cand in body.iter():
         if isinstance(cand.tag, str) and cand is not body:
             if hidden.subtree_method(index.computed(cand), cand) is not None:
-                cand.set("data-mg-preheader", "1")
+                preheader = cand  # hidden, and before any visible text
                 break
             if (cand.text or "").strip():
                 break
@@ -193,22 +204,23 @@ def process_html(
     for method, texts in quiet.items():
         for text in texts:
             collector(method, text, None)
-    _emit_hidden(collector, warnings, location, flagged)
-    for el in body.iter():
-        if isinstance(el.tag, str) and "data-mg-preheader" in el.attrib:
-            del el.attrib["data-mg-preheader"]
+    _emit_hidden(collector, warnings, location, flagged, preheader)
     warnings.count("html_script_removed", location, active)
     warnings.count("html_form_removed", location, forms)
     warnings.count("html_remote_content_removed", location, remote)
     text, links = extract_text(body)
     clean_html = None
     if want_html:
-        clean_html = _cleaner().clean(lxml.html.tostring(body, encoding="unicode"))
+        clean_html = _cleaner().clean(etree.tostring(body, method="html", encoding="unicode"))
     return HtmlResult(text=text, links=links, clean_html=clean_html)
 
 
 def _emit_hidden(
-    collector: _Hidden, warnings: WarningCollector, location: str, flagged: Callable[[str], bool]
+    collector: _Hidden,
+    warnings: WarningCollector,
+    location: str,
+    flagged: Callable[[str], bool],
+    preheader: Any,
 ) -> None:
     for method, items in collector.by_method.items():
         all_text = " ".join(t for t, _ in items)
@@ -220,7 +232,7 @@ def _emit_hidden(
         if (
             len(items) == 1
             and el is not None
-            and el.get("data-mg-preheader") == "1"
+            and el is preheader
             and len(all_text.strip()) <= _PREHEADER_CHARS
             and not flagged(all_text)
         ):
@@ -263,7 +275,7 @@ def extract_text(body: Any) -> tuple[str, list[Link]]:
     while stack and steps < 50_000_000:
         steps += 1
         el, phase = stack.pop()
-        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        tag = el.tag if isinstance(el.tag, str) else ""
         if phase == 0:
             if tag == "br":
                 out.append("\n")

@@ -119,6 +119,92 @@ RULES: tuple[tuple[str, int, re.Pattern[str]], ...] = (
 )
 
 
+_WORD_RE = re.compile(r"[a-z_]+")
+
+
+def _w(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_AGENT_WORDS = _w(
+    "ai assistant assistants agent agents llm llms model models chatbot "
+    "chatbots bot copilot claude chatgpt gpt gemini language"
+)
+#: per rule: (words of which one must occur, words of which one must also occur, substrings)
+#: a rule's regex runs only when its cheap trigger matches (the regexes are the slow part)
+_TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
+    "ignore_previous_instructions": (
+        _w("ignore disregard forget override bypass skip"),
+        _w(
+            "instruction instructions prompt prompts rules directive directives "
+            "guidelines guardrails programming"
+        ),
+        (),
+    ),
+    "chat_template_token": (
+        frozenset(),
+        frozenset(),
+        ("<|", "[inst]", "[/inst]", "[sys]", "[/sys]", "<<sys>>", "<</sys>>", "###"),
+    ),
+    "system_prompt_reference": (
+        _w("prompt developer jailbreak dan admin instruction instructions"),
+        frozenset(),
+        (),
+    ),
+    "addresses_ai_agent": (_AGENT_WORDS, frozenset(), ("a.i.",)),
+    "role_override": (
+        _w("now pretend role task goal instruction instructions"),
+        _w("you your"),
+        (),
+    ),
+    "mailguard_tool_name": (
+        _w(
+            "send_email delete_message move_message download_attachment "
+            "create_draft mark_read mark_unread expunge delete_folder rename_folder "
+            "use_account list_accounts search_advanced fetch_message"
+        ),
+        frozenset(),
+        (),
+    ),
+    "tool_invocation": (
+        _w("tool tools function functions command commands function_call tool_name"),
+        frozenset(),
+        (),
+    ),
+    "exfiltration_request": (
+        _w("forward send email mail upload post share copy exfiltrate leak"),
+        _w(
+            "email emails mail mails messages message inbox contacts password "
+            "passwords credentials api key keys token tokens secret secrets "
+            "conversation conversations correspondence"
+        ),
+        (),
+    ),
+    "conceal_from_user": (
+        _w(
+            "tell telling inform informing mention mentioning reveal revealing "
+            "notify notifying alert alerting asking show showing"
+        ),
+        _w("user human owner recipient operator"),
+        (),
+    ),
+    "urgent_override": (
+        _w("important urgent critical priority"),
+        _w("you assistant ai agent"),
+        (),
+    ),
+}
+
+
+def _triggered(name: str, words: set[str], lower: str) -> bool:
+    any_of, also, substrings = _TRIGGERS[name]
+    if substrings and any(sub in lower for sub in substrings):
+        return True
+    if not any_of:
+        return False
+    return not words.isdisjoint(any_of) and (not also or not words.isdisjoint(also))
+
+
 class RuleBasedDetector:
     """Weighted rules over the first 200,000 characters; flagged at a total weight of 2."""
 
@@ -127,7 +213,13 @@ class RuleBasedDetector:
     def detect(self, text: str) -> Sequence[str]:
         """Names of the rules that fired when their weights reach the threshold, else ()."""
         sample = text[:_MAX_SCAN]
-        fired = [(name, weight) for name, weight, rx in RULES if rx.search(sample)]
+        lower = sample.lower()
+        words = set(_WORD_RE.findall(lower))
+        fired = [
+            (name, weight)
+            for name, weight, rx in RULES
+            if _triggered(name, words, lower) and rx.search(sample)
+        ]
         if sum(w for _, w in fired) >= self.threshold:
             return tuple(name for name, _ in fired)
         return ()
