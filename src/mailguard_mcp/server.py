@@ -24,7 +24,7 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import NotificationOptions
 
 from mailguard_core.domain import MessageRef, SearchCriteria
-from mailguard_core.errors import InputError, MailguardError
+from mailguard_core.errors import InputError, MailguardError, PolicyViolation
 from mailguard_core.tools import ToolName, parse_tool_name
 from mailguard_mcp.app import MailguardApp
 from mailguard_mcp.tooldefs import TOOL_DEFS, ToolDef
@@ -397,7 +397,9 @@ async def call_tool(ctx: Ctx, params: types.CallToolRequestParams) -> types.Call
                     result = await anyio.to_thread.run_sync(call, service)
             guarded.set_result(_summary(result))
     except MailguardError as exc:
-        logger.info("tool %s on %s refused or failed: %s: %s", name[:64], account, exc.code, exc)
+        # refusals and bad input are the caller's business; failures are the operator's
+        level = logging.INFO if isinstance(exc, InputError | PolicyViolation) else logging.WARNING
+        logger.log(level, "tool %s on %s: %s: %s", name[:64], account, exc.code, exc)
         return error_result(exc)
     except Exception:
         logger.exception("tool %s on %s crashed", name[:64], account)

@@ -112,10 +112,10 @@ class _DownStore:
 
 
 async def test_the_breaker_opens_after_repeated_failures_and_errors_stay_generic(
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Connection failures reach the model as the public message only; after the threshold
-    the breaker refuses without touching the store."""
+    """Connection failures reach the model as the public message only (the detail goes to
+    the log and the audit log); after the threshold the breaker refuses without the store."""
     h = make_harness(tmp_path, account(breaker=breaker(3)))
     store = _DownStore()
     h.stores["work"] = store  # type: ignore[assignment]
@@ -129,6 +129,10 @@ async def test_the_breaker_opens_after_repeated_failures_and_errors_stay_generic
         assert "10.1.2.3" not in text and "hunter2" not in text and "errno" not in text
     ends = h.audit.of_kind("call_end")
     assert "10.1.2.3" in ends[0]["detail"]
+    logged = [
+        r for r in caplog.records if r.name == "mailguard_mcp" and "10.1.2.3" in r.getMessage()
+    ]
+    assert logged and all(r.levelname == "WARNING" for r in logged)
 
 
 async def test_a_crash_inside_a_service_is_an_internal_error_without_details(
