@@ -109,6 +109,31 @@ RULES: tuple[tuple[str, int, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        "vocative_agent",
+        2,
+        re.compile(
+            r"(?m)^[ \t>]*(?:dear\s+)?(?:ai|ai agent|assistant|agent|llm|copilot|claude|chatgpt"
+            r"|gemini)\s*,",
+            _F,
+        ),
+    ),
+    (
+        "claims_authority",
+        1,
+        _rx(
+            r"\b(?:as the (?:account )?owner|i (?:hereby )?authori[sz]e you|(?:the )?user has ",
+            r"(?:authori[sz]ed|consented|approved))\b",
+        ),
+    ),
+    (
+        "mass_mailbox_action",
+        1,
+        _rx(
+            r"\b(?:delete|erase|wipe|purge|expunge|forward|archive|move)\s+(?:all|every|each)\s+",
+            r"(?:\w+\s+){0,2}(?:messages?|e-?mails?|folders?|mail|threads?)\b",
+        ),
+    ),
+    (
         "urgent_override",
         1,
         _rx(
@@ -186,6 +211,17 @@ _TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
             "notify notifying alert alerting asking show showing"
         ),
         _w("user human owner recipient operator"),
+        (),
+    ),
+    "vocative_agent": (_AGENT_WORDS | _w("ai agent"), frozenset(), ()),
+    "claims_authority": (
+        _w("owner authorize authorise authorized authorised consented approved"),
+        frozenset(),
+        (),
+    ),
+    "mass_mailbox_action": (
+        _w("delete erase wipe purge expunge forward archive move"),
+        _w("all every each"),
         (),
     ),
     "urgent_override": (
