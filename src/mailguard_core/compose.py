@@ -18,13 +18,14 @@ parsed back and must hold exactly the headers mailguard wrote.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import email.parser
 import email.policy
+import email.utils
 import re
 import secrets
 from collections.abc import Iterable, Sequence
-from email.headerregistry import Address
 from email.message import EmailMessage
 
 import attrs
@@ -141,10 +142,6 @@ class Mailbox:
     address: str
     display_name: str = ""
 
-    def header_address(self) -> Address:
-        username, _, domain = self.address.rpartition("@")
-        return Address(display_name=self.display_name, username=username, domain=domain)
-
 
 def parse_mailbox(text: str) -> Mailbox:
     """Parse ``addr`` or ``Display Name <addr>`` (the name may be double-quoted).
@@ -153,6 +150,8 @@ def parse_mailbox(text: str) -> Mailbox:
         HeaderInjectionError: control characters or line breaks anywhere.
         InputError: not exactly one address.
     """
+    if not isinstance(text, str):
+        raise InputError("recipient is not a string", public="each recipient must be a string")
     validate_header_text(text, field="recipient")
     stripped = text.strip()
     name = ""
@@ -234,6 +233,57 @@ def _ids(values: Sequence[object]) -> list[str]:
     return found
 
 
+#: folding whitespace between the parts of a long header (unfolding removes the CRLF only)
+_FOLD = "\r\n "
+#: UTF-8 bytes per encoded word: 56 base64 characters, a 68-character word, so even
+#: ``Subject: <word>`` stays within the recommended 78-character line
+_WORD_BYTES = 42
+#: plain ASCII header text longer than this is sent as encoded words (keeps lines < 998)
+_PLAIN_MAX = 900
+
+
+def encoded_words(text: str) -> list[str]:
+    """``text`` as RFC 2047 base64 encoded words (``=?utf-8?b?...?=``), split between
+    characters, each at most 68 characters long (RFC 2047 allows 75).
+
+    A reader joins adjacent encoded words without the whitespace between them, so the text
+    (spaces included) decodes exactly.
+    """
+    chunks: list[bytes] = [b""]
+    for char in text:
+        encoded = char.encode("utf-8")
+        if len(chunks[-1]) + len(encoded) > _WORD_BYTES:
+            chunks.append(b"")
+        chunks[-1] += encoded
+    return [f"=?utf-8?b?{base64.b64encode(chunk).decode('ascii')}?=" for chunk in chunks]
+
+
+def _plain(text: str, *, limit: int) -> bool:
+    """Whether ``text`` can be written as is: printable ASCII that cannot be mistaken for an
+    encoded word, and short."""
+    return text.isascii() and text.isprintable() and "=?" not in text and len(text) <= limit
+
+
+def _unstructured(text: str) -> str:
+    """A Subject value. Non-ASCII text is encoded whole (never mixed with plain words: the
+    email package's mixed form is decoded differently by different readers)."""
+    return text if _plain(text, limit=_PLAIN_MAX) else _FOLD.join(encoded_words(text))
+
+
+def _mailbox(mailbox: Mailbox) -> str:
+    name = mailbox.display_name
+    if not name:
+        return mailbox.address
+    if _plain(name, limit=200):
+        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{quoted}" <{mailbox.address}>'
+    return f"{_FOLD.join(encoded_words(name))}{_FOLD}<{mailbox.address}>"
+
+
+def _address_list(mailboxes: Sequence[Mailbox]) -> str:
+    return f",{_FOLD}".join(_mailbox(m) for m in mailboxes)
+
+
 @attrs.frozen(kw_only=True)
 class ComposedMessage:
     """A built message, ready for SMTP or APPEND."""
@@ -272,6 +322,8 @@ def compose(
     Raises:
         HeaderInjectionError, InputError, LimitExceeded, RecipientNotAllowed: nothing built.
     """
+    if not isinstance(subject, str) or not isinstance(body, str):
+        raise InputError("subject or body is not a string", public="subject and body are text")
     validate_header_text(subject, field="subject")
     # leading and trailing whitespace does not survive header unfolding: drop it here
     subject = subject.strip()
@@ -314,24 +366,25 @@ def compose(
 
     domain = sender.address.rpartition("@")[2]
     message_id = new_message_id(domain)
-    message = EmailMessage(policy=email.policy.SMTP)
-    message["From"] = sender.header_address()
-    if groups["to"]:
-        message["To"] = [m.header_address() for m in groups["to"]]
-    if groups["cc"]:
-        message["Cc"] = [m.header_address() for m in groups["cc"]]
-    if draft and groups["bcc"]:
-        message["Bcc"] = [m.header_address() for m in groups["bcc"]]
-    message["Subject"] = subject
-    message["Date"] = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    message["Message-ID"] = message_id
+    headers = [("From", _address_list([sender]))]
+    for name, key in (("To", "to"), ("Cc", "cc")) + ((("Bcc", "bcc"),) if draft else ()):
+        if groups[key]:
+            headers.append((name, _address_list(groups[key])))
+    headers += [
+        ("Subject", _unstructured(subject)),
+        ("Date", email.utils.format_datetime((now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC))),
+        ("Message-ID", message_id),
+    ]
     if threading is not None:
-        message["In-Reply-To"] = threading.in_reply_to
-        message["References"] = " ".join(threading.references)
-    # non-ASCII bodies go out quoted-printable: 8bit would need the server's 8BITMIME
-    message.set_content(body, charset="utf-8", cte=None if body.isascii() else "quoted-printable")
-    data = message.as_bytes(policy=email.policy.SMTP)
-    _check_headers(data, expected=[name for name, _ in message.items()])
+        headers.append(("In-Reply-To", threading.in_reply_to))
+        headers.append(("References", _FOLD.join(threading.references)))
+    # the body part and its MIME headers come from the email package; non-ASCII bodies go out
+    # quoted-printable (8bit would need the server's 8BITMIME)
+    part = EmailMessage(policy=email.policy.SMTP)
+    part.set_content(body, charset="utf-8", cte=None if body.isascii() else "quoted-printable")
+    data = b"".join(f"{name}: {value}\r\n".encode("ascii") for name, value in headers)
+    data += part.as_bytes(policy=email.policy.SMTP)
+    _check_headers(data, expected=[name for name, _ in headers] + list(part.keys()))
     return ComposedMessage(
         data=data,
         message_id=message_id,

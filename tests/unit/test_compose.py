@@ -343,3 +343,38 @@ def test_leading_and_trailing_subject_whitespace_is_trimmed() -> None:
     """Header unfolding would lose it anyway; compose drops it up front."""
     built = compose(sender=ME, to=["a@example.org"], subject="  Hi there   ", body="b")
     assert parse(built.data)["Subject"] == "Hi there"
+
+
+def test_values_that_are_not_text_are_input_errors() -> None:
+    """Numbers or None where text belongs are refused cleanly, not with a TypeError."""
+    with pytest.raises(InputError):
+        compose(sender=ME, to=[42], subject="s", body="b")  # type: ignore[list-item]
+    with pytest.raises(InputError):
+        compose(sender=ME, to=["a@example.org"], subject=None, body="b")  # type: ignore[arg-type]
+    with pytest.raises(InputError):
+        compose(sender=ME, to=["a@example.org"], subject="s", body=b"x")  # type: ignore[arg-type]
+
+
+def test_non_ascii_header_text_is_encoded_whole_in_short_encoded_words() -> None:
+    """No encoded word touches plain text, each stays within 75 characters, lines are short."""
+    import re
+
+    built = compose(
+        sender=ME, to=["0 \xa00 <bob@example.org>"], subject="Grüße " * 40 + "✓", body="b"
+    )
+    header_block = built.data.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    matches = list(re.finditer(r"=\?[^?]+\?[bBqQ]\?[^?]*\?=", header_block))
+    assert matches and all(len(m.group()) <= 75 for m in matches)
+    for m in matches:  # whitespace on both sides (a comma may follow in an address list)
+        assert header_block[m.start() - 1] == " "
+        assert header_block[m.end() : m.end() + 1] in ("\r", ",")
+    assert max(len(line) for line in header_block.split("\r\n")) <= 78
+    assert built.data.isascii()
+
+
+def test_ascii_names_that_need_quoting_are_quoted_and_escaped() -> None:
+    """Commas, quotes and backslashes in the account's display name survive as one phrase."""
+    sender = Mailbox(address="me@example.com", display_name='Smith, "J" \\ Co')
+    built = compose(sender=sender, to=["a@example.org"], subject="s", body="b")
+    [address] = parse(built.data)["From"].addresses
+    assert address.display_name == 'Smith, "J" \\ Co' and address.addr_spec == "me@example.com"
