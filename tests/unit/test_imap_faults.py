@@ -29,7 +29,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DovecotServer]:
     """A Dovecot of this module's own: these tests kill and restart it."""
     if not dovecot_available():
         pytest.skip("dovecot is not on PATH (install dovecot-imapd to run IMAP tests)")
-    srv = start_dovecot(Path(tmp_path_factory.mktemp("faults")))
+    srv = start_dovecot(Path(tmp_path_factory.mktemp("faults")), tmpfs_bytes=256 << 20)
     yield srv
     srv.stop()
 

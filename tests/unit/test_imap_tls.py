@@ -90,7 +90,9 @@ def plain_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DovecotSe
     """A Dovecot with TLS switched off: its port offers no STARTTLS."""
     if not dovecot_available():
         pytest.skip("dovecot is not on PATH (install dovecot-imapd to run IMAP tests)")
-    server = start_dovecot(Path(tmp_path_factory.mktemp("plain")), starttls=False)
+    server = start_dovecot(
+        Path(tmp_path_factory.mktemp("plain")), starttls=False, tmpfs_bytes=64 << 20
+    )
     yield server
     server.stop()
 
