@@ -14,6 +14,12 @@ The built message has ``From`` = the account's address, a fresh ``Message-ID`` o
 account's domain, ``Date``, and, for a reply, ``In-Reply-To``/``References`` derived from the
 parent's (untrusted, so strictly filtered) headers. As a last line of defence the bytes are
 parsed back and must hold exactly the headers mailguard wrote.
+
+The address and subject headers are written here rather than by the ``email`` package: a
+non-ASCII display name or subject becomes a run of whole base64 encoded words (RFC 2047), so
+every reader decodes it to exactly the text given; the package's own folding can put an
+encoded word right next to plain text, which readers decode differently. The body and its
+MIME headers come from ``EmailMessage.set_content`` (UTF-8, quoted-printable when not ASCII).
 """
 
 from __future__ import annotations
