@@ -164,3 +164,23 @@ def test_ctrl_c_at_the_prompt_stores_nothing(config: str) -> None:
     err = io.StringIO()
     code = login_cli.main(["work", "--config", config], store=store, prompt=interrupt, err=err)
     assert code == 1 and "cancelled" in err.getvalue()
+
+
+def test_the_mailguard_mcp_dispatcher_runs_login_with_the_default_keyring(
+    config: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mailguard-mcp login work --password-stdin` stores through keyring's active backend."""
+    import keyring
+
+    from mailguard_mcp import cli
+
+    backend = PlaintextKeyring()
+    backend.file_path = str(tmp_path / "kr.cfg")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        monkeypatch.setattr("sys.stdin", io.StringIO("via-dispatcher\n"))
+        assert cli.main(["login", "work", "--config", config, "--password-stdin"]) == 0
+    finally:
+        keyring.set_keyring(previous)
+    assert backend.get_password("mailguard", "work") == "via-dispatcher"
