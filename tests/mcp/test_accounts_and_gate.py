@@ -16,9 +16,12 @@ from tests.mcp.harness import account, breaker, limits, make_harness, structured
 pytestmark = pytest.mark.anyio
 
 
-async def test_use_account_switches_the_tool_list_and_notifies_the_client(tmp_path: Path) -> None:
-    """use_account changes the active account; tools/list follows its posture and the client
-    receives notifications/tools/list_changed."""
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_use_account_switches_the_tool_list_and_notifies_the_client(
+    tmp_path: Path, mode: str
+) -> None:
+    """use_account changes the active account; tools/list follows its posture, on both
+    protocol eras; a handshake-era client receives notifications/tools/list_changed."""
     h = make_harness(
         tmp_path, account("work", Posture.READONLY), account("home", Posture.DESTRUCTIVE)
     )
@@ -27,7 +30,7 @@ async def test_use_account_switches_the_tool_list_and_notifies_the_client(tmp_pa
     async def on_message(message: Any) -> None:
         notes.append(message)
 
-    async with Client(h.server(), mode="legacy", message_handler=on_message) as client:
+    async with Client(h.server(), mode=mode, message_handler=on_message) as client:
         before = {t.name for t in (await client.list_tools()).tools}
         switched = structured(await client.call_tool("use_account", {"account": "home"}))
         after = {t.name for t in (await client.list_tools()).tools}
@@ -37,7 +40,8 @@ async def test_use_account_switches_the_tool_list_and_notifies_the_client(tmp_pa
     assert switched["meta"]["posture"] == "destructive"
     assert accounts["meta"]["active"] == "home"
     assert [a["name"] for a in accounts["meta"]["accounts"]] == ["work", "home"]
-    assert any(isinstance(n, types.ToolListChangedNotification) for n in notes)
+    if mode == "legacy":
+        assert any(isinstance(n, types.ToolListChangedNotification) for n in notes)
 
 
 async def test_use_account_of_an_unknown_account_is_an_input_error(tmp_path: Path) -> None:
