@@ -7,6 +7,7 @@ import os
 import select
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -120,6 +121,25 @@ def _read_line(stream: object, timeout: float) -> str:
     return line.strip()
 
 
+def _wait_for_secret_service(address: str, daemon: subprocess.Popen[bytes]) -> None:
+    """Poll the bus (bounded: 10 s) until gnome-keyring owns org.freedesktop.secrets."""
+    from jeepney.bus_messages import message_bus
+    from jeepney.io.blocking import open_dbus_connection
+
+    deadline = time.monotonic() + 10.0
+    with open_dbus_connection(bus=address) as connection:
+        for _ in range(1000):
+            reply = connection.send_and_get_reply(
+                message_bus.NameHasOwner("org.freedesktop.secrets"), timeout=2.0
+            )
+            if reply.body[0]:
+                return
+            if daemon.poll() is not None or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+    raise RuntimeError(f"gnome-keyring did not register on the bus (exit {daemon.poll()})")
+
+
 @pytest.fixture(scope="module")
 def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mapping[str, str]]:
     """A private D-Bus session with an unlocked gnome-keyring (the SecretService API)."""
@@ -151,6 +171,7 @@ def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mapping
         assert daemon.stdin is not None
         daemon.stdin.write(b"test-keyring-password")
         daemon.stdin.close()
+        _wait_for_secret_service(env["DBUS_SESSION_BUS_ADDRESS"], daemon)
         with pytest.MonkeyPatch.context() as patch:
             for key in ("DBUS_SESSION_BUS_ADDRESS", "HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR"):
                 patch.setenv(key, env[key])
