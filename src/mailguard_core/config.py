@@ -22,6 +22,7 @@ Shape of the document::
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -291,6 +292,8 @@ def _structure_int(value: object, _: object) -> int:
 
 def _structure_float(value: object, _: object) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise _Invalid("must be a finite number (not inf or nan)")
         return float(value)
     raise _Invalid(f"expected a number, got {_kind(value)}")
 
