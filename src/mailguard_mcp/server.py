@@ -378,7 +378,12 @@ async def call_tool(ctx: Ctx, params: types.CallToolRequestParams) -> types.Call
             call = None if tool in (_T.LIST_ACCOUNTS, _T.USE_ACCOUNT) else prepare_call(tool, args)
         except MailguardError as exc:
             early = exc
-        if early is None and tool in _FOLDER_TOOLS and app.has_account(account):
+        if (
+            early is None
+            and tool in _FOLDER_TOOLS
+            and app.has_account(account)
+            and app.gate.is_allowed(name, account)
+        ):
             try:
                 async with app.lock(account):
                     await anyio.to_thread.run_sync(app.learn_special_folders, account)
@@ -399,10 +404,10 @@ async def call_tool(ctx: Ctx, params: types.CallToolRequestParams) -> types.Call
     except MailguardError as exc:
         # refusals and bad input are the caller's business; failures are the operator's
         level = logging.INFO if isinstance(exc, InputError | PolicyViolation) else logging.WARNING
-        logger.log(level, "tool %s on %s: %s: %s", name[:64], account, exc.code, exc)
+        logger.log(level, "tool %r on %s: %s: %s", name[:64], account, exc.code, exc)
         return error_result(exc)
     except Exception:
-        logger.exception("tool %s on %s crashed", name[:64], account)
+        logger.exception("tool %r on %s crashed", name[:64], account)
         return error_result(InternalError())
     return ok_result(result)
 

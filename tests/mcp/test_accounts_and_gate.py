@@ -157,3 +157,19 @@ async def test_a_crash_inside_a_service_is_an_internal_error_without_details(
     assert result.is_error
     assert result.content[0].text == "error internal_error: internal error"
     assert "secret" not in str(result.structured_content)
+
+
+async def test_a_denied_call_never_reaches_the_mail_server(tmp_path: Path) -> None:
+    """Refusals happen before any store work (no connection for a denied folder tool)."""
+    h = make_harness(tmp_path, account(posture=Posture.READONLY))
+    store = _DownStore()
+    h.stores["work"] = store  # type: ignore[assignment]
+    async with Client(h.server()) as client:
+        for name, arguments in (
+            ("create_folder", {"name": "X"}),
+            ("delete_folder", {"folder": "Junk"}),
+            ("move_message", {"message_refs": ["work:INBOX:1:1"], "destination": "Junk"}),
+        ):
+            result = await client.call_tool(name, arguments)
+            assert structured(result)["error"]["code"] == "tool_denied"
+    assert store.calls == 0
