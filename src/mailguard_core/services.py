@@ -14,7 +14,7 @@ import errno
 import hashlib
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from mailguard_core.sanitize import (
     sanitize_text,
     sniff_content_type,
 )
+from mailguard_core.sanitize.warnings import SEVERITY
 
 Result = dict[str, Any]
 
@@ -58,7 +59,7 @@ _EQUIVALENT_TYPES = {
 _MAX_NAME_ATTEMPTS = 1000
 
 
-def default_download_dir(environ: os._Environ[str] | dict[str, str] | None = None) -> Path:
+def default_download_dir(environ: Mapping[str, str] | None = None) -> Path:
     """``$XDG_STATE_HOME/mailguard/downloads`` (``~/.local/state/...`` when unset)."""
     env = os.environ if environ is None else environ
     base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
@@ -70,8 +71,6 @@ def _domain(address: str) -> str:
 
 
 def _warning(code: str, location: str, **detail: Any) -> SecurityWarning:
-    from mailguard_core.sanitize.warnings import SEVERITY
-
     return SecurityWarning(code=code, severity=SEVERITY[code], location=location, detail=detail)
 
 
