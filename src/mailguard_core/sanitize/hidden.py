@@ -245,6 +245,12 @@ def text_of(el: Any) -> str:
 
 
 _SPECIAL_TAGS = frozenset({"a", "font", "dialog", "datalist"})
+#: attributes that cannot hide anything or change inherited colours (the fast path)
+_PLAIN_ATTRS = frozenset(
+    {"class", "id", "width", "height", "align", "valign", "border", "cellpadding",
+     "cellspacing", "href", "target", "rel", "title", "lang", "dir", "role", "alt", "src",
+     "colspan", "rowspan", "name", "size", "face", "type", "data-id"}
+)  # fmt: skip
 _EMPTY: Declarations = {}
 
 
@@ -254,15 +260,15 @@ def remove_hidden(root: Any, index: StyleIndex, removed: Removed) -> None:
     ``removed(method, text, element)`` is called with the text that was removed.
     """
     stack: list[tuple[Any, State]] = [(root, State())]
-    hides: dict[State, str | None] = {}
+    hides: dict[int, tuple[State, str | None]] = {}
     use_sheet = not index.empty
     steps = 0
     while stack and steps < 50_000_000:
         steps += 1
         el, state = stack.pop()
         attrib = el.attrib
-        if attrib or use_sheet or el.tag in _SPECIAL_TAGS:
-            decl = index.computed(el) if use_sheet or "style" in attrib else _EMPTY
+        decl = index.computed(el) if use_sheet or "style" in attrib else _EMPTY
+        if decl or el.tag in _SPECIAL_TAGS or (attrib and not _PLAIN_ATTRS.issuperset(attrib)):
             method = subtree_method(decl, el)
             if method is not None and el is not root:
                 removed(method, text_of(el), el)
@@ -271,10 +277,10 @@ def remove_hidden(root: Any, index: StyleIndex, removed: Removed) -> None:
             own = child_state(state, decl, el)
         else:
             own = state  # nothing on this element can change what it inherits
-        if own in hides:
-            hide_text = hides[own]
-        else:
-            hide_text = hides[own] = text_method(own)
+        cached = hides.get(id(own))
+        if cached is None:
+            cached = hides[id(own)] = (own, text_method(own))  # keeps ``own`` alive
+        hide_text = cached[1]
         if hide_text is not None:
             parts = [el.text or ""] + [c.tail or "" for c in el]
             gone = "".join(parts)

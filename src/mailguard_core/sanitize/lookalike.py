@@ -31,6 +31,7 @@ def _extractor() -> tldextract.TLDExtract:
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
+@functools.lru_cache(maxsize=4096)
 def to_unicode(domain: str) -> str:
     """Lowercase; decode ``xn--`` labels (undecodable labels are kept as they are)."""
     labels = []
@@ -44,6 +45,7 @@ def to_unicode(domain: str) -> str:
     return ".".join(labels)
 
 
+@functools.lru_cache(maxsize=4096)
 def registrable(domain: str) -> str:
     """The registrable domain (``example.co.uk``), or the lowercased host when there is none."""
     host = to_unicode(domain)
@@ -51,6 +53,7 @@ def registrable(domain: str) -> str:
     return result.top_domain_under_public_suffix or host
 
 
+@functools.lru_cache(maxsize=4096)
 def has_public_suffix(domain: str) -> bool:
     """True when ``domain`` ends in a known public suffix and has a label before it."""
     result = _extractor()(to_unicode(domain))
@@ -69,6 +72,7 @@ def _script(ch: str) -> str:
         return "COMMON"
 
 
+@functools.lru_cache(maxsize=4096)
 def is_mixed_script(domain: str) -> bool:
     """True when some label mixes scripts beyond UTS #39's highly restrictive level."""
     for label in to_unicode(domain).split("."):
@@ -91,6 +95,7 @@ def _prototype(ch: str) -> str:
     return ch
 
 
+@functools.lru_cache(maxsize=4096)
 def skeleton(domain: str) -> str:
     """A confusable skeleton of ``domain``: look-alike characters map to one prototype."""
     text = "".join(_prototype(ch) for ch in to_unicode(domain).replace("I", "l")).lower()
