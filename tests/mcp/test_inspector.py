@@ -14,7 +14,8 @@ import pytest
 
 from mailguard_core.tools import Posture, ToolName, posture_allows
 
-pytestmark = pytest.mark.slow
+# npm install on a cold cache plus three Node + Python processes can pass the default 120 s
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 PACKAGE = "@modelcontextprotocol/inspector@0.15.0"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mailguard-test" / "npm"
