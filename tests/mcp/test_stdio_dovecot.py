@@ -3,6 +3,7 @@ a real aiosmtpd (SMTP), driven by the SDK's stdio client. Every tool runs once f
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -159,7 +160,12 @@ async def test_every_tool_works_over_stdio_against_dovecot_and_smtp(
         env=_environment(tmp_path),
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
-    assert PASSWORD not in (tmp_path / "audit.jsonl").read_text()
+    log = (tmp_path / "audit.jsonl").read_text()
+    assert PASSWORD not in log
+    records = [json.loads(line) for line in log.splitlines()]
+    starts = [r for r in records if r.get("kind") == "call_start"]
+    ends = [r for r in records if r.get("kind") == "call_end"]
+    assert len(starts) == len(ends) == 4 + 1 + len(ToolName) + 3
 
 
 def test_dry_run_prints_capabilities_and_a_pin_line_then_exits_zero(
