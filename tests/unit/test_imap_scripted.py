@@ -90,7 +90,12 @@ class FakeClient:
         self.selected = name
         return {b"UIDVALIDITY": self.s.folders[name].uidvalidity}
 
+    def list_folders(self) -> list[tuple[tuple[bytes, ...], bytes, str]]:
+        return [((b"\\HasNoChildren",), b"/", name) for name in self.s.folders]
+
     def folder_status(self, name: str, items: Sequence[bytes]) -> dict[bytes, Any]:
+        if name == "Broken":
+            raise imaplib.IMAP4.error("status failed: [SERVERBUG] Internal error")
         f = self.s.folders[name]
         return {b"UIDVALIDITY": f.uidvalidity, b"UIDNEXT": f.uidnext, b"MESSAGES": len(f.msgs)}
 
@@ -268,3 +273,11 @@ def test_a_copy_move_cut_after_the_expunge_needs_no_repair() -> None:
     store.get_flags(refs[2])
     assert set(server.folders["INBOX"].msgs) == {3}
     assert len(server.folders["Archive"].msgs) == 2
+
+
+def test_a_folder_whose_status_fails_is_listed_without_counts() -> None:
+    """One folder the server cannot STATUS does not hide the others."""
+    store, server, _refs = _setup(("IMAP4REV1", "UIDPLUS", "MOVE"))
+    server.folders["Broken"] = Folder(uidvalidity=11)
+    listed = {f.name: f.messages for f in store.list_folders()}
+    assert listed == {"INBOX": 3, "Archive": 0, "Broken": None}

@@ -24,6 +24,7 @@ A few imapclient internals are used where its public API lacks a feature, all in
 from __future__ import annotations
 
 import datetime as dt
+import imaplib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -372,7 +373,14 @@ class ImapMailStore:
                 selectable = not any(f.lower() in ("\\noselect", "\\nonexistent") for f in flags)
                 counts: dict[bytes, Any] = {}
                 if selectable:
-                    counts = client.folder_status(name, [b"MESSAGES", b"UNSEEN", b"UIDVALIDITY"])
+                    try:
+                        counts = client.folder_status(
+                            name, [b"MESSAGES", b"UNSEEN", b"UIDVALIDITY"]
+                        )
+                    except imaplib.IMAP4.abort:
+                        raise
+                    except imaplib.IMAP4.error:  # one odd folder leaves its counts unknown
+                        counts = {}
                 special = next((f for f in flags if f in _SPECIAL_USES), None)
                 folders.append(
                     FolderInfo(
