@@ -66,6 +66,21 @@ def test_a_restarted_server_is_reconnected_on_the_next_call(
         store.close()
 
 
+def test_an_append_after_an_idle_restart_reconnects_instead_of_failing(
+    server: DovecotServer, user: tuple[str, str]
+) -> None:
+    """A non-repeatable command on a long-idle connection is preceded by a NOOP probe."""
+    store = _store(server, user)
+    try:
+        store.list_folders()
+        store.probe_after = 0.0  # treat the connection as long idle
+        server.restart()
+        ref = store.append("INBOX", _msg(1))
+        assert ref is not None and store.fetch(ref).data == _msg(1)
+    finally:
+        store.close()
+
+
 def test_a_call_while_the_server_is_down_fails_typed_and_the_next_one_recovers(
     server: DovecotServer, user: tuple[str, str]
 ) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import imaplib
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -158,6 +159,9 @@ class ImapMailStore:
         self._caps: frozenset[str] = frozenset()
         self._tls_version: str | None = None
         self._cert_sha256: str | None = None
+        self._last_used = time.monotonic()
+        #: seconds of idleness after which a non-repeatable command is preceded by a NOOP
+        self.probe_after = 10.0
         #: moves interrupted by a broken connection, repaired on the next connection
         self._pending: list[_PendingMove] = []
 
@@ -213,22 +217,46 @@ class ImapMailStore:
         if client is not None:
             self._kill(client)
 
+    def _probe(self) -> None:
+        """Before a non-repeatable command on a long-idle connection, check it still lives.
+
+        A server restarted while we were idle would otherwise fail the APPEND/MOVE/EXPUNGE
+        itself, which cannot be retried blindly; a failed NOOP just means "reconnect".
+        """
+        if self._client is None or time.monotonic() - self._last_used < self.probe_after:
+            return
+        try:
+            with imap_errors("noop"):
+                self._client.noop()
+        except (ConnectionLost, OperationTimeout, TLSError):
+            self._drop()
+
     def _run(self, action: str, fn: Callable[[Any], T], *, idempotent: bool = False) -> T:
-        for attempt in range(2):
-            fresh = self._client is None
-            if fresh:
-                self._client = self._connect()
-            try:
-                with imap_errors(action):
-                    if fresh and self._pending:
-                        self._repair_moves(self._client)
-                    return fn(self._client)
-            except (ConnectionLost, OperationTimeout, TLSError) as exc:
-                self._drop()
-                if isinstance(exc, ConnectionLost) and idempotent and not fresh and attempt == 0:
-                    continue  # the connection had died while idle: one new try
-                raise
-        raise ConnectionFailed(f"{action}: no usable connection")  # pragma: no cover
+        if not idempotent:
+            self._probe()
+        try:
+            for attempt in range(2):
+                fresh = self._client is None
+                if fresh:
+                    self._client = self._connect()
+                try:
+                    with imap_errors(action):
+                        if fresh and self._pending:
+                            self._repair_moves(self._client)
+                        return fn(self._client)
+                except (ConnectionLost, OperationTimeout, TLSError) as exc:
+                    self._drop()
+                    if (
+                        isinstance(exc, ConnectionLost)
+                        and idempotent
+                        and not fresh
+                        and attempt == 0
+                    ):
+                        continue  # the connection had died while idle: one new try
+                    raise
+            raise ConnectionFailed(f"{action}: no usable connection")  # pragma: no cover
+        finally:
+            self._last_used = time.monotonic()
 
     # ------------------------------------------------------------------ move repair
     def _repair_moves(self, client: Any) -> None:
