@@ -176,7 +176,7 @@ def _attachments(
     out: list[dict[str, Any]] = []
     for item in items:
         part = item.part
-        ctype = part.get_content_type()
+        ctype = item.ctype
         if ctype == "message/rfc822":
             payload = part.get_payload()
             inner = payload[0] if isinstance(payload, list) and payload else None

@@ -138,7 +138,7 @@ def build_body(
     pieces: list[str] = []
     for item in shown:
         part = item.part
-        ctype = part.get_content_type()
+        ctype = item.ctype
         location = "body:html" if ctype == "text/html" else "body:text"
         data = part_bytes(part, limits, budget, warnings)
         text = part_text(part, data, location, warnings)

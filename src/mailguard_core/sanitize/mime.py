@@ -23,6 +23,7 @@ class Shown:
 
     part: Message
     part_id: str
+    ctype: str
     plain_alternative: Message | None = None
     #: a heading for a forwarded (attached) message, built from its sanitized headers
     forwarded: Message | None = None
@@ -33,6 +34,7 @@ class Attachment:
     part: Message
     part_id: str
     inline: bool
+    ctype: str
 
 
 @attrs.define
@@ -84,16 +86,17 @@ def _visit(
     result: Walk,
     *,
     in_alternative: bool,
+    ctype: str | None = None,
 ) -> None:
     if depth > limits.max_depth:
         result.exceeded.add("max_depth")
         return
     if not _count(result, limits):
         return
-    ctype = msg.get_content_type()
+    ctype = ctype or msg.get_content_type()
     if msg.is_multipart() and ctype != "message/rfc822":
         children = _payload_list(msg)
-        subtype = msg.get_content_subtype()
+        subtype = ctype.partition("/")[2]
         if subtype == "alternative":
             _alternative(children, part_id, depth, limits, result)
             return
@@ -109,7 +112,7 @@ def _visit(
     if ctype == "message/rfc822":
         inner = _payload_list(msg)
         own_id = part_id or "1"
-        result.attachments.append(Attachment(part=msg, part_id=own_id, inline=False))
+        result.attachments.append(Attachment(part=msg, part_id=own_id, inline=False, ctype=ctype))
         if inner:
             nested = inner[0]
             before = len(result.shown)
@@ -124,18 +127,22 @@ def _visit(
         return
     leaf_id = part_id or "1"
     if ctype in _TEXT_TYPES and _disposition(msg) != "attachment" and not msg.get_filename():
-        result.shown.append(Shown(part=msg, part_id=leaf_id))
+        result.shown.append(Shown(part=msg, part_id=leaf_id, ctype=ctype))
     else:
-        _leaf_attachment(msg, leaf_id, result, inline=_disposition(msg) == "inline", limits=limits)
+        disposition = _disposition(msg)
+        result.attachments.append(
+            Attachment(part=msg, part_id=leaf_id, inline=disposition == "inline", ctype=ctype)
+        )
 
 
 def _leaf_attachment(
     part: Message, part_id: str, result: Walk, *, inline: bool, limits: MimeLimits
 ) -> None:
-    if part.is_multipart() or part.get_content_type() == "message/rfc822":
-        _visit(part, part_id, 1, limits, result, in_alternative=False)
+    ctype = part.get_content_type()
+    if part.is_multipart() or ctype == "message/rfc822":
+        _visit(part, part_id, 1, limits, result, in_alternative=False, ctype=ctype)
         return
-    result.attachments.append(Attachment(part=part, part_id=part_id, inline=inline))
+    result.attachments.append(Attachment(part=part, part_id=part_id, inline=inline, ctype=ctype))
 
 
 def _alternative(
@@ -166,4 +173,6 @@ def _alternative(
     if not _count(result, limits):
         return
     alt = plain[0] if plain is not None and plain[0] is not part else None
-    result.shown.append(Shown(part=part, part_id=best_id, plain_alternative=alt))
+    result.shown.append(
+        Shown(part=part, part_id=best_id, ctype=part.get_content_type(), plain_alternative=alt)
+    )
