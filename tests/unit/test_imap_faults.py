@@ -211,3 +211,29 @@ def test_a_server_killed_during_a_move_leaves_every_message_exactly_once(
         store.close()
     ids = _message_ids(server, user, "INBOX") + _message_ids(server, user, "Archive")
     assert sorted(ids) == sorted(f"<m{i}@test>" for i in range(count))
+
+
+def test_calls_from_several_threads_are_serialized_on_one_connection(
+    server: DovecotServer, user: tuple[str, str]
+) -> None:
+    """Concurrent callers each get a correct answer (the store holds one IMAP conversation)."""
+    server.deliver_many(user[0], "INBOX", [_msg(i) for i in range(5)])
+    store = _store(server, user)
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(10):
+                results.append(store.search("INBOX", SearchCriteria(), limit=5).total)
+                store.list_folders()
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    store.close()
+    assert not errors and results == [5] * 40

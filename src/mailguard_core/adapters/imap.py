@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import imaplib
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -160,6 +161,7 @@ class ImapMailStore:
         self._tls_version: str | None = None
         self._cert_sha256: str | None = None
         self._last_used = time.monotonic()
+        self._lock = threading.RLock()
         #: seconds of idleness after which a non-repeatable command is preceded by a NOOP
         self.probe_after = 10.0
         #: moves interrupted by a broken connection, repaired on the next connection
@@ -232,6 +234,10 @@ class ImapMailStore:
             self._drop()
 
     def _run(self, action: str, fn: Callable[[Any], T], *, idempotent: bool = False) -> T:
+        with self._lock:  # one IMAP conversation at a time, whatever thread calls
+            return self._run_locked(action, fn, idempotent=idempotent)
+
+    def _run_locked(self, action: str, fn: Callable[[Any], T], *, idempotent: bool) -> T:
         if not idempotent:
             self._probe()
         try:
@@ -321,6 +327,10 @@ class ImapMailStore:
                 client.remove_flags(clear, [b"\\Deleted"], silent=True)
 
     def close(self) -> None:
+        with self._lock:
+            self._close_locked()
+
+    def _close_locked(self) -> None:
         client, self._client, self._selected = self._client, None, None
         if client is not None:
             try:
