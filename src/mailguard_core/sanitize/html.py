@@ -116,19 +116,18 @@ def _parse(source: str) -> Any:
     return root
 
 
-_ACTIVE_XPATH = etree.XPath(
-    "count(//*[@*[starts-with(name(), 'on')]])"
-    " + count(//@href[starts-with(translate(normalize-space(.), 'JAVSCRIPT', 'javscript'),"
-    " 'javascript:') or starts-with(translate(normalize-space(.), 'VBSCRIPT', 'vbscript'),"
-    " 'vbscript:')])"
-)
+_HANDLERS_XPATH = etree.XPath("count(//*[@*[starts-with(name(), 'on')]])")
+_URL_ATTRS_XPATH = etree.XPath("//@href[contains(., ':')] | //@action[contains(., ':')]")
 _REMOTE_XPATH = etree.XPath(
-    "count(//img[starts-with(normalize-space(@src), 'http:') or starts-with(normalize-space(@src),"
-    " 'https:') or starts-with(normalize-space(@src), '//')])"
-    " + count(//*[contains(@style, 'url(')]) + count(//*[@background])"
-    " + count(//link[contains(translate(@rel, 'STYLEHT', 'styleht'), 'stylesheet')])"
+    "//img/@src | //*[contains(@style, 'url(')]/@style | //@background | //link/@rel"
 )
+_SCRIPT_SCHEMES = ("javascript:", "vbscript:")
 _REMOVE_TAGS = ("style", "template", "head", "title", *_ACTIVE, *_DROP_SILENT)
+
+
+def _xpath_strings(xpath: etree.XPath, doc: Any) -> list[Any]:
+    value = xpath(doc)
+    return list(value) if isinstance(value, list) else []
 
 
 def _count(xpath: etree.XPath, doc: Any) -> int:
@@ -138,8 +137,18 @@ def _count(xpath: etree.XPath, doc: Any) -> int:
 
 def _prepass(doc: Any) -> tuple[list[str], dict[str, list[str]], int, int, int]:
     """Count active/remote content, collect style sheets, drop what no client renders."""
-    active = _count(_ACTIVE_XPATH, doc)
-    remote = _count(_REMOTE_XPATH, doc)
+    active = _count(_HANDLERS_XPATH, doc)
+    active += sum(
+        1
+        for v in _xpath_strings(_URL_ATTRS_XPATH, doc)
+        if "".join(v.split()).lower().startswith(_SCRIPT_SCHEMES)
+    )
+    remote = 0
+    for value in _xpath_strings(_REMOTE_XPATH, doc):
+        if value.attrname == "rel":
+            remote += "stylesheet" in value.lower()
+        else:
+            remote += value.attrname != "src" or bool(_REMOTE_RE.match(value))
     forms = sum(1 for _ in doc.iter(*_FORM))
     sheets: list[str] = []
     quiet: dict[str, list[str]] = {}
