@@ -23,17 +23,16 @@ A few imapclient internals are used where its public API lacks a feature, all in
 
 from __future__ import annotations
 
-import datetime as dt
 import imaplib
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-import attrs
 import imapclient  # type: ignore[import-untyped]
 from imapclient.response_parser import parse_message_list  # type: ignore[import-untyped]
 
+from mailguard_core.adapters.imap_repair import PendingMove, repair_move
 from mailguard_core.adapters.imap_support import (
     ConnectionLost,
     check_pin,
@@ -42,6 +41,7 @@ from mailguard_core.adapters.imap_support import (
     parse_appenduid,
     parse_uid_pairs,
     tls_context,
+    to_utc,
     walk_bodystructure,
 )
 from mailguard_core.adapters.mail_common import (
@@ -110,28 +110,6 @@ def _flags(raw: Iterable[Any]) -> frozenset[str]:
     return frozenset(_s(f) for f in raw if _s(f).lower() != "\\recent")
 
 
-def _utc(value: Any) -> dt.datetime | None:
-    if not isinstance(value, dt.datetime):
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
-
-
-@attrs.frozen
-class _PendingMove:
-    """What is needed to repair a move that a broken connection interrupted."""
-
-    source: str
-    source_validity: int
-    uids: tuple[int, ...]
-    deleted_before: frozenset[int]
-    dest: str
-    dest_validity: int
-    dest_uidnext: int
-    used_copy: bool
-
-
 class ImapMailStore:
     """``MailStore`` over IMAP. See the module docstring for the connection rules.
 
@@ -165,7 +143,7 @@ class ImapMailStore:
         #: seconds of idleness after which a non-repeatable command is preceded by a NOOP
         self.probe_after = 10.0
         #: moves interrupted by a broken connection, repaired on the next connection
-        self._pending: list[_PendingMove] = []
+        self._pending: list[PendingMove] = []
 
     # ------------------------------------------------------------------ connection
     @property
@@ -278,53 +256,12 @@ class ImapMailStore:
         for journal in list(self._pending):
             try:
                 with imap_errors("repair move"):
-                    self._repair_move(client, journal)
+                    repair_move(client, journal, self._select, has_uidplus="UIDPLUS" in self._caps)
             except (ConnectionLost, OperationTimeout, TLSError):
                 raise  # the connection failed again: keep the journal for the next one
             except MailguardError:
                 pass  # e.g. a folder deleted since: nothing left that could be repaired
             self._pending.remove(journal)
-
-    def _fingerprints(self, client: Any, uids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
-        if not uids:
-            return {}
-        items = [b"BODY.PEEK[HEADER]", b"RFC822.SIZE", b"INTERNALDATE"]
-        data = client.fetch(list(uids), items)
-        return {
-            uid: (
-                bytes(v.get(b"BODY[HEADER]") or b""),
-                v.get(b"RFC822.SIZE"),
-                _utc(v.get(b"INTERNALDATE")),
-            )
-            for uid, v in data.items()
-        }
-
-    def _repair_move(self, client: Any, p: _PendingMove) -> None:
-        if self._select(client, p.source, readonly=False) != p.source_validity:
-            return  # the source was renumbered: nothing can be matched safely
-        still = self._fingerprints(client, p.uids)  # originals still in the source
-        if not still:
-            return
-        status = client.folder_status(p.dest, [b"UIDVALIDITY"])
-        duplicates: list[int] = []
-        if int(status.get(b"UIDVALIDITY", 0)) == p.dest_validity and "UIDPLUS" in self._caps:
-            self._select(client, p.dest, readonly=False)
-            found = client.search(["UID", f"{p.dest_uidnext}:*"])
-            copies = self._fingerprints(client, [u for u in found if u >= p.dest_uidnext])
-            unused = dict(copies)
-            for fingerprint in still.values():
-                match = next((u for u, fp in unused.items() if fp == fingerprint), None)
-                if match is not None:
-                    duplicates.append(match)
-                    del unused[match]
-            if duplicates:
-                client.add_flags(duplicates, [b"\\Deleted"], silent=True)
-                client.uid_expunge(duplicates)
-        if p.used_copy:
-            self._select(client, p.source, readonly=False)
-            clear = [u for u in still if u not in p.deleted_before]
-            if clear:
-                client.remove_flags(clear, [b"\\Deleted"], silent=True)
 
     def close(self) -> None:
         with self._lock:
@@ -519,7 +456,7 @@ class ImapMailStore:
                         header_bytes=bytes(item.get(b"BODY[HEADER]") or b""),
                         flags=_flags(item.get(b"FLAGS", ())),
                         size_bytes=int(item.get(b"RFC822.SIZE", 0)),
-                        internal_date=_utc(item.get(b"INTERNALDATE")),
+                        internal_date=to_utc(item.get(b"INTERNALDATE")),
                     )
             return [found[r] for r in refs if r in found]
 
@@ -550,7 +487,7 @@ class ImapMailStore:
                 ref=ref,
                 data=data,
                 flags=_flags(item.get(b"FLAGS", ())),
-                internal_date=_utc(item.get(b"INTERNALDATE")),
+                internal_date=to_utc(item.get(b"INTERNALDATE")),
             )
 
         return self._run("fetch", op, idempotent=True)
@@ -647,7 +584,7 @@ class ImapMailStore:
             for folder, flags in self._checked_flags(client, refs, False).items():
                 uids = list(flags)
                 source_validity = self._select(client, folder, readonly=False)
-                journal = _PendingMove(
+                journal = PendingMove(
                     source=folder,
                     source_validity=source_validity,
                     uids=tuple(uids),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import datetime as dt
 import hashlib
 import imaplib
 import quopri
@@ -41,6 +42,7 @@ __all__ = [
     "normalise_pin",
     "parse_uid_pairs",
     "tls_context",
+    "to_utc",
     "walk_bodystructure",
 ]
 
@@ -135,6 +137,15 @@ def check_pin(sock: object, pin: str | None) -> str | None:
     if pin and digest != normalise_pin(pin):
         raise TLSError(f"certificate sha256 {digest} does not match the pin")
     return digest
+
+
+def to_utc(value: Any) -> dt.datetime | None:
+    """An imapclient INTERNALDATE as an aware UTC datetime (None if it is not a datetime)."""
+    if not isinstance(value, dt.datetime):
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 def _text(value: Any) -> str:
