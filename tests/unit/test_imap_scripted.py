@@ -281,3 +281,17 @@ def test_a_folder_whose_status_fails_is_listed_without_counts() -> None:
     server.folders["Broken"] = Folder(uidvalidity=11)
     listed = {f.name: f.messages for f in store.list_folders()}
     assert listed == {"INBOX": 3, "Archive": 0, "Broken": None}
+
+
+def test_without_special_use_flags_conventional_names_are_used() -> None:
+    """A server that flags nothing still yields Drafts/Sent/Trash/Junk by their usual names."""
+    store, server, _refs = _setup(("IMAP4REV1", "UIDPLUS", "MOVE"))
+    for name in ("Drafts", "Sent Items", "Deleted Items", "Spam"):
+        server.folders[name] = Folder(uidvalidity=20)
+    assert store.special_folders() == {
+        "\\Drafts": "Drafts",
+        "\\Sent": "Sent Items",
+        "\\Trash": "Deleted Items",
+        "\\Junk": "Spam",
+        "\\Archive": "Archive",
+    }
