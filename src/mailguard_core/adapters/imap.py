@@ -86,7 +86,12 @@ from mailguard_core.errors import (
     TLSError,
 )
 from mailguard_core.ports.secrets import Secret
-from mailguard_core.search_cursor import decode_cursor, page_uids, query_fingerprint
+from mailguard_core.search_cursor import (
+    decode_cursor,
+    page_uids,
+    query_fingerprint,
+    validate_limit,
+)
 
 __all__ = ["ImapMailStore"]
 
@@ -392,6 +397,7 @@ class ImapMailStore:
 
     def _search(self, folder: str, node: Node, *, limit: int, cursor: str | None) -> SearchPage:
         validate_folder_name(folder)
+        validate_limit(limit)
         query = query_fingerprint("q", describe(node))
         state = None
         if cursor is not None:
@@ -407,7 +413,7 @@ class ImapMailStore:
                 args, utf8 = to_imap_args(wire)
                 prefix = [b"CHARSET", b"UTF-8"] if utf8 else []
                 data = client._raw_command_untagged(b"SEARCH", prefix + args)
-                uids = [int(u) for u in parse_message_list(data)]
+                uids = parse_message_list(data)  # already ints
             page, next_cursor, total = page_uids(
                 uids,
                 limit=limit,
