@@ -231,3 +231,17 @@ def test_each_sanitizer_name_is_exported_from_the_package(name: str) -> None:
 def test_sanitize_error_is_a_mailguard_error() -> None:
     """The fallback error belongs to the one error tree."""
     assert issubclass(SanitizeError, MailguardError)
+
+
+def test_concurrent_calls_give_the_same_envelopes_as_sequential_ones() -> None:
+    """The MCP server sanitizes from worker threads: shared tables and parsers stay consistent."""
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[1] / "data" / "sanitizer"
+    raws = [p.read_bytes() for p in sorted(data.glob("*.eml"))]
+    options = SanitizeOptions(include_html=True)
+    expected = [sanitize_message(raw, options).to_dict() for raw in raws]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda raw: sanitize_message(raw, options).to_dict(), raws * 3))
+    assert results == expected * 3

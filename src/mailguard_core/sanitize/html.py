@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -116,11 +117,21 @@ def _parse(source: str) -> Any:
     return root
 
 
-_HANDLERS_XPATH = etree.XPath("count(//*[@*[starts-with(name(), 'on')]])")
-_URL_ATTRS_XPATH = etree.XPath("//@href[contains(., ':')] | //@action[contains(., ':')]")
-_REMOTE_XPATH = etree.XPath(
-    "//img/@src | //*[contains(@style, 'url(')]/@style | //@background | //link/@rel"
-)
+_HANDLERS = "count(//*[@*[starts-with(name(), 'on')]])"
+_URL_ATTRS = "//@href[contains(., ':')] | //@action[contains(., ':')]"
+_REMOTE = "//img/@src | //*[contains(@style, 'url(')]/@style | //@background | //link/@rel"
+_LOCAL = threading.local()
+
+
+def _xpaths() -> tuple[etree.XPath, etree.XPath, etree.XPath]:
+    """Compiled XPath expressions, one set per thread (lxml evaluators are not shared)."""
+    cached: tuple[etree.XPath, etree.XPath, etree.XPath] | None = getattr(_LOCAL, "xpaths", None)
+    if cached is None:
+        cached = (etree.XPath(_HANDLERS), etree.XPath(_URL_ATTRS), etree.XPath(_REMOTE))
+        _LOCAL.xpaths = cached
+    return cached
+
+
 _SCRIPT_SCHEMES = ("javascript:", "vbscript:")
 _REMOVE_TAGS = ("style", "template", "head", "title", *_ACTIVE, *_DROP_SILENT)
 
@@ -137,14 +148,15 @@ def _count(xpath: etree.XPath, doc: Any) -> int:
 
 def _prepass(doc: Any) -> tuple[list[str], dict[str, list[str]], int, int, int]:
     """Count active/remote content, collect style sheets, drop what no client renders."""
-    active = _count(_HANDLERS_XPATH, doc)
+    handlers_xpath, url_attrs_xpath, remote_xpath = _xpaths()
+    active = _count(handlers_xpath, doc)
     active += sum(
         1
-        for v in _xpath_strings(_URL_ATTRS_XPATH, doc)
+        for v in _xpath_strings(url_attrs_xpath, doc)
         if "".join(v.split()).lower().startswith(_SCRIPT_SCHEMES)
     )
     remote = 0
-    for value in _xpath_strings(_REMOTE_XPATH, doc):
+    for value in _xpath_strings(remote_xpath, doc):
         if value.attrname == "rel":
             remote += "stylesheet" in value.lower()
         else:
