@@ -97,3 +97,20 @@ def test_a_path_that_is_not_a_maildir_is_refused_unless_create_is_set(tmp_path: 
     assert str(tmp_path) not in info.value.public_message
     MaildirMailStore("acct", tmp_path / "missing", create=True)
     assert (tmp_path / "missing" / "cur").is_dir()
+
+
+def test_file_system_errors_surface_as_backend_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An OSError underneath (here: rename refused) becomes BackendError, nothing else."""
+    store = MaildirMailStore("acct", tmp_path / "m", create=True)
+    ref = store.append("INBOX", RAW)
+    assert ref is not None
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "rename", refuse)
+    with pytest.raises(BackendError) as info:
+        store.set_flags([ref], add=["\\Seen"])
+    assert info.value.public_message == "the local mailbox could not be read or written"

@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import mailbox
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import attrs
 from imapclient import imap_utf7  # type: ignore[import-untyped]
@@ -64,6 +66,26 @@ class _State:
     keywords: dict[str, list[str]] = attrs.Factory(dict)
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _io(fn: Callable[P, R]) -> Callable[P, R]:
+    """Translate OSError from the file system into BackendError (only MailguardError escapes)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except OSError as exc:
+            raise BackendError(
+                f"maildir {fn.__name__}: {type(exc).__name__} {exc.strerror or ''}".strip(),
+                public="the local mailbox could not be read or written",
+            ) from exc
+
+    return wrapper
+
+
 def _encode(name: str) -> str:
     if "." in name:
         raise InvalidFolderNameError(
@@ -91,6 +113,7 @@ class _MaildirBackend:
     def _md(self, name: str) -> mailbox.Maildir:
         return mailbox.Maildir(self._dir(name), factory=None, create=False)
 
+    @_io
     def folder_names(self) -> list[str]:
         names = ["INBOX"]
         with contextlib.suppress(OSError):
@@ -103,9 +126,11 @@ class _MaildirBackend:
     def _is_maildir(self, entry: str) -> bool:
         return (self.root / entry / "cur").is_dir()
 
+    @_io
     def special_use(self, name: str) -> str | None:
         return _SPECIAL.get(name)
 
+    @_io
     def exists(self, name: str) -> bool:
         if name == "INBOX":
             return (self.root / "cur").is_dir()
@@ -171,10 +196,12 @@ class _MaildirBackend:
             self._save(name)
         return state, paths
 
+    @_io
     def uidvalidity(self, name: str) -> int:
         return self._load(name).uidvalidity
 
     # ------------------------------------------------------------------ messages
+    @_io
     def messages(self, name: str) -> dict[int, StoredMessage]:
         state, paths = self._sync(name)
         out = {}
@@ -203,6 +230,7 @@ class _MaildirBackend:
                 return state, key, paths[key]
         raise KeyError(uid)  # pragma: no cover - callers check existence first
 
+    @_io
     def add(self, name: str, data: bytes, flags: frozenset[str], internal_date: dt.datetime) -> int:
         md = self._md(name)
         key = md.add(data)  # bytes are written unchanged into new/
@@ -227,10 +255,12 @@ class _MaildirBackend:
             state.keywords.pop(key, None)
         self._save(name)
 
+    @_io
     def set_flags(self, name: str, uid: int, flags: frozenset[str]) -> None:
         state, key, path = self._key_of(name, uid)
         self._write_flags(name, state, key, path, flags)
 
+    @_io
     def remove(self, name: str, uids: Sequence[int]) -> None:
         for uid in uids:
             with contextlib.suppress(KeyError, FileNotFoundError):
@@ -239,6 +269,7 @@ class _MaildirBackend:
         self._sync(name)
 
     # ------------------------------------------------------------------ folders
+    @_io
     def create(self, name: str) -> None:
         folder = self._dir(name)
         for sub in ("cur", "new", "tmp"):
@@ -248,6 +279,7 @@ class _MaildirBackend:
         self._states[name] = _State(uidvalidity=_new_uidvalidity())
         self._save(name)
 
+    @_io
     def rename(self, old: str, new: str) -> None:
         old_dir, new_dir = _encode(old), _encode(new)
         for entry in sorted(os.listdir(self.root)):
@@ -255,6 +287,7 @@ class _MaildirBackend:
                 os.rename(self.root / entry, self.root / (new_dir + entry[len(old_dir) :]))
         self._states = {}
 
+    @_io
     def delete(self, name: str) -> None:
         shutil.rmtree(self._dir(name))
         self._states.pop(name, None)
@@ -280,7 +313,13 @@ class MaildirMailStore(LocalMailStore):
                     f"{root} is not a Maildir (no cur/ directory)",
                     public="the local mailbox is unavailable",
                 )
-            for sub in ("cur", "new", "tmp"):
-                (root / sub).mkdir(parents=True, exist_ok=True)
+            try:
+                for sub in ("cur", "new", "tmp"):
+                    (root / sub).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise BackendError(
+                    f"cannot create a Maildir at {root}: {exc.strerror}",
+                    public="the local mailbox is unavailable",
+                ) from exc
         self.path = root
         super().__init__(account, _MaildirBackend(root))
