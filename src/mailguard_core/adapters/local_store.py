@@ -22,6 +22,7 @@ from mailguard_core.adapters.mail_common import (
     attachment_parts,
     check_refs,
     find_part,
+    part_filename,
     validate_flags,
     validate_folder_name,
     validate_part_id,
@@ -283,7 +284,7 @@ class LocalMailStore:
             part_id=part_id,
             content=payload,
             content_type=part.get_content_type(),
-            filename=part.get_filename(),
+            filename=part_filename(part),
         )
 
     def get_flags(self, ref: MessageRef) -> frozenset[str]:

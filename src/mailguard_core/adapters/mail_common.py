@@ -15,6 +15,7 @@ __all__ = [
     "check_refs",
     "find_part",
     "is_attachment",
+    "part_filename",
     "validate_flags",
     "validate_folder_name",
     "validate_part_id",
@@ -107,7 +108,8 @@ def _walk(msg: Message, prefix: str) -> Iterator[tuple[str, Message]]:
         yield (prefix or "1"), msg
 
 
-def _filename(part: Message) -> str | None:
+def part_filename(part: Message) -> str | None:
+    """The part's file name (Content-Disposition or Content-Type name), None if unreadable."""
     try:
         name = part.get_filename()
     except (ValueError, LookupError, UnicodeError):  # pragma: no cover - defensive
@@ -137,7 +139,7 @@ def attachment_parts(msg: Message) -> list[AttachmentInfo]:
     for part_id, part in _walk(msg, ""):
         ctype = part.get_content_type()
         disposition = _disposition(part)
-        name = _filename(part)
+        name = part_filename(part)
         if not is_attachment(ctype, disposition, name):
             continue
         out.append(
