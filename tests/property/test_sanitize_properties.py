@@ -111,3 +111,18 @@ def test_rendered_text_has_exactly_one_fence_pair_per_untrusted_block(
     text = render_text(sanitize_message(raw).to_dict(), nonce=nonce)
     assert text.count(f"<<untrusted nonce={nonce}>>") == 2
     assert text.count(f"<</untrusted nonce={nonce}>>") == 2
+
+
+@FAST
+@given(text=st.text(max_size=80))
+def test_encoded_word_subjects_never_carry_a_line_break(text: str) -> None:
+    """Whatever an RFC 2047 subject decodes to, the sanitized subject has no CR or LF."""
+    import base64
+
+    word = "=?utf-8?b?" + base64.b64encode(text.encode("utf-8", "surrogatepass")).decode() + "?="
+    raw = f"From: a@example.org\r\nSubject: {word}\r\n\r\nbody\r\n".encode()
+    safe = sanitize_message(raw)
+    subject = safe.untrusted["subject"]
+    assert "\r" not in subject and "\n" not in subject
+    if "\r" in text or "\n" in text:
+        assert "mime_header_smuggling_blocked" in safe.warning_codes
