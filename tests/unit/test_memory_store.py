@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailguard_core.adapters.memory_store import InMemoryMailStore
 from mailguard_core.domain import SearchCriteria
-from mailguard_core.errors import InvalidCursorError, StaleReference
+from mailguard_core.errors import InvalidCursorError, MailguardError, StaleReference
 
 RAW = b"Subject: seeded\r\n\r\nbody\r\n"
 
@@ -61,3 +63,35 @@ def test_add_folder_sets_the_special_use_of_an_existing_folder() -> None:
     assert store.special_folders() == {"\\Trash": "Papierkorb"}
     store.add_folder("Papierkorb", None)
     assert store.special_folders() == {}
+
+
+_MIME_BITS = st.sampled_from(
+    [
+        b"Content-Type: multipart/mixed; boundary=b\r\n",
+        b"Content-Type: text/plain; charset=x-unknown\r\n",
+        b"Content-Transfer-Encoding: base64\r\n",
+        b"Content-Disposition: attachment; filename*=utf-8''%FF%FE.pdf\r\n",
+        b"Subject: =?utf-8?q?=FF?=\r\n",
+        b"\r\n--b\r\nContent-Type: application/pdf\r\n\r\nJVBERi0=\r\n--b--\r\n",
+        b"\r\n",
+        b"\x00\xff garbage",
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(parts=st.lists(_MIME_BITS, max_size=8), tail=st.binary(max_size=200))
+def test_arbitrary_message_bytes_never_raise_anything_but_mailguard_errors(
+    parts: list[bytes], tail: bytes
+) -> None:
+    """Whatever the bytes, reading them back raises nothing or a MailguardError."""
+    store = InMemoryMailStore()
+    ref = store.add_message("INBOX", b"".join(parts) + tail or b"x")
+    try:
+        store.summaries([ref])
+        store.search("INBOX", SearchCriteria(text="pdf", has_attachment=True), limit=5)
+        for info in store.attachments(ref):
+            store.fetch_part(ref, info.part_id)
+        store.fetch_part(ref, "1")
+    except MailguardError:
+        pass
