@@ -270,9 +270,12 @@ def remove_hidden(root: Any, index: StyleIndex, removed: Removed) -> None:
         decl = index.computed(el) if use_sheet or "style" in attrib else _EMPTY
         if decl or el.tag in _SPECIAL_TAGS or (attrib and not _PLAIN_ATTRS.issuperset(attrib)):
             method = subtree_method(decl, el)
-            if method is not None and el is not root:
+            if method is not None:
                 removed(method, text_of(el), el)
-                drop_keep_tail(el)
+                if el is root:
+                    el.clear()  # the whole document is hidden
+                else:
+                    drop_keep_tail(el)
                 continue
             own = child_state(state, decl, el)
         else:

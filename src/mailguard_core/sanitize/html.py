@@ -226,6 +226,9 @@ def process_html(
         for text in texts:
             collector(method, text, None)
     _emit_hidden(collector, warnings, location, flagged, preheader)
+    body = doc.find("body")  # again: a hidden <body> was removed with everything in it
+    if body is None:
+        body = doc
     warnings.count("html_script_removed", location, active)
     warnings.count("html_form_removed", location, forms)
     warnings.count("html_remote_content_removed", location, remote)

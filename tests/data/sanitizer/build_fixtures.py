@@ -157,6 +157,25 @@ case(
     details=[{"code": "html_hidden_content_removed", "method": "head"}],
 )
 case(
+    "hide_whole_body",
+    (
+        headers() + "Content-Type: text/html; charset=utf-8\r\n\r\n"
+        "<html><head><style>body{display:none}</style></head>"
+        f"<body><p>{SECRET}</p></body></html>\r\n"
+    ).encode(),
+    must_not=[SECRET],
+    warnings=["html_hidden_content_removed"],
+)
+case(
+    "hide_html_root",
+    (
+        headers() + "Content-Type: text/html; charset=utf-8\r\n\r\n"
+        f'<html style="visibility:hidden;opacity:0"><body><p>{SECRET}</p></body></html>\r\n'
+    ).encode(),
+    must_not=[SECRET],
+    warnings=["html_hidden_content_removed"],
+)
+case(
     "visible_child_overrides_hidden_font",
     html_mail(
         f'<div style="font-size:0">{SECRET}<span style="font-size:14px">{VISIBLE}</span></div>'
