@@ -33,6 +33,15 @@ HIDING_METHODS: list[tuple[str, str, Callable[[str], str]]] = [
     ("title", "", lambda t: f"<title>{t}</title>"),
     ("mso", "", lambda t: f'<div style="mso-hide:all">{t}</div>'),
     ("script", "", lambda t: f"<script>var x = '{t}';</script>"),
+    ("font_shorthand", "", lambda t: f'<p style="font:0/0 a">{t}</p>'),
+    ("one_px_box", "", lambda t: f'<div style="height:1px;overflow:hidden">{t}</div>'),
+    ("translate", "", lambda t: f'<p style="transform:translateX(-9999px)">{t}</p>'),
+    ("hsl_white", "", lambda t: f'<p style="color:hsl(0, 0%, 100%)">{t}</p>'),
+    ("filter_opacity", "", lambda t: f'<p style="filter: opacity(0)">{t}</p>'),
+    ("content_visibility", "", lambda t: f'<p style="content-visibility:hidden">{t}</p>'),
+    ("bg_image_fallback", "", lambda t: f'<div style="background:url(x.png) #fff"><p style="color:#fff">{t}</p></div>'),  # noqa: E501
+    ("text_fill", "", lambda t: f'<p style="-webkit-text-fill-color:transparent">{t}</p>'),
+    ("hidden_body_sheet", "", lambda t: f'<dialog><p>{t}</p></dialog>'),
 ]  # fmt: skip
 
 VISIBLE_WRAPPERS: list[Callable[[str], str]] = [

@@ -23,7 +23,8 @@ RELEVANT = frozenset(
         "background-color", "background-image", "width", "height", "max-height", "max-width",
         "overflow", "overflow-x", "overflow-y", "clip", "clip-path", "position", "left", "top",
         "right", "bottom", "text-indent", "mso-hide", "line-height", "transform",
-        "margin-left", "margin-top",
+        "margin-left", "margin-top", "font", "filter", "content-visibility",
+        "-webkit-text-fill-color",
     }
 )  # fmt: skip
 

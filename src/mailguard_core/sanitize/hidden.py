@@ -10,6 +10,7 @@ children's tails), because a child may legitimately override them.
 
 from __future__ import annotations
 
+import colorsys
 import re
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +40,10 @@ _HEX_RE = re.compile(r"#([0-9a-f]{3,8})\b")
 _FUNC_RE = re.compile(r"rgba?\(\s*([^)]*)\)")
 _LENGTH_RE = re.compile(r"(-?\d*\.?\d+)\s*(px|pt|em|rem|%|cm|mm|in|pc|ex|ch|vw|vh)?")
 _NEAR = 40.0
+_BG_TOKEN_RE = re.compile(r"\s+(?![^(]*\))")
+_HSL_RE = re.compile(r"hsla?\(\s*([^)]*)\)")
+_FONT_SIZE_IN_SHORTHAND_RE = re.compile(r"(?:^|\s)(-?\d*\.?\d+(?:px|pt|em|rem|%|ex|ch)?)(?=/|\s|$)")
+_TRANSLATE_RE = re.compile(r"translate(?:x|y|3d)?\(\s*(-?\d*\.?\d+\w*)")
 _LINK_BLUE: RGB = (0, 0, 238)
 
 TRANSPARENT = "transparent"
@@ -63,6 +68,9 @@ def parse_color(value: str) -> RGB | str | None:
         if len(digits) in (6, 8):
             return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
         return None
+    hsl = _HSL_RE.match(value)
+    if hsl:
+        return _parse_hsl(hsl.group(1))
     func = _FUNC_RE.match(value)
     if func:
         parts = [p for p in re.split(r"[\s,/]+", func.group(1)) if p]
@@ -79,24 +87,46 @@ def parse_color(value: str) -> RGB | str | None:
     return None
 
 
+def _parse_hsl(args: str) -> RGB | str | None:
+    parts = [p for p in re.split(r"[\s,/]+", args) if p]
+    try:
+        hue = float(parts[0].removesuffix("deg")) / 360.0
+        sat, light = (float(p.removesuffix("%")) / 100.0 for p in parts[1:3])
+        alpha = (
+            float(parts[3][:-1]) / 100
+            if len(parts) > 3 and parts[3].endswith("%")
+            else (float(parts[3]) if len(parts) > 3 else 1.0)
+        )
+    except (ValueError, IndexError):
+        return None
+    if alpha < 0.1:
+        return TRANSPARENT
+    r, g, b = colorsys.hls_to_rgb(hue % 1.0, max(0.0, min(1.0, light)), max(0.0, min(1.0, sat)))
+    return (round(r * 255), round(g * 255), round(b * 255))
+
+
 def _background_of(decl: Declarations, el: Any) -> RGB | str | None:
-    """The element's own background: a colour, "image" (unknown), or None (not set)."""
+    """The element's own background: a colour, "image" (unknown), or None (not set).
+
+    Clients block remote images by default, so a background colour given beside an image is
+    what the reader sees; an image or gradient without a colour makes the background unknown.
+    """
     image = decl.get("background-image", ("", False))[0]
     shorthand = decl.get("background", ("", False))[0]
-    if "url(" in image or "url(" in shorthand or "gradient" in shorthand + image:
-        return "image"
     for value in (decl.get("background-color", ("", False))[0], shorthand):
-        for token in re.split(r"\s+(?![^(]*\))", value):
+        for token in _BG_TOKEN_RE.split(value):
             color = parse_color(token)
             if color is not None:
                 return None if color == TRANSPARENT else color
-    if el.get("background"):
+    if "url(" in image or "url(" in shorthand or "gradient" in shorthand + image:
         return "image"
     attr = el.get("bgcolor")
     if attr:
         color = parse_color(attr)
         if color is not None and color != TRANSPARENT:
             return color
+    if el.get("background"):
+        return "image"
     return None
 
 
@@ -116,9 +146,12 @@ def _is_tiny_font(value: str) -> bool:
     return size < limits.get(unit, 0.01)
 
 
-def _is_zero(value: str) -> bool:
+def _is_tiny_box(value: str) -> bool:
     parsed = _length(value)
-    return parsed is not None and parsed[0] <= 0.0 and not value.strip().startswith("auto")
+    if parsed is None or value.strip().startswith("auto"):
+        return False
+    size, unit = parsed
+    return size <= {"px": 1.0, "pt": 0.75, "em": 0.07, "rem": 0.07}.get(unit, 0.0)
 
 
 def _is_far_negative(value: str) -> bool:
@@ -144,10 +177,14 @@ def subtree_method(decl: Declarations, el: Any) -> str | None:
     def v(prop: str) -> str:
         return get(prop, ("", False))[0]
 
-    if v("display") == "none":
+    if v("display") == "none" or v("content-visibility") == "hidden":
         return "display_none"
     if v("mso-hide") == "all":
         return "mso_hide"
+    if "opacity(0)" in v("filter").replace(" ", "") or "opacity(0%)" in v("filter").replace(
+        " ", ""
+    ):
+        return "opacity_zero"
     opacity = v("opacity")
     if opacity:
         try:
@@ -160,7 +197,7 @@ def subtree_method(decl: Declarations, el: Any) -> str | None:
         v(p) in ("hidden", "clip") for p in ("overflow", "overflow-x", "overflow-y")
     )
     if overflow_hidden and any(
-        _is_zero(v(p)) for p in ("width", "height", "max-height", "max-width")
+        _is_tiny_box(v(p)) for p in ("width", "height", "max-height", "max-width")
     ):
         return "zero_size_box"
     if "scale(0" in v("transform"):
@@ -177,6 +214,9 @@ def subtree_method(decl: Declarations, el: Any) -> str | None:
     ):
         return "offscreen"
     if positioned and any((_length(v(p)) or (0.0, ""))[0] >= 5000 for p in ("left", "top")):
+        return "offscreen"
+    translate = _TRANSLATE_RE.search(v("transform"))
+    if translate and _is_far_negative(translate.group(1)):
         return "offscreen"
     return None
 
@@ -211,8 +251,16 @@ def child_state(state: State, decl: Declarations, el: Any) -> State:
         own_bg = _background_of(decl, el)
         if own_bg is not None:
             background = own_bg
+        if "font" in decl:
+            size = _FONT_SIZE_IN_SHORTHAND_RE.search(decl["font"][0])
+            if size is not None:
+                tiny = _is_tiny_font(size.group(1))
         if "font-size" in decl:
             tiny = _is_tiny_font(decl["font-size"][0])
+        if "-webkit-text-fill-color" in decl:
+            parsed = parse_color(decl["-webkit-text-fill-color"][0])
+            if parsed is not None:
+                color = parsed
         if "visibility" in decl:
             invisible = decl["visibility"][0] in ("hidden", "collapse")
     elif el.get("bgcolor"):
