@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import tomllib
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args
@@ -38,14 +36,16 @@ from cattrs.errors import ForbiddenExtraKeysError
 from mailguard_core.compose import validate_address, validate_domain, validate_header_text
 from mailguard_core.domain import validate_account_name
 from mailguard_core.errors import ConfigError, MailguardError
-from mailguard_core.tools import (
-    GATED_TOOLS,
-    INFRASTRUCTURE_TOOLS,
-    Posture,
-    ToolName,
-    parse_tool_name,
-    posture_allows,
+from mailguard_core.policy_rules import (
+    Problem,
+    breaker_problems,
+    folder_list_problems,
+    known_tools,
+    override_problems,
+    rate_limit_problems,
+    tool_set,
 )
+from mailguard_core.tools import Posture, ToolName
 
 TlsMode = Literal["implicit", "starttls"]
 
@@ -199,46 +199,16 @@ class ConfigValidationError(ConfigError):
 # --- helpers other modules use -------------------------------------------------------------
 
 
-@attrs.frozen
-class Rate:
-    """A rate limit: ``count`` calls per ``per_seconds`` seconds."""
-
-    count: int
-    per_seconds: float
-
-    @property
-    def per_second(self) -> float:
-        return self.count / self.per_seconds
-
-
-_RATE_RE = re.compile(r"^([1-9][0-9]{0,8})/(s|min|h)$")
-_RATE_UNITS = {"s": 1.0, "min": 60.0, "h": 3600.0}
-
-
-def parse_rate(text: str) -> Rate:
-    """Parse ``"N/s"``, ``"N/min"`` or ``"N/h"`` (N a positive integer).
-
-    Raises:
-        ConfigError: anything else.
-    """
-    match = _RATE_RE.fullmatch(text)
-    if match is None:
-        raise ConfigError(
-            f"bad rate {text!r}", public="a rate looks like '3/min' (N/s, N/min or N/h)"
-        )
-    return Rate(int(match.group(1)), _RATE_UNITS[match.group(2)])
-
-
 def effective_tools(account: AccountConfig) -> frozenset[ToolName]:
     """The tools the account's posture allows, after ``tools.allow``/``tools.deny``.
 
     Unknown names in the overrides are ignored here (validation refuses them); the
-    infrastructure tools are always included.
+    infrastructure tools are always included. The same rule as the gate's
+    (:func:`mailguard_core.policy_rules.tool_set`).
     """
-    allowed = {tool for tool in GATED_TOOLS if posture_allows(account.posture, tool)}
-    allowed |= {t for t in map(parse_tool_name, account.tools.allow) if t is not None}
-    allowed -= {t for t in map(parse_tool_name, account.tools.deny) if t is not None}
-    return frozenset(allowed | INFRASTRUCTURE_TOOLS)
+    return tool_set(
+        account.posture, known_tools(account.tools.allow), known_tools(account.tools.deny)
+    )
 
 
 def normalize_pin(pin: str) -> str:
@@ -466,6 +436,11 @@ class _Problems:
     def add(self, path: str, message: str) -> None:
         self.items.append(f"{path}: {message}")
 
+    def extend(self, path: str, problems: Iterable[Problem]) -> None:
+        """Add shared-rule problems, each under ``path`` plus its sub-path."""
+        for sub_path, message in problems:
+            self.add(f"{path}.{sub_path}" if sub_path else path, message)
+
     def check(self, path: str, func: Callable[..., object], *args: Any, **kwargs: Any) -> None:
         """Run ``func``; a MailguardError it raises becomes a problem at ``path``."""
         try:
@@ -518,27 +493,6 @@ def _validate_smtp(problems: _Problems, path: str, smtp: SmtpSettings) -> SmtpSe
     return attrs.evolve(smtp, ca_file=_expand(smtp.ca_file))
 
 
-def _validate_tools(problems: _Problems, path: str, tools: ToolOverrides) -> None:
-    for key, names in (("allow", tools.allow), ("deny", tools.deny)):
-        for index, name in enumerate(names):
-            tool = parse_tool_name(name)
-            if tool is None:
-                problems.add(f"{path}.{key}[{index}]", f"unknown tool name {name!r}")
-            elif tool in INFRASTRUCTURE_TOOLS:
-                problems.add(f"{path}.{key}[{index}]", f"{name!r} is always available")
-    for name in sorted(set(tools.allow) & set(tools.deny)):
-        problems.add(f"{path}", f"tool {name!r} is both allowed and denied")
-
-
-def _folder_key(name: str) -> str:
-    """How the gate compares folder names (``gate.folders.folder_key``; a test keeps them equal):
-    NFKC, without format characters, case-folded, trimmed."""
-    text = "".join(
-        c for c in unicodedata.normalize("NFKC", name) if unicodedata.category(c) != "Cf"
-    )
-    return unicodedata.normalize("NFKC", text.casefold()).strip()
-
-
 def _validate_folders(problems: _Problems, path: str, folders: FolderSettings) -> None:
     for key, names in (
         ("protected", folders.protected),
@@ -547,44 +501,7 @@ def _validate_folders(problems: _Problems, path: str, folders: FolderSettings) -
         for index, name in enumerate(names):
             if not name or any(not c.isprintable() for c in name):
                 problems.add(f"{path}.{key}[{index}]", "must be a non-empty folder name")
-    protected = {_folder_key(name) for name in folders.protected}
-    for index, name in enumerate(folders.expunge_allowed):
-        if _folder_key(name) == "inbox":
-            problems.add(f"{path}.expunge_allowed[{index}]", "INBOX is always protected")
-        elif _folder_key(name) in protected:
-            problems.add(
-                f"{path}.expunge_allowed[{index}]", f"folder {name!r} is also in protected"
-            )
-
-
-def _validate_limits(problems: _Problems, path: str, limits: RateLimitSettings) -> None:
-    _positive(problems, f"{path}.calls_per_second", limits.calls_per_second)
-    if limits.burst < 1:
-        problems.add(f"{path}.burst", "must be at least 1")
-    for name, rate in limits.tools.items():
-        tool = parse_tool_name(name)
-        if tool is None:
-            problems.add(f"{path}.tools.{name}", f"unknown tool name {name!r}")
-        elif tool in INFRASTRUCTURE_TOOLS:
-            problems.add(f"{path}.tools.{name}", f"{name!r} is always available, never limited")
-        problems.check(f"{path}.tools.{name}", parse_rate, rate)
-
-
-def _validate_breaker(problems: _Problems, path: str, breaker: BreakerSettings) -> None:
-    if breaker.failure_threshold < 1:
-        problems.add(f"{path}.failure_threshold", "must be at least 1")
-    for key in (
-        "window_seconds",
-        "cooldown_seconds",
-        "max_cooldown_seconds",
-        "auth_cooldown_seconds",
-        "auth_max_cooldown_seconds",
-    ):
-        _positive(problems, f"{path}.{key}", getattr(breaker, key))
-    if breaker.max_cooldown_seconds < breaker.cooldown_seconds:
-        problems.add(f"{path}.max_cooldown_seconds", "must be at least cooldown_seconds")
-    if breaker.auth_max_cooldown_seconds < breaker.auth_cooldown_seconds:
-        problems.add(f"{path}.auth_max_cooldown_seconds", "must be at least auth_cooldown_seconds")
+    problems.extend(path, folder_list_problems(folders.protected, folders.expunge_allowed))
 
 
 def _validate_allow_entry(entry: str) -> str:
@@ -634,7 +551,7 @@ def _validate_account(problems: _Problems, path: str, account: AccountConfig) ->
     smtp = account.smtp
     if smtp is not None:
         smtp = _validate_smtp(problems, f"{path}.smtp", smtp)
-    _validate_tools(problems, f"{path}.tools", account.tools)
+    problems.extend(f"{path}.tools", override_problems(account.tools.allow, account.tools.deny))
     if smtp is None and ToolName.SEND_EMAIL in effective_tools(account):
         problems.add(
             path,
@@ -642,8 +559,8 @@ def _validate_account(problems: _Problems, path: str, account: AccountConfig) ->
             "but [smtp] is not set; add [smtp] or deny send_email",
         )
     _validate_folders(problems, f"{path}.folders", account.folders)
-    _validate_limits(problems, f"{path}.limits", account.limits)
-    _validate_breaker(problems, f"{path}.breaker", account.breaker)
+    problems.extend(f"{path}.limits", rate_limit_problems(account.limits))
+    problems.extend(f"{path}.breaker", breaker_problems(account.breaker))
     send = _validate_send(problems, f"{path}.send", account.send)
     if account.trusted_authserv_id is not None and (
         not account.trusted_authserv_id

@@ -12,16 +12,21 @@ import pytest
 from mailguard_core.config import (
     DEFAULT_TOOL_RATES,
     AccountConfig,
+    BreakerSettings,
     Config,
     ConfigValidationError,
-    Rate,
+    FolderSettings,
+    RateLimitSettings,
     config_path,
     effective_tools,
     load_config,
     parse_config,
-    parse_rate,
 )
 from mailguard_core.errors import ConfigError
+from mailguard_core.gate.breaker import CircuitBreaker
+from mailguard_core.gate.folders import FolderGuard
+from mailguard_core.gate.ratelimit import AccountRateLimiter
+from mailguard_core.policy_rules import Rate, parse_rate
 from mailguard_core.tools import INFRASTRUCTURE_TOOLS, Posture, ToolName
 
 PIN = "AB:" * 31 + "AB"
@@ -356,13 +361,93 @@ def test_every_contradiction_is_an_error_naming_its_path(
     assert any(p.startswith(expected) for p in found), found
 
 
-@pytest.mark.parametrize("name", ["INBOX", "Archive", "ＡＲＣＨＩＶＥ", "Arch\u200bive ", "ǅ", "ß"])
-def test_folder_names_compare_exactly_like_the_gate(name: str) -> None:
-    """config's private folder key matches gate.folders.folder_key."""
-    from mailguard_core.config import _folder_key
-    from mailguard_core.gate.folders import folder_key
+@pytest.mark.parametrize(
+    ("protected", "allowed", "refused"),
+    [
+        ((), ("INBOX",), True),
+        ((), ("ＩＮＢＯＸ ",), True),
+        (("Archive",), ("ＡＲＣＨＩＶＥ",), True),
+        (("ǅ",), ("Ǆ",), True),
+        (("Straße",), ("STRASSE",), True),
+        (("Archive",), ("Junk", "Trash"), False),
+        ((), ("Archive",), False),
+    ],
+)
+def test_config_refuses_exactly_the_folder_lists_the_gate_refuses(
+    protected: tuple[str, ...], allowed: tuple[str, ...], refused: bool
+) -> None:
+    """Validation and FolderGuard agree on INBOX and protected/allowlist overlaps."""
+    folders = {"protected": list(protected), "expunge_allowed": list(allowed)}
+    try:
+        parse_config({"accounts": [account(folders=folders)]})
+    except ConfigValidationError as exc:
+        config_refuses = any(p.startswith("accounts[0].folders") for p in exc.problems)
+    else:
+        config_refuses = False
+    try:
+        FolderGuard(FolderSettings(protected=protected, expunge_allowed=allowed))
+    except ConfigError:
+        gate_refuses = True
+    else:
+        gate_refuses = False
+    assert config_refuses is gate_refuses is refused
 
-    assert _folder_key(name) == folder_key(name)
+
+def _refusals(table: str, values: dict[str, Any], build: Any) -> tuple[bool, bool]:
+    """(config validation refuses ``[accounts.table]`` = values, the gate part refuses them)."""
+    try:
+        parse_config({"accounts": [account(**{table: values})]})
+    except ConfigValidationError as exc:
+        config_refuses = any(p.startswith(f"accounts[0].{table}") for p in exc.problems)
+    else:
+        config_refuses = False
+    try:
+        build()
+    except ConfigError:
+        return config_refuses, True
+    return config_refuses, False
+
+
+@pytest.mark.parametrize(
+    ("values", "refused"),
+    [
+        ({"failure_threshold": 0}, True),
+        ({"window_seconds": 0}, True),
+        ({"cooldown_seconds": 500}, True),
+        ({"auth_cooldown_seconds": 0}, True),
+        ({"auth_max_cooldown_seconds": 30.0}, True),
+        ({"cooldown_seconds": 1, "max_cooldown_seconds": 1}, False),
+        ({}, False),
+    ],
+)
+def test_config_refuses_exactly_the_breaker_settings_the_gate_refuses(
+    values: dict[str, Any], refused: bool
+) -> None:
+    """Validation and CircuitBreaker agree on which breaker settings are out of range."""
+    found = _refusals("breaker", values, lambda: CircuitBreaker(BreakerSettings(**values)))
+    assert found == (refused, refused)
+
+
+@pytest.mark.parametrize(
+    ("values", "refused"),
+    [
+        ({"calls_per_second": 0}, True),
+        ({"burst": 0}, True),
+        ({"tools": {"search": "3/m"}}, True),
+        ({"tools": {"Search": "3/min"}}, True),
+        ({"tools": {"use_account": "3/min"}}, True),
+        ({"tools": {"search": "60/min", "expunge": "1/h"}}, False),
+        ({"calls_per_second": 0.5, "burst": 1}, False),
+    ],
+)
+def test_config_refuses_exactly_the_rate_limits_the_gate_refuses(
+    values: dict[str, Any], refused: bool
+) -> None:
+    """Validation and AccountRateLimiter agree on which rate limits are malformed."""
+    found = _refusals(
+        "limits", values, lambda: AccountRateLimiter(RateLimitSettings(**values), now=0.0)
+    )
+    assert found == (refused, refused)
 
 
 def test_all_problems_are_reported_at_once() -> None:

@@ -152,9 +152,9 @@ def test_moving_into_a_protected_folder_is_fine() -> None:
 @pytest.mark.parametrize(
     ("settings", "fragment"),
     [
-        (FolderSettings(protected=("Old",), expunge_allowed=("old",)), "both protected"),
-        (FolderSettings(expunge_allowed=("INBOX",)), "INBOX can never"),
-        (FolderSettings(expunge_allowed=("Inbox",)), "INBOX can never"),
+        (FolderSettings(protected=("Old",), expunge_allowed=("old",)), "also in protected"),
+        (FolderSettings(expunge_allowed=("INBOX",)), "INBOX is always protected"),
+        (FolderSettings(expunge_allowed=("Inbox",)), "INBOX is always protected"),
     ],
 )
 def test_overlapping_folder_lists_are_config_errors(

@@ -100,8 +100,8 @@ def test_an_override_replaces_exactly_one_cell(
         ((), ("send-email",), "unknown tool name 'send-email'"),
         ((" search",), (), "unknown tool name ' search'"),
         (("search",), ("search",), "both allowed and denied"),
-        ((), ("list_accounts",), "infrastructure tool"),
-        (("use_account",), (), "infrastructure tool"),
+        ((), ("list_accounts",), "'list_accounts' is always available"),
+        (("use_account",), (), "'use_account' is always available"),
     ],
 )
 def test_overrides_with_unknown_contradictory_or_infrastructure_names_are_config_errors(

@@ -99,7 +99,8 @@ def test_rate_strings_parse_to_tokens_per_second_and_burst(
     text: str, rate: float, burst: int
 ) -> None:
     """'N/s', 'N/min' and 'N/h' give N tokens of burst and N per period."""
-    assert parse_rate(text) == (pytest.approx(rate), burst)
+    parsed = parse_rate(text)
+    assert (parsed.per_second, parsed.count) == (pytest.approx(rate), burst)
 
 
 @pytest.mark.parametrize("text", ["0/s", "3/m", "3 / min", "-1/s", "3/day", "", "1.5/s", "３/s"])
@@ -114,7 +115,7 @@ def test_malformed_rate_strings_are_config_errors(text: str) -> None:
     [
         ("Send_email", "unknown tool name"),
         ("nope", "unknown tool name"),
-        ("list_accounts", "infrastructure tool"),
+        ("list_accounts", "always available, never limited"),
     ],
 )
 def test_per_tool_limits_for_unknown_or_infrastructure_tools_are_config_errors(

@@ -18,7 +18,8 @@ import enum
 from collections import deque
 
 from mailguard_core.config import BreakerSettings
-from mailguard_core.errors import BreakerKind, CircuitOpen, ConfigError
+from mailguard_core.errors import BreakerKind, CircuitOpen
+from mailguard_core.policy_rules import breaker_problems, raise_first
 
 _DEFAULTS = BreakerSettings()
 #: how long callers are told to wait while a probe is in flight
@@ -46,13 +47,7 @@ class CircuitBreaker:
     )
 
     def __init__(self, settings: BreakerSettings = _DEFAULTS, *, where: str = "breaker"):
-        if settings.failure_threshold < 1 or settings.window_seconds <= 0:
-            raise ConfigError(f"{where}: failure_threshold >= 1 and window_seconds > 0 required")
-        if not (
-            0 < settings.cooldown_seconds <= settings.max_cooldown_seconds
-            and 0 < settings.auth_cooldown_seconds <= settings.auth_max_cooldown_seconds
-        ):
-            raise ConfigError(f"{where}: cooldowns must be > 0 and not above their maximum")
+        raise_first(breaker_problems(settings), where=where)
         self._settings = settings
         self._state = BreakerState.CLOSED
         self._failures: deque[float] = deque()

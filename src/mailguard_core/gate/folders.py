@@ -4,9 +4,10 @@ Protected folders are INBOX, the special-use folders the server reports (``\\Dra
 ``\\Sent``, ``\\Trash`` ...) and the configured extras. They cannot be renamed or deleted,
 nor can a folder be created or renamed onto a name that *looks* like one of them: names are
 compared after NFKC, case folding, dropping invisible format characters and trimming
-whitespace, so ``ＩＮＢＯＸ``, ``inbox`` and ``Sent\\u200b`` all collide. A folder that holds a
-protected folder (``Projects`` for ``Projects/Keep``) counts as protected too, since renaming or
-deleting it would move or remove the child.
+whitespace (:func:`~mailguard_core.policy_rules.folder_key`, shared with config validation),
+so ``ＩＮＢＯＸ``, ``inbox`` and ``Sent\\u200b`` all collide. A folder that holds a protected
+folder (``Projects`` for ``Projects/Keep``) counts as protected too, since renaming or deleting
+it would move or remove the child.
 
 ``expunge`` and ``delete_folder`` act only on folders on the account's allowlist (exact names).
 The configured protected list and the allowlist may not overlap, and INBOX is never allowed.
@@ -16,30 +17,21 @@ is refused) while ``expunge`` of its messages is allowed (e.g. emptying Trash).
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mailguard_core.config import FolderSettings
 from mailguard_core.domain import MessageRef
-from mailguard_core.errors import ConfigError, FolderProtected, InputError
+from mailguard_core.errors import FolderProtected, InputError
+from mailguard_core.policy_rules import INBOX_KEY, folder_key, folder_list_problems, raise_first
 from mailguard_core.tools import ToolName
+
+__all__ = ["FolderGuard", "folder_key"]
 
 #: hierarchy delimiters servers commonly use; a name is checked against each
 _DELIMITERS = ("/", ".")
 _MAX_REFS = 100
 _DEFAULTS = FolderSettings()
-
-
-def folder_key(name: str) -> str:
-    """The comparison key of a folder name: NFKC, case-folded, no format chars, trimmed."""
-    text = unicodedata.normalize("NFKC", name)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    text = unicodedata.normalize("NFKC", text.casefold())
-    return text.strip()
-
-
-_INBOX = folder_key("INBOX")
 
 
 def _name_argument(arguments: Mapping[str, Any], key: str) -> str:
@@ -73,16 +65,9 @@ class FolderGuard:
     __slots__ = ("_allowed", "_configured", "_special")
 
     def __init__(self, settings: FolderSettings = _DEFAULTS, *, where: str = "folders") -> None:
+        raise_first(folder_list_problems(settings.protected, settings.expunge_allowed), where=where)
         self._configured = frozenset(folder_key(name) for name in settings.protected)
         self._allowed = frozenset(settings.expunge_allowed)
-        allowed_keys = {folder_key(name) for name in settings.expunge_allowed}
-        if _INBOX in allowed_keys:
-            raise ConfigError(f"{where}.expunge_allowed: INBOX can never be expunged or deleted")
-        overlap = allowed_keys & self._configured
-        if overlap:
-            raise ConfigError(
-                f"{where}: folders both protected and on expunge_allowed: {sorted(overlap)}"
-            )
         self._special: frozenset[str] = frozenset()
 
     def set_special_folders(self, folders: Iterable[str]) -> None:
@@ -91,7 +76,7 @@ class FolderGuard:
 
     def protected_keys(self) -> frozenset[str]:
         """Comparison keys of every protected folder."""
-        return self._configured | self._special | {_INBOX}
+        return self._configured | self._special | {INBOX_KEY}
 
     def is_protected(self, name: str) -> bool:
         """Whether ``name`` is, looks like, or contains a protected folder."""

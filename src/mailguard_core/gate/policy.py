@@ -1,39 +1,17 @@
 """Which tools an account may call: its posture's column of the matrix, then its overrides.
 
 Tool names are matched exactly (:func:`~mailguard_core.tools.parse_tool_name`): any other
-spelling is an unknown tool, and unknown tools are refused like denied ones.
+spelling is an unknown tool, and unknown tools are refused like denied ones. The rules live in
+:mod:`mailguard_core.policy_rules`, shared with configuration validation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from mailguard_core.config import ToolOverrides
-from mailguard_core.errors import ConfigError
-from mailguard_core.tools import (
-    GATED_TOOLS,
-    INFRASTRUCTURE_TOOLS,
-    Posture,
-    ToolName,
-    parse_tool_name,
-    posture_allows,
-)
+from mailguard_core.policy_rules import known_tools, override_problems, raise_first, tool_set
+from mailguard_core.tools import Posture, ToolName
 
 _NO_OVERRIDES = ToolOverrides()
-
-
-def _tool_names(names: Iterable[str], *, where: str) -> frozenset[ToolName]:
-    tools: set[ToolName] = set()
-    for name in names:
-        tool = parse_tool_name(name)
-        if tool is None:
-            raise ConfigError(f"{where}: unknown tool name {name!r}")
-        if tool in INFRASTRUCTURE_TOOLS:
-            raise ConfigError(
-                f"{where}: {name!r} is an infrastructure tool: always available, not overridable"
-            )
-        tools.add(tool)
-    return frozenset(tools)
 
 
 def effective_tools(
@@ -47,10 +25,5 @@ def effective_tools(
         ConfigError: an unknown tool name, an infrastructure tool, or a tool both allowed and
             denied. ``where`` prefixes the message (a config key path).
     """
-    allow = _tool_names(overrides.allow, where=f"{where}.allow")
-    deny = _tool_names(overrides.deny, where=f"{where}.deny")
-    both = allow & deny
-    if both:
-        raise ConfigError(f"{where}: tools both allowed and denied: {sorted(both)}")
-    column = {tool for tool in GATED_TOOLS if posture_allows(posture, tool)}
-    return frozenset((column | allow) - deny) | INFRASTRUCTURE_TOOLS
+    raise_first(override_problems(overrides.allow, overrides.deny), where=where)
+    return tool_set(posture, known_tools(overrides.allow), known_tools(overrides.deny))

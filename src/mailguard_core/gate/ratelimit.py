@@ -7,28 +7,20 @@ nothing, so a client hammering a limit does not push its own retry time further 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 
 from mailguard_core.config import RateLimitSettings
 from mailguard_core.errors import ConfigError, RateLimited
-from mailguard_core.tools import GATED_TOOLS, ToolName, parse_tool_name
+from mailguard_core.policy_rules import (
+    Rate,
+    parse_rate,
+    raise_first,
+    rate_limit_problems,
+    tool_rate_problems,
+)
+from mailguard_core.tools import ToolName, parse_tool_name
 
-_RATE_RE = re.compile(r"([1-9][0-9]{0,8})/(s|min|h)")
-_PERIOD = {"s": 1.0, "min": 60.0, "h": 3600.0}
-
-
-def parse_rate(text: str, *, where: str = "rate") -> tuple[float, int]:
-    """Parse ``"N/s"``, ``"N/min"`` or ``"N/h"`` into (tokens per second, burst = N).
-
-    Raises:
-        ConfigError: any other form.
-    """
-    match = _RATE_RE.fullmatch(text)
-    if match is None:
-        raise ConfigError(f"{where}: expected 'N/s', 'N/min' or 'N/h', got {text!r}")
-    count = int(match.group(1))
-    return count / _PERIOD[match.group(2)], count
+__all__ = ["AccountRateLimiter", "TokenBucket", "parse_rate", "parse_tool_rates"]
 
 
 class TokenBucket:
@@ -68,11 +60,12 @@ class AccountRateLimiter:
     __slots__ = ("_account", "_tool_rates", "_tools")
 
     def __init__(self, settings: RateLimitSettings, *, now: float, where: str = "limits") -> None:
+        raise_first(rate_limit_problems(settings), where=where)
         self._account = TokenBucket(settings.calls_per_second, settings.burst, now=now)
         self._tool_rates = parse_tool_rates(settings.tools, where=f"{where}.tools")
         self._tools: dict[ToolName, TokenBucket] = {
-            tool: TokenBucket(rate, burst, now=now)
-            for tool, (rate, burst) in self._tool_rates.items()
+            tool: TokenBucket(rate.per_second, rate.count, now=now)
+            for tool, rate in self._tool_rates.items()
         }
 
     def acquire(self, tool: ToolName, now: float) -> None:
@@ -94,18 +87,17 @@ class AccountRateLimiter:
 
 def parse_tool_rates(
     tools: Mapping[str, str], *, where: str = "limits.tools"
-) -> dict[ToolName, tuple[float, int]]:
-    """Parse per-tool limits, keyed by exact tool names of gated tools.
+) -> dict[ToolName, Rate]:
+    """Parse per-tool limits, keyed by exact tool names of gated tools
+    (:func:`~mailguard_core.policy_rules.tool_rate_problems`).
 
     Raises:
         ConfigError: an unknown or infrastructure tool name, or a malformed rate.
     """
-    rates: dict[ToolName, tuple[float, int]] = {}
+    raise_first(tool_rate_problems(tools), where=where)
+    rates: dict[ToolName, Rate] = {}
     for name, text in tools.items():
         tool = parse_tool_name(name)
-        if tool is None:
-            raise ConfigError(f"{where}: unknown tool name {name!r}")
-        if tool not in GATED_TOOLS:
-            raise ConfigError(f"{where}: {name!r} is an infrastructure tool and is not limited")
-        rates[tool] = parse_rate(text, where=f"{where}.{name}")
+        if tool is not None:  # always, after the check above
+            rates[tool] = parse_rate(text, where=f"{where}.{name}")
     return rates
