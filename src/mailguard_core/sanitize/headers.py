@@ -32,6 +32,9 @@ _SIMPLE_ENTRY_RE = re.compile(
     rf'\s*(?:"([^"]*)"\s*<({_ADDR})>|([^<>@,"]*?)\s*<({_ADDR})>|({_ADDR}))?\s*(?:,|$)'
 )
 _BARE_ADDRESS_RE = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}")
+_LIST_TOKEN_RE = re.compile(
+    r"(?:(?:mailto:|https?://)[^\s<>\"']{1,190}|[A-Za-z0-9][A-Za-z0-9._-]{0,199})"
+)
 _ANGLE_RE = re.compile(r"<([^<>]{1,500})>")
 
 
@@ -197,13 +200,18 @@ def _token(value: str | None) -> str | None:
 
 
 def _angle_value(raw: str | None, location: str, warnings: WarningCollector) -> str | None:
-    """The sanitized ``<...>`` part of a list header (or the whole value without one)."""
+    """The ``<...>`` part of a list header (or the whole value) if it is a single token.
+
+    These values land in ``meta`` (outside the untrusted fence), so only a dot-atom list id
+    or a space-free ``mailto:``/``http(s):`` URL is kept; anything else becomes null.
+    """
     if not raw:
         return None
     inner = _ANGLE_RE.search(raw)
-    return decode_value(
+    value = decode_value(
         inner.group(1) if inner else raw, location=location, warnings=warnings, limit=200
     )
+    return value if _LIST_TOKEN_RE.fullmatch(value) else None
 
 
 def provenance(
