@@ -126,3 +126,27 @@ def test_encoded_word_subjects_never_carry_a_line_break(text: str) -> None:
     assert "\r" not in subject and "\n" not in subject
     if "\r" in text or "\n" in text:
         assert "mime_header_smuggling_blocked" in safe.warning_codes
+
+
+def _detail_strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _detail_strings(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in _detail_strings(v)]
+    return []
+
+
+@FAST
+@given(raw=st.binary(max_size=2000) | strategies.hostile_html.map(strategies.html_message))
+def test_warning_details_only_hold_tokens_never_prose(raw: bytes) -> None:
+    """Warnings are rendered outside the fence: their strings are codes and tokens, no spaces."""
+    try:
+        safe = sanitize_message(raw, SanitizeOptions(include_html=True))
+    except MailguardError as exc:
+        assert not isinstance(exc, SanitizeError)
+        return
+    for warning in safe.to_dict()["security_warnings"]:
+        for text in [warning["code"], warning["location"], *_detail_strings(warning["detail"])]:
+            assert " " not in text and "<" not in text and len(text) <= 100, text
