@@ -114,6 +114,8 @@ def decode_value(
     normalize: bool = True,
 ) -> str:
     """Decode encoded words, block CR/LF smuggling, normalize; at most ``limit`` characters."""
+    if raw.isascii() and raw.isprintable() and "=?" not in raw:
+        return raw.strip()[:limit]  # plain printable ASCII: nothing to decode, strip or fold
     unfolded = _FOLD_RE.sub(" ", raw)
     smuggled = 0
     if "\r" in unfolded or "\n" in unfolded:
