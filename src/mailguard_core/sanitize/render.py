@@ -22,9 +22,22 @@ _PLAIN_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
 _MAX_DEPTH = 64
 
 
-def _json(value: Any, indent: int | None = None) -> str:
-    text = json.dumps(value, ensure_ascii=False, indent=indent, default=str, sort_keys=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e")
+_encode_str = json.encoder.encode_basestring  # the C encoder when available
+
+
+def _json(value: Any) -> str:
+    """JSON text of ``value`` with ``<``/``>`` escaped (compact: the C encoder does the work)."""
+    if isinstance(value, str):
+        text = _encode_str(value)
+    elif value is None or isinstance(value, bool):
+        return "null" if value is None else ("true" if value else "false")
+    elif isinstance(value, int):
+        return str(int(value))
+    else:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    if "<" in text or ">" in text:
+        text = text.replace("<", "\\u003c").replace(">", "\\u003e")
+    return text
 
 
 def _key(key: Any) -> str:
@@ -45,7 +58,7 @@ def _render(value: Any, pad: str, lines: list[str], nonce: str, depth: int) -> N
             if key == "untrusted":
                 lines.append(f"{pad}untrusted:")
                 lines.append(f"{pad}<<untrusted nonce={nonce}>>")
-                lines.append(_json(item, indent=2))
+                lines.append(_json(item))
                 lines.append(f"{pad}<</untrusted nonce={nonce}>>")
             elif _scalar(item):
                 lines.append(f"{pad}{_key(key)}: {_json(item)}")
