@@ -121,6 +121,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _greets_with(port: int, token: str) -> bool:
+    """True when 127.0.0.1:port answers with an IMAP greeting that contains ``token``."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            s.settimeout(0.5)
+            data = b""
+            for _ in range(16):  # the greeting is one line; bounded reads
+                chunk = s.recv(4096)
+                data += chunk
+                if not chunk or b"\r\n" in data:
+                    break
+    except OSError:
+        return False
+    return token.encode() in data
+
+
 def _port_accepts(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -164,6 +180,8 @@ class DovecotServer:
     starttls: bool = True
     host: str = "127.0.0.1"
     _proc: subprocess.Popen[bytes] | None = attrs.field(default=None, init=False, repr=False)
+    #: unique per instance, in the greeting: proves that the process answering is ours
+    _token: str = attrs.field(factory=lambda: secrets.token_hex(8), init=False, repr=False)
 
     # ----------------------------------------------------------------- lifecycle
     @property
@@ -175,7 +193,7 @@ class DovecotServer:
         return self.root / "conf" / "dovecot.conf"
 
     def start(self) -> None:
-        """Start the master in the foreground and wait (bounded) until the ports accept."""
+        """Start the master in the foreground and wait (bounded) until it greets."""
         if self.running:
             return
         self._write_config()
@@ -192,9 +210,10 @@ class DovecotServer:
                 )
             finally:
                 log.close()
-            ports = [p for p in (self.imap_port, self.imaps_port) if p]
             while time.monotonic() < deadline and self._proc.poll() is None:
-                if all(_port_accepts(p) for p in ports):
+                # our own greeting on the plain port: another program that grabbed the port
+                # meanwhile cannot pass for us (Dovecot binds all its listeners or exits)
+                if _greets_with(self.imap_port, self._token):
                     return
                 time.sleep(0.02)
             if self._proc.poll() is None:
@@ -387,6 +406,7 @@ listen = 127.0.0.1
 base_dir = {root}/run
 state_dir = {root}/state
 instance_name = mailguard-test-{self.imap_port}
+login_greeting = mailguard-test-{self._token} ready.
 log_path = {root}/dovecot.log
 {ssl_block}ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
