@@ -11,11 +11,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import anyio
+from typing import TYPE_CHECKING, TypeVar
 
 from mailguard_core.config import AccountConfig, Config
 from mailguard_core.errors import ConfigError, InputError
@@ -27,6 +26,8 @@ if TYPE_CHECKING:
     from mailguard_core.services import MailboxService
 
 logger = logging.getLogger("mailguard_mcp")
+
+T = TypeVar("T")
 
 
 def state_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -41,7 +42,8 @@ class MailguardApp:
 
     The session's active account lives here: stdio serves exactly one client per process, and
     the server's lifespan builds one app per connection. Each account's service (and with it
-    the sanitizer, a large import) is built on the account's first call.
+    the sanitizer, a large import) is built on the account's first call. Services are used
+    from worker threads, one call per account at a time (:meth:`with_service`).
     """
 
     def __init__(
@@ -60,8 +62,8 @@ class MailguardApp:
         self._services: dict[str, MailboxService] = {}
         names = [a.name for a in config.accounts]
         self.active: str = config.default_account if config.default_account in names else names[0]
-        self._locks: dict[str, anyio.Lock] = {}
-        self._specials_known: set[str] = set()
+        self._locks = {name: threading.Lock() for name in names}
+        self._build_lock = threading.Lock()
         self._on_close = on_close
 
     def account(self, name: str) -> AccountConfig:
@@ -76,29 +78,36 @@ class MailguardApp:
         Raises:
             InputError: no account of that name.
         """
-        if name not in self._services:
-            self._services[name] = self._build_service(self.account(name))
-        return self._services[name]
+        with self._build_lock:  # worker threads ask too: build each service once
+            if name not in self._services:
+                self._services[name] = self._build_service(self.account(name))
+            return self._services[name]
 
     def has_account(self, name: str) -> bool:
         return any(a.name == name for a in self.config.accounts)
 
-    def lock(self, name: str) -> anyio.Lock:
-        """One lock per account: a mail store connection serves one call at a time."""
-        if name not in self._locks:
-            self._locks[name] = anyio.Lock()
-        return self._locks[name]
+    def with_service(self, name: str, fn: Callable[[MailboxService], T]) -> T:
+        """Run ``fn`` on the account's service, holding the account's lock (a mail store
+        connection serves one call at a time). Blocks: call it from a worker thread.
+
+        Raises:
+            InputError: no account of that name.
+        """
+        service = self.service(name)
+        with self._locks[name]:
+            return fn(service)
 
     def allowed_tools(self, account: str | None = None) -> frozenset[ToolName]:
         return self.gate.allowed_tools(account or self.active)
 
-    def learn_special_folders(self, name: str) -> None:
-        """Tell the gate which folders the server marks special-use (once per account)."""
-        if name in self._specials_known or not self.has_account(name):
-            return
-        folders = self.service(name).special_folders()
-        self.gate.set_special_folders(name, folders.values())
-        self._specials_known.add(name)
+    def special_folder_names(self, name: str) -> list[str]:
+        """The folders the account's server marks special-use: the gate's provider, which
+        it calls (in the caller's worker thread) when a folder tool first needs them.
+
+        Raises:
+            MailguardError: the store cannot reach or log in to the server.
+        """
+        return self.with_service(name, lambda service: list(service.special_folders().values()))
 
     def close(self) -> None:
         """Close every mail store, then the audit log. Idempotent."""
@@ -220,6 +229,7 @@ def open_app(
     app = MailguardApp(
         config, gate=gate, audit=sink, build_service=build_service, on_close=on_close
     )
+    gate.set_special_folders_provider(app.special_folder_names)
     try:
         yield app
     finally:

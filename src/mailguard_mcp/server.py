@@ -2,7 +2,8 @@
 
 Built on the SDK's low-level ``Server`` so that the schemas are hand-written, the list is
 filtered per active account, and a denied or unknown tool is refused at dispatch. No policy
-lives here: every call is ``gate.guard(...)`` around exactly one :class:`MailboxService` call.
+lives here: every call is ``gate.guard(...)`` around exactly one :class:`MailboxService` call,
+and nothing touches a mailbox before the gate has admitted the call.
 
 Errors reach the client as a short ``error <code>: <public message>`` text plus a structured
 ``{"error": {...}}`` object; the detail goes to the stderr log and the audit log.
@@ -30,6 +31,7 @@ from mailguard_mcp.app import MailguardApp
 from mailguard_mcp.tooldefs import TOOL_DEFS, ToolDef
 
 if TYPE_CHECKING:
+    from mailguard_core.gate import GateCall
     from mailguard_core.services import MailboxService
 
 logger = logging.getLogger("mailguard_mcp")
@@ -62,17 +64,6 @@ _REF_TOOLS = frozenset(
         _T.REMOVE_LABEL,
         _T.MOVE_MESSAGE,
         _T.DELETE_MESSAGE,
-        _T.EXPUNGE,
-    }
-)
-#: tools whose folder arguments the gate checks against the server's special-use folders
-_FOLDER_TOOLS = frozenset(
-    {
-        _T.MOVE_MESSAGE,
-        _T.DELETE_MESSAGE,
-        _T.CREATE_FOLDER,
-        _T.RENAME_FOLDER,
-        _T.DELETE_FOLDER,
         _T.EXPUNGE,
     }
 )
@@ -324,6 +315,24 @@ def _summary(result: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- dispatch
+@asynccontextmanager
+async def _guarded(
+    app: MailguardApp, name: str, account: str, args: Mapping[str, Any]
+) -> AsyncIterator[GateCall]:
+    """``with app.gate.guard(...)``, entered in a worker thread: admitting a folder tool may
+    ask the mail server for its special-use folders (once per account), which blocks. The
+    entry is shielded, so a cancelled request is still audited (as ``cancelled``)."""
+    guard = app.gate.guard(name, account, args)
+    with anyio.CancelScope(shield=True):
+        guarded = await anyio.to_thread.run_sync(guard.__enter__)
+    try:
+        yield guarded
+    except BaseException as exc:
+        guard.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    guard.__exit__(None, None, None)
+
+
 async def _infrastructure(
     ctx: Ctx, app: MailguardApp, tool: ToolName, args: Mapping[str, Any]
 ) -> Result:
@@ -378,28 +387,15 @@ async def call_tool(ctx: Ctx, params: types.CallToolRequestParams) -> types.Call
             call = None if tool in (_T.LIST_ACCOUNTS, _T.USE_ACCOUNT) else prepare_call(tool, args)
         except MailguardError as exc:
             early = exc
-        if (
-            early is None
-            and tool in _FOLDER_TOOLS
-            and app.has_account(account)
-            and app.gate.is_allowed(name, account)
-        ):
-            try:
-                async with app.lock(account):
-                    await anyio.to_thread.run_sync(app.learn_special_folders, account)
-            except MailguardError as exc:  # the guarded call below meets the same failure
-                logger.info("special folders of %s unknown: %s", account, exc)
     try:
-        with app.gate.guard(name, account, args if early is None else {}) as guarded:
+        async with _guarded(app, name, account, args if early is None else {}) as guarded:
             if early is not None:
                 raise early
             assert tool is not None
             if call is None:
                 result = await _infrastructure(ctx, app, tool, args)
             else:
-                service = app.service(account)
-                async with app.lock(account):
-                    result = await anyio.to_thread.run_sync(call, service)
+                result = await anyio.to_thread.run_sync(app.with_service, account, call)
             guarded.set_result(_summary(result))
     except MailguardError as exc:
         # refusals and bad input are the caller's business; failures are the operator's

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.lowlevel
 import mcp.types as types
 import pytest
 
+from mailguard_core.adapters.memory_store import InMemoryMailStore
 from mailguard_core.errors import ConnectionFailed
 from mailguard_core.tools import Posture
+from mailguard_mcp.server import _guarded
 from mcp import Client
 from tests.mcp.harness import account, breaker, limits, make_harness, structured
 
@@ -173,3 +178,88 @@ async def test_a_denied_call_never_reaches_the_mail_server(tmp_path: Path) -> No
             result = await client.call_tool(name, arguments)
             assert structured(result)["error"]["code"] == "tool_denied"
     assert store.calls == 0
+
+
+class _CountingStore(InMemoryMailStore):
+    """An in-memory server that counts how often it is asked for its special-use folders."""
+
+    def __init__(self, account: str) -> None:
+        super().__init__(account)
+        self.special_asks = 0
+
+    def special_folders(self) -> Mapping[str, str]:
+        self.special_asks += 1
+        return super().special_folders()
+
+
+async def test_the_servers_special_use_folders_are_protected_and_learned_once(
+    tmp_path: Path,
+) -> None:
+    """Renaming or deleting the server's Sent folder (named by the server, not the config),
+    or shadowing it, is refused; the gate asks the server for its folders once."""
+    h = make_harness(tmp_path, account(posture=Posture.DESTRUCTIVE))
+    store = _CountingStore("work")
+    store.add_folder("Sent")  # an ordinary folder on this server
+    store.add_folder("Gesendet", special_use="\\Sent")
+    store.add_folder("Scratch")
+    h.stores["work"] = store
+    async with Client(h.server()) as client:
+        renamed = await client.call_tool("rename_folder", {"folder": "Gesendet", "new_name": "X"})
+        deleted = await client.call_tool("delete_folder", {"folder": "Gesendet"})
+        shadow = await client.call_tool("create_folder", {"name": "GESENDET"})
+        fine = await client.call_tool("rename_folder", {"folder": "Scratch", "new_name": "Tmp"})
+        folders = structured(await client.call_tool("list_folders", {}))
+    for refused in (renamed, deleted, shadow):
+        assert structured(refused)["error"]["code"] == "folder_protected"
+    assert not fine.is_error
+    names = {item["untrusted"]["exact_name"] for item in folders["items"]}
+    assert {"Gesendet", "Tmp"} <= names and "X" not in names
+    assert store.special_asks == 2  # the gate's one question, and list_folders' own
+
+
+async def test_a_folder_call_refused_by_the_open_breaker_never_reaches_the_server(
+    tmp_path: Path,
+) -> None:
+    """Once the breaker is open, folder tools are refused before any LIST is sent."""
+    h = make_harness(tmp_path, account(breaker=breaker(2)))
+    store = _DownStore()
+    h.stores["work"] = store  # type: ignore[assignment]
+    async with Client(h.server()) as client:
+        for _ in range(2):
+            await client.call_tool("list_folders", {})
+        result = await client.call_tool("rename_folder", {"folder": "A", "new_name": "B"})
+    assert structured(result)["error"]["code"] == "circuit_open"
+    assert store.calls == 2
+
+
+async def test_a_failure_while_learning_special_folders_is_the_calls_audited_error(
+    tmp_path: Path,
+) -> None:
+    """An unreachable server fails the folder call itself (not silently): the client gets
+    the public error, the audit log the detail, and the breaker counts it."""
+    h = make_harness(tmp_path, account(breaker=breaker(1)))
+    store = _DownStore()
+    h.stores["work"] = store  # type: ignore[assignment]
+    async with Client(h.server()) as client:
+        first = await client.call_tool("create_folder", {"name": "Projects"})
+        second = await client.call_tool("create_folder", {"name": "Projects"})
+    assert structured(first)["error"]["code"] == "connection_failed"
+    assert structured(second)["error"]["code"] == "circuit_open"
+    assert store.calls == 1  # the special-folders question; create_folder never ran
+    start, end = h.audit.of_kind("call_start")[0], h.audit.of_kind("call_end")[0]
+    assert start["tool"] == "create_folder" and end["start_seq"] == start["seq"]
+    assert end["code"] == "connection_failed" and "10.1.2.3" in end["detail"]
+
+
+async def test_a_call_cancelled_before_admission_is_still_audited(tmp_path: Path) -> None:
+    """The guard is entered in a shielded worker thread: even an already-cancelled request
+    writes its start record and ends as cancelled, never unaudited."""
+    h = make_harness(tmp_path, account())
+    with h.open() as app, anyio.CancelScope() as scope:
+        scope.cancel()
+        async with _guarded(app, "search", "work", {"folder": "INBOX"}):
+            await anyio.lowlevel.checkpoint()
+    assert scope.cancelled_caught
+    start, end = h.audit.of_kind("call_start")[0], h.audit.of_kind("call_end")[0]
+    assert start["tool"] == "search" and end["start_seq"] == start["seq"]
+    assert end["outcome"] == "cancelled"

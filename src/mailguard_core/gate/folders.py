@@ -26,7 +26,12 @@ from mailguard_core.errors import FolderProtected, InputError
 from mailguard_core.policy_rules import INBOX_KEY, folder_key, folder_list_problems, raise_first
 from mailguard_core.tools import ToolName
 
-__all__ = ["FolderGuard", "folder_key"]
+__all__ = ["SPECIAL_FOLDER_TOOLS", "FolderGuard", "folder_key"]
+
+#: the tools whose check reads the server's special-use folders (the gate learns them first)
+SPECIAL_FOLDER_TOOLS = frozenset(
+    {ToolName.CREATE_FOLDER, ToolName.RENAME_FOLDER, ToolName.DELETE_FOLDER}
+)
 
 #: hierarchy delimiters servers commonly use; a name is checked against each
 _DELIMITERS = ("/", ".")

@@ -2,15 +2,17 @@
 
 Order (``docs/security-model.md``): write the start record; the tool must be known and
 allowed for the account (unknown tools, unknown accounts and denied tools get the same
-refusal); the folder guard; the account's circuit breaker; its rate limits (a refused call
-takes no tokens); then the caller's body runs. The end record is always written, for refused
-calls too, with the outcome, the error code and detail, and a small result summary.
+refusal); the account's circuit breaker; the folder guard, which may first ask the mail
+server for the account's special-use folders (once per account, through the
+:data:`SpecialFoldersProvider`); its rate limits (a refused call takes no tokens); then the
+caller's body runs. The end record is always written, for refused and failed calls too, with
+the outcome, the error code and detail, and a small result summary.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -32,7 +34,7 @@ from mailguard_core.gate.audit import (
 )
 from mailguard_core.gate.breaker import CircuitBreaker
 from mailguard_core.gate.clock import Clock, MonotonicClock
-from mailguard_core.gate.folders import FolderGuard
+from mailguard_core.gate.folders import SPECIAL_FOLDER_TOOLS, FolderGuard
 from mailguard_core.gate.policy import effective_tools
 from mailguard_core.gate.ratelimit import AccountRateLimiter
 from mailguard_core.ports.audit import AuditSink
@@ -42,9 +44,14 @@ _DETAIL_CHARS = 500
 #: the one public refusal for unknown tools, unknown accounts and denied tools
 DENIED_PUBLIC = ToolDenied.public
 
+#: Asks an account's mail server for its special-use folder names (``\Sent``, ``\Drafts``
+#: ...). Called with the account name, in the caller's thread, and may block; it raises
+#: :class:`~mailguard_core.errors.MailguardError` subclasses (a connection or login failure).
+SpecialFoldersProvider = Callable[[str], Iterable[str]]
+
 
 class _AccountGate:
-    __slots__ = ("breaker", "folders", "limiter", "name", "tools")
+    __slots__ = ("breaker", "folders", "learning", "limiter", "name", "specials_known", "tools")
 
     def __init__(self, account: AccountConfig, now: float) -> None:
         where = f"accounts.{account.name}"
@@ -53,6 +60,10 @@ class _AccountGate:
         self.folders = FolderGuard(account.folders, where=f"{where}.folders")
         self.limiter = AccountRateLimiter(account.limits, now=now, where=f"{where}.limits")
         self.breaker = CircuitBreaker(account.breaker, where=f"{where}.breaker")
+        #: whether the special-use folders are known (learned, or set by the caller)
+        self.specials_known = False
+        #: held while the provider runs, so concurrent calls ask the server once
+        self.learning = threading.Lock()
 
 
 class GateCall:
@@ -119,16 +130,24 @@ class Guard:
 
 
 class Gate:
-    """Policy for every tool call: posture and overrides, folders, breaker, rate limits, audit.
+    """Policy for every tool call: posture and overrides, breaker, folders, rate limits, audit.
 
-    Build it with :meth:`from_config`. Thread-safe; cheap per call.
+    Build it with :meth:`from_config`. Thread-safe; cheap per call, except that the first
+    folder tool call of an account that passes the posture check and the breaker asks
+    ``special_folders`` (the provider) for the server's special-use folders.
     """
 
     def __init__(
-        self, accounts: Iterable[AccountConfig], audit: AuditSink, *, clock: Clock | None = None
+        self,
+        accounts: Iterable[AccountConfig],
+        audit: AuditSink,
+        *,
+        clock: Clock | None = None,
+        special_folders: SpecialFoldersProvider | None = None,
     ) -> None:
         self.clock: Clock = clock or MonotonicClock()
         self.audit = audit
+        self._special_folders = special_folders
         now = self.clock.monotonic()
         self._accounts: dict[str, _AccountGate] = {}
         for account in accounts:
@@ -138,14 +157,23 @@ class Gate:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_config(cls, config: Config, audit: AuditSink, *, clock: Clock | None = None) -> Gate:
-        """The gate for ``config``'s accounts, writing to ``audit``.
+    def from_config(
+        cls,
+        config: Config,
+        audit: AuditSink,
+        *,
+        clock: Clock | None = None,
+        special_folders: SpecialFoldersProvider | None = None,
+    ) -> Gate:
+        """The gate for ``config``'s accounts, writing to ``audit``; ``special_folders`` (if
+        given) is asked for an account's special-use folders when a folder tool first needs
+        them (see :meth:`set_special_folders_provider`).
 
         Raises:
             ConfigError: an override or limit names an unknown tool, a rate is malformed, the
                 folder lists overlap, or a breaker setting is out of range.
         """
-        return cls(config.accounts, audit, clock=clock)
+        return cls(config.accounts, audit, clock=clock, special_folders=special_folders)
 
     # -- queries ------------------------------------------------------------------------
 
@@ -170,21 +198,43 @@ class Gate:
         return entry is not None and parsed in entry.tools
 
     def set_special_folders(self, account: str, folders: Iterable[str]) -> None:
-        """Record the special-use folders the server reported for ``account`` (all protected)."""
+        """Record the special-use folders the server reported for ``account`` (all protected).
+
+        The account then counts as learned: the provider is not asked for it.
+
+        Raises:
+            InputError: no account of that name.
+        """
         entry = self._accounts.get(account)
         if entry is None:
             raise InputError(f"unknown account {account!r}", public="unknown account")
+        names = list(folders)
         with self._lock:
-            entry.folders.set_special_folders(folders)
+            entry.folders.set_special_folders(names)
+            entry.specials_known = True
+
+    def set_special_folders_provider(self, provider: SpecialFoldersProvider | None) -> None:
+        """Learn special-use folders lazily through ``provider`` (``None``: never ask).
+
+        The provider is called with the account name by the first call of a tool whose folder
+        check reads the special-use folders (``create_folder``, ``rename_folder``,
+        ``delete_folder``) once that call has passed the posture check, the breaker and the
+        folder check against INBOX and the configured folders, and before the rate limiter.
+        Its answer is kept for the gate's lifetime; when it raises, that call fails with its
+        error (audited, fed to the breaker) and the next such call asks again. Accounts whose
+        folders are already known keep them.
+        """
+        with self._lock:
+            self._special_folders = provider
 
     def guard(self, tool: str, account: str | None, arguments: Mapping[str, Any]) -> Guard:
         """Check and record one call: ``with gate.guard(tool, account, args) as call: ...``.
 
         ``account`` is the account the call acts on (for tools taking message refs: the
         account named in the refs). ``__enter__`` raises the refusal (``ToolDenied``,
-        ``FolderProtected``, ``InputError``, ``CircuitOpen``, ``RateLimited``, or
-        ``AuditError`` when the log cannot be written); an exception from the body is
-        recorded and re-raised.
+        ``InputError``, ``CircuitOpen``, ``FolderProtected``, ``RateLimited``, or
+        ``AuditError`` when the log cannot be written) or the error of the special-folders
+        provider; an exception from the body is recorded and re-raised.
         """
         return Guard(self, tool, account, arguments)
 
@@ -253,22 +303,41 @@ class Gate:
             raise ToolDenied(f"{tool.value}: denied for account {entry.name}")
         _check_ref_accounts(entry.name, arguments)
         with self._lock:
-            entry.folders.check(tool, arguments)
-            now = self.clock.monotonic()
-            probe = entry.breaker.before_call(now)
-            try:
-                entry.limiter.acquire(tool, now)
-            except BaseException:
-                if probe:
-                    entry.breaker.release_probe()
-                raise
+            probe = entry.breaker.before_call(self.clock.monotonic())
+        try:
+            self._check_folders(entry, tool, arguments)
+            with self._lock:
+                entry.limiter.acquire(tool, self.clock.monotonic())
+        except BaseException as exc:
+            # a refusal frees the probe slot; a provider failure counts like a body's
+            self._feed_breaker(entry, probe, exc)
+            raise
         return probe
+
+    def _check_folders(self, entry: _AccountGate, tool: ToolName, arguments: Any) -> None:
+        """The folder guard; learns the special-use folders first when the check needs them
+        and they are unknown (a call refused on INBOX or the configured folders asks nothing)."""
+        with self._lock:
+            entry.folders.check(tool, arguments)
+            provider = self._special_folders
+        if tool not in SPECIAL_FOLDER_TOOLS or entry.specials_known or provider is None:
+            return
+        with entry.learning:  # one question per account at a time; the others wait for it
+            if not entry.specials_known:
+                names = list(provider(entry.name))
+                with self._lock:
+                    entry.folders.set_special_folders(names)
+                    entry.specials_known = True
+        with self._lock:
+            entry.folders.check(tool, arguments)
 
     def settle(self, call: GateCall, probe: bool, exc: BaseException | None) -> None:
         """Feed the breaker with how an admitted call ended."""
         if call.tool in INFRASTRUCTURE_TOOLS or call.account is None:
             return
-        entry = self._accounts[call.account]
+        self._feed_breaker(self._accounts[call.account], probe, exc)
+
+    def _feed_breaker(self, entry: _AccountGate, probe: bool, exc: BaseException | None) -> None:
         with self._lock:
             now = self.clock.monotonic()
             if exc is None:
