@@ -12,6 +12,7 @@ Only the properties that decide visibility are kept.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -76,6 +77,29 @@ def parse_declarations(text: str) -> Declarations:
             continue
         out[prop] = (value, important)
     return out
+
+
+_INLINE_CACHE_SIZE = 4096
+_INLINE_CACHE_MAX_CHARS = 2000
+_inline_cache: dict[str, Declarations] = {}
+_inline_lock = threading.Lock()
+
+
+def inline_declarations(text: str) -> Declarations:
+    """:func:`parse_declarations` of a ``style`` attribute, cached by its text.
+
+    Callers must not modify the returned dict (it is shared).
+    """
+    found = _inline_cache.get(text)
+    if found is not None:
+        return found
+    decl = parse_declarations(text)
+    if len(text) <= _INLINE_CACHE_MAX_CHARS:
+        with _inline_lock:
+            if len(_inline_cache) >= _INLINE_CACHE_SIZE:
+                _inline_cache.clear()
+            _inline_cache[text] = decl
+    return decl
 
 
 @attrs.frozen
@@ -284,13 +308,13 @@ class StyleIndex:
             candidates += self.universal
         inline = el.get("style")
         if not candidates:
-            return parse_declarations(inline) if inline else {}
+            return inline_declarations(inline) if inline else {}
         matched = [r for r in candidates if matches(el, r.selector)]
         matched.sort(key=lambda r: (r.selector.specificity, r.order))
         out: Declarations = {}
         layers: list[Declarations] = [r.declarations for r in matched]
         if inline:
-            layers.append(parse_declarations(inline))
+            layers.append(inline_declarations(inline))
         for layer in layers:
             for prop, (value, important) in layer.items():
                 if prop in out and out[prop][1] and not important:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import colorsys
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -105,12 +106,11 @@ def _parse_hsl(args: str) -> RGB | str | None:
     return (round(r * 255), round(g * 255), round(b * 255))
 
 
-def _background_of(decl: Declarations, el: Any) -> RGB | str | None:
-    """The element's own background: a colour, "image" (unknown), or None (not set).
+_NOT_FOUND = "not-found"
 
-    Clients block remote images by default, so a background colour given beside an image is
-    what the reader sees; an image or gradient without a colour makes the background unknown.
-    """
+
+def _decl_background(decl: Declarations) -> RGB | str | None:
+    """The background the declarations alone decide, or ``_NOT_FOUND`` (attributes decide)."""
     image = decl.get("background-image", ("", False))[0]
     shorthand = decl.get("background", ("", False))[0]
     for value in (decl.get("background-color", ("", False))[0], shorthand):
@@ -120,6 +120,10 @@ def _background_of(decl: Declarations, el: Any) -> RGB | str | None:
                 return None if color == TRANSPARENT else color
     if "url(" in image or "url(" in shorthand or "gradient" in shorthand + image:
         return "image"
+    return _NOT_FOUND
+
+
+def _attr_background(el: Any) -> RGB | str | None:
     attr = el.get("bgcolor")
     if attr:
         color = parse_color(attr)
@@ -128,6 +132,16 @@ def _background_of(decl: Declarations, el: Any) -> RGB | str | None:
     if el.get("background"):
         return "image"
     return None
+
+
+def _background_of(decl: Declarations, el: Any) -> RGB | str | None:
+    """The element's own background: a colour, "image" (unknown), or None (not set).
+
+    Clients block remote images by default, so a background colour given beside an image is
+    what the reader sees; an image or gradient without a colour makes the background unknown.
+    """
+    found = _decl_background(decl)
+    return _attr_background(el) if found == _NOT_FOUND else found
 
 
 def _length(value: str) -> tuple[float, str] | None:
@@ -172,6 +186,11 @@ def subtree_method(decl: Declarations, el: Any) -> str | None:
         return "display_none"  # the user-agent stylesheet hides these
     if not decl:
         return None
+    return style_facts(decl).method
+
+
+def _decl_method(decl: Declarations) -> str | None:
+    """The whole-subtree method the declarations alone decide, or None."""
     get = decl.get
 
     def v(prop: str) -> str:
@@ -222,6 +241,63 @@ def subtree_method(decl: Declarations, el: Any) -> str | None:
 
 
 @attrs.frozen
+class Facts:
+    """What a set of declarations decides, independent of the element (cached by value)."""
+
+    method: str | None
+    color: RGB | str | None
+    background: RGB | str | None
+    tiny_font: bool | None
+    invisible: bool | None
+
+
+def _facts(decl: Declarations) -> Facts:
+    color: RGB | str | None = None
+    if "color" in decl:
+        color = parse_color(decl["color"][0])
+    if "-webkit-text-fill-color" in decl:
+        fill = parse_color(decl["-webkit-text-fill-color"][0])
+        if fill is not None:
+            color = fill
+    tiny: bool | None = None
+    if "font" in decl:
+        size = _FONT_SIZE_IN_SHORTHAND_RE.search(decl["font"][0])
+        if size is not None:
+            tiny = _is_tiny_font(size.group(1))
+    if "font-size" in decl:
+        tiny = _is_tiny_font(decl["font-size"][0])
+    invisible = decl["visibility"][0] in ("hidden", "collapse") if "visibility" in decl else None
+    return Facts(
+        method=_decl_method(decl),
+        color=color,
+        background=_decl_background(decl),
+        tiny_font=tiny,
+        invisible=invisible,
+    )
+
+
+_FACTS_CACHE_SIZE = 2048
+_FACTS_CACHE_MAX_CHARS = 2000
+_facts_cache: dict[tuple[tuple[str, tuple[str, bool]], ...], Facts] = {}
+_facts_lock = threading.Lock()
+
+
+def style_facts(decl: Declarations) -> Facts:
+    """:class:`Facts` of ``decl``, cached by value (mail repeats the same inline styles)."""
+    key = tuple(decl.items())
+    found = _facts_cache.get(key)
+    if found is not None:
+        return found
+    facts = _facts(decl)
+    if sum(len(v) for v, _ in decl.values()) <= _FACTS_CACHE_MAX_CHARS:
+        with _facts_lock:
+            if len(_facts_cache) >= _FACTS_CACHE_SIZE:
+                _facts_cache.clear()
+            _facts_cache[key] = facts
+    return facts
+
+
+@attrs.frozen
 class State:
     """What an element inherits from its ancestors."""
 
@@ -244,27 +320,18 @@ def child_state(state: State, decl: Declarations, el: Any) -> State:
         if parsed is not None:
             color = parsed
     if decl:
-        if "color" in decl:
-            parsed = parse_color(decl["color"][0])
-            if parsed is not None:
-                color = parsed
-        own_bg = _background_of(decl, el)
+        facts = style_facts(decl)
+        if facts.color is not None:
+            color = facts.color
+        own_bg = _attr_background(el) if facts.background == _NOT_FOUND else facts.background
         if own_bg is not None:
             background = own_bg
-        if "font" in decl:
-            size = _FONT_SIZE_IN_SHORTHAND_RE.search(decl["font"][0])
-            if size is not None:
-                tiny = _is_tiny_font(size.group(1))
-        if "font-size" in decl:
-            tiny = _is_tiny_font(decl["font-size"][0])
-        if "-webkit-text-fill-color" in decl:
-            parsed = parse_color(decl["-webkit-text-fill-color"][0])
-            if parsed is not None:
-                color = parsed
-        if "visibility" in decl:
-            invisible = decl["visibility"][0] in ("hidden", "collapse")
+        if facts.tiny_font is not None:
+            tiny = facts.tiny_font
+        if facts.invisible is not None:
+            invisible = facts.invisible
     elif el.get("bgcolor"):
-        own_bg = _background_of({}, el)
+        own_bg = _attr_background(el)
         if own_bg is not None:
             background = own_bg
     return State(color=color, background=background, tiny_font=tiny, invisible=invisible)
