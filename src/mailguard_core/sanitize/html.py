@@ -265,12 +265,6 @@ def _emit_hidden(
         warnings.add("html_hidden_content_removed", location, detail, severity=severity)
 
 
-def _breaks(tag: str) -> int:
-    if tag in _PARAGRAPH:
-        return 2
-    return 1 if tag in _LINE else 0
-
-
 def _join(out: list[str | int]) -> str:
     """Join text pieces; runs of break markers become their largest break."""
     pieces: list[str] = []
@@ -291,46 +285,49 @@ def extract_text(body: Any) -> tuple[str, list[Link]]:
     divs a line break; table cells a space."""
     out: list[str | int] = []
     links: list[Link] = []
-    # iterative walk: (element, phase) where phase 0 = enter, 1 = leave
-    stack: list[tuple[Any, int]] = [(body, 0)]
     link_starts: list[tuple[Any, int]] = []
     pre_depth = 0
-    steps = 0
-    while stack and steps < 50_000_000:
-        steps += 1
-        el, phase = stack.pop()
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if phase == 0:
+    ws_sub = _WS_RE.sub
+    append = out.append
+    # lxml's C iterator yields ("start", el) and ("end", el) in document order; comments,
+    # processing instructions and entities (and their tails) are skipped, as before
+    for event, el in etree.iterwalk(body, events=("start", "end")):
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        if event == "start":
             if tag == "br":
-                out.append("\n")
+                append("\n")
             elif tag in _CELLS:
-                out.append(" ")
-            else:
-                brk = _breaks(tag)
-                if brk:
-                    out.append(brk)
+                append(" ")
+            elif tag in _PARAGRAPH:
+                append(2)
+            elif tag in _LINE:
+                append(1)
             if tag == "li":
-                out.append("- ")
-            if tag == "pre":
+                append("- ")
+            elif tag == "pre":
                 pre_depth += 1
-            if tag == "a" and el.get("href"):
+            elif tag == "a" and el.get("href"):
                 link_starts.append((el, len(out)))
-            if el.text:
-                out.append(el.text if pre_depth else _WS_RE.sub(" ", el.text))
-            stack.append((el, 1))
-            stack.extend((c, 0) for c in reversed(el) if isinstance(c.tag, str))
+            text = el.text
+            if text:
+                append(text if pre_depth else ws_sub(" ", text))
         else:
-            brk = _breaks(tag)
-            if brk:
-                out.append(brk)
+            if tag in _PARAGRAPH:
+                append(2)
+            elif tag in _LINE:
+                append(1)
             if tag == "pre":
                 pre_depth -= 1
             if link_starts and link_starts[-1][0] is el:
                 _, start = link_starts.pop()
                 shown = "".join(x for x in out[start:] if isinstance(x, str)).strip()
                 links.append(Link(href=el.get("href", ""), text=shown))
-            if el is not body and el.tail:
-                out.append(el.tail if pre_depth else _WS_RE.sub(" ", el.tail))
+            if el is not body:
+                tail = el.tail
+                if tail:
+                    append(tail if pre_depth else ws_sub(" ", tail))
     text = _LINE_SPACE_RE.sub("\n", _join(out))
     text = _BLANKS_RE.sub("\n\n", text)
     return text.strip(), links
