@@ -308,6 +308,14 @@ class MailStoreContract:
             r.uid for r in store.search("INBOX", SearchCriteria(text="käsekuchen"), limit=5).refs
         ] == [ref.uid]
 
+    def test_raw_utf8_headers_are_searchable_with_non_ascii_terms(self, store: MailStore) -> None:
+        """An unencoded UTF-8 subject (common in practice) matches a non-ASCII term."""
+        ref = store.append("INBOX", "From: a@example.org\r\nSubject: Grüße 7\r\n\r\nx\r\n".encode())
+        store.append("INBOX", plain("Grusse ascii"))
+        assert ref is not None
+        found = store.search("INBOX", SearchCriteria(subject="Grüße"), limit=5).refs
+        assert [r.uid for r in found] == [ref.uid]
+
     def test_dates_select_by_internal_date(self, store: MailStore) -> None:
         """since today finds fresh mail; before today finds none of it."""
         self._seed(store, 2)

@@ -17,7 +17,7 @@ import datetime as dt
 import email.utils
 import re
 from collections.abc import Callable, Sequence
-from email.header import decode_header, make_header
+from email.header import Header, decode_header
 from email.message import Message
 
 import attrs
@@ -384,11 +384,29 @@ class MessageView:
     header_text: str = attrs.field(repr=False)
 
 
+def _chunk_text(data: bytes | str, charset: str | None) -> str:
+    if isinstance(data, str):
+        return data
+    if charset and charset.lower() not in ("unknown-8bit", "us-ascii"):
+        try:
+            return data.decode(charset, "replace")
+        except LookupError:
+            pass
+    return data.decode("utf-8", "replace")  # raw 8-bit headers are UTF-8 in practice
+
+
 def _decoded(value: object) -> str:
+    """A header value as text: raw 8-bit (UTF-8) bytes and RFC 2047 words both decoded."""
     try:
-        return str(make_header(decode_header(str(value))))
-    except (ValueError, LookupError, UnicodeError):
+        if isinstance(value, Header):  # compat32 wraps undecodable 8-bit headers in a Header
+            text = "".join(_chunk_text(d, c) for d, c in decode_header(value))
+        else:
+            text = str(value)
+        if "=?" in text:
+            text = "".join(_chunk_text(d, c) for d, c in decode_header(text))
+    except (ValueError, LookupError, UnicodeError, AssertionError):
         return str(value)
+    return text
 
 
 def _header(msg: Message, name: str) -> str:
