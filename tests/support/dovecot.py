@@ -104,7 +104,9 @@ def _private_root(requested: Path, *, tmpfs_bytes: int | None = None) -> Path:
     real.chmod(0o755)
     atexit.register(shutil.rmtree, real, True)
     requested.parent.mkdir(parents=True, exist_ok=True)
-    if not requested.exists() and not requested.is_symlink():
+    if requested.is_symlink():  # left by an earlier run (its target is gone): point it here
+        requested.unlink()
+    if not requested.exists():
         requested.symlink_to(real, target_is_directory=True)
     return real
 
