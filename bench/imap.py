@@ -22,6 +22,7 @@ import argparse
 import heapq
 import json
 import random
+import shutil
 import ssl
 import statistics
 import sys
@@ -211,6 +212,7 @@ def run(
         store.close()
     finally:
         server.stop()
+        shutil.rmtree(server.root, ignore_errors=True)  # frees the tmpfs now, not at exit
 
     stats = {name: _ms(values) for name, values in samples.items()}
     comparisons = [
