@@ -45,8 +45,8 @@ _FLAG_TAG_RE = re.compile("\U0001f3f4([\U000e0030-\U000e0039\U000e0061-\U000e007
 
 
 @functools.cache
-def _invisible_class() -> re.Pattern[str]:
-    """A pattern matching every character that may be stripped (built once, lazily)."""
+def _invisible_chars() -> frozenset[str]:
+    """Every character that may be stripped, surrogates aside (built once, lazily)."""
     # format characters (Cf) only occur below U+20000 and in plane 14
     candidates = (*range(0x20000), *range(0xE0000, 0xE1000))
     singles = {chr(c) for c in candidates if unicodedata2.category(chr(c)) == "Cf"}
@@ -56,7 +56,12 @@ def _invisible_class() -> re.Pattern[str]:
     singles |= {chr(c) for c in range(0xE0000, 0xE0080)}
     singles |= {chr(c) for c in range(0x20)} - {"\t", "\n"}
     singles |= {chr(c) for c in range(0x7F, 0xA0)}
-    ordered = sorted(singles)
+    return frozenset(singles)
+
+
+def _char_class(chars: frozenset[str]) -> re.Pattern[str]:
+    """A character class of ``chars`` (as ranges) plus the surrogates."""
+    ordered = sorted(chars)
     parts: list[str] = []
     start = prev = ord(ordered[0])
     for ch in [*ordered[1:], chr(0x10FFFF)]:
@@ -68,6 +73,36 @@ def _invisible_class() -> re.Pattern[str]:
         start = prev = code
     parts.append("\ud800-\udfff")
     return re.compile("[" + "".join(parts) + "]")
+
+
+@functools.cache
+def _invisible_class() -> re.Pattern[str]:
+    """A pattern matching every character that may be stripped (built once, lazily)."""
+    return _char_class(_invisible_chars())
+
+
+@functools.cache
+def _bmp_invisible_class() -> re.Pattern[str]:
+    """The BMP part of :func:`_invisible_class`: it compiles to a bitmap, several times faster
+    than the whole class (whose astral ranges the regex engine tests one by one)."""
+    return _char_class(frozenset(c for c in _invisible_chars() if ord(c) < 0x10000))
+
+
+@functools.cache
+def _ascii_invisible() -> bytes:
+    return bytes(ord(c) for c in sorted(_invisible_chars()) if ord(c) < 0x80)
+
+
+def _has_invisible(text: str) -> bool:
+    """True when ``text`` holds a character of :func:`_invisible_class` (fast pre-check)."""
+    if text.isascii():
+        data = text.encode("ascii")
+        return len(data.translate(None, _ascii_invisible())) != len(data)
+    if _bmp_invisible_class().search(text):
+        return True
+    if len(text.encode("utf-16-le", "surrogatepass")) == 2 * len(text):
+        return False  # no character outside the BMP
+    return _invisible_class().search(text) is not None
 
 
 def _is_emoji(ch: str) -> bool:
@@ -99,9 +134,9 @@ def _classify(ch: str) -> str:
 
 
 def _strip(text: str, counts: dict[str, int]) -> str:
-    pattern = _invisible_class()
-    if not pattern.search(text):
+    if not _has_invisible(text):
         return text
+    pattern = _invisible_class()
     flags = {m.start() for m in _FLAG_TAG_RE.finditer(text)} if _BLACK_FLAG in text else set()
     keep_tags: set[int] = set()
     for start in flags:
