@@ -242,6 +242,11 @@ class DovecotServer:
         while time.monotonic() < deadline and any(_port_accepts(p) for p in ports):
             time.sleep(0.02)
 
+    def destroy(self) -> None:
+        """Stop the server and delete its directory (mail included)."""
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
     def restart(self) -> None:
         self.stop()
         self.start()
@@ -513,7 +518,7 @@ def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DovecotServer]
         yield server
     finally:
         _SESSION = None
-        server.stop()
+        server.destroy()
 
 
 @pytest.fixture

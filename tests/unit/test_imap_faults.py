@@ -31,7 +31,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DovecotServer]:
         pytest.skip("dovecot is not on PATH (install dovecot-imapd to run IMAP tests)")
     srv = start_dovecot(Path(tmp_path_factory.mktemp("faults")), tmpfs_bytes=256 << 20)
     yield srv
-    srv.stop()
+    srv.destroy()
 
 
 @pytest.fixture

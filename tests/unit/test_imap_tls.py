@@ -94,7 +94,7 @@ def plain_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DovecotSe
         Path(tmp_path_factory.mktemp("plain")), starttls=False, tmpfs_bytes=64 << 20
     )
     yield server
-    server.stop()
+    server.destroy()
 
 
 def test_a_server_without_starttls_is_refused_and_never_sees_the_password(
