@@ -12,14 +12,20 @@ Logs go to stderr (stdout carries the MCP protocol).
 from __future__ import annotations
 
 import argparse
+import ast
+import importlib
+import importlib.util
 import logging
+import os
 import shutil
 import sys
 import tempfile
+import types
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from importlib.machinery import ModuleSpec
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from mailguard_core.config import AccountConfig, Config
 from mailguard_core.errors import MailguardError
@@ -81,13 +87,135 @@ def _mailguard_error(exc: BaseException) -> MailguardError | None:
     return None
 
 
+# ---------------------------------------------------------------- SDK import
+#: set to 1 to import the MCP SDK packages the ordinary way (escape hatch; the tests compare)
+EAGER_IMPORTS_ENV = "MAILGUARD_MCP_EAGER_IMPORTS"
+#: SDK packages whose ``__init__`` only re-exports names: ``mcp`` binds the whole client side
+#: and ``mcp.server`` the high-level ``MCPServer`` (resources, prompts, HTTP), which a stdio
+#: server of the low-level ``Server`` never uses; together about a third of our startup.
+LAZY_PACKAGES = ("mcp", "mcp.server")
+
+
+class NotPureReexports(Exception):
+    """A package ``__init__`` does more than re-export names (so it must run as it is)."""
+
+
+class LazyPackage(types.ModuleType):
+    """A package whose ``__init__`` only re-exports names, each imported on first access.
+
+    The name resolves exactly as the ``__init__``'s own ``from X import a as b`` would have
+    bound it (same object); submodules import through the real ``__path__`` as usual.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        exports: dict[str, tuple[str, str]] = self.__dict__.get("_lazy_exports", {})
+        if name not in exports:
+            raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
+        module, attribute = exports[name]
+        if module == self.__name__:  # ``from . import sub``: the submodule itself
+            value: Any = importlib.import_module(f"{module}.{attribute}")
+        else:
+            source = importlib.import_module(module)
+            try:
+                value = getattr(source, attribute)
+            except AttributeError:  # ``from pkg import sub`` of a submodule not yet imported
+                value = importlib.import_module(f"{module}.{attribute}")
+        setattr(self, name, value)
+        return value
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self.__dict__.get("_lazy_exports", {})))
+
+
+def reexports(spec: ModuleSpec) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    """``{bound name: (module, attribute)}`` and ``__all__`` of a pure re-exporting package
+    ``__init__``; raises :class:`NotPureReexports` for anything else in it."""
+    loader = spec.loader
+    get_source = getattr(loader, "get_source", None)
+    source = get_source(spec.name) if get_source is not None else None
+    if not isinstance(source, str) or spec.submodule_search_locations is None:
+        raise NotPureReexports(f"{spec.name}: no package source")
+    exports: dict[str, tuple[str, str]] = {}
+    names: list[str] = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ImportFrom) and not any(a.name == "*" for a in node.names):
+            module = importlib.util.resolve_name("." * node.level + (node.module or ""), spec.name)
+            if module != "__future__":
+                for alias in node.names:
+                    exports[alias.asname or alias.name] = (module, alias.name)
+        elif (
+            isinstance(node, ast.Assign)
+            and [getattr(t, "id", None) for t in node.targets] == ["__all__"]
+            and isinstance(node.value, ast.List | ast.Tuple)
+        ):
+            names = [str(n) for n in ast.literal_eval(node.value)]
+        elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
+            raise NotPureReexports(f"{spec.name}: line {node.lineno} is not a re-export")
+    return exports, names
+
+
+def defer_package_inits(packages: tuple[str, ...] = LAZY_PACKAGES) -> list[str]:
+    """Register a :class:`LazyPackage` for each of ``packages`` not imported yet, in order;
+    returns the names registered (none, and nothing changed, if any of them is not a pure
+    re-exporting package)."""
+    installed: list[str] = []
+    try:
+        for name in packages:
+            if name in sys.modules:
+                continue
+            spec = importlib.util.find_spec(name)
+            if spec is None:
+                raise NotPureReexports(f"{name}: not found")
+            exports, names = reexports(spec)
+            module = LazyPackage(name)
+            module.__spec__ = spec
+            module.__loader__ = spec.loader
+            module.__file__ = spec.origin
+            module.__path__ = list(spec.submodule_search_locations or ())
+            module.__package__ = name
+            module.__dict__.update(__cached__=spec.cached, __all__=names, _lazy_exports=exports)
+            sys.modules[name] = module
+            installed.append(name)
+            parent, _, child = name.rpartition(".")
+            if parent:
+                setattr(sys.modules[parent], child, module)
+    except Exception as exc:  # anything unexpected: the ordinary import, unchanged
+        logger.debug("importing the MCP SDK the ordinary way: %r", exc)
+        _forget(installed)
+        return []
+    return installed
+
+
+def _forget(packages: list[str]) -> None:
+    for name in list(sys.modules):
+        if any(name == p or name.startswith(p + ".") for p in packages):
+            del sys.modules[name]
+
+
+def import_server() -> types.ModuleType:
+    """``mailguard_mcp.server`` (and the stdio transport) with the SDK's re-exporting package
+    inits deferred; the ordinary import when ``MAILGUARD_MCP_EAGER_IMPORTS`` is set or when
+    anything about the deferred one fails."""
+    installed = [] if os.environ.get(EAGER_IMPORTS_ENV) else defer_package_inits()
+    try:
+        importlib.import_module("mcp.server.stdio")
+        return importlib.import_module("mailguard_mcp.server")
+    except Exception as exc:
+        if not installed:
+            raise
+        logger.debug("deferred SDK import failed, importing it the ordinary way: %r", exc)
+        _forget([*installed, "mailguard_mcp.server"])
+        importlib.import_module("mcp.server.stdio")
+        return importlib.import_module("mailguard_mcp.server")
+
+
 def _serve(factory: Callable[[], AbstractContextManager[object]]) -> int:
     import anyio
 
-    from mailguard_mcp.server import serve_stdio
+    serve_stdio = import_server().serve_stdio
 
     try:
-        anyio.run(lambda: serve_stdio(factory, version=_version()))  # type: ignore[arg-type]
+        anyio.run(lambda: serve_stdio(factory, version=_version()))
     except KeyboardInterrupt:
         return 0
     except BaseException as exc:
