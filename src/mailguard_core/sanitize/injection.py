@@ -145,6 +145,16 @@ RULES: tuple[tuple[str, int, re.Pattern[str]], ...] = (
 
 
 _WORD_RE = re.compile(r"[a-z_]+")
+#: bytes.translate table: ``[a-z_]`` kept, every other byte a space (see :func:`_words`)
+_WORD_BYTES = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz_" else 0x20 for c in range(256))
+
+
+def _words(lower: str) -> set[str]:
+    """``set(_WORD_RE.findall(lower))``, computed in C: every non-ASCII character becomes
+    ``?`` and every byte outside ``[a-z_]`` a space, so the runs ``split`` finds are the
+    regex's matches."""
+    data = lower.encode("ascii", "replace").translate(_WORD_BYTES)
+    return set(data.decode("ascii").split())
 
 
 def _w(text: str) -> frozenset[str]:
@@ -250,7 +260,7 @@ class RuleBasedDetector:
         """Names of the rules that fired when their weights reach the threshold, else ()."""
         sample = text[:_MAX_SCAN]
         lower = sample.lower()
-        words = set(_WORD_RE.findall(lower))
+        words = _words(lower)
         fired = [
             (name, weight)
             for name, weight, rx in RULES
