@@ -6,7 +6,9 @@
   config for pinning; exit 0 when every account connected, 1 otherwise, 2 on a config error.
 - ``demo``: serve a copy of the bundled demo mailbox (no account, no network).
 
-Logs go to stderr (stdout carries the MCP protocol).
+Logs go to stderr (stdout carries the MCP protocol). The server process imports the MCP SDK
+with its re-exporting package inits deferred (:func:`import_server`): a stdio server needs
+neither the client side nor ``MCPServer``; ``MAILGUARD_MCP_EAGER_IMPORTS=1`` turns that off.
 """
 
 from __future__ import annotations
