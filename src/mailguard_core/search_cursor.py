@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import heapq
 import hmac
 import json
 import secrets
@@ -168,7 +167,9 @@ def page_uids(
     else:
         high, total = state.high_uid, state.total
         candidates = [u for u in unique if u < state.below_uid and u <= high]
-    top = heapq.nlargest(limit + 1, candidates)  # O(n log limit): folders can be huge
+    # UIDs are dense and ascending in practice, the worst case of heapq.nlargest (a Python-level
+    # heap replace per UID: ~35 ms for 100,000); Timsort finds the order in C in ~1 ms
+    top = sorted(candidates, reverse=True)[: limit + 1]
     page = top[:limit]
     next_cursor = None
     if len(top) > limit:
