@@ -42,6 +42,8 @@ import attrs
 import pytest
 from imapclient import imap_utf7  # type: ignore[import-untyped]
 
+from tests.support.certs import make_self_signed
+
 if TYPE_CHECKING:
     from mailguard_core.config import ImapSettings
 
@@ -145,24 +147,6 @@ def _port_accepts(port: int) -> bool:
     except OSError:
         return False
     return True
-
-
-def _make_cert(conf: Path) -> tuple[Path, Path]:
-    cert, key = conf / "cert.pem", conf / "key.pem"
-    if not cert.exists():
-        subprocess.run(
-            [
-                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
-                "-subj", "/CN=localhost",
-                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                "-keyout", str(key), "-out", str(cert),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )  # fmt: skip
-        key.chmod(0o600)
-    return cert, key
 
 
 @attrs.define
@@ -478,7 +462,7 @@ def start_dovecot(
     root = _private_root(root, tmpfs_bytes=tmpfs_bytes)
     conf = root / "conf"
     conf.mkdir(exist_ok=True)
-    cert, key = _make_cert(conf)
+    cert, key = make_self_signed(conf)
     der = ssl.PEM_cert_to_DER_cert(cert.read_text())
     last: Exception | None = None
     for _attempt in range(5):  # a port found free may be taken before dovecot binds it

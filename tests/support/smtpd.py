@@ -16,7 +16,6 @@ import email.policy
 import logging
 import socket
 import ssl
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +27,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 from mailguard_core.config import SmtpSettings
+from tests.support.certs import make_self_signed
 
 #: "plain" offers neither TLS nor AUTH (for testing that a client refuses such a server)
 Mode = Literal["starttls", "implicit", "plain"]
@@ -55,21 +55,7 @@ class Captured:
 
 def make_certificate(directory: Path) -> tuple[Path, Path]:
     """A self-signed certificate for ``localhost`` and ``127.0.0.1``: (cert, key)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    if not cert.exists():
-        subprocess.run(
-            [
-                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
-                "-subj", "/CN=localhost",
-                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                "-keyout", str(key), "-out", str(cert),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )  # fmt: skip
-    return cert, key
+    return make_self_signed(directory)
 
 
 class _BoundController(Controller):  # type: ignore[misc]
