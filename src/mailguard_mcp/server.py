@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import math
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -333,6 +334,51 @@ async def _guarded(
     guard.__exit__(None, None, None)
 
 
+def _enter_and_call(
+    app: MailguardApp,
+    guard: AbstractContextManager[GateCall],
+    account: str,
+    call: Callable[[MailboxService], Result],
+) -> tuple[GateCall, Result]:
+    """Admit the call, then run the service call, in one worker thread (one hop, not two).
+    The service's failure ends the guard here; a success is ended by the caller."""
+    guarded = guard.__enter__()
+    try:
+        return guarded, app.with_service(account, call)
+    except BaseException as exc:
+        guard.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+
+
+async def _guarded_call(
+    app: MailguardApp,
+    name: str,
+    account: str,
+    args: Mapping[str, Any],
+    call: Callable[[MailboxService], Result],
+) -> Result:
+    """``with app.gate.guard(...): app.with_service(account, call)`` with the admission and
+    the service call in one shielded worker thread. A request cancelled before it started
+    takes :func:`_guarded` (admitted, then ended as ``cancelled`` without touching the
+    mailbox); one cancelled while in the thread ends as ``cancelled`` once it returns, as a
+    worker thread cannot be abandoned."""
+    if anyio.current_effective_deadline() == -math.inf:  # already cancelled
+        async with _guarded(app, name, account, args):
+            await anyio.lowlevel.checkpoint()
+        raise AssertionError("unreachable: the checkpoint raises")  # pragma: no cover
+    guard = app.gate.guard(name, account, args)
+    with anyio.CancelScope(shield=True):
+        guarded, result = await anyio.to_thread.run_sync(_enter_and_call, app, guard, account, call)
+    try:
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        guarded.set_result(_summary(result))
+    except BaseException as exc:
+        guard.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    guard.__exit__(None, None, None)
+    return result
+
+
 async def _infrastructure(
     ctx: Ctx, app: MailguardApp, tool: ToolName, args: Mapping[str, Any]
 ) -> Result:
@@ -388,15 +434,15 @@ async def call_tool(ctx: Ctx, params: types.CallToolRequestParams) -> types.Call
         except MailguardError as exc:
             early = exc
     try:
-        async with _guarded(app, name, account, args if early is None else {}) as guarded:
-            if early is not None:
-                raise early
-            assert tool is not None
-            if call is None:
+        if early is None and call is not None:
+            result = await _guarded_call(app, name, account, args, call)
+        else:
+            async with _guarded(app, name, account, args if early is None else {}) as guarded:
+                if early is not None:
+                    raise early
+                assert tool is not None
                 result = await _infrastructure(ctx, app, tool, args)
-            else:
-                result = await anyio.to_thread.run_sync(app.with_service, account, call)
-            guarded.set_result(_summary(result))
+                guarded.set_result(_summary(result))
     except MailguardError as exc:
         # refusals and bad input are the caller's business; failures are the operator's
         level = logging.INFO if isinstance(exc, InputError | PolicyViolation) else logging.WARNING

@@ -14,7 +14,7 @@ import pytest
 from mailguard_core.adapters.memory_store import InMemoryMailStore
 from mailguard_core.errors import ConnectionFailed
 from mailguard_core.tools import Posture
-from mailguard_mcp.server import _guarded
+from mailguard_mcp.server import _guarded, _guarded_call
 from mcp import Client
 from tests.mcp.harness import account, breaker, limits, make_harness, structured
 
@@ -262,4 +262,42 @@ async def test_a_call_cancelled_before_admission_is_still_audited(tmp_path: Path
     assert scope.cancelled_caught
     start, end = h.audit.of_kind("call_start")[0], h.audit.of_kind("call_end")[0]
     assert start["tool"] == "search" and end["start_seq"] == start["seq"]
+    assert end["outcome"] == "cancelled"
+
+
+async def test_a_service_call_cancelled_before_it_starts_is_audited_and_never_runs(
+    tmp_path: Path,
+) -> None:
+    """The one-hop service path keeps the guarantee: an already-cancelled request is admitted,
+    ends as cancelled in the audit log, and its service call never touches the mailbox."""
+    h = make_harness(tmp_path, account())
+    ran: list[object] = []
+    with h.open() as app, anyio.CancelScope() as scope:
+        scope.cancel()
+        await _guarded_call(app, "list_folders", "work", {}, ran.append)  # type: ignore[arg-type]
+    assert scope.cancelled_caught
+    assert ran == []
+    start, end = h.audit.of_kind("call_start")[0], h.audit.of_kind("call_end")[0]
+    assert start["tool"] == "list_folders" and end["start_seq"] == start["seq"]
+    assert end["outcome"] == "cancelled"
+
+
+async def test_a_service_call_cancelled_while_running_finishes_and_ends_as_cancelled(
+    tmp_path: Path,
+) -> None:
+    """A worker thread cannot be abandoned: a request cancelled during its service call lets
+    the call finish, then ends as cancelled in the audit log (as before the one-hop path)."""
+    h = make_harness(tmp_path, account())
+    ran: list[object] = []
+    with h.open() as app, anyio.CancelScope() as scope:
+
+        def call(service: object) -> dict[str, Any]:
+            anyio.from_thread.run_sync(scope.cancel)
+            ran.append(service)
+            return {"meta": {}, "security_warnings": []}
+
+        await _guarded_call(app, "list_folders", "work", {}, call)
+    assert scope.cancelled_caught
+    assert len(ran) == 1
+    end = h.audit.of_kind("call_end")[0]
     assert end["outcome"] == "cancelled"
