@@ -15,7 +15,7 @@ from mailguard_core.sanitize import files, headers, identity
 from mailguard_core.sanitize.body import Budget, attachment_head_and_size, build_body
 from mailguard_core.sanitize.envelope import SafeMessage, SanitizeOptions
 from mailguard_core.sanitize.injection import RuleBasedDetector
-from mailguard_core.sanitize.mime import walk
+from mailguard_core.sanitize.mime import filename_param, walk
 from mailguard_core.sanitize.text import normalize_text, truncate_graphemes
 from mailguard_core.sanitize.warnings import WarningCollector
 
@@ -188,7 +188,7 @@ def _attachments(
         else:
             data, size = attachment_head_and_size(part)
         try:
-            raw_name = part.get_filename()
+            raw_name = filename_param(part)
         except (ValueError, LookupError, UnicodeError, TypeError):
             raw_name = None
         name_text = None

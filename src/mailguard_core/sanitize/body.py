@@ -12,7 +12,7 @@ import attrs
 from mailguard_core.sanitize.envelope import MimeLimits
 from mailguard_core.sanitize.headers import HeaderIndex, decode_bytes, decode_value, raw_header
 from mailguard_core.sanitize.html import Link, process_html
-from mailguard_core.sanitize.mime import Shown
+from mailguard_core.sanitize.mime import Shown, charset_param
 from mailguard_core.sanitize.warnings import WarningCollector
 
 _WORD_RE = re.compile(r"[^\W\d_]{3,}")
@@ -90,7 +90,7 @@ def attachment_head_and_size(part: Message) -> tuple[bytes, int]:
 
 def part_text(part: Message, data: bytes, location: str, warnings: WarningCollector) -> str:
     """Decode a text part with its declared charset, falling back with a warning."""
-    charset = part.get_param("charset")
+    charset = charset_param(part)
     declared = charset if isinstance(charset, str) else None
     text, fallback = decode_bytes(data, declared)
     if text.startswith("\ufeff"):

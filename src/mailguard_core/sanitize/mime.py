@@ -7,7 +7,9 @@ own parts numbered ``N.1``, ``N.2``, ....
 
 from __future__ import annotations
 
+import threading
 from email.message import Message
+from typing import Any
 
 import attrs
 
@@ -15,6 +17,55 @@ from mailguard_core.sanitize.envelope import MimeLimits
 from mailguard_core.sanitize.warnings import WarningCollector
 
 _TEXT_TYPES = ("text/plain", "text/html")
+_PARAM_CACHE_SIZE = 2048
+_PARAM_CACHE_MAX_CHARS = 1000
+_param_cache: dict[tuple[str, str | None, str | None], Any] = {}
+_param_lock = threading.Lock()
+_MISSING = object()
+
+
+def _cacheable(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and len(value) <= _PARAM_CACHE_MAX_CHARS)
+
+
+def _remember(key: tuple[str, str | None, str | None], value: Any) -> None:
+    with _param_lock:
+        if len(_param_cache) >= _PARAM_CACHE_SIZE:
+            _param_cache.clear()
+        _param_cache[key] = value
+
+
+def charset_param(part: Message) -> Any:
+    """``part.get_param("charset")``, cached by the Content-Type value it parses.
+
+    The result (str, RFC 2231 tuple or None) depends only on the first Content-Type
+    value; mail repeats a handful of them, and the stdlib parameter parser is slow.
+    """
+    ctype = part.get("Content-Type")
+    if not _cacheable(ctype):
+        return part.get_param("charset")
+    key = ("charset", ctype, None)
+    found = _param_cache.get(key, _MISSING)
+    if found is not _MISSING:
+        return found
+    value = part.get_param("charset")
+    _remember(key, value)
+    return value
+
+
+def filename_param(part: Message) -> Any:
+    """``part.get_filename()``, cached by the Content-Disposition and Content-Type it reads."""
+    disposition = part.get("Content-Disposition")
+    ctype = part.get("Content-Type")
+    if not (_cacheable(disposition) and _cacheable(ctype)):
+        return part.get_filename()
+    key = ("filename", disposition, ctype)
+    found = _param_cache.get(key, _MISSING)
+    if found is not _MISSING:
+        return found
+    value = part.get_filename()
+    _remember(key, value)
+    return value
 
 
 @attrs.define
@@ -126,7 +177,7 @@ def _visit(
                 result.shown[before].forwarded = nested
         return
     leaf_id = part_id or "1"
-    if ctype in _TEXT_TYPES and _disposition(msg) != "attachment" and not msg.get_filename():
+    if ctype in _TEXT_TYPES and _disposition(msg) != "attachment" and not filename_param(msg):
         result.shown.append(Shown(part=msg, part_id=leaf_id, ctype=ctype))
     else:
         disposition = _disposition(msg)
