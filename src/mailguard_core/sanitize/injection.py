@@ -251,6 +251,10 @@ def _triggered(name: str, words: set[str], lower: str) -> bool:
     return not words.isdisjoint(any_of) and (not also or not words.isdisjoint(also))
 
 
+#: RULES in order, each with its trigger sets unpacked (one tuple per rule, no lookups)
+_PLAN = tuple((name, weight, rx, *_TRIGGERS[name]) for name, weight, rx in RULES)
+
+
 class RuleBasedDetector:
     """Weighted rules over the first 200,000 characters; flagged at a total weight of 2."""
 
@@ -260,12 +264,19 @@ class RuleBasedDetector:
         """Names of the rules that fired when their weights reach the threshold, else ()."""
         sample = text[:_MAX_SCAN]
         lower = sample.lower()
-        words = _words(lower)
-        fired = [
-            (name, weight)
-            for name, weight, rx in RULES
-            if _triggered(name, words, lower) and rx.search(sample)
-        ]
+        isdisjoint = _words(lower).isdisjoint
+        candidates: list[tuple[str, int, re.Pattern[str]]] = []
+        possible = 0
+        for name, weight, rx, any_of, also, substrings in _PLAN:
+            # inlined :func:`_triggered`
+            if (substrings and any(sub in lower for sub in substrings)) or (
+                any_of and not isdisjoint(any_of) and (not also or not isdisjoint(also))
+            ):
+                candidates.append((name, weight, rx))
+                possible += weight
+        if possible < self.threshold:
+            return ()  # the rules that fire are among the triggered: they cannot reach it
+        fired = [(name, weight) for name, weight, rx in candidates if rx.search(sample)]
         if sum(w for _, w in fired) >= self.threshold:
             return tuple(name for name, _ in fired)
         return ()
