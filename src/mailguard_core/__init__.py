@@ -3,15 +3,16 @@
 The public API is exactly ``__all__``; everything else is private. See ``docs/``.
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from mailguard_core.config import AccountConfig, Config, load_config, parse_config
 from mailguard_core.domain import MessageRef
 from mailguard_core.errors import MailguardError
 from mailguard_core.gate import Clock, FakeClock, Gate, GateCall, MonotonicClock
-from mailguard_core.outgoing import DraftOutcome, OutgoingRequest, OutgoingService, SendOutcome
 
 if TYPE_CHECKING:
+    from mailguard_core.outgoing import DraftOutcome, OutgoingRequest, OutgoingService, SendOutcome
     from mailguard_core.sanitize import (
         InjectionDetector,
         MimeLimits,
@@ -27,32 +28,40 @@ if TYPE_CHECKING:
         sniff_content_type,
     )
 
-_SANITIZE_NAMES = frozenset(
-    {
-        "InjectionDetector",
-        "MimeLimits",
-        "RuleBasedDetector",
-        "SafeMessage",
-        "SanitizeOptions",
-        "SecurityWarning",
-        "render_text",
-        "safe_filename",
-        "sanitize_headers",
-        "sanitize_message",
-        "sanitize_text",
-        "sniff_content_type",
-    }
-)
+#: names that load on first use, with their module: importing the sanitizer (lxml, nh3,
+#: tldextract, ...) and message composition (the stdlib email package) is a large share of
+#: the MCP server's startup, which needs neither before the first tool call
+_LAZY_NAMES = {
+    **dict.fromkeys(
+        ("DraftOutcome", "OutgoingRequest", "OutgoingService", "SendOutcome"),
+        "mailguard_core.outgoing",
+    ),
+    **dict.fromkeys(
+        (
+            "InjectionDetector",
+            "MimeLimits",
+            "RuleBasedDetector",
+            "SafeMessage",
+            "SanitizeOptions",
+            "SecurityWarning",
+            "render_text",
+            "safe_filename",
+            "sanitize_headers",
+            "sanitize_message",
+            "sanitize_text",
+            "sniff_content_type",
+        ),
+        "mailguard_core.sanitize",
+    ),
+}
 
 
 def __getattr__(name: str) -> Any:
-    """The sanitizer's names load on first use: importing it (lxml, nh3, tldextract, ...) is
-    a large share of the MCP server's startup, which needs no sanitizer before the first call."""
-    if name in _SANITIZE_NAMES:
-        from mailguard_core import sanitize
-
-        return getattr(sanitize, name)
-    raise AttributeError(f"module 'mailguard_core' has no attribute {name!r}")
+    """Resolve a lazily loaded public name (see ``_LAZY_NAMES``)."""
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mailguard_core' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 
 __all__ = [
