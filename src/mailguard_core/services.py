@@ -187,12 +187,11 @@ class MailboxService:
                     uidvalidity=ref.uidvalidity,
                     flags=tuple(sorted(summary.flags)),
                     internal_date=summary.internal_date,
+                    # the store knows the whole message's size; the sanitizer sees the headers
+                    size_bytes=summary.size_bytes,
                 ),
             )
-            envelope = safe.to_dict()
-            # the store knows the whole message's size; the sanitizer saw only the headers
-            envelope["meta"]["size_bytes"] = summary.size_bytes
-            items.append(envelope)
+            items.append(safe.to_dict())
         return {
             "meta": {
                 "account": self.name,
