@@ -10,7 +10,7 @@ import pytest
 
 from mailguard_core.adapters.memory_store import InMemoryMailStore
 from mailguard_core.config import AccountConfig, FolderSettings
-from mailguard_core.domain import MessageRef
+from mailguard_core.domain import MessageRef, SearchCriteria
 from mailguard_core.errors import FolderNotFound, FolderProtected, InputError
 from mailguard_core.services import MailboxService, default_download_dir
 from tests.mcp.harness import attachment_message, plain_message
@@ -145,3 +145,14 @@ def test_the_default_download_dir_follows_xdg_state_home(tmp_path: Path) -> None
     assert default_download_dir({"XDG_STATE_HOME": str(tmp_path)}) == (
         tmp_path / "mailguard" / "downloads"
     )
+
+
+def test_a_search_hit_reports_the_whole_messages_size_not_its_headers(tmp_path: Path) -> None:
+    """meta.size_bytes of a search hit is the stored message's size, from the store."""
+    service, store = _service(tmp_path)
+    raw = attachment_message("report.pdf", b"%PDF-1.4 " + b"x" * 5000)
+    store.add_message("INBOX", raw)
+    page = service.search("INBOX", SearchCriteria(), limit=5, cursor=None)
+    [hit] = page["items"]
+    assert hit["meta"]["size_bytes"] == len(raw)
+    assert hit["untrusted"]["body_text"] == ""
