@@ -16,7 +16,10 @@ from mailguard_core.sanitize.mime import Shown, charset_param
 from mailguard_core.sanitize.warnings import WarningCollector
 
 _WORD_RE = re.compile(r"[^\W\d_]{3,}")
-_URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.I)
+#: ``(?:https?://|www\.)\S+`` under re.IGNORECASE, spelled so that the engine can skip to
+#: an ``h`` or ``w`` in C (three times faster on long plain parts); U+017F (long s) is in the
+#: ``s`` class because IGNORECASE folds it to ``s``
+URL_RE = re.compile(r"[HhWw](?:(?<=[Hh])[Tt][Tt][Pp][Ss\u017f]?://|(?<=[Ww])[Ww][Ww]\.)\S+")
 _MISMATCH_MIN_WORDS = 10
 _MISMATCH_RATIO = 0.25
 _PLAIN_BLANKS_RE = re.compile(r"\n{3,}")
@@ -108,7 +111,7 @@ _LETTER_BYTES = bytes(
 
 def _words(text: str) -> set[str]:
     """Lower-cased words of 3+ letters outside URLs."""
-    text = _URL_RE.sub(" ", text)
+    text = URL_RE.sub(" ", text)
     if text.isascii():
         # in ASCII ``[^\W\d_]`` is ``[A-Za-z]``: the same words, split in C
         data = text.encode("ascii").translate(_LETTER_BYTES).decode("ascii")

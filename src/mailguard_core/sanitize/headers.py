@@ -171,13 +171,15 @@ def addresses(
     msg: HeaderIndex | Message, name: str, *, location: str, warnings: WarningCollector
 ) -> list[dict[str, str]]:
     """The address list of header ``name`` as ``[{"name", "address"}]``, sanitized."""
-    values = msg.get_all(name) or []
+    values = msg.get_all(name)
+    if not values:
+        return []
     raw = [_FOLD_RE.sub(" ", header_str(v)) for v in values[:8]]
     out: list[dict[str, str]] = []
     try:
-        pairs = _simple_addresses(raw) or email.utils.getaddresses(
-            [v[:_MAX_ADDRESS_HEADER] for v in raw]
-        )
+        pairs = _simple_addresses(raw)
+        if pairs is None:
+            pairs = email.utils.getaddresses([v[:_MAX_ADDRESS_HEADER] for v in raw])
     except (ValueError, IndexError, TypeError, RecursionError):
         # the stdlib address parser recurses per token: fall back to bare addresses
         warnings.add("mime_limit_exceeded", location, {"limit": "address_header_complexity"})
