@@ -61,6 +61,14 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 #: characters str.splitlines() also breaks at (the others it knows cannot follow an ASCII decode)
 _OTHER_BREAKS = "\x0b\x0c\x1c\x1d\x1e"
 _MULTIPART_CTE = ("7bit", "8bit", "binary")
+#: one header field: the name before the first colon, the value without leading blanks,
+#: with its continuation lines (the trailing line ending is stripped after)
+_FIELD = re.compile(
+    r"([\041-\071\073-\176]+):[ \t]*"
+    r"([^\r\n]*(?:\r\n|\r|\n)?(?:[ \t][^\r\n]*(?:\r\n|\r|\n)?)*)"
+)
+#: a line starting with one of these needs FeedParser's line-by-line header rules
+_SLOW_HEADER_MARKS = ("\nFrom ", "\rFrom ", "\n:", "\r:")
 
 
 class _TooDeep(Exception):
@@ -229,10 +237,10 @@ class _Cursor:
             self.pos = stop
         return chunks
 
-    def take_header_lines(self) -> tuple[list[str], bool]:
+    def take_header_run(self) -> tuple[str, bool]:
         """The run of header-looking lines at ``pos`` (no pushed-back lines pending).
 
-        Returns the lines and whether a false EOF cut the run short.
+        Returns the run (whole lines) and whether a false EOF cut it short.
         """
         pos = self.pos
         block = _HEADER_BLOCK.match(self.text, pos)
@@ -242,11 +250,11 @@ class _Cursor:
             first_stop = self.next_stop()
             if first_stop < stop:
                 stop, stopped = first_stop, True
-        if stop == pos:
-            return [], stopped
-        run = self.text[pos:stop]
         self.pos = stop
-        return (run.splitlines(True) if self.plain else _LINE.findall(run)), stopped
+        return self.text[pos:stop], stopped
+
+    def split_lines(self, run: str) -> list[str]:
+        return run.splitlines(True) if self.plain else _LINE.findall(run)
 
 
 class _Parser:
@@ -258,11 +266,12 @@ class _Parser:
         self.last: Message | None = None
         #: whether ``last`` is a multipart (its content type, computed once)
         self.last_multipart = False
+        self.root_multipart = False
 
     def parse(self) -> Message:
         root = self._parsegen(None, None, 0)
         # FeedParser.close()
-        if root.get_content_type().startswith("multipart/") and not root.is_multipart():
+        if self.root_multipart and not root.is_multipart():
             root.defects.append(errors.MultipartInvariantViolationDefect())
         return root
 
@@ -278,11 +287,12 @@ class _Parser:
             parent.attach(msg)
         self.last = msg
         # the header loop: lines until one headerRE does not match (a blank one is eaten)
-        lines: list[str] = []
+        lines: list[str] = []  # whole lines, or runs of them
         while True:
             if not cur.back:
-                run, stopped = cur.take_header_lines()
-                lines += run
+                run, stopped = cur.take_header_run()
+                if run:
+                    lines.append(run)
                 if stopped:
                     break
             line = cur.readline()
@@ -294,10 +304,12 @@ class _Parser:
                     cur.unread(line)
                 break
             lines.append(line)
-        self._parse_headers(msg, lines)
+        self._parse_headers(msg, "".join(lines))
         ctype = msg.get_content_type()
         maintype = ctype.split("/")[0]  # msg.get_content_maintype()
         self.last_multipart = maintype == "multipart"  # no child was made yet: last is msg
+        if parent is None:
+            self.root_multipart = self.last_multipart
         if ctype == "message/delivery-status":
             # blocks of headers separated by blank lines, one sub-message each
             while True:
@@ -402,8 +414,24 @@ class _Parser:
                 chunks[0] = chunks[0][blank.end() :]
         msg.epilogue = "".join(chunks)
 
-    def _parse_headers(self, msg: Message, lines: list[str]) -> None:
-        """``FeedParser._parse_headers``."""
+    def _parse_headers(self, msg: Message, block: str) -> None:
+        """``FeedParser._parse_headers`` on the header lines ``block``.
+
+        When every line is a ``name:`` line or a continuation of one (the first is not), no
+        line starts with "From " and no name is empty, one regex takes every field.
+        """
+        if not block:
+            return
+        if (
+            block[0] not in " \t"
+            and not block.startswith(("From ", ":"))
+            and not any(mark in block for mark in _SLOW_HEADER_MARKS)
+        ):
+            vars(msg)["_headers"].extend(
+                [(name, value.rstrip("\r\n")) for name, value in _FIELD.findall(block)]
+            )
+            return
+        lines = self.cur.split_lines(block)
         lastheader = ""
         lastvalue: list[str] = []
         for lineno, line in enumerate(lines):
