@@ -243,7 +243,41 @@ EDGE_CASES: dict[str, bytes] = {
         + b"a" * (8192 - 57)
         + b"\r\n--b--\r\n"
     ),
+    # shapes that would make a naive search quadratic (the parser searches each stretch once)
+    "delivery_status_many_parts_no_blank": (
+        b"Content-Type: message/delivery-status\n\nA: b\n"
+        b"Content-Type: multipart/mixed; boundary=q\n\n" + b"--q\nx\n" * 3000 + b"z\n" * 3000
+    ),
+    "many_parts_outer_prefix_lookalikes": (
+        b"Content-Type: multipart/mixed; boundary=a\n\n--a\n"
+        b"Content-Type: multipart/mixed; boundary=aa\n\n" + b"--aa\nx\n--a x\n" * 3000
+    ),
+    "many_parts_deep_stack": (
+        b"".join(
+            b"Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n" % (i, i) for i in range(60)
+        )
+        + b"--b0 \nx\n" * 3000
+    ),
+    "long_delimiter_lookalike_lines": (
+        b"Content-Type: multipart/mixed; boundary=a\n\n--a\n\n"
+        + (b"--a" + b"x" * 20000 + b"\n") * 20
+        + b"--a--\n"
+    ),
 }
+
+
+def _straddling(prefix: bytes, suffix: bytes, shift: int) -> bytes:
+    """``prefix``, filler, then ``suffix`` whose first byte sits at 8192 + shift."""
+    return prefix + b"a" * (8192 + shift - len(prefix)) + suffix
+
+
+@pytest.mark.parametrize("shift", range(-4, 3))
+def test_same_tree_when_a_line_ending_straddles_the_stdlib_8192_chunk_edge(shift: int) -> None:
+    """The stdlib feeds 8192-character chunks; a CRLF split between two is still one ending."""
+    head = b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n\r\n'
+    for suffix in (b"\r\n--b--\r\n", b"\r\r\n--b\r\n\r\nx", b"\r\n\r\n--b--\r"):
+        assert_same_tree(_straddling(head, suffix, shift))
+    assert_same_tree(_straddling(b"Subject: x\r\n", b"\r\n y\r\n\r\nbody\r", shift))
 
 
 @pytest.mark.parametrize("name", sorted(EDGE_CASES))

@@ -132,7 +132,18 @@ class _Cursor:
     of that boundary, see :func:`_delimiter`) or None (the line is blank).
     """
 
-    __slots__ = ("_found", "back", "end", "plain", "pos", "stops", "text")
+    __slots__ = (
+        "_blank",
+        "_found",
+        "_read",
+        "_read_end",
+        "back",
+        "end",
+        "plain",
+        "pos",
+        "stops",
+        "text",
+    )
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -143,16 +154,18 @@ class _Cursor:
         self.stops: list[str | None] = []
         #: separator -> (searched from, first delimiter line at or after it, or end)
         self._found: dict[str, tuple[int, int]] = {}
+        #: the same for blank lines
+        self._blank = (-1, -1)
+        #: the line readline() just took from the text (pos is right after it), if any
+        self._read: str | None = None
+        self._read_end = -1
         self.plain = not any(char in text for char in _OTHER_BREAKS)
 
     def at_stop(self, line: str) -> bool:
-        for stop in self.stops:
-            if stop is None:
-                if line[:1] in ("\r", "\n"):
-                    return True
-            elif _delimiter(line, stop) is not None:
-                return True
-        return False
+        first = line[:1]
+        if first == "-":  # only a "--..." line can be a delimiter
+            return any(stop is not None and _delimiter(line, stop) for stop in self.stops)
+        return first in ("\r", "\n") and None in self.stops  # NLCRE.match: a blank line
 
     def readline(self) -> str:
         """The next line, or "" at the end or at a false EOF (that line stays unread)."""
@@ -170,16 +183,22 @@ class _Cursor:
         line = self.text[pos:nxt]
         if self.stops and self.at_stop(line):
             return ""
-        self.pos = nxt
+        self.pos = self._read_end = nxt
+        self._read = line
         return line
 
     def unread(self, line: str) -> None:
-        self.back.append(line)
+        """Push ``line`` back; the line just read from the text is simply read again."""
+        if line is self._read and self.pos == self._read_end and not self.back:
+            self.pos -= len(line)
+            self._read = None
+        else:
+            self.back.append(line)
 
     def _next_delimiter(self, sep: str, pos: int) -> int:
         """Start of the first delimiter line of ``sep`` at or after line start ``pos``."""
         hit = self._found.get(sep)
-        if hit is not None and hit[0] <= pos <= hit[1]:
+        if hit is not None and hit[0] <= pos <= hit[1]:  # each stretch of text searched once
             return hit[1]
         text = self.text
         k = pos
@@ -200,10 +219,16 @@ class _Cursor:
 
     def _next_blank(self, pos: int) -> int:
         """Start of the first blank line at or after line start ``pos``."""
+        hit = self._blank
+        if hit[0] <= pos <= hit[1]:  # remembered: each stretch of text is searched once
+            return hit[1]
         if pos < self.end and self.text[pos] in "\r\n":
-            return pos
-        found = _BLANK_AFTER.search(self.text, pos)
-        return found.end() - 1 if found is not None else self.end
+            found = pos
+        else:
+            blank = _BLANK_AFTER.search(self.text, pos)
+            found = blank.end() - 1 if blank is not None else self.end
+        self._blank = (pos, found)
+        return found
 
     def next_stop(self, sep: str | None = None) -> int:
         """Start of the first line at or after ``pos`` that a stop (or ``sep``) matches."""
