@@ -45,11 +45,14 @@ def _diff(ours: Message, theirs: Message, path: str) -> str | None:
 
 def _as_bytes(msg: Message) -> bytes | str:
     """``msg.as_bytes()`` (the same random boundary for a multipart without one), or the error."""
+    state = random.getstate()
     random.seed(0)
     try:
         return msg.as_bytes()
     except Exception as exc:  # the stdlib's serializer can fail on odd trees: so must ours
         return f"{type(exc).__name__}: {exc}"
+    finally:
+        random.setstate(state)
 
 
 def tree_difference(raw: bytes) -> str | None:
