@@ -5,13 +5,12 @@ from __future__ import annotations
 import email
 import email.utils
 import re
-from email import policy
 from email.message import Message
 from typing import Any
 
 from mailguard_core.errors import LimitExceeded, MailguardError, MessageTooLarge, SanitizeError
 from mailguard_core.ports.detector import InjectionDetector
-from mailguard_core.sanitize import files, headers, identity
+from mailguard_core.sanitize import files, headers, identity, mimeparse
 from mailguard_core.sanitize.body import Budget, attachment_head_and_size, build_body
 from mailguard_core.sanitize.envelope import SafeMessage, SanitizeOptions
 from mailguard_core.sanitize.injection import RuleBasedDetector
@@ -79,7 +78,7 @@ def _sanitize(raw: bytes, options: SanitizeOptions, *, headers_only: bool) -> Sa
     limits = options.limits
     if headers_only and b"\n\n" not in raw and b"\r\n\r\n" not in raw:
         raw = raw.rstrip(b"\r\n") + b"\r\n\r\n"
-    msg = email.message_from_bytes(raw, policy=policy.compat32)
+    msg = mimeparse.parse_bytes(raw)
     index = headers.HeaderIndex(msg)
     if index.count > limits.max_headers:
         warnings.add("mime_limit_exceeded", "mime", {"limit": "max_headers"})

@@ -1,0 +1,496 @@
+"""A MIME parser that builds the same ``Message`` tree as the stdlib's, several times faster.
+
+Why: ``email.message_from_bytes(raw, policy=compat32)`` runs ``email.feedparser``, which moves
+every line of the message through a Python loop (a deque pop, a regex per enclosing multipart
+boundary, a list append) and compiles one regex per distinct boundary (the ``re`` cache does
+not hold a mailbox's worth of them). That was about a third of the sanitizer's time.
+
+What it guarantees: :func:`parse_bytes` returns a tree that is indistinguishable from the
+stdlib's: the same ``_headers`` (names and raw values, in order, as
+``compat32.header_source_parse`` gives them), ``_payload`` (the same strings, or lists of
+``Message``), ``preamble``, ``epilogue``, ``_unixfrom``, ``_default_type``, ``policy``, the
+same ``defects`` (same classes, same order), and so the same ``as_bytes()``. A parser
+differential is an attack vector (a part one component sees and another does not), so this is
+not "the same on real mail" but the same algorithm: :class:`_Parser` is a transcription of
+``FeedParser._parsegen`` (3.11), decision by decision, over one decoded string instead of a
+line deque. Where the stdlib collects a run of lines only to join them (a leaf body, a
+preamble, an epilogue, a header block), the run is taken as one slice: it ends at the first
+line that a "false EOF" predicate (an enclosing ``--boundary`` delimiter line, or a blank line
+inside ``message/delivery-status``) matches, found with ``str.find`` and then checked with the
+stdlib's own rule (``--boundary``, optional ``--``, spaces/tabs, a line ending). Everything
+else (lines pushed back, the boundary lines themselves, delivery-status blocks) goes through a
+line-at-a-time ``readline`` with the stdlib's semantics.
+
+Lines are what ``io.StringIO(newline="")`` yields: split after ``\\r\\n``, ``\\r`` or ``\\n``
+only. The stdlib feeds the text in 8192-character chunks, but its buffer rejoins a line (and a
+``\\r\\n`` pair) split across chunks, so the line sequence is that of the whole text.
+
+Fallback: a structure nested deeper than :data:`MAX_DEPTH` is handed to the stdlib parser, so
+very deep nesting ends exactly as before (a tree, or ``RecursionError``, which the sanitizer
+maps to ``LimitExceeded``). So is every message on a Python newer than 3.13: the feedparser of
+3.12 and 3.13 is the same algorithm as 3.11's (checked, and the differential tests pass on all
+three), a later one has not been checked.
+
+Tests: ``tests/unit/test_mimeparse.py`` compares whole trees (every attribute above and
+``as_bytes()``) on the shared corpus, the sanitizer fixtures, the demo mailbox, generated bench
+mail and hand-written edge cases; ``tests/property/test_mimeparse_differential.py`` does the
+same on generated MIME-like and arbitrary bytes.
+"""
+
+from __future__ import annotations
+
+import email
+import re
+import sys
+from email import errors
+from email.message import Message
+from email.policy import compat32
+
+__all__ = ["MAX_DEPTH", "parse_bytes"]
+
+#: Messages nested deeper than this (multipart / message/* levels) go to the stdlib parser.
+MAX_DEPTH = 64
+#: the stdlib feedparser versions this module transcribes (3.11 to 3.13: the same algorithm)
+_TRANSCRIBED = sys.version_info[:2] <= (3, 13)
+
+#: feedparser.NLCRE: a line ending (``match`` at a line start: the line is blank)
+_NL = re.compile(r"\r\n|\r|\n")
+#: feedparser.headerRE: a line the header loop accepts
+_HEADER_LINE = re.compile(r"From |[\041-\071\073-\176]*:|[\t ]")
+#: a run of lines each of which _HEADER_LINE accepts (the whole header block in one match)
+_HEADER_BLOCK = re.compile(r"(?:(?:From |[\041-\071\073-\176]*:|[\t ])[^\r\n]*(?:\r\n|\r|\n)?)*")
+#: a line ending followed by a blank line; the blank line starts one character before the end
+_BLANK_AFTER = re.compile(r"(?:\r\n|\r(?!\n)|\n)[\r\n]")
+#: one line, as StringIO(newline="").readlines() cuts them
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+#: characters str.splitlines() also breaks at (the others it knows cannot follow an ASCII decode)
+_OTHER_BREAKS = "\x0b\x0c\x1c\x1d\x1e"
+_MULTIPART_CTE = ("7bit", "8bit", "binary")
+#: one header field: the name before the first colon, the value without leading blanks,
+#: with its continuation lines (the trailing line ending is stripped after)
+_FIELD = re.compile(
+    r"([\041-\071\073-\176]+):[ \t]*"
+    r"([^\r\n]*(?:\r\n|\r|\n)?(?:[ \t][^\r\n]*(?:\r\n|\r|\n)?)*)"
+)
+#: a line starting with one of these needs FeedParser's line-by-line header rules
+_SLOW_HEADER_MARKS = ("\nFrom ", "\rFrom ", "\n:", "\r:")
+
+
+class _TooDeep(Exception):
+    """Nesting over MAX_DEPTH: the caller falls back to the stdlib parser."""
+
+
+def parse_bytes(raw: bytes) -> Message:
+    """``email.message_from_bytes(raw, policy=compat32)``, the same tree, faster.
+
+    Raises:
+        RecursionError: as the stdlib parser does for absurdly deep nesting.
+    """
+    if not _TRANSCRIBED:
+        return email.message_from_bytes(raw, policy=compat32)
+    text = raw.decode("ascii", "surrogateescape")
+    try:
+        return _Parser(text).parse()
+    except (_TooDeep, RecursionError):
+        return email.message_from_bytes(raw, policy=compat32)
+
+
+def _strip_eol(value: str) -> str:
+    """``value`` without one trailing line ending (feedparser's NLCRE_eol trim)."""
+    if value.endswith("\r\n"):
+        return value[:-2]
+    if value.endswith(("\r", "\n")):
+        return value[:-1]
+    return value
+
+
+def _delimiter(line: str, sep: str) -> tuple[bool, str | None] | None:
+    """What feedparser's ``boundaryre.match(line)`` finds for separator ``sep``.
+
+    None if the line is not a delimiter line, else ``(is_close, linesep)``: the line is
+    ``sep``, then ``--`` for a close delimiter, then only spaces and tabs, then the line ending
+    (``linesep``, None on a last line without one).
+    """
+    if not line.startswith(sep):
+        return None
+    rest = line[len(sep) :]
+    close = rest.startswith("--")
+    if close:
+        rest = rest[2:]
+    body = rest.rstrip("\r\n")
+    if body.strip(" \t"):
+        return None
+    return close, rest[len(body) :] or None
+
+
+def _header(lines: list[str]) -> tuple[str, str]:
+    """``compat32.header_source_parse(lines)``."""
+    name, value = lines[0].split(":", 1)
+    if len(lines) > 1:
+        value = value.lstrip(" \t") + "".join(lines[1:])
+        return name, value.rstrip("\r\n")
+    return name, value.lstrip(" \t").rstrip("\r\n")
+
+
+class _Cursor:
+    """FeedParser's BufferedSubFile over one string: a position, pushed-back lines, false EOFs.
+
+    ``stops`` is the stack of false-EOF predicates: a separator string (the line is a delimiter
+    of that boundary, see :func:`_delimiter`) or None (the line is blank).
+    """
+
+    __slots__ = (
+        "_blank",
+        "_found",
+        "_read",
+        "_read_end",
+        "back",
+        "end",
+        "plain",
+        "pos",
+        "stops",
+        "text",
+    )
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.end = len(text)
+        #: lines pushed back (unreadline); the next one to read is last
+        self.back: list[str] = []
+        self.stops: list[str | None] = []
+        #: separator -> (searched from, first delimiter line at or after it, or end)
+        self._found: dict[str, tuple[int, int]] = {}
+        #: the same for blank lines
+        self._blank = (-1, -1)
+        #: the line readline() just took from the text (pos is right after it), if any
+        self._read: str | None = None
+        self._read_end = -1
+        self.plain = not any(char in text for char in _OTHER_BREAKS)
+
+    def at_stop(self, line: str) -> bool:
+        first = line[:1]
+        if first == "-":  # only a "--..." line can be a delimiter
+            return any(stop is not None and _delimiter(line, stop) for stop in self.stops)
+        return first in ("\r", "\n") and None in self.stops  # NLCRE.match: a blank line
+
+    def readline(self) -> str:
+        """The next line, or "" at the end or at a false EOF (that line stays unread)."""
+        if self.back:
+            line = self.back.pop()
+            if self.stops and self.at_stop(line):
+                self.back.append(line)
+                return ""
+            return line
+        pos = self.pos
+        if pos >= self.end:
+            return ""
+        found = _NL.search(self.text, pos)
+        nxt = found.end() if found is not None else self.end
+        line = self.text[pos:nxt]
+        if self.stops and self.at_stop(line):
+            return ""
+        self.pos = self._read_end = nxt
+        self._read = line
+        return line
+
+    def unread(self, line: str) -> None:
+        """Push ``line`` back; the line just read from the text is simply read again."""
+        if line is self._read and self.pos == self._read_end and not self.back:
+            self.pos -= len(line)
+            self._read = None
+        else:
+            self.back.append(line)
+
+    def _next_delimiter(self, sep: str, pos: int) -> int:
+        """Start of the first delimiter line of ``sep`` at or after line start ``pos``."""
+        hit = self._found.get(sep)
+        if hit is not None and hit[0] <= pos <= hit[1]:  # each stretch of text searched once
+            return hit[1]
+        text = self.text
+        k = pos
+        while True:
+            k = text.find(sep, k)
+            if k < 0:
+                found = self.end
+                break
+            if k == pos or text[k - 1] in "\r\n":
+                eol = _NL.search(text, k)
+                line = text[k : eol.end()] if eol is not None else text[k:]
+                if _delimiter(line, sep) is not None:
+                    found = k
+                    break
+            k += 1
+        self._found[sep] = (pos, found)
+        return found
+
+    def _next_blank(self, pos: int) -> int:
+        """Start of the first blank line at or after line start ``pos``."""
+        hit = self._blank
+        if hit[0] <= pos <= hit[1]:  # remembered: each stretch of text is searched once
+            return hit[1]
+        if pos < self.end and self.text[pos] in "\r\n":
+            found = pos
+        else:
+            blank = _BLANK_AFTER.search(self.text, pos)
+            found = blank.end() - 1 if blank is not None else self.end
+        self._blank = (pos, found)
+        return found
+
+    def next_stop(self, sep: str | None = None) -> int:
+        """Start of the first line at or after ``pos`` that a stop (or ``sep``) matches."""
+        pos = self.pos
+        best = self.end
+        for stop in self.stops:
+            k = self._next_blank(pos) if stop is None else self._next_delimiter(stop, pos)
+            best = min(best, k)
+        if sep is not None:
+            best = min(best, self._next_delimiter(sep, pos))
+        return best
+
+    def take_rest(self) -> list[str]:
+        """FeedParser's ``for line in self._input``: every line up to the (false) EOF.
+
+        Returned as chunks: pushed-back lines one by one, then one slice of the text.
+        """
+        chunks: list[str] = []
+        back = self.back
+        while back:
+            line = back.pop()
+            if not line:  # a pushed-back "" reads as the end, and is consumed
+                return chunks
+            if self.stops and self.at_stop(line):
+                back.append(line)
+                return chunks
+            chunks.append(line)
+        stop = self.next_stop()
+        if stop > self.pos:
+            chunks.append(self.text[self.pos : stop])
+            self.pos = stop
+        return chunks
+
+    def take_header_run(self) -> tuple[str, bool]:
+        """The run of header-looking lines at ``pos`` (no pushed-back lines pending).
+
+        Returns the run (whole lines) and whether a false EOF cut it short.
+        """
+        pos = self.pos
+        block = _HEADER_BLOCK.match(self.text, pos)
+        stop = block.end() if block is not None else pos
+        stopped = False
+        if stop > pos and self.stops:
+            first_stop = self.next_stop()
+            if first_stop < stop:
+                stop, stopped = first_stop, True
+        self.pos = stop
+        return self.text[pos:stop], stopped
+
+    def split_lines(self, run: str) -> list[str]:
+        return run.splitlines(True) if self.plain else _LINE.findall(run)
+
+
+class _Parser:
+    """``FeedParser._parsegen`` over a :class:`_Cursor`; comments name the stdlib's steps."""
+
+    def __init__(self, text: str) -> None:
+        self.cur = _Cursor(text)
+        #: FeedParser._last: the message whose trailing line ending a delimiter takes
+        self.last: Message | None = None
+        #: whether ``last`` is a multipart (its content type, computed once)
+        self.last_multipart = False
+        self.root_multipart = False
+
+    def parse(self) -> Message:
+        root = self._parsegen(None, None, 0)
+        # FeedParser.close()
+        if self.root_multipart and not root.is_multipart():
+            root.defects.append(errors.MultipartInvariantViolationDefect())
+        return root
+
+    def _parsegen(self, parent: Message | None, parent_type: str | None, depth: int) -> Message:
+        if depth > MAX_DEPTH:
+            raise _TooDeep
+        cur = self.cur
+        # _new_message
+        msg = Message(policy=compat32)
+        if parent_type == "multipart/digest":
+            msg.set_default_type("message/rfc822")
+        if parent is not None:
+            parent.attach(msg)
+        self.last = msg
+        # the header loop: lines until one headerRE does not match (a blank one is eaten)
+        lines: list[str] = []  # whole lines, or runs of them
+        while True:
+            if not cur.back:
+                run, stopped = cur.take_header_run()
+                if run:
+                    lines.append(run)
+                if stopped:
+                    break
+            line = cur.readline()
+            if not line:
+                break
+            if not _HEADER_LINE.match(line):
+                if not _NL.match(line):
+                    msg.defects.append(errors.MissingHeaderBodySeparatorDefect())
+                    cur.unread(line)
+                break
+            lines.append(line)
+        self._parse_headers(msg, "".join(lines))
+        ctype = msg.get_content_type()
+        maintype = ctype.split("/")[0]  # msg.get_content_maintype()
+        self.last_multipart = maintype == "multipart"  # no child was made yet: last is msg
+        if parent is None:
+            self.root_multipart = self.last_multipart
+        if ctype == "message/delivery-status":
+            # blocks of headers separated by blank lines, one sub-message each
+            while True:
+                cur.stops.append(None)
+                self._parsegen(msg, ctype, depth + 1)
+                cur.stops.pop()
+                cur.readline()  # the blank line (or nothing, at the end)
+                line = cur.readline()
+                if not line:
+                    break
+                cur.unread(line)
+            return msg
+        if maintype == "message":
+            self._parsegen(msg, ctype, depth + 1)
+            return msg
+        if maintype == "multipart":
+            self._multipart(msg, ctype, depth)
+            return msg
+        msg.set_payload("".join(cur.take_rest()))
+        return msg
+
+    def _multipart(self, msg: Message, ctype: str, depth: int) -> None:
+        cur = self.cur
+        boundary = msg.get_boundary()
+        if boundary is None:
+            msg.defects.append(errors.NoBoundaryInMultipartDefect())
+            msg.set_payload("".join(cur.take_rest()))
+            return
+        if str(msg.get("content-transfer-encoding", "8bit")).lower() not in _MULTIPART_CTE:
+            msg.defects.append(errors.InvalidMultipartContentTransferEncodingDefect())
+        sep = "--" + boundary
+        capturing_preamble = True
+        preamble: list[str] = []
+        linesep: str | None = None
+        close_boundary_seen = False
+        while True:
+            if capturing_preamble and not cur.back:
+                # the preamble runs to the first delimiter line or false EOF
+                stop = cur.next_stop(sep)
+                if stop > cur.pos:
+                    preamble.append(cur.text[cur.pos : stop])
+                    cur.pos = stop
+            line = cur.readline()
+            if not line:
+                break
+            delimiter = _delimiter(line, sep)
+            if delimiter is None:
+                if not capturing_preamble:  # the stdlib asserts this
+                    raise AssertionError("line outside a part after the preamble")
+                preamble.append(line)
+                continue
+            if delimiter[0]:
+                close_boundary_seen = True
+                linesep = delimiter[1]
+                break
+            if capturing_preamble:
+                if preamble:
+                    # the line ending before the delimiter belongs to the delimiter
+                    preamble[-1] = _strip_eol(preamble[-1])
+                    msg.preamble = "".join(preamble)
+                capturing_preamble = False
+                cur.unread(line)
+                continue
+            # consecutive delimiter lines make no empty parts: skip them
+            while True:
+                line = cur.readline()
+                if _delimiter(line, sep) is None:
+                    cur.unread(line)
+                    break
+            cur.stops.append(sep)
+            self._parsegen(msg, ctype, depth + 1)
+            # the line ending before the delimiter belongs to the delimiter
+            last = self.last
+            assert last is not None
+            if self.last_multipart:
+                epilogue = last.epilogue
+                if epilogue == "":
+                    last.epilogue = None
+                elif epilogue is not None:
+                    last.epilogue = _strip_eol(epilogue)
+            else:
+                payload = vars(last)["_payload"]  # raw: get_payload() would decode
+                if isinstance(payload, str):
+                    last.set_payload(_strip_eol(payload))
+            cur.stops.pop()
+            self.last, self.last_multipart = msg, True
+        if capturing_preamble:
+            # no first delimiter: the text is the payload; the stdlib then skips to the EOF
+            msg.defects.append(errors.StartBoundaryNotFoundDefect())
+            msg.set_payload("".join(preamble))
+            cur.take_rest()
+            msg.epilogue = ""
+            return
+        if not close_boundary_seen:
+            msg.defects.append(errors.CloseBoundaryNotFoundDefect())
+            return
+        # the epilogue: what follows the close delimiter, less a first blank line's ending
+        chunks = cur.take_rest()
+        if chunks and not linesep:
+            blank = _NL.match(chunks[0])
+            if blank is not None:
+                chunks[0] = chunks[0][blank.end() :]
+        msg.epilogue = "".join(chunks)
+
+    def _parse_headers(self, msg: Message, block: str) -> None:
+        """``FeedParser._parse_headers`` on the header lines ``block``.
+
+        When every line is a ``name:`` line or a continuation of one (the first is not), no
+        line starts with "From " and no name is empty, one regex takes every field.
+        """
+        if not block:
+            return
+        if (
+            block[0] not in " \t"
+            and not block.startswith(("From ", ":"))
+            and not any(mark in block for mark in _SLOW_HEADER_MARKS)
+        ):
+            vars(msg)["_headers"].extend(
+                [(name, value.rstrip("\r\n")) for name, value in _FIELD.findall(block)]
+            )
+            return
+        lines = self.cur.split_lines(block)
+        lastheader = ""
+        lastvalue: list[str] = []
+        for lineno, line in enumerate(lines):
+            if line[0] in " \t":
+                if not lastheader:
+                    msg.defects.append(errors.FirstHeaderLineIsContinuationDefect(line))
+                    continue
+                lastvalue.append(line)
+                continue
+            if lastheader:
+                msg.set_raw(*_header(lastvalue))
+                lastheader, lastvalue = "", []
+            if line.startswith("From "):
+                if lineno == 0:
+                    msg.set_unixfrom(_strip_eol(line))
+                    continue
+                if lineno == len(lines) - 1:
+                    # probably the body's first line: push it back and stop
+                    self.cur.unread(line)
+                    return
+                msg.defects.append(errors.MisplacedEnvelopeHeaderDefect(line))
+                continue
+            i = line.find(":")
+            if i == 0:
+                msg.defects.append(errors.InvalidHeaderDefect("Missing header name."))
+                continue
+            lastheader = line[:i]
+            lastvalue = [line]
+        if lastheader:
+            msg.set_raw(*_header(lastvalue))
