@@ -14,12 +14,12 @@ import colorsys
 import re
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 from lxml import etree
 
-from mailguard_core.sanitize.css import Declarations, StyleIndex
+from mailguard_core.sanitize.css import Declarations, inline_declarations
 
 RGB = tuple[int, int, int]
 
@@ -297,9 +297,39 @@ def style_facts(decl: Declarations) -> Facts:
     return facts
 
 
-@attrs.frozen
-class State:
-    """What an element inherits from its ancestors."""
+_inline_facts: dict[str, Facts | None] = {}
+
+
+def inline_facts(style: str) -> Facts | None:
+    """:class:`Facts` of a ``style`` attribute alone, or None when it declares nothing relevant.
+
+    Cached by the attribute's text, as :func:`css.inline_declarations` is.
+    """
+    try:
+        return _inline_facts[style]
+    except KeyError:
+        pass
+    decl = inline_declarations(style)
+    facts = style_facts(decl) if decl else None
+    if len(style) <= _FACTS_CACHE_MAX_CHARS:
+        with _facts_lock:
+            if len(_inline_facts) >= _FACTS_CACHE_SIZE:
+                _inline_facts.clear()
+            _inline_facts[style] = facts
+    return facts
+
+
+def element_method(facts: Facts | None, el: Any) -> str | None:
+    """:func:`subtree_method` given the element's :class:`Facts` (None: no declarations)."""
+    if el.get("hidden") is not None:
+        return "hidden_attribute"
+    if el.tag in ("dialog", "datalist") and el.get("open") is None:
+        return "display_none"  # the user-agent stylesheet hides these
+    return None if facts is None else facts.method
+
+
+class State(NamedTuple):
+    """What an element inherits from its ancestors (a tuple: cheap to compare and to hash)."""
 
     color: RGB | str = (0, 0, 0)
     background: RGB | str = (255, 255, 255)
@@ -307,20 +337,28 @@ class State:
     invisible: bool = False
 
 
-def child_state(state: State, decl: Declarations, el: Any) -> State:
-    """The inherited state for ``el``'s own text and children."""
+#: the inherited state at the document root: black text on white
+ROOT_STATE = State()
+
+
+def child_state(state: State, facts: Facts | None, el: Any) -> State:
+    """The inherited state for ``el``'s own text and children.
+
+    ``facts`` are the :class:`Facts` of the element's computed declarations (None when it has
+    none). Returns ``state`` itself when nothing on the element changes it.
+    """
     color: RGB | str = state.color
     background = state.background
     tiny = state.tiny_font
     invisible = state.invisible
-    if el.tag == "a" and el.get("href") is not None:
+    tag = el.tag
+    if tag == "a" and el.get("href") is not None:
         color = _LINK_BLUE  # clients draw links in their own colour unless styled
-    if el.tag == "font" and el.get("color"):
+    elif tag == "font" and el.get("color"):
         parsed = parse_color(el.get("color"))
         if parsed is not None:
             color = parsed
-    if decl:
-        facts = style_facts(decl)
+    if facts is not None:
         if facts.color is not None:
             color = facts.color
         own_bg = _attr_background(el) if facts.background == _NOT_FOUND else facts.background
@@ -334,7 +372,14 @@ def child_state(state: State, decl: Declarations, el: Any) -> State:
         own_bg = _attr_background(el)
         if own_bg is not None:
             background = own_bg
-    return State(color=color, background=background, tiny_font=tiny, invisible=invisible)
+    if (
+        color == state.color
+        and background == state.background
+        and tiny == state.tiny_font
+        and invisible == state.invisible
+    ):
+        return state
+    return State(color, background, tiny, invisible)
 
 
 def text_method(state: State) -> str | None:
@@ -352,62 +397,29 @@ def text_method(state: State) -> str | None:
     return None
 
 
+_TEXT_METHOD_CACHE_SIZE = 4096
+_text_methods: dict[State, str | None] = {}
+
+
+def cached_text_method(state: State) -> str | None:
+    """:func:`text_method` of ``state``, cached by value (a message has few distinct states)."""
+    try:
+        return _text_methods[state]
+    except KeyError:
+        pass
+    method = text_method(state)
+    with _facts_lock:
+        if len(_text_methods) >= _TEXT_METHOD_CACHE_SIZE:
+            _text_methods.clear()
+        _text_methods[state] = method
+    return method
+
+
 Removed = Callable[[str, str, Any], None]
 
 
 def text_of(el: Any) -> str:
     return "".join(t for t in el.itertext() if isinstance(t, str))
-
-
-_SPECIAL_TAGS = frozenset({"a", "font", "dialog", "datalist"})
-#: attributes that cannot hide anything or change inherited colours (the fast path)
-_PLAIN_ATTRS = frozenset(
-    {"class", "id", "width", "height", "align", "valign", "border", "cellpadding",
-     "cellspacing", "href", "target", "rel", "title", "lang", "dir", "role", "alt", "src",
-     "colspan", "rowspan", "name", "size", "face", "type", "data-id"}
-)  # fmt: skip
-_EMPTY: Declarations = {}
-
-
-def remove_hidden(root: Any, index: StyleIndex, removed: Removed) -> None:
-    """Remove hidden content below ``root`` in place; report each removal to ``removed``.
-
-    ``removed(method, text, element)`` is called with the text that was removed.
-    """
-    stack: list[tuple[Any, State]] = [(root, State())]
-    hides: dict[int, tuple[State, str | None]] = {}
-    use_sheet = not index.empty
-    steps = 0
-    while stack and steps < 50_000_000:
-        steps += 1
-        el, state = stack.pop()
-        attrib = el.attrib
-        decl = index.computed(el) if use_sheet or "style" in attrib else _EMPTY
-        if decl or el.tag in _SPECIAL_TAGS or (attrib and not _PLAIN_ATTRS.issuperset(attrib)):
-            method = subtree_method(decl, el)
-            if method is not None:
-                removed(method, text_of(el), el)
-                if el is root:
-                    el.clear()  # the whole document is hidden
-                else:
-                    drop_keep_tail(el)
-                continue
-            own = child_state(state, decl, el)
-        else:
-            own = state  # nothing on this element can change what it inherits
-        cached = hides.get(id(own))
-        if cached is None:
-            cached = hides[id(own)] = (own, text_method(own))  # keeps ``own`` alive
-        hide_text = cached[1]
-        if hide_text is not None:
-            parts = [el.text or ""] + [c.tail or "" for c in el]
-            gone = "".join(parts)
-            if gone.strip():
-                removed(hide_text, gone, el)
-            el.text = None
-            for child in el:
-                child.tail = None
-        stack.extend((c, own) for c in reversed(el) if isinstance(c.tag, str))
 
 
 def drop_keep_tail(el: Any) -> None:

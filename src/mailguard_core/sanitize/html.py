@@ -13,48 +13,12 @@ import nh3
 from lxml import etree
 
 from mailguard_core.sanitize import css, hidden
+from mailguard_core.sanitize.walk import walk
 from mailguard_core.sanitize.warnings import WarningCollector
 
 _ACTIVE = frozenset({"script", "iframe", "frame", "frameset", "object", "embed", "applet"})
 _FORM = frozenset({"form", "input", "button", "select", "textarea"})
 _DROP_SILENT = frozenset({"style", "meta", "link", "base"})
-#: elements that start and end a paragraph (blank line) or a line
-_PARAGRAPH = frozenset(
-    [
-        "p",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "blockquote",
-        "pre",
-        "table",
-        "ul",
-        "ol",
-        "dl",
-        "hr",
-        "section",
-        "article",
-        "header",
-        "footer",
-        "main",
-        "nav",
-        "aside",
-        "figure",
-        "form",
-        "fieldset",
-        "address",
-        "center",
-        "details",
-    ]
-)
-_LINE = frozenset("div li tr dt dd caption summary figcaption body html".split())  # noqa: SIM905
-_CELLS = frozenset({"td", "th"})
-_WS_RE = re.compile(r"[ \t\n\r\f\v]+")
-_BLANKS_RE = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
-_LINE_SPACE_RE = re.compile(r"[ \t]+\n|\n[ \t]+")
 _XML_BAD_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _REMOTE_RE = re.compile(r"^\s*(?:https?:)?//", re.I)
 _CONDITIONAL_RE = re.compile(r"\[if [^\]]*\]>|<!\[endif\]|\[endif\]", re.I)
@@ -209,34 +173,42 @@ def process_html(
     index = css.StyleIndex(
         [r for i, s in enumerate(sheets) for r in css.parse_stylesheet(s, i * 100_000)]
     )
-    body = doc.find("body")
-    if body is None:
-        body = doc
-    preheader = None
-    for cand in body.iter():
-        if isinstance(cand.tag, str) and cand is not body:
-            if hidden.subtree_method(index.computed(cand), cand) is not None:
-                preheader = cand  # hidden, and before any visible text
-                break
-            if (cand.text or "").strip():
-                break
     collector = _Hidden()
-    hidden.remove_hidden(doc, index, collector)
+    body = doc.find("body")
+    if body is not None and body.getprevious() is not None:
+        # Removing what precedes <body> could change which sheet rules match inside it, so
+        # the preheader is looked for in the tree as parsed, before the walk.
+        walked = walk(
+            doc, index, collector, preheader=_preheader(body, index), find_preheader=False
+        )
+    else:
+        walked = walk(doc, index, collector)
     for method, texts in quiet.items():
         for text in texts:
             collector(method, text, None)
-    _emit_hidden(collector, warnings, location, flagged, preheader)
-    body = doc.find("body")  # again: a hidden <body> was removed with everything in it
-    if body is None:
-        body = doc
+    _emit_hidden(collector, warnings, location, flagged, walked.preheader)
     warnings.count("html_script_removed", location, active)
     warnings.count("html_form_removed", location, forms)
     warnings.count("html_remote_content_removed", location, remote)
-    text, links = extract_text(body)
     clean_html = None
     if want_html:
+        body = doc.find("body")  # again: a hidden <body> was removed with everything in it
+        if body is None:
+            body = doc
         clean_html = _cleaner().clean(etree.tostring(body, method="html", encoding="unicode"))
-    return HtmlResult(text=text, links=links, clean_html=clean_html)
+    links = [Link(href=href, text=text) for href, text in walked.links]
+    return HtmlResult(text=walked.text, links=links, clean_html=clean_html)
+
+
+def _preheader(body: Any, index: css.StyleIndex) -> Any:
+    """The first element of ``body`` hidden as a whole, if no text comes before it."""
+    for cand in body.iter():
+        if isinstance(cand.tag, str) and cand is not body:
+            if hidden.subtree_method(index.computed(cand), cand) is not None:
+                return cand
+            if (cand.text or "").strip():
+                return None
+    return None
 
 
 def _emit_hidden(
@@ -263,71 +235,3 @@ def _emit_hidden(
             detail["preheader"] = True
             severity = "informational"
         warnings.add("html_hidden_content_removed", location, detail, severity=severity)
-
-
-def _join(out: list[str | int]) -> str:
-    """Join text pieces; runs of break markers become their largest break."""
-    pieces: list[str] = []
-    pending = 0
-    for item in out:
-        if isinstance(item, int):
-            pending = max(pending, item)
-            continue
-        if pending:
-            pieces.append("\n" * pending)
-            pending = 0
-        pieces.append(item)
-    return "".join(pieces)
-
-
-def extract_text(body: Any) -> tuple[str, list[Link]]:
-    """Visible text of ``body``: paragraphs get a blank line; ``<br>``, list items, rows and
-    divs a line break; table cells a space."""
-    out: list[str | int] = []
-    links: list[Link] = []
-    link_starts: list[tuple[Any, int]] = []
-    pre_depth = 0
-    ws_sub = _WS_RE.sub
-    append = out.append
-    # lxml's C iterator yields ("start", el) and ("end", el) in document order; comments,
-    # processing instructions and entities (and their tails) are skipped, as before
-    for event, el in etree.iterwalk(body, events=("start", "end")):
-        tag = el.tag
-        if not isinstance(tag, str):
-            continue
-        if event == "start":
-            if tag == "br":
-                append("\n")
-            elif tag in _CELLS:
-                append(" ")
-            elif tag in _PARAGRAPH:
-                append(2)
-            elif tag in _LINE:
-                append(1)
-            if tag == "li":
-                append("- ")
-            elif tag == "pre":
-                pre_depth += 1
-            elif tag == "a" and el.get("href"):
-                link_starts.append((el, len(out)))
-            text = el.text
-            if text:
-                append(text if pre_depth else ws_sub(" ", text))
-        else:
-            if tag in _PARAGRAPH:
-                append(2)
-            elif tag in _LINE:
-                append(1)
-            if tag == "pre":
-                pre_depth -= 1
-            if link_starts and link_starts[-1][0] is el:
-                _, start = link_starts.pop()
-                shown = "".join(x for x in out[start:] if isinstance(x, str)).strip()
-                links.append(Link(href=el.get("href", ""), text=shown))
-            if el is not body:
-                tail = el.tail
-                if tail:
-                    append(tail if pre_depth else ws_sub(" ", tail))
-    text = _LINE_SPACE_RE.sub("\n", _join(out))
-    text = _BLANKS_RE.sub("\n\n", text)
-    return text.strip(), links
