@@ -13,7 +13,7 @@ from __future__ import annotations
 import colorsys
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, NamedTuple
 
 import attrs
@@ -123,25 +123,20 @@ def _decl_background(decl: Declarations) -> RGB | str | None:
     return _NOT_FOUND
 
 
-def _attr_background(el: Any) -> RGB | str | None:
-    attr = el.get("bgcolor")
-    if attr:
-        color = parse_color(attr)
-        if color is not None and color != TRANSPARENT:
-            return color
-    if el.get("background"):
-        return "image"
-    return None
-
-
-def _background_of(decl: Declarations, el: Any) -> RGB | str | None:
-    """The element's own background: a colour, "image" (unknown), or None (not set).
+def _attr_background(el: Any, names: Collection[str]) -> RGB | str | None:
+    """The background the ``bgcolor``/``background`` attributes give (``names``: the
+    element's attribute names), when the declarations do not decide it.
 
     Clients block remote images by default, so a background colour given beside an image is
     what the reader sees; an image or gradient without a colour makes the background unknown.
     """
-    found = _decl_background(decl)
-    return _attr_background(el) if found == _NOT_FOUND else found
+    if "bgcolor" in names:
+        color = parse_color(el.get("bgcolor") or "")
+        if color is not None and color != TRANSPARENT:
+            return color
+    if "background" in names and el.get("background"):
+        return "image"
+    return None
 
 
 def _length(value: str) -> tuple[float, str] | None:
@@ -319,11 +314,12 @@ def inline_facts(style: str) -> Facts | None:
     return facts
 
 
-def element_method(facts: Facts | None, el: Any) -> str | None:
-    """:func:`subtree_method` given the element's :class:`Facts` (None: no declarations)."""
-    if el.get("hidden") is not None:
+def element_method(facts: Facts | None, el: Any, names: Collection[str]) -> str | None:
+    """:func:`subtree_method` given the element's :class:`Facts` (None: no declarations) and
+    its attribute names."""
+    if "hidden" in names:
         return "hidden_attribute"
-    if el.tag in ("dialog", "datalist") and el.get("open") is None:
+    if el.tag in ("dialog", "datalist") and "open" not in names:
         return "display_none"  # the user-agent stylesheet hides these
     return None if facts is None else facts.method
 
@@ -341,35 +337,36 @@ class State(NamedTuple):
 ROOT_STATE = State()
 
 
-def child_state(state: State, facts: Facts | None, el: Any) -> State:
+def child_state(state: State, facts: Facts | None, el: Any, names: Collection[str]) -> State:
     """The inherited state for ``el``'s own text and children.
 
     ``facts`` are the :class:`Facts` of the element's computed declarations (None when it has
-    none). Returns ``state`` itself when nothing on the element changes it.
+    none), ``names`` its attribute names. Returns ``state`` itself when nothing on the element
+    changes it.
     """
     color: RGB | str = state.color
     background = state.background
     tiny = state.tiny_font
     invisible = state.invisible
     tag = el.tag
-    if tag == "a" and el.get("href") is not None:
+    if tag == "a" and "href" in names:
         color = _LINK_BLUE  # clients draw links in their own colour unless styled
-    elif tag == "font" and el.get("color"):
-        parsed = parse_color(el.get("color"))
+    elif tag == "font" and "color" in names:
+        parsed = parse_color(el.get("color") or "")
         if parsed is not None:
             color = parsed
     if facts is not None:
         if facts.color is not None:
             color = facts.color
-        own_bg = _attr_background(el) if facts.background == _NOT_FOUND else facts.background
+        own_bg = _attr_background(el, names) if facts.background == _NOT_FOUND else facts.background
         if own_bg is not None:
             background = own_bg
         if facts.tiny_font is not None:
             tiny = facts.tiny_font
         if facts.invisible is not None:
             invisible = facts.invisible
-    elif el.get("bgcolor"):
-        own_bg = _attr_background(el)
+    elif "bgcolor" in names and el.get("bgcolor"):
+        own_bg = _attr_background(el, names)
         if own_bg is not None:
             background = own_bg
     if (

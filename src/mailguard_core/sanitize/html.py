@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -81,59 +80,60 @@ def _parse(source: str) -> Any:
     return root
 
 
-_HANDLERS = "count(//*[@*[starts-with(name(), 'on')]])"
-_URL_ATTRS = "//@href[contains(., ':')] | //@action[contains(., ':')]"
-_REMOTE = "//img/@src | //*[contains(@style, 'url(')]/@style | //@background | //link/@rel"
-_LOCAL = threading.local()
-
-
-def _xpaths() -> tuple[etree.XPath, etree.XPath, etree.XPath]:
-    """Compiled XPath expressions, one set per thread (lxml evaluators are not shared)."""
-    cached: tuple[etree.XPath, etree.XPath, etree.XPath] | None = getattr(_LOCAL, "xpaths", None)
-    if cached is None:
-        cached = (etree.XPath(_HANDLERS), etree.XPath(_URL_ATTRS), etree.XPath(_REMOTE))
-        _LOCAL.xpaths = cached
-    return cached
-
-
 _SCRIPT_SCHEMES = ("javascript:", "vbscript:")
-_REMOVE_TAGS = ("style", "template", "head", "title", *_ACTIVE, *_DROP_SILENT)
-
-
-def _xpath_strings(xpath: etree.XPath, doc: Any) -> list[Any]:
-    value = xpath(doc)
-    return list(value) if isinstance(value, list) else []
-
-
-def _count(xpath: etree.XPath, doc: Any) -> int:
-    value = xpath(doc)
-    return int(value) if isinstance(value, float) else 0
+_REMOVE_TAGS = frozenset({"style", "template", "head", "title", *_ACTIVE, *_DROP_SILENT})
+_COMMENT_TAGS = (etree.Comment, etree.ProcessingInstruction)
 
 
 def _prepass(doc: Any) -> tuple[list[str], dict[str, list[str]], int, int, int]:
-    """Count active/remote content, collect style sheets, drop what no client renders."""
-    handlers_xpath, url_attrs_xpath, remote_xpath = _xpaths()
-    active = _count(handlers_xpath, doc)
-    active += sum(
-        1
-        for v in _xpath_strings(url_attrs_xpath, doc)
-        if "".join(v.split()).lower().startswith(_SCRIPT_SCHEMES)
-    )
-    remote = 0
-    for value in _xpath_strings(remote_xpath, doc):
-        if value.attrname == "rel":
-            remote += "stylesheet" in value.lower()
-        else:
-            remote += value.attrname != "src" or bool(_REMOTE_RE.match(value))
-    forms = sum(1 for _ in doc.iter(*_FORM))
+    """Count active/remote content, collect style sheets, drop what no client renders.
+
+    Counted over the whole tree as parsed, in one pass: elements with an ``on*`` event handler
+    and ``javascript:``/``vbscript:`` links or form actions (active content), form controls,
+    and remote content (an ``<img>`` with a remote ``src``, a ``style`` with ``url(``, a
+    ``background`` attribute, a ``<link rel=stylesheet>``).
+    """
+    active = remote = forms = 0
+    comments: list[Any] = []
+    removable: list[Any] = []
+    # Attributes are counted in the whole document: the parser can leave elements beside the
+    # root element (``<html></html><img ...>``). Everything else looks below the root only.
+    for top in (*doc.itersiblings(preceding=True), doc, *doc.itersiblings()):
+        main = top is doc
+        for el in top.iter():
+            tag = el.tag
+            if not isinstance(tag, str):
+                if main and tag in _COMMENT_TAGS:
+                    comments.append(el)
+                continue
+            if main:
+                if tag in _FORM:
+                    forms += 1
+                elif tag in _REMOVE_TAGS:
+                    removable.append(el)
+            handler = False
+            for name, value in el.items():
+                if name.startswith("on"):
+                    handler = True
+                elif name == "href" or name == "action":
+                    active += "".join(value.split()).lower().startswith(_SCRIPT_SCHEMES)
+                elif name == "style":
+                    remote += "url(" in value
+                elif name == "background":
+                    remote += 1
+                elif name == "src":
+                    remote += tag == "img" and bool(_REMOTE_RE.match(value))
+                elif name == "rel":
+                    remote += tag == "link" and "stylesheet" in value.lower()
+            active += handler
     sheets: list[str] = []
     quiet: dict[str, list[str]] = {}
-    for el in list(doc.iter(etree.Comment, etree.ProcessingInstruction)):
+    for el in comments:
         text = _CONDITIONAL_RE.sub(" ", el.text or "")
         if text.strip() and "<" not in text:
             quiet.setdefault("comment", []).append(text)
         hidden.drop_keep_tail(el)
-    for el in list(doc.iter(*_REMOVE_TAGS)):
+    for el in removable:
         tag = el.tag
         if tag == "style":
             sheets.append(el.text or "")

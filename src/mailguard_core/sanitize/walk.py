@@ -94,6 +94,13 @@ class Walked:
     preheader: Any
 
 
+def collapse_ws(text: str) -> str:
+    """Collapse each run of ASCII whitespace in ``text`` to one space (HTML text rendering)."""
+    if "  " in text or "\n" in text or "\t" in text or "\r" in text or "\f" in text or "\v" in text:
+        return _WS_RE.sub(" ", text)
+    return text  # only single spaces: nothing to collapse, and scanning for them is cheaper
+
+
 def _join(out: list[str | int]) -> str:
     """Join text pieces; runs of break markers become their largest break."""
     pieces: list[str] = []
@@ -146,7 +153,6 @@ def walk(
     # Text extraction.
     out: list[str | int] = []
     append = out.append
-    ws_sub = _WS_RE.sub
     pending = ""  # text not yet appended: a removed element's tail may still join it
     pre_depth = 0
     link_starts: list[tuple[Any, int]] = []
@@ -163,16 +169,18 @@ def walk(
             tag = el.tag
             if steps < _MAX_STEPS:
                 steps += 1
-                attrib = el.attrib
+                names = el.keys()
                 style = None
                 slow = tag in _SPECIAL_TAGS
-                if attrib and not _PLAIN_ATTRS.issuperset(attrib):
-                    style = attrib.get("style")
+                if names and not _PLAIN_ATTRS.issuperset(names):
                     slow = True
+                    if "style" in names:
+                        style = el.get("style")
                 if use_sheet and (
                     universal
                     or tag in by_tag
-                    or (attrib and ((by_class and "class" in attrib) or (by_id and "id" in attrib)))
+                    or (by_class and "class" in names)
+                    or (by_id and "id" in names)
                 ):
                     decl = index.computed(el)
                     facts = hidden.style_facts(decl) if decl else None
@@ -181,7 +189,7 @@ def walk(
                 else:
                     facts = None
                 if slow or facts is not None:
-                    method = hidden.element_method(facts, el)
+                    method = hidden.element_method(facts, el, names)
                     if scan == 1 and el is not scan_root:
                         if method is not None:
                             preheader = el  # hidden, and before any visible text
@@ -195,7 +203,7 @@ def walk(
                         walker.skip_subtree()
                         skipping = el
                         continue
-                    state = hidden.child_state(entry[0], facts, el)
+                    state = hidden.child_state(entry[0], facts, el, names)
                     if state is not entry[0]:
                         entry = (state, hidden.cached_text_method(state))
                 elif scan == 1 and el is not scan_root and (el.text or "").strip():
@@ -213,7 +221,7 @@ def walk(
                 scan = 1
             # text
             if pending:
-                append(pending if pre_depth else ws_sub(" ", pending))
+                append(pending if pre_depth else collapse_ws(pending))
                 pending = ""
             if tag == "body" and len(entries) == 2:
                 body_start = len(out)
@@ -250,7 +258,7 @@ def walk(
         if entries:
             entry = entries[-1]
         if pending:
-            append(pending if pre_depth else ws_sub(" ", pending))
+            append(pending if pre_depth else collapse_ws(pending))
             pending = ""
         tag = el.tag
         brk = _BREAKS.get(tag)
