@@ -341,14 +341,14 @@ def child_state(state: State, facts: Facts | None, el: Any, names: Collection[st
     """The inherited state for ``el``'s own text and children.
 
     ``facts`` are the :class:`Facts` of the element's computed declarations (None when it has
-    none), ``names`` its attribute names. Returns ``state`` itself when nothing on the element
-    changes it.
+    none), ``names`` its attribute names (``el`` may be None when ``names`` is empty and the tag
+    plays no part). Returns ``state`` itself when nothing on the element changes it.
     """
     color: RGB | str = state.color
     background = state.background
     tiny = state.tiny_font
     invisible = state.invisible
-    tag = el.tag
+    tag = None if el is None else el.tag
     if tag == "a" and "href" in names:
         color = _LINK_BLUE  # clients draw links in their own colour unless styled
     elif tag == "font" and "color" in names:
@@ -394,22 +394,58 @@ def text_method(state: State) -> str | None:
     return None
 
 
-_TEXT_METHOD_CACHE_SIZE = 4096
-_text_methods: dict[State, str | None] = {}
+class Inherited:
+    """A :class:`State` with its :func:`text_method`, and what a ``style`` attribute alone does
+    to it (interned: one instance per state value, see :func:`inherited`).
+
+    ``styled`` caches, per ``style`` text, the hiding method of an element that has only that
+    style (no sheet rule, no attribute or tag that changes colours or hides) or else the
+    state its text and children inherit. Most elements of a message are such elements.
+    """
+
+    __slots__ = ("state", "styled", "text_method")
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self.text_method = text_method(state)
+        self.styled: dict[str, str | Inherited] = {}
+
+    def with_style(self, style: str) -> str | Inherited:
+        """The hiding method of an element with only ``style`` under this state, or the
+        :class:`Inherited` its content gets (cached in :attr:`styled`)."""
+        found = self.styled.get(style)
+        if found is not None:
+            return found
+        facts = inline_facts(style)
+        result: str | Inherited
+        if facts is None:
+            result = self
+        elif facts.method is not None:
+            result = facts.method
+        else:
+            result = inherited(child_state(self.state, facts, None, ()))
+        if len(self.styled) >= _STYLED_CACHE_SIZE:
+            self.styled.clear()
+        self.styled[style] = result
+        return result
 
 
-def cached_text_method(state: State) -> str | None:
-    """:func:`text_method` of ``state``, cached by value (a message has few distinct states)."""
-    try:
-        return _text_methods[state]
-    except KeyError:
-        pass
-    method = text_method(state)
+_STYLED_CACHE_SIZE = 512
+_INHERITED_CACHE_SIZE = 1024
+_inherited: dict[State, Inherited] = {}
+
+
+def inherited(state: State) -> Inherited:
+    """The interned :class:`Inherited` of ``state``."""
+    found = _inherited.get(state)
+    if found is not None:
+        return found
+    entry = Inherited(state)
     with _facts_lock:
-        if len(_text_methods) >= _TEXT_METHOD_CACHE_SIZE:
-            _text_methods.clear()
-        _text_methods[state] = method
-    return method
+        if len(_inherited) >= _INHERITED_CACHE_SIZE:
+            _inherited.clear()
+        _inherited[state] = entry
+    return entry
 
 
 Removed = Callable[[str, str, Any], None]

@@ -19,6 +19,8 @@ _ACTIVE = frozenset({"script", "iframe", "frame", "frameset", "object", "embed",
 _FORM = frozenset({"form", "input", "button", "select", "textarea"})
 _DROP_SILENT = frozenset({"style", "meta", "link", "base"})
 _XML_BAD_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: the control characters of _XML_BAD_RE, as bytes (UTF-8 encodes them as themselves)
+_XML_BAD_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 _REMOTE_RE = re.compile(r"^\s*(?:https?:)?//", re.I)
 _CONDITIONAL_RE = re.compile(r"\[if [^\]]*\]>|<!\[endif\]|\[endif\]", re.I)
 _PREHEADER_CHARS = 300
@@ -68,6 +70,25 @@ class _Hidden:
     def __call__(self, method: str, text: str, el: Any) -> None:
         if text.strip():
             self.by_method.setdefault(method, []).append((text, el))
+
+
+def has_xml_bad_chars(source: str) -> bool:
+    """True if ``source`` holds a character libxml2 cannot take (``_XML_BAD_RE``).
+
+    Same answer as ``_XML_BAD_RE.search``, several times faster: the string is encoded to UTF-8
+    (which fails on lone surrogates), control characters are looked for with
+    ``bytes.translate`` (UTF-8 never uses bytes below 0x80 inside a multi-byte character) and
+    U+FFFE/U+FFFF by their encodings (0xEF only ever starts a character).
+    """
+    try:
+        data = source.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return (
+        len(data.translate(None, _XML_BAD_BYTES)) != len(data)
+        or b"\xef\xbf\xbe" in data
+        or b"\xef\xbf\xbf" in data
+    )
 
 
 def _parse(source: str) -> Any:
@@ -162,7 +183,7 @@ def process_html(
     want_html: bool,
 ) -> HtmlResult:
     """Run the HTML stages over one HTML body and return its visible text and clean HTML."""
-    if _XML_BAD_RE.search(source):
+    if has_xml_bad_chars(source):
         source = _XML_BAD_RE.sub("", source)
     if not source.strip():
         return HtmlResult(text="", links=[], clean_html="" if want_html else None)
@@ -170,9 +191,7 @@ def process_html(
     if doc is None:
         return HtmlResult(text="", links=[], clean_html="" if want_html else None)
     sheets, quiet, active, forms, remote = _prepass(doc)
-    index = css.StyleIndex(
-        [r for i, s in enumerate(sheets) for r in css.parse_stylesheet(s, i * 100_000)]
-    )
+    index = css.style_index(sheets)
     collector = _Hidden()
     body = doc.find("body")
     if body is not None and body.getprevious() is not None:

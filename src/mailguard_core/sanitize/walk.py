@@ -75,12 +75,9 @@ _BLANKS_RE = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
 _LINE_SPACE_RE = re.compile(r"[ \t]+\n|\n[ \t]+")
 #: elements whose inherited state depends on more than their style (see ``hidden.child_state``)
 _SPECIAL_TAGS = frozenset({"a", "font", "dialog", "datalist"})
-#: attributes that cannot hide anything or change inherited colours (the fast path)
-_PLAIN_ATTRS = frozenset(
-    {"class", "id", "width", "height", "align", "valign", "border", "cellpadding",
-     "cellspacing", "href", "target", "rel", "title", "lang", "dir", "role", "alt", "src",
-     "colspan", "rowspan", "name", "size", "face", "type", "data-id"}
-)  # fmt: skip
+#: attributes that hide an element or give it a background (see ``hidden.child_state``):
+#: without them (and a special tag or a sheet rule) only the ``style`` attribute matters
+_LOUD_ATTRS = frozenset({"hidden", "bgcolor", "background"})
 #: the walk decides visibility for at most this many elements (text is still extracted)
 _MAX_STEPS = 50_000_000
 
@@ -134,18 +131,21 @@ def walk(
     """
     body = doc.find("body")
     scan_root = doc if body is None else body
-    # Visibility state: one (state, text method) entry per open element.
-    entry: tuple[hidden.State, str | None] = (
-        hidden.ROOT_STATE,
-        hidden.cached_text_method(hidden.ROOT_STATE),
-    )
-    entries: list[tuple[hidden.State, str | None]] = []
+    # Visibility: what the current element's content inherits, and the parent's entry of each
+    # open element.
+    entry = hidden.inherited(hidden.ROOT_STATE)
+    entries: list[hidden.Inherited] = []
     use_sheet = not index.empty
     universal = bool(index.universal)
     by_tag = index.by_tag
     by_class = bool(index.by_class)
     by_id = bool(index.by_id)
     steps = 0
+    max_steps = _MAX_STEPS
+    quiet = _LOUD_ATTRS.isdisjoint
+    inline_facts = hidden.inline_facts
+    element_method = hidden.element_method
+    child_state = hidden.child_state
     skipping: Any = None  # the hidden element whose subtree the iterator skips
     drop: Any = None  # the hidden element to remove at the next event
     # Preheader search: 0 before the scan root, 1 inside it and undecided, 2 decided.
@@ -167,15 +167,13 @@ def walk(
             drop = None
         if event == "start":
             tag = el.tag
-            if steps < _MAX_STEPS:
+            child = entry
+            if steps < max_steps:
                 steps += 1
+                method = None
                 names = el.keys()
-                style = None
-                slow = tag in _SPECIAL_TAGS
-                if names and not _PLAIN_ATTRS.issuperset(names):
-                    slow = True
-                    if "style" in names:
-                        style = el.get("style")
+                style = el.get("style") if names and "style" in names else None
+                facts: hidden.Facts | None
                 if use_sheet and (
                     universal
                     or tag in by_tag
@@ -184,40 +182,50 @@ def walk(
                 ):
                     decl = index.computed(el)
                     facts = hidden.style_facts(decl) if decl else None
-                elif style:
-                    facts = hidden.inline_facts(style)
+                    slow = True
                 else:
                     facts = None
-                if slow or facts is not None:
-                    method = hidden.element_method(facts, el, names)
-                    if scan == 1 and el is not scan_root:
-                        if method is not None:
-                            preheader = el  # hidden, and before any visible text
-                            scan = 2
-                        elif (el.text or "").strip():
-                            scan = 2
+                    slow = tag in _SPECIAL_TAGS or not quiet(names)
+                    if slow and style:
+                        facts = inline_facts(style)
+                if slow:
+                    method = element_method(facts, el, names)
+                    if method is None:
+                        state = child_state(entry.state, facts, el, names)
+                        if state is not entry.state:
+                            child = hidden.inherited(state)
+                elif style:
+                    found = entry.styled.get(style)
+                    if found is None:
+                        found = entry.with_style(style)
+                    if isinstance(found, str):
+                        method = found
+                    else:
+                        child = found
+                if scan == 1 and el is not scan_root:
                     if method is not None:
-                        removed(method, hidden.text_of(el), el)
-                        if el is doc:
-                            el.clear()  # the whole document is hidden
-                        walker.skip_subtree()
-                        skipping = el
-                        continue
-                    state = hidden.child_state(entry[0], facts, el, names)
-                    if state is not entry[0]:
-                        entry = (state, hidden.cached_text_method(state))
-                elif scan == 1 and el is not scan_root and (el.text or "").strip():
-                    scan = 2
-                hide_text = entry[1]
+                        preheader = el  # hidden, and before any visible text
+                        scan = 2
+                    elif (el.text or "").strip():
+                        scan = 2
+                if method is not None:
+                    removed(method, hidden.text_of(el), el)
+                    if el is doc:
+                        el.clear()  # the whole document is hidden
+                    walker.skip_subtree()
+                    skipping = el
+                    continue
+                hide_text = child.text_method
                 if hide_text is not None:
                     gone = "".join([el.text or ""] + [c.tail or "" for c in el])
                     if gone.strip():
                         removed(hide_text, gone, el)
                     el.text = None
-                    for child in el:
-                        child.tail = None
+                    for c in el:
+                        c.tail = None
             entries.append(entry)
-            if el is scan_root and scan == 0:
+            entry = child
+            if scan == 0 and el is scan_root:
                 scan = 1
             # text
             if pending:
@@ -254,9 +262,7 @@ def walk(
                     pending += tail  # removing the element moves its tail here
                 drop = el
             continue
-        entries.pop()
-        if entries:
-            entry = entries[-1]
+        entry = entries.pop()
         if pending:
             append(pending if pre_depth else collapse_ws(pending))
             pending = ""
@@ -270,7 +276,7 @@ def walk(
             _, start = link_starts.pop()
             shown = "".join(x for x in out[start:] if isinstance(x, str)).strip()
             links.append((in_body, (el.get("href", ""), shown)))
-        if el is scan_root and scan == 1:
+        if scan == 1 and el is scan_root:
             scan = 2
         if tag == "body" and len(entries) == 1:
             spans[el] = (body_start, len(out))
