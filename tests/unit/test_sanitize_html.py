@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
 import pytest
 
-from mailguard_core.sanitize import css, hidden
+from mailguard_core.sanitize import css, hidden, html, walk
 from mailguard_core.sanitize.html import process_html
 from mailguard_core.sanitize.warnings import WarningCollector
 
@@ -180,3 +182,99 @@ class TestCleanHtml:
         """The clean HTML is built from the tree after hidden content was removed."""
         _, _, clean = _run('<p>ok</p><p style="font-size:0">SECRET</p>', want_html=True)
         assert clean is not None and "SECRET" not in clean and "ok" in clean
+
+
+class TestOnePassWalk:
+    def test_a_removed_elements_tail_joins_the_text_before_it_before_whitespace_collapses(
+        self,
+    ) -> None:
+        """'a ' + removed + ' b' reads 'a b', as the text node left in the tree would."""
+        text, _, _ = _run('<p>a <span style="display:none">x</span> b</p>')
+        assert text == "a b"
+        text, _, _ = _run("<p><b>a </b><span hidden>x</span> b</p>")
+        assert text == "a  b"  # two text nodes: each collapses on its own, as before
+
+    def test_sibling_rules_see_the_tree_without_removed_elements(self) -> None:
+        """A hidden element is gone before later siblings are styled (``+`` skips it)."""
+        html = (
+            "<style>.a + .b{display:none}</style>"
+            '<p class="a">one</p><p hidden>two</p><p class="b">three</p>'
+        )
+        text, _, _ = _run(html)
+        assert text == "one"  # with <p hidden> gone, .b follows .a
+
+    def test_a_hidden_body_leaves_only_the_text_outside_it(self) -> None:
+        """When <body> is hidden the text is read from the whole document, as before."""
+        text, found, _ = _run('<html><body style="display:none">secret</body></html>')
+        assert text == "" and "html_hidden_content_removed:display_none" in found
+
+    def test_links_keep_their_visible_text(self) -> None:
+        """A link's text is what it shows after hidden parts are removed."""
+        warnings = WarningCollector()
+        out = process_html(
+            '<p><a href="https://e.example/">go <span style="font-size:0">x</span>now</a></p>',
+            location="body:html",
+            warnings=warnings,
+            flagged=lambda t: False,
+            want_html=False,
+        )
+        assert [(link.href, link.text) for link in out.links] == [("https://e.example/", "go now")]
+
+    def test_elements_beside_the_root_count_as_remote_content(self) -> None:
+        """The parser can leave elements beside <html>; their remote images still count."""
+        _, found, _ = _run('<html></html><img src="https://t.example/p.gif"><p>x</p>')
+        assert found["html_remote_content_removed"]["count"] == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "a b", "a  b", "a\nb", "\t", " \x0b ", "a\x0cb", "a\rb", "\u00a0 \u2003", "x  \n  y"],
+)
+def test_collapse_ws_equals_the_regex(text: str) -> None:
+    """collapse_ws gives what collapsing every ASCII whitespace run with the regex gives."""
+    assert walk.collapse_ws(text) == re.sub(r"[ \t\n\r\f\v]+", " ", text)
+
+
+@pytest.mark.parametrize(
+    "char",
+    [chr(c) for c in (*range(0x20), 0x7F, 0xE9, 0xD800, 0xDFFF, 0xFFFD, 0xFFFE, 0xFFFF, 0x1F600)],
+)
+def test_has_xml_bad_chars_equals_the_regex(char: str) -> None:
+    """The byte-level check agrees with _XML_BAD_RE for every class of character."""
+    for text in (char, f"ab{char}cd", f"\u00e9{char}", f"{char}\uffff"):
+        assert html.has_xml_bad_chars(text) == bool(html._XML_BAD_RE.search(text))
+
+
+def test_style_index_is_shared_for_equal_sheets() -> None:
+    """Equal sheets give the same (cached) index, with the rules parse_stylesheet gives."""
+    sheets = ["p{display:none}", ".x{color:#fff}"]
+    index = css.style_index(sheets)
+    assert css.style_index(list(sheets)) is index
+    assert index.by_tag["p"] == css.parse_stylesheet(sheets[0])
+    assert css.style_index([]).empty
+
+
+class TestInherited:
+    def test_equal_states_are_one_instance(self) -> None:
+        """inherited() interns by value, so identity tells whether a state changed."""
+        state = hidden.State(color=(1, 2, 3), background=(0, 0, 0))
+        same = hidden.State(color=(1, 2, 3), background=(0, 0, 0))
+        assert hidden.inherited(state) is hidden.inherited(same)
+        assert hidden.inherited(state).text_method == "color_match"
+
+    @pytest.mark.parametrize(
+        "style",
+        ["display:none", "color:#fff", "font-size:0", "padding:0", "color:red", "opacity:0"],
+    )
+    def test_with_style_agrees_with_the_full_computation(self, style: str) -> None:
+        """The cached outcome of a style alone is the method, or the state child_state gives."""
+        parent = hidden.inherited(hidden.ROOT_STATE)
+        outcome = parent.with_style(style)
+        facts = hidden.inline_facts(style)
+        method = hidden.element_method(facts, lxml.html.fromstring("<p>x</p>"), ())
+        if method is not None:
+            assert outcome == method
+        else:
+            assert isinstance(outcome, hidden.Inherited)
+            assert outcome.state == hidden.child_state(parent.state, facts, None, ())
+        assert parent.with_style(style) is outcome

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -321,3 +321,30 @@ class StyleIndex:
                     continue
                 out[prop] = (value, important)
         return out
+
+
+_INDEX_CACHE_SIZE = 64
+_INDEX_CACHE_MAX_CHARS = 32_000
+_index_cache: dict[tuple[str, ...], StyleIndex] = {}
+_index_lock = threading.Lock()
+
+
+def style_index(sheets: Sequence[str]) -> StyleIndex:
+    """The :class:`StyleIndex` of a document's ``<style>`` sheets, in document order.
+
+    Cached by the sheets' text: mail from one sender repeats the same sheet. Callers must not
+    modify the returned index (it is shared).
+    """
+    key = tuple(sheets)
+    found = _index_cache.get(key)
+    if found is not None:
+        return found
+    index = StyleIndex(
+        [rule for i, sheet in enumerate(key) for rule in parse_stylesheet(sheet, i * 100_000)]
+    )
+    if sum(len(sheet) for sheet in key) <= _INDEX_CACHE_MAX_CHARS:
+        with _index_lock:
+            if len(_index_cache) >= _INDEX_CACHE_SIZE:
+                _index_cache.clear()
+            _index_cache[key] = index
+    return index

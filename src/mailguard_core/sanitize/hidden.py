@@ -13,13 +13,13 @@ from __future__ import annotations
 import colorsys
 import re
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Collection
+from typing import Any, NamedTuple
 
 import attrs
 from lxml import etree
 
-from mailguard_core.sanitize.css import Declarations, StyleIndex
+from mailguard_core.sanitize.css import Declarations, inline_declarations
 
 RGB = tuple[int, int, int]
 
@@ -123,25 +123,20 @@ def _decl_background(decl: Declarations) -> RGB | str | None:
     return _NOT_FOUND
 
 
-def _attr_background(el: Any) -> RGB | str | None:
-    attr = el.get("bgcolor")
-    if attr:
-        color = parse_color(attr)
-        if color is not None and color != TRANSPARENT:
-            return color
-    if el.get("background"):
-        return "image"
-    return None
-
-
-def _background_of(decl: Declarations, el: Any) -> RGB | str | None:
-    """The element's own background: a colour, "image" (unknown), or None (not set).
+def _attr_background(el: Any, names: Collection[str]) -> RGB | str | None:
+    """The background the ``bgcolor``/``background`` attributes give (``names``: the
+    element's attribute names), when the declarations do not decide it.
 
     Clients block remote images by default, so a background colour given beside an image is
     what the reader sees; an image or gradient without a colour makes the background unknown.
     """
-    found = _decl_background(decl)
-    return _attr_background(el) if found == _NOT_FOUND else found
+    if "bgcolor" in names:
+        color = parse_color(el.get("bgcolor") or "")
+        if color is not None and color != TRANSPARENT:
+            return color
+    if "background" in names and el.get("background"):
+        return "image"
+    return None
 
 
 def _length(value: str) -> tuple[float, str] | None:
@@ -297,9 +292,40 @@ def style_facts(decl: Declarations) -> Facts:
     return facts
 
 
-@attrs.frozen
-class State:
-    """What an element inherits from its ancestors."""
+_inline_facts: dict[str, Facts | None] = {}
+
+
+def inline_facts(style: str) -> Facts | None:
+    """:class:`Facts` of a ``style`` attribute alone, or None when it declares nothing relevant.
+
+    Cached by the attribute's text, as :func:`css.inline_declarations` is.
+    """
+    try:
+        return _inline_facts[style]
+    except KeyError:
+        pass
+    decl = inline_declarations(style)
+    facts = style_facts(decl) if decl else None
+    if len(style) <= _FACTS_CACHE_MAX_CHARS:
+        with _facts_lock:
+            if len(_inline_facts) >= _FACTS_CACHE_SIZE:
+                _inline_facts.clear()
+            _inline_facts[style] = facts
+    return facts
+
+
+def element_method(facts: Facts | None, el: Any, names: Collection[str]) -> str | None:
+    """:func:`subtree_method` given the element's :class:`Facts` (None: no declarations) and
+    its attribute names."""
+    if "hidden" in names:
+        return "hidden_attribute"
+    if el.tag in ("dialog", "datalist") and "open" not in names:
+        return "display_none"  # the user-agent stylesheet hides these
+    return None if facts is None else facts.method
+
+
+class State(NamedTuple):
+    """What an element inherits from its ancestors (a tuple: cheap to compare and to hash)."""
 
     color: RGB | str = (0, 0, 0)
     background: RGB | str = (255, 255, 255)
@@ -307,34 +333,50 @@ class State:
     invisible: bool = False
 
 
-def child_state(state: State, decl: Declarations, el: Any) -> State:
-    """The inherited state for ``el``'s own text and children."""
+#: the inherited state at the document root: black text on white
+ROOT_STATE = State()
+
+
+def child_state(state: State, facts: Facts | None, el: Any, names: Collection[str]) -> State:
+    """The inherited state for ``el``'s own text and children.
+
+    ``facts`` are the :class:`Facts` of the element's computed declarations (None when it has
+    none), ``names`` its attribute names (``el`` may be None when ``names`` is empty and the tag
+    plays no part). Returns ``state`` itself when nothing on the element changes it.
+    """
     color: RGB | str = state.color
     background = state.background
     tiny = state.tiny_font
     invisible = state.invisible
-    if el.tag == "a" and el.get("href") is not None:
+    tag = None if el is None else el.tag
+    if tag == "a" and "href" in names:
         color = _LINK_BLUE  # clients draw links in their own colour unless styled
-    if el.tag == "font" and el.get("color"):
-        parsed = parse_color(el.get("color"))
+    elif tag == "font" and "color" in names:
+        parsed = parse_color(el.get("color") or "")
         if parsed is not None:
             color = parsed
-    if decl:
-        facts = style_facts(decl)
+    if facts is not None:
         if facts.color is not None:
             color = facts.color
-        own_bg = _attr_background(el) if facts.background == _NOT_FOUND else facts.background
+        own_bg = _attr_background(el, names) if facts.background == _NOT_FOUND else facts.background
         if own_bg is not None:
             background = own_bg
         if facts.tiny_font is not None:
             tiny = facts.tiny_font
         if facts.invisible is not None:
             invisible = facts.invisible
-    elif el.get("bgcolor"):
-        own_bg = _attr_background(el)
+    elif "bgcolor" in names and el.get("bgcolor"):
+        own_bg = _attr_background(el, names)
         if own_bg is not None:
             background = own_bg
-    return State(color=color, background=background, tiny_font=tiny, invisible=invisible)
+    if (
+        color == state.color
+        and background == state.background
+        and tiny == state.tiny_font
+        and invisible == state.invisible
+    ):
+        return state
+    return State(color, background, tiny, invisible)
 
 
 def text_method(state: State) -> str | None:
@@ -352,62 +394,65 @@ def text_method(state: State) -> str | None:
     return None
 
 
+class Inherited:
+    """A :class:`State` with its :func:`text_method`, and what a ``style`` attribute alone does
+    to it (interned: one instance per state value, see :func:`inherited`).
+
+    ``styled`` caches, per ``style`` text, the hiding method of an element that has only that
+    style (no sheet rule, no attribute or tag that changes colours or hides) or else the
+    state its text and children inherit. Most elements of a message are such elements.
+    """
+
+    __slots__ = ("state", "styled", "text_method")
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self.text_method = text_method(state)
+        self.styled: dict[str, str | Inherited] = {}
+
+    def with_style(self, style: str) -> str | Inherited:
+        """The hiding method of an element with only ``style`` under this state, or the
+        :class:`Inherited` its content gets (cached in :attr:`styled`)."""
+        found = self.styled.get(style)
+        if found is not None:
+            return found
+        facts = inline_facts(style)
+        result: str | Inherited
+        if facts is None:
+            result = self
+        elif facts.method is not None:
+            result = facts.method
+        else:
+            result = inherited(child_state(self.state, facts, None, ()))
+        if len(self.styled) >= _STYLED_CACHE_SIZE:
+            self.styled.clear()
+        self.styled[style] = result
+        return result
+
+
+_STYLED_CACHE_SIZE = 512
+_INHERITED_CACHE_SIZE = 1024
+_inherited: dict[State, Inherited] = {}
+
+
+def inherited(state: State) -> Inherited:
+    """The interned :class:`Inherited` of ``state``."""
+    found = _inherited.get(state)
+    if found is not None:
+        return found
+    entry = Inherited(state)
+    with _facts_lock:
+        if len(_inherited) >= _INHERITED_CACHE_SIZE:
+            _inherited.clear()
+        _inherited[state] = entry
+    return entry
+
+
 Removed = Callable[[str, str, Any], None]
 
 
 def text_of(el: Any) -> str:
     return "".join(t for t in el.itertext() if isinstance(t, str))
-
-
-_SPECIAL_TAGS = frozenset({"a", "font", "dialog", "datalist"})
-#: attributes that cannot hide anything or change inherited colours (the fast path)
-_PLAIN_ATTRS = frozenset(
-    {"class", "id", "width", "height", "align", "valign", "border", "cellpadding",
-     "cellspacing", "href", "target", "rel", "title", "lang", "dir", "role", "alt", "src",
-     "colspan", "rowspan", "name", "size", "face", "type", "data-id"}
-)  # fmt: skip
-_EMPTY: Declarations = {}
-
-
-def remove_hidden(root: Any, index: StyleIndex, removed: Removed) -> None:
-    """Remove hidden content below ``root`` in place; report each removal to ``removed``.
-
-    ``removed(method, text, element)`` is called with the text that was removed.
-    """
-    stack: list[tuple[Any, State]] = [(root, State())]
-    hides: dict[int, tuple[State, str | None]] = {}
-    use_sheet = not index.empty
-    steps = 0
-    while stack and steps < 50_000_000:
-        steps += 1
-        el, state = stack.pop()
-        attrib = el.attrib
-        decl = index.computed(el) if use_sheet or "style" in attrib else _EMPTY
-        if decl or el.tag in _SPECIAL_TAGS or (attrib and not _PLAIN_ATTRS.issuperset(attrib)):
-            method = subtree_method(decl, el)
-            if method is not None:
-                removed(method, text_of(el), el)
-                if el is root:
-                    el.clear()  # the whole document is hidden
-                else:
-                    drop_keep_tail(el)
-                continue
-            own = child_state(state, decl, el)
-        else:
-            own = state  # nothing on this element can change what it inherits
-        cached = hides.get(id(own))
-        if cached is None:
-            cached = hides[id(own)] = (own, text_method(own))  # keeps ``own`` alive
-        hide_text = cached[1]
-        if hide_text is not None:
-            parts = [el.text or ""] + [c.tail or "" for c in el]
-            gone = "".join(parts)
-            if gone.strip():
-                removed(hide_text, gone, el)
-            el.text = None
-            for child in el:
-                child.tail = None
-        stack.extend((c, own) for c in reversed(el) if isinstance(c.tag, str))
 
 
 def drop_keep_tail(el: Any) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -13,49 +12,15 @@ import nh3
 from lxml import etree
 
 from mailguard_core.sanitize import css, hidden
+from mailguard_core.sanitize.walk import walk
 from mailguard_core.sanitize.warnings import WarningCollector
 
 _ACTIVE = frozenset({"script", "iframe", "frame", "frameset", "object", "embed", "applet"})
 _FORM = frozenset({"form", "input", "button", "select", "textarea"})
 _DROP_SILENT = frozenset({"style", "meta", "link", "base"})
-#: elements that start and end a paragraph (blank line) or a line
-_PARAGRAPH = frozenset(
-    [
-        "p",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "blockquote",
-        "pre",
-        "table",
-        "ul",
-        "ol",
-        "dl",
-        "hr",
-        "section",
-        "article",
-        "header",
-        "footer",
-        "main",
-        "nav",
-        "aside",
-        "figure",
-        "form",
-        "fieldset",
-        "address",
-        "center",
-        "details",
-    ]
-)
-_LINE = frozenset("div li tr dt dd caption summary figcaption body html".split())  # noqa: SIM905
-_CELLS = frozenset({"td", "th"})
-_WS_RE = re.compile(r"[ \t\n\r\f\v]+")
-_BLANKS_RE = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
-_LINE_SPACE_RE = re.compile(r"[ \t]+\n|\n[ \t]+")
 _XML_BAD_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: the control characters of _XML_BAD_RE, as bytes (UTF-8 encodes them as themselves)
+_XML_BAD_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 _REMOTE_RE = re.compile(r"^\s*(?:https?:)?//", re.I)
 _CONDITIONAL_RE = re.compile(r"\[if [^\]]*\]>|<!\[endif\]|\[endif\]", re.I)
 _PREHEADER_CHARS = 300
@@ -107,6 +72,25 @@ class _Hidden:
             self.by_method.setdefault(method, []).append((text, el))
 
 
+def has_xml_bad_chars(source: str) -> bool:
+    """True if ``source`` holds a character libxml2 cannot take (``_XML_BAD_RE``).
+
+    Same answer as ``_XML_BAD_RE.search``, several times faster: the string is encoded to UTF-8
+    (which fails on lone surrogates), control characters are looked for with
+    ``bytes.translate`` (UTF-8 never uses bytes below 0x80 inside a multi-byte character) and
+    U+FFFE/U+FFFF by their encodings (0xEF only ever starts a character).
+    """
+    try:
+        data = source.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return (
+        len(data.translate(None, _XML_BAD_BYTES)) != len(data)
+        or b"\xef\xbf\xbe" in data
+        or b"\xef\xbf\xbf" in data
+    )
+
+
 def _parse(source: str) -> Any:
     """Parse HTML with libxml2 (plain etree elements: no Python class lookup per element)."""
     parser = etree.HTMLParser(no_network=True, huge_tree=True, remove_comments=False)
@@ -117,59 +101,60 @@ def _parse(source: str) -> Any:
     return root
 
 
-_HANDLERS = "count(//*[@*[starts-with(name(), 'on')]])"
-_URL_ATTRS = "//@href[contains(., ':')] | //@action[contains(., ':')]"
-_REMOTE = "//img/@src | //*[contains(@style, 'url(')]/@style | //@background | //link/@rel"
-_LOCAL = threading.local()
-
-
-def _xpaths() -> tuple[etree.XPath, etree.XPath, etree.XPath]:
-    """Compiled XPath expressions, one set per thread (lxml evaluators are not shared)."""
-    cached: tuple[etree.XPath, etree.XPath, etree.XPath] | None = getattr(_LOCAL, "xpaths", None)
-    if cached is None:
-        cached = (etree.XPath(_HANDLERS), etree.XPath(_URL_ATTRS), etree.XPath(_REMOTE))
-        _LOCAL.xpaths = cached
-    return cached
-
-
 _SCRIPT_SCHEMES = ("javascript:", "vbscript:")
-_REMOVE_TAGS = ("style", "template", "head", "title", *_ACTIVE, *_DROP_SILENT)
-
-
-def _xpath_strings(xpath: etree.XPath, doc: Any) -> list[Any]:
-    value = xpath(doc)
-    return list(value) if isinstance(value, list) else []
-
-
-def _count(xpath: etree.XPath, doc: Any) -> int:
-    value = xpath(doc)
-    return int(value) if isinstance(value, float) else 0
+_REMOVE_TAGS = frozenset({"style", "template", "head", "title", *_ACTIVE, *_DROP_SILENT})
+_COMMENT_TAGS = (etree.Comment, etree.ProcessingInstruction)
 
 
 def _prepass(doc: Any) -> tuple[list[str], dict[str, list[str]], int, int, int]:
-    """Count active/remote content, collect style sheets, drop what no client renders."""
-    handlers_xpath, url_attrs_xpath, remote_xpath = _xpaths()
-    active = _count(handlers_xpath, doc)
-    active += sum(
-        1
-        for v in _xpath_strings(url_attrs_xpath, doc)
-        if "".join(v.split()).lower().startswith(_SCRIPT_SCHEMES)
-    )
-    remote = 0
-    for value in _xpath_strings(remote_xpath, doc):
-        if value.attrname == "rel":
-            remote += "stylesheet" in value.lower()
-        else:
-            remote += value.attrname != "src" or bool(_REMOTE_RE.match(value))
-    forms = sum(1 for _ in doc.iter(*_FORM))
+    """Count active/remote content, collect style sheets, drop what no client renders.
+
+    Counted over the whole tree as parsed, in one pass: elements with an ``on*`` event handler
+    and ``javascript:``/``vbscript:`` links or form actions (active content), form controls,
+    and remote content (an ``<img>`` with a remote ``src``, a ``style`` with ``url(``, a
+    ``background`` attribute, a ``<link rel=stylesheet>``).
+    """
+    active = remote = forms = 0
+    comments: list[Any] = []
+    removable: list[Any] = []
+    # Attributes are counted in the whole document: the parser can leave elements beside the
+    # root element (``<html></html><img ...>``). Everything else looks below the root only.
+    for top in (*doc.itersiblings(preceding=True), doc, *doc.itersiblings()):
+        main = top is doc
+        for el in top.iter():
+            tag = el.tag
+            if not isinstance(tag, str):
+                if main and tag in _COMMENT_TAGS:
+                    comments.append(el)
+                continue
+            if main:
+                if tag in _FORM:
+                    forms += 1
+                elif tag in _REMOVE_TAGS:
+                    removable.append(el)
+            handler = False
+            for name, value in el.items():
+                if name.startswith("on"):
+                    handler = True
+                elif name == "href" or name == "action":
+                    active += "".join(value.split()).lower().startswith(_SCRIPT_SCHEMES)
+                elif name == "style":
+                    remote += "url(" in value
+                elif name == "background":
+                    remote += 1
+                elif name == "src":
+                    remote += tag == "img" and bool(_REMOTE_RE.match(value))
+                elif name == "rel":
+                    remote += tag == "link" and "stylesheet" in value.lower()
+            active += handler
     sheets: list[str] = []
     quiet: dict[str, list[str]] = {}
-    for el in list(doc.iter(etree.Comment, etree.ProcessingInstruction)):
+    for el in comments:
         text = _CONDITIONAL_RE.sub(" ", el.text or "")
         if text.strip() and "<" not in text:
             quiet.setdefault("comment", []).append(text)
         hidden.drop_keep_tail(el)
-    for el in list(doc.iter(*_REMOVE_TAGS)):
+    for el in removable:
         tag = el.tag
         if tag == "style":
             sheets.append(el.text or "")
@@ -198,7 +183,7 @@ def process_html(
     want_html: bool,
 ) -> HtmlResult:
     """Run the HTML stages over one HTML body and return its visible text and clean HTML."""
-    if _XML_BAD_RE.search(source):
+    if has_xml_bad_chars(source):
         source = _XML_BAD_RE.sub("", source)
     if not source.strip():
         return HtmlResult(text="", links=[], clean_html="" if want_html else None)
@@ -206,37 +191,43 @@ def process_html(
     if doc is None:
         return HtmlResult(text="", links=[], clean_html="" if want_html else None)
     sheets, quiet, active, forms, remote = _prepass(doc)
-    index = css.StyleIndex(
-        [r for i, s in enumerate(sheets) for r in css.parse_stylesheet(s, i * 100_000)]
-    )
-    body = doc.find("body")
-    if body is None:
-        body = doc
-    preheader = None
-    for cand in body.iter():
-        if isinstance(cand.tag, str) and cand is not body:
-            if hidden.subtree_method(index.computed(cand), cand) is not None:
-                preheader = cand  # hidden, and before any visible text
-                break
-            if (cand.text or "").strip():
-                break
+    index = css.style_index(sheets)
     collector = _Hidden()
-    hidden.remove_hidden(doc, index, collector)
+    body = doc.find("body")
+    if body is not None and body.getprevious() is not None:
+        # Removing what precedes <body> could change which sheet rules match inside it, so
+        # the preheader is looked for in the tree as parsed, before the walk.
+        walked = walk(
+            doc, index, collector, preheader=_preheader(body, index), find_preheader=False
+        )
+    else:
+        walked = walk(doc, index, collector)
     for method, texts in quiet.items():
         for text in texts:
             collector(method, text, None)
-    _emit_hidden(collector, warnings, location, flagged, preheader)
-    body = doc.find("body")  # again: a hidden <body> was removed with everything in it
-    if body is None:
-        body = doc
+    _emit_hidden(collector, warnings, location, flagged, walked.preheader)
     warnings.count("html_script_removed", location, active)
     warnings.count("html_form_removed", location, forms)
     warnings.count("html_remote_content_removed", location, remote)
-    text, links = extract_text(body)
     clean_html = None
     if want_html:
+        body = doc.find("body")  # again: a hidden <body> was removed with everything in it
+        if body is None:
+            body = doc
         clean_html = _cleaner().clean(etree.tostring(body, method="html", encoding="unicode"))
-    return HtmlResult(text=text, links=links, clean_html=clean_html)
+    links = [Link(href=href, text=text) for href, text in walked.links]
+    return HtmlResult(text=walked.text, links=links, clean_html=clean_html)
+
+
+def _preheader(body: Any, index: css.StyleIndex) -> Any:
+    """The first element of ``body`` hidden as a whole, if no text comes before it."""
+    for cand in body.iter():
+        if isinstance(cand.tag, str) and cand is not body:
+            if hidden.subtree_method(index.computed(cand), cand) is not None:
+                return cand
+            if (cand.text or "").strip():
+                return None
+    return None
 
 
 def _emit_hidden(
@@ -263,71 +254,3 @@ def _emit_hidden(
             detail["preheader"] = True
             severity = "informational"
         warnings.add("html_hidden_content_removed", location, detail, severity=severity)
-
-
-def _join(out: list[str | int]) -> str:
-    """Join text pieces; runs of break markers become their largest break."""
-    pieces: list[str] = []
-    pending = 0
-    for item in out:
-        if isinstance(item, int):
-            pending = max(pending, item)
-            continue
-        if pending:
-            pieces.append("\n" * pending)
-            pending = 0
-        pieces.append(item)
-    return "".join(pieces)
-
-
-def extract_text(body: Any) -> tuple[str, list[Link]]:
-    """Visible text of ``body``: paragraphs get a blank line; ``<br>``, list items, rows and
-    divs a line break; table cells a space."""
-    out: list[str | int] = []
-    links: list[Link] = []
-    link_starts: list[tuple[Any, int]] = []
-    pre_depth = 0
-    ws_sub = _WS_RE.sub
-    append = out.append
-    # lxml's C iterator yields ("start", el) and ("end", el) in document order; comments,
-    # processing instructions and entities (and their tails) are skipped, as before
-    for event, el in etree.iterwalk(body, events=("start", "end")):
-        tag = el.tag
-        if not isinstance(tag, str):
-            continue
-        if event == "start":
-            if tag == "br":
-                append("\n")
-            elif tag in _CELLS:
-                append(" ")
-            elif tag in _PARAGRAPH:
-                append(2)
-            elif tag in _LINE:
-                append(1)
-            if tag == "li":
-                append("- ")
-            elif tag == "pre":
-                pre_depth += 1
-            elif tag == "a" and el.get("href"):
-                link_starts.append((el, len(out)))
-            text = el.text
-            if text:
-                append(text if pre_depth else ws_sub(" ", text))
-        else:
-            if tag in _PARAGRAPH:
-                append(2)
-            elif tag in _LINE:
-                append(1)
-            if tag == "pre":
-                pre_depth -= 1
-            if link_starts and link_starts[-1][0] is el:
-                _, start = link_starts.pop()
-                shown = "".join(x for x in out[start:] if isinstance(x, str)).strip()
-                links.append(Link(href=el.get("href", ""), text=shown))
-            if el is not body:
-                tail = el.tail
-                if tail:
-                    append(tail if pre_depth else ws_sub(" ", tail))
-    text = _LINE_SPACE_RE.sub("\n", _join(out))
-    text = _BLANKS_RE.sub("\n\n", text)
-    return text.strip(), links

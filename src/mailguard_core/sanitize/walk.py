@@ -1,0 +1,301 @@
+"""One pass over a parsed HTML body: remove hidden content and extract the visible text.
+
+Visibility and text extraction used to be two walks (remove, then read what is left). They
+are one here, because the second walk only read back what the first had just decided. The
+result is the same as the two walks, piece for piece:
+
+- The tree is walked in document order with lxml's C iterator (``iterwalk``), carrying the
+  inherited :class:`hidden.State`. An element hidden as a whole is reported, its subtree
+  skipped, and it is removed (keeping its tail) at the next event, after the iterator has moved
+  past it and before any later element's style is computed: later sibling selectors see the
+  tree without it, as before. Text-level hiding clears the element's text and its children's
+  tails when the element is entered.
+- Text pieces are the element texts and tails as they are *after* removals. Removing an
+  element appends its tail to the text before it (the previous sibling's tail, or the parent's
+  text), so a piece is held back as ``pending`` until the next element that stays begins or
+  ends: a removed element's tail joins the piece it would have joined in the tree. Only then is
+  whitespace collapsed (``"a " + " b"`` collapses to one space, as one text node would).
+- Text is gathered for the whole document with the span of each ``<body>`` child of the root
+  noted; the visible text is the span of the first ``<body>`` that survives, or everything when
+  none does (a hidden ``<body>`` leaves only what lies outside it).
+- The *preheader* (the first element of the body, in document order, that is hidden as a whole,
+  if no text comes before it) is found in the same walk.
+
+``walk`` modifies the tree in place exactly as the removal walk did, so the tree can then be
+serialized for ``include_html``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import attrs
+from lxml import etree
+
+from mailguard_core.sanitize import hidden
+from mailguard_core.sanitize.css import StyleIndex
+
+_PARAGRAPH = [
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "table",
+    "ul",
+    "ol",
+    "dl",
+    "hr",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "main",
+    "nav",
+    "aside",
+    "figure",
+    "form",
+    "fieldset",
+    "address",
+    "center",
+    "details",
+]
+_LINE = ["div", "li", "tr", "dt", "dd", "caption", "summary", "figcaption", "body", "html"]
+#: the break an element puts before and after itself: 2 a blank line, 1 a line break
+_BREAKS: dict[str, int] = {**dict.fromkeys(_PARAGRAPH, 2), **dict.fromkeys(_LINE, 1)}
+#: elements whose start emits something besides a break (or changes the extraction state)
+_START_SPECIAL = frozenset({"br", "td", "th", "li", "pre", "a"})
+_WS_RE = re.compile(r"[ \t\n\r\f\v]+")
+_BLANKS_RE = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
+_LINE_SPACE_RE = re.compile(r"[ \t]+\n|\n[ \t]+")
+#: elements whose inherited state depends on more than their style (see ``hidden.child_state``)
+_SPECIAL_TAGS = frozenset({"a", "font", "dialog", "datalist"})
+#: attributes that hide an element or give it a background (see ``hidden.child_state``):
+#: without them (and a special tag or a sheet rule) only the ``style`` attribute matters
+_LOUD_ATTRS = frozenset({"hidden", "bgcolor", "background"})
+#: the walk decides visibility for at most this many elements (text is still extracted)
+_MAX_STEPS = 50_000_000
+
+
+@attrs.define
+class Walked:
+    """What :func:`walk` found: the visible text, its links (href, text) and the preheader."""
+
+    text: str
+    links: list[tuple[str, str]]
+    preheader: Any
+
+
+def collapse_ws(text: str) -> str:
+    """Collapse each run of ASCII whitespace in ``text`` to one space (HTML text rendering)."""
+    if "  " in text or "\n" in text or "\t" in text or "\r" in text or "\f" in text or "\v" in text:
+        return _WS_RE.sub(" ", text)
+    return text  # only single spaces: nothing to collapse, and scanning for them is cheaper
+
+
+def _join(out: list[str | int]) -> str:
+    """Join text pieces; runs of break markers become their largest break."""
+    pieces: list[str] = []
+    pending = 0
+    for item in out:
+        if isinstance(item, int):
+            if item > pending:
+                pending = item
+            continue
+        if pending:
+            pieces.append("\n" * pending)
+            pending = 0
+        pieces.append(item)
+    return "".join(pieces)
+
+
+def walk(
+    doc: Any,
+    index: StyleIndex,
+    removed: hidden.Removed,
+    *,
+    preheader: Any = None,
+    find_preheader: bool = True,
+) -> Walked:
+    """Remove hidden content below ``doc`` in place and return the visible text.
+
+    ``removed(method, text, element)`` is called with each removed text, in document order.
+    Visible text follows the rules of the text extraction: paragraphs get a blank line;
+    ``<br>``, list items, rows and divs a line break; table cells a space. When
+    ``find_preheader`` is false, ``preheader`` is returned as given (found by the caller).
+    """
+    body = doc.find("body")
+    scan_root = doc if body is None else body
+    # Visibility: what the current element's content inherits, and the parent's entry of each
+    # open element.
+    entry = hidden.inherited(hidden.ROOT_STATE)
+    entries: list[hidden.Inherited] = []
+    use_sheet = not index.empty
+    universal = bool(index.universal)
+    by_tag = index.by_tag
+    by_class = bool(index.by_class)
+    by_id = bool(index.by_id)
+    steps = 0
+    max_steps = _MAX_STEPS
+    quiet = _LOUD_ATTRS.isdisjoint
+    inline_facts = hidden.inline_facts
+    element_method = hidden.element_method
+    child_state = hidden.child_state
+    skipping: Any = None  # the hidden element whose subtree the iterator skips
+    drop: Any = None  # the hidden element to remove at the next event
+    # Preheader search: 0 before the scan root, 1 inside it and undecided, 2 decided.
+    scan = 0 if find_preheader else 2
+    # Text extraction.
+    out: list[str | int] = []
+    append = out.append
+    pending = ""  # text not yet appended: a removed element's tail may still join it
+    pre_depth = 0
+    link_starts: list[tuple[Any, int]] = []
+    links: list[tuple[Any, tuple[str, str]]] = []  # (the <body> it is in, or None; the link)
+    spans: dict[Any, tuple[int, int]] = {}  # <body> element -> (start, end) in ``out``
+    in_body: Any = None
+    body_start = 0
+    walker = etree.iterwalk(doc, events=("start", "end"))
+    for event, el in walker:
+        if drop is not None:
+            hidden.drop_keep_tail(drop)
+            drop = None
+        if event == "start":
+            tag = el.tag
+            child = entry
+            if steps < max_steps:
+                steps += 1
+                method = None
+                names = el.keys()
+                style = el.get("style") if names and "style" in names else None
+                facts: hidden.Facts | None
+                if use_sheet and (
+                    universal
+                    or tag in by_tag
+                    or (by_class and "class" in names)
+                    or (by_id and "id" in names)
+                ):
+                    decl = index.computed(el)
+                    facts = hidden.style_facts(decl) if decl else None
+                    slow = True
+                else:
+                    facts = None
+                    slow = tag in _SPECIAL_TAGS or not quiet(names)
+                    if slow and style:
+                        facts = inline_facts(style)
+                if slow:
+                    method = element_method(facts, el, names)
+                    if method is None:
+                        state = child_state(entry.state, facts, el, names)
+                        if state is not entry.state:
+                            child = hidden.inherited(state)
+                elif style:
+                    found = entry.styled.get(style)
+                    if found is None:
+                        found = entry.with_style(style)
+                    if isinstance(found, str):
+                        method = found
+                    else:
+                        child = found
+                if scan == 1 and el is not scan_root:
+                    if method is not None:
+                        preheader = el  # hidden, and before any visible text
+                        scan = 2
+                    elif (el.text or "").strip():
+                        scan = 2
+                if method is not None:
+                    removed(method, hidden.text_of(el), el)
+                    if el is doc:
+                        el.clear()  # the whole document is hidden
+                    walker.skip_subtree()
+                    skipping = el
+                    continue
+                hide_text = child.text_method
+                if hide_text is not None:
+                    gone = "".join([el.text or ""] + [c.tail or "" for c in el])
+                    if gone.strip():
+                        removed(hide_text, gone, el)
+                    el.text = None
+                    for c in el:
+                        c.tail = None
+            entries.append(entry)
+            entry = child
+            if scan == 0 and el is scan_root:
+                scan = 1
+            # text
+            if pending:
+                append(pending if pre_depth else collapse_ws(pending))
+                pending = ""
+            if tag == "body" and len(entries) == 2:
+                body_start = len(out)
+                in_body = el
+                pre_depth = 0  # the body's text is read as if it were the root
+            brk = _BREAKS.get(tag)
+            if brk is not None:
+                append(brk)
+            if tag in _START_SPECIAL:
+                if tag == "br":
+                    append("\n")
+                elif tag == "td" or tag == "th":
+                    append(" ")
+                elif tag == "li":
+                    append("- ")
+                elif tag == "pre":
+                    pre_depth += 1
+                elif el.get("href"):  # a link
+                    link_starts.append((el, len(out)))
+            text = el.text
+            if text:
+                pending = text
+            continue
+        # event == "end"
+        if el is skipping:
+            skipping = None
+            if el is not doc:
+                tail = el.tail
+                if tail:
+                    pending += tail  # removing the element moves its tail here
+                drop = el
+            continue
+        entry = entries.pop()
+        if pending:
+            append(pending if pre_depth else collapse_ws(pending))
+            pending = ""
+        tag = el.tag
+        brk = _BREAKS.get(tag)
+        if brk is not None:
+            append(brk)
+        if tag == "pre":
+            pre_depth -= 1
+        if link_starts and link_starts[-1][0] is el:
+            _, start = link_starts.pop()
+            shown = "".join(x for x in out[start:] if isinstance(x, str)).strip()
+            links.append((in_body, (el.get("href", ""), shown)))
+        if scan == 1 and el is scan_root:
+            scan = 2
+        if tag == "body" and len(entries) == 1:
+            spans[el] = (body_start, len(out))
+            in_body = None
+        if el is not doc:
+            tail = el.tail
+            if tail:
+                pending = tail
+    if drop is not None:
+        hidden.drop_keep_tail(drop)
+    final_body = doc.find("body")  # a hidden <body> was removed with everything in it
+    if final_body is not None:
+        first, last = spans[final_body]
+        out = out[first:last]
+        links = [(b, link) for b, link in links if b is final_body]
+    text = _LINE_SPACE_RE.sub("\n", _join(out))
+    text = _BLANKS_RE.sub("\n\n", text)
+    return Walked(
+        text=text.strip(),
+        links=[link for _, link in links],
+        preheader=preheader,
+    )
