@@ -14,7 +14,6 @@ import re
 import ssl
 import urllib.parse
 from collections.abc import Iterator
-from email.header import decode_header, make_header
 from typing import Any
 
 import attrs
@@ -33,6 +32,7 @@ from mailguard_core.errors import (
     ProtocolError,
     TLSError,
 )
+from mailguard_core.sanitize.encoded_words import split_words
 
 __all__ = [
     "BodyPart",
@@ -174,10 +174,18 @@ def _decode_name(params: dict[str, str], key: str) -> str | None:
     raw = params.get(key)
     if not raw:
         return None
-    try:
-        return str(make_header(decode_header(raw)))
-    except (ValueError, LookupError, UnicodeError):
+    if "=?" not in raw:
         return raw
+    return "".join(_chunk_text(data, charset) for data, charset in split_words(raw))
+
+
+def _chunk_text(data: str | bytes, charset: str | None) -> str:
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode(charset or "utf-8", "replace")
+    except LookupError:
+        return data.decode("utf-8", "replace")
 
 
 @attrs.frozen

@@ -24,6 +24,7 @@ import attrs
 
 from mailguard_core.domain import SearchCriteria
 from mailguard_core.errors import InvalidSearchError
+from mailguard_core.sanitize.encoded_words import split_words
 
 __all__ = [
     "And",
@@ -403,7 +404,7 @@ def _decoded(value: object) -> str:
         else:
             text = str(value)
         if "=?" in text:
-            text = "".join(_chunk_text(d, c) for d, c in decode_header(text))
+            text = "".join(_chunk_text(d, c) for d, c in split_words(text))
     except (ValueError, LookupError, UnicodeError, AssertionError):
         return str(value)
     return text

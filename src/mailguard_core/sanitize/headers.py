@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from email.message import Message
 from typing import Any
 
+from mailguard_core.sanitize import encoded_words
 from mailguard_core.sanitize.text import normalize_text, truncate_graphemes
 from mailguard_core.sanitize.warnings import WarningCollector
 
@@ -123,12 +124,8 @@ def decode_value(
         unfolded = re.sub(r"[\r\n]+", " ", unfolded)
     text = unfolded
     if "=?" in unfolded:
-        try:
-            parts = email.header.decode_header(unfolded)
-        except (ValueError, LookupError, UnicodeError, AssertionError):
-            parts = [(unfolded, None)]
         chunks: list[str] = []
-        for part, charset in parts:
+        for part, charset in encoded_words.split_words(unfolded):
             if isinstance(part, bytes):
                 decoded, fallback = decode_bytes(part, charset)
                 if fallback:
