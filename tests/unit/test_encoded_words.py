@@ -87,3 +87,15 @@ def test_local_search_and_imap_filenames_survive_a_bad_word() -> None:
     params = {"filename": "=?utf-8?q?r=C3=A9sum=C3=A9.pdf?="}
     assert imap_support._decode_name(params, "filename") == "r\u00e9sum\u00e9.pdf"
     assert imap_support._decode_name({"filename": "=?utf-8?b?A?="}, "filename") == "=?utf-8?b?A?="
+
+
+def test_a_padded_header_value_is_read_only_as_far_as_it_can_show() -> None:
+    word = "=?utf-8?q?Zypernsonne_qu=C3=A4lte_Max?= "
+    value = word * 2000  # 80 KB of words for a 998-character subject
+    text, codes = _decode(value)
+    assert len(text) == 998
+    assert text.startswith("Zypernsonne quälte MaxZypernsonne")  # no space between words
+    assert codes == {"mime_limit_exceeded"}
+    warnings = WarningCollector()
+    decode_value(value[:15_000], location="header:subject", warnings=warnings)
+    assert not warnings.items()  # under the read limit: no warning, the same first 998

@@ -16,6 +16,8 @@ from mailguard_core.sanitize.warnings import WarningCollector
 _SURROGATE_RE = re.compile("[\udc80-\udcff]")
 _FOLD_RE = re.compile(r"\r?\n[ \t]")
 _MAX_HEADER_CHARS = 998
+#: decode_value reads at most this many characters of input per character of output
+_READ_FACTOR = 16
 _TOKEN_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _AUTH_RESULT_RE = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)", re.I)
 _AUTH_VALUES = frozenset(
@@ -114,9 +116,18 @@ def decode_value(
     limit: int = _MAX_HEADER_CHARS,
     normalize: bool = True,
 ) -> str:
-    """Decode encoded words, block CR/LF smuggling, normalize; at most ``limit`` characters."""
+    """Decode encoded words, block CR/LF smuggling, normalize; at most ``limit`` characters.
+
+    Only the first ``limit * 16`` characters of ``raw`` are read (a ``mime_limit_exceeded``
+    warning names ``max_header_chars`` when more were there): even base64 words of 4-byte
+    UTF-8 characters stay within that for ``limit`` characters of output, so only a value
+    padded to make the sanitizer work for nothing is cut.
+    """
     if raw.isascii() and raw.isprintable() and "=?" not in raw:
         return raw.strip()[:limit]  # plain printable ASCII: nothing to decode, strip or fold
+    if len(raw) > limit * _READ_FACTOR:
+        raw = raw[: limit * _READ_FACTOR]
+        warnings.add("mime_limit_exceeded", location, {"limit": "max_header_chars"})
     unfolded = _FOLD_RE.sub(" ", raw)
     smuggled = 0
     if "\r" in unfolded or "\n" in unfolded:
