@@ -326,3 +326,27 @@ def test_absurd_nesting_is_limit_exceeded_in_the_sanitizer() -> None:
 
     with pytest.raises(LimitExceeded):
         sanitize_message(_nested(sys.getrecursionlimit() + 100))
+
+
+_INNER = (
+    b'From: a@example.org\r\nSubject: inner\r\nContent-Type: multipart/mixed; boundary="in"\r\n'
+    b"\r\npre\r\n--in\r\nContent-Type: text/plain\r\n\r\nhello\r\n--in\r\n"
+    b"Content-Type: message/rfc822\r\n\r\nSubject: deepest\r\n\r\nbye\r\n--in--\r\nepi\r\n"
+)
+
+
+def test_an_attached_message_size_is_its_source_octets() -> None:
+    from mailguard_core.sanitize import sanitize_message
+    from mailguard_core.sanitize.mime import message_size
+
+    raw = (
+        b'From: b@example.org\r\nContent-Type: multipart/mixed; boundary="out"\r\n\r\n'
+        b"--out\r\nContent-Type: text/plain\r\n\r\nsee\r\n"
+        b"--out\r\nContent-Type: message/rfc822\r\n\r\n" + _INNER + b"\r\n--out--\r\n"
+    )
+    attachments = sanitize_message(raw).untrusted["attachments"]
+    sizes = {a["part_id"]: a["size_bytes"] for a in attachments}
+    assert sizes["2"] == len(_INNER)
+    assert sizes["2.2"] == len(b"Subject: deepest\r\n\r\nbye")
+    assert message_size(mimeparse.parse_bytes(_INNER)) == len(_INNER)
+    assert message_size(mimeparse.parse_bytes(_INNER), max_parts=1) < len(_INNER)

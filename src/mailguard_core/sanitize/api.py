@@ -14,7 +14,7 @@ from mailguard_core.sanitize import files, headers, identity, mimeparse
 from mailguard_core.sanitize.body import Budget, attachment_head_and_size, build_body
 from mailguard_core.sanitize.envelope import SafeMessage, SanitizeOptions
 from mailguard_core.sanitize.injection import RuleBasedDetector
-from mailguard_core.sanitize.mime import filename_param, walk
+from mailguard_core.sanitize.mime import filename_param, message_size, walk
 from mailguard_core.sanitize.text import normalize_text, truncate_graphemes
 from mailguard_core.sanitize.warnings import WarningCollector
 
@@ -182,8 +182,8 @@ def _attachments(
         if ctype == "message/rfc822":
             payload = part.get_payload()
             inner = payload[0] if isinstance(payload, list) and payload else None
-            data = inner.as_bytes() if isinstance(inner, Message) else b""
-            size = len(data)
+            data = b""
+            size = message_size(inner, limits.max_parts) if isinstance(inner, Message) else 0
         else:
             data, size = attachment_head_and_size(part)
         try:

@@ -227,3 +227,37 @@ def _alternative(
     result.shown.append(
         Shown(part=part, part_id=best_id, ctype=part.get_content_type(), plain_alternative=alt)
     )
+
+
+def message_size(msg: Message, max_parts: int = 10_000) -> int:
+    """The octets of ``msg`` in its source, counted from the parsed tree without serializing it.
+
+    Header fields, the blank line and boundary lines count with CRLF endings; bodies, preambles
+    and epilogues as they are (the parser keeps their line endings). For a message written with
+    CRLF line endings this is its exact size. At most ``max_parts`` parts are counted.
+    """
+    size = 0
+    stack = [msg]
+    seen = 0
+    while stack and seen < max_parts:
+        part = stack.pop()
+        seen += 1
+        size += sum(len(name) + len(value) + 4 for name, value in part.raw_items()) + 2
+        payload = part.get_payload()
+        if isinstance(payload, str):
+            size += len(payload)
+            continue
+        if not isinstance(payload, list):
+            continue
+        children = [p for p in payload if isinstance(p, Message)]
+        if part.get_content_maintype() == "message":
+            stack.extend(reversed(children))  # message/*: the payload is the inner message
+            continue
+        boundary = part.get_boundary() or ""
+        if part.preamble is not None:
+            size += len(part.preamble) + 2
+        size += len(children) * (len(boundary) + 6) + len(boundary) + 4  # --b CRLF...CRLF, --b--
+        if part.epilogue is not None:
+            size += len(part.epilogue) + 2
+        stack.extend(reversed(children))
+    return size
