@@ -254,6 +254,42 @@ def test_style_index_is_shared_for_equal_sheets() -> None:
     assert css.style_index([]).empty
 
 
+_MATCHER_SHEET = """
+p span, p > div span, p ~ span, p + span ~ span, .a div .b span, div > .b,
+#One .a, span.b.a, [title], div[title=x] > *, * + p, .a ~ .b + span, :first-child.b,
+body div > div ~ span.b, html body .a p, section span, section div div span
+{display:none}
+"""
+
+
+def _matcher_docs() -> list[str]:
+    docs = []
+    for n in (3, 255, 256, 257):
+        docs.append('<section class="a"><p>x</p>' + "<div>" * n + '<span class="b">y</span>')
+        docs.append('<div class="a"><p>x</p>' + "<span>z</span>" * n + '<span class="b">y</span>')
+        pieces = ['<div class="a" title="x">', "<div>", "<p>", '<span class="b a">', "<!-- c -->"]
+        docs.append('<p id="one">x</p>' + "".join(pieces[(i * 7) % 5] for i in range(8 + n // 4)))
+    return docs
+
+
+@pytest.mark.parametrize("body", _matcher_docs(), ids=range(12))
+def test_matcher_agrees_with_matches(body: str) -> None:
+    """Matcher (memoized, one per document) answers as css.matches does for every element and
+    selector, also past the 256-ancestor and 256-sibling search limits."""
+    doc = html._parse(f"<html><body>{body}</body></html>")  # no depth limit
+    rules = css.parse_stylesheet(_MATCHER_SHEET)
+    assert len(rules) == 17
+    matcher = css.Matcher()
+    seen = 0
+    for number, el in enumerate(doc.iter()):
+        if isinstance(el.tag, str) and (number < 40 or number % 8 == 0 or el.tag == "span"):
+            for rule in rules:
+                expected = css.matches(el, rule.selector)
+                assert matcher.matches(el, rule.selector) == expected, (el.tag, rule.selector)
+                seen += expected
+    assert seen
+
+
 class TestInherited:
     def test_equal_states_are_one_instance(self) -> None:
         """inherited() interns by value, so identity tells whether a state changed."""

@@ -248,8 +248,22 @@ def _previous_elements(el: Any) -> Iterator[Any]:
         sib = sib.getprevious()
 
 
+def _previous_element(el: Any) -> Any:
+    sib = el.getprevious()
+    while sib is not None and not isinstance(sib.tag, str):
+        sib = sib.getprevious()
+    return sib
+
+
+#: how many ancestors a descendant combinator, and preceding siblings a ``~``, look at
+_SEARCH_LIMIT = 256
+
+
 def matches(el: Any, selector: Selector, index: int = 0) -> bool:
-    """Right-to-left match of ``selector.parts[index:]`` against element ``el``."""
+    """Right-to-left match of ``selector.parts[index:]`` against element ``el``.
+
+    The reference definition; :class:`Matcher` gives the same answers, memoized.
+    """
     compound, combinator = selector.parts[index]
     if not _matches_compound(el, compound):
         return False
@@ -261,7 +275,7 @@ def matches(el: Any, selector: Selector, index: int = 0) -> bool:
     if combinator == " ":
         parent = _element_parent(el)
         depth = 0
-        while parent is not None and depth < 256:
+        while parent is not None and depth < _SEARCH_LIMIT:
             if matches(parent, selector, index + 1):
                 return True
             parent = _element_parent(parent)
@@ -270,7 +284,100 @@ def matches(el: Any, selector: Selector, index: int = 0) -> bool:
     siblings = list(_previous_elements(el))
     if combinator == "+":
         siblings = siblings[:1]
-    return any(matches(s, selector, index + 1) for s in siblings[:256])
+    return any(matches(s, selector, index + 1) for s in siblings[:_SEARCH_LIMIT])
+
+
+class Matcher:
+    """:func:`matches` for the elements of one document, memoized.
+
+    Style sheets in mail repeat long descendant selectors (``#templateFooter .mcnTextContent p
+    a``); matched one element at a time, each such rule walks every ancestor of every candidate
+    element, again and again. Here each (element, selector position) is decided once, and a
+    descendant or ``~`` combinator asks for the *distance* to the nearest ancestor (preceding
+    sibling) matching the rest of the selector, which is memoized along the whole chain: the
+    answer for an element's parent serves all its children. An element's id and classes are
+    read once.
+
+    The answers depend on an element's ancestors and preceding siblings, so a matcher is valid
+    while those of the elements asked about do not change. :func:`walk.walk` asks in document
+    order and removes an element only after its end, before anything later is asked about: an
+    element once asked about keeps its ancestors and preceding siblings for the rest of the walk.
+    Recursion depth is one frame per selector part, as in :func:`matches`.
+    """
+
+    __slots__ = ("_features", "_memo", "_near")
+
+    def __init__(self) -> None:
+        #: element -> (lowercase id or "", lowercase classes)
+        self._features: dict[Any, tuple[str, frozenset[str]]] = {}
+        #: (id(selector), index) -> element -> matches(element, selector, index)
+        self._memo: dict[tuple[int, int], dict[Any, bool]] = {}
+        #: (id(selector), index, by parent) -> element -> distance (capped at _SEARCH_LIMIT) to
+        #: the nearest of the element itself and its ancestors (or preceding element siblings)
+        #: that matches the selector from ``index``
+        self._near: dict[tuple[int, int, bool], dict[Any, int]] = {}
+
+    def matches(self, el: Any, selector: Selector, index: int = 0) -> bool:
+        """:func:`matches`; ``selector`` must stay alive while this matcher is used."""
+        compound, combinator = selector.parts[index]
+        if compound.tag is not None and el.tag != compound.tag:
+            return False
+        if compound.ids or compound.classes:
+            features = self._features.get(el)
+            if features is None:
+                features = (
+                    (el.get("id") or "").lower(),
+                    frozenset((el.get("class") or "").lower().split()),
+                )
+                self._features[el] = features
+            if compound.ids and features[0] not in compound.ids:
+                return False
+            if compound.classes and not features[1].issuperset(compound.classes):
+                return False
+        for name, value in compound.attrs_:
+            got = el.get(name)
+            if got is None or (value is not None and got != value):
+                return False
+        following = index + 1
+        if following == len(selector.parts):
+            return True
+        if combinator == ">" or combinator == "+":
+            other = _element_parent(el) if combinator == ">" else _previous_element(el)
+            if other is None:
+                return False
+            key = (id(selector), following)
+            memo = self._memo.get(key)
+            if memo is None:
+                memo = self._memo[key] = {}
+            found = memo.get(other)
+            if found is None:
+                found = memo[other] = self.matches(other, selector, following)
+            return found
+        # a descendant combinator (" ") or "~": the nearest match within _SEARCH_LIMIT steps
+        up = combinator == " "
+        step = _element_parent if up else _previous_element
+        node = step(el)
+        near_key = (id(selector), following, up)
+        near = self._near.get(near_key)
+        if near is None:
+            near = self._near[near_key] = {}
+        chain: list[Any] = []
+        distance = _SEARCH_LIMIT  # past the last ancestor (sibling): no match
+        while node is not None:
+            known = near.get(node)
+            if known is not None:
+                distance = known
+                break
+            if self.matches(node, selector, following):
+                distance = 0
+                near[node] = 0
+                break
+            chain.append(node)
+            node = step(node)
+        for node in reversed(chain):
+            distance = min(_SEARCH_LIMIT, distance + 1)
+            near[node] = distance
+        return distance < _SEARCH_LIMIT  # the distance of step(el), the last one set
 
 
 class StyleIndex:
@@ -293,8 +400,11 @@ class StyleIndex:
                 self.universal.append(rule)
         self.empty = not rules
 
-    def computed(self, el: Any) -> Declarations:
-        """Cascade matching sheet rules and the inline style for ``el`` (no inheritance)."""
+    def computed(self, el: Any, matcher: Matcher | None = None) -> Declarations:
+        """Cascade matching sheet rules and the inline style for ``el`` (no inheritance).
+
+        ``matcher``: the :class:`Matcher` of ``el``'s document, to share its memo across calls.
+        """
         candidates: list[Rule] = []
         if not self.empty:
             ident = el.get("id")
@@ -309,7 +419,10 @@ class StyleIndex:
         inline = el.get("style")
         if not candidates:
             return inline_declarations(inline) if inline else {}
-        matched = [r for r in candidates if matches(el, r.selector)]
+        if matcher is None:
+            matcher = Matcher()
+        match = matcher.matches
+        matched = [r for r in candidates if match(el, r.selector)]
         matched.sort(key=lambda r: (r.selector.specificity, r.order))
         out: Declarations = {}
         layers: list[Declarations] = [r.declarations for r in matched]

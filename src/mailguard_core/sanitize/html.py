@@ -221,9 +221,10 @@ def process_html(
 
 def _preheader(body: Any, index: css.StyleIndex) -> Any:
     """The first element of ``body`` hidden as a whole, if no text comes before it."""
+    matcher = css.Matcher()  # the tree does not change here
     for cand in body.iter():
         if isinstance(cand.tag, str) and cand is not body:
-            if hidden.subtree_method(index.computed(cand), cand) is not None:
+            if hidden.subtree_method(index.computed(cand, matcher), cand) is not None:
                 return cand
             if (cand.text or "").strip():
                 return None

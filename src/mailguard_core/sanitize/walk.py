@@ -34,7 +34,7 @@ import attrs
 from lxml import etree
 
 from mailguard_core.sanitize import hidden
-from mailguard_core.sanitize.css import StyleIndex
+from mailguard_core.sanitize.css import Matcher, StyleIndex
 
 _PARAGRAPH = [
     "p",
@@ -136,6 +136,7 @@ def walk(
     entry = hidden.inherited(hidden.ROOT_STATE)
     entries: list[hidden.Inherited] = []
     use_sheet = not index.empty
+    matcher = Matcher()  # valid for the whole walk: see its docstring
     universal = bool(index.universal)
     by_tag = index.by_tag
     by_class = bool(index.by_class)
@@ -180,7 +181,7 @@ def walk(
                     or (by_class and "class" in names)
                     or (by_id and "id" in names)
                 ):
-                    decl = index.computed(el)
+                    decl = index.computed(el, matcher)
                     facts = hidden.style_facts(decl) if decl else None
                     slow = True
                 else:
