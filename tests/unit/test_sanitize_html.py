@@ -228,11 +228,27 @@ class TestOnePassWalk:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "a b", "a  b", "a\nb", "\t", " \x0b ", "a\x0cb", "a\rb", "\u00a0 \u2003", "x  \n  y"],
+    [
+        *("", "a b", "a  b", "a\nb", "\t", " \x0b ", "a\x0cb", "a\rb", "\u00a0 \u2003", "x  \n  y"),
+        *(" a\n", "\n\n", "a \x1c b", "\x1f\n", " \x85 a", "\n\u00a0\n", "\t a \t"),
+    ],
 )
 def test_collapse_ws_equals_the_regex(text: str) -> None:
     """collapse_ws gives what collapsing every ASCII whitespace run with the regex gives."""
     assert walk.collapse_ws(text) == re.sub(r"[ \t\n\r\f\v]+", " ", text)
+
+
+def test_collapse_ws_and_strip_line_space_equal_the_regexes_on_all_short_strings() -> None:
+    """Every string of up to 5 characters over the interesting alphabet: collapse_ws and
+    strip_line_space agree with the regexes they replace."""
+    alphabet = " \t\n\r\x0ba\x1c\u00a0"
+    texts = [""]
+    for _ in range(5):
+        texts += [t + c for t in texts[-(len(alphabet) ** _) :] for c in alphabet]
+    assert len(texts) == sum(len(alphabet) ** n for n in range(6))
+    for text in texts:
+        assert walk.collapse_ws(text) == re.sub(r"[ \t\n\r\f\v]+", " ", text), repr(text)
+        assert walk.strip_line_space(text) == re.sub(r"[ \t]+\n|\n[ \t]+", "\n", text), repr(text)
 
 
 @pytest.mark.parametrize(
