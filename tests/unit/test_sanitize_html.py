@@ -288,10 +288,18 @@ def _matcher_docs() -> list[str]:
     return docs
 
 
-@pytest.mark.parametrize("body", _matcher_docs(), ids=range(12))
-def test_matcher_agrees_with_matches(body: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "entries"),
+    [*((body, 100_000) for body in _matcher_docs()), *((body, 7) for body in _matcher_docs()[:6])],
+    ids=range(18),
+)
+def test_matcher_agrees_with_matches(
+    body: str, entries: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Matcher (memoized, one per document) answers as css.matches does for every element and
-    selector, also past the 256-ancestor and 256-sibling search limits."""
+    selector, also past the 256-ancestor and 256-sibling search limits and when its memo
+    overflows and starts afresh."""
+    monkeypatch.setattr(css, "_MATCHER_ENTRIES", entries)
     doc = html._parse(f"<html><body>{body}</body></html>")  # no depth limit
     rules = css.parse_stylesheet(_MATCHER_SHEET)
     assert len(rules) == 17

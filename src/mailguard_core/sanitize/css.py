@@ -257,6 +257,8 @@ def _previous_element(el: Any) -> Any:
 
 #: how many ancestors a descendant combinator, and preceding siblings a ``~``, look at
 _SEARCH_LIMIT = 256
+#: a Matcher's memo entries before it starts afresh (about 100 bytes each, with the element)
+_MATCHER_ENTRIES = 100_000
 
 
 def matches(el: Any, selector: Selector, index: int = 0) -> bool:
@@ -302,12 +304,17 @@ class Matcher:
     while those of the elements asked about do not change. :func:`walk.walk` asks in document
     order and removes an element only after its end, before anything later is asked about: an
     element once asked about keeps its ancestors and preceding siblings for the rest of the walk.
-    Recursion depth is one frame per selector part, as in :func:`matches`.
+    Recursion depth is one frame per selector part, and a search looks at no more ancestors
+    (siblings) than :func:`matches` does. The memo holds at most about ``_MATCHER_ENTRIES``
+    entries: past that it starts afresh.
     """
 
-    __slots__ = ("_features", "_memo", "_near")
+    __slots__ = ("_features", "_memo", "_near", "_stored")
 
     def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
         #: element -> (lowercase id or "", lowercase classes)
         self._features: dict[Any, tuple[str, frozenset[str]]] = {}
         #: (id(selector), index) -> element -> matches(element, selector, index)
@@ -316,9 +323,13 @@ class Matcher:
         #: the nearest of the element itself and its ancestors (or preceding element siblings)
         #: that matches the selector from ``index``
         self._near: dict[tuple[int, int, bool], dict[Any, int]] = {}
+        #: entries in the three memos (they are emptied past _MATCHER_ENTRIES)
+        self._stored = 0
 
     def matches(self, el: Any, selector: Selector, index: int = 0) -> bool:
         """:func:`matches`; ``selector`` must stay alive while this matcher is used."""
+        if index == 0 and self._stored > _MATCHER_ENTRIES:
+            self._reset()  # bounded memory on huge documents (a memo is only a shortcut)
         compound, combinator = selector.parts[index]
         if compound.tag is not None and el.tag != compound.tag:
             return False
@@ -330,6 +341,7 @@ class Matcher:
                     frozenset((el.get("class") or "").lower().split()),
                 )
                 self._features[el] = features
+                self._stored += 1
             if compound.ids and features[0] not in compound.ids:
                 return False
             if compound.classes and not features[1].issuperset(compound.classes):
@@ -352,6 +364,7 @@ class Matcher:
             found = memo.get(other)
             if found is None:
                 found = memo[other] = self.matches(other, selector, following)
+                self._stored += 1
             return found
         # a descendant combinator (" ") or "~": the nearest match within _SEARCH_LIMIT steps
         up = combinator == " "
@@ -371,12 +384,20 @@ class Matcher:
             if self.matches(node, selector, following):
                 distance = 0
                 near[node] = 0
+                self._stored += 1
                 break
             chain.append(node)
+            if len(chain) == _SEARCH_LIMIT:
+                # none of the first _SEARCH_LIMIT matches (as far as matches() looks): known
+                # for step(el) only, the others' searches would go further
+                near[chain[0]] = _SEARCH_LIMIT
+                self._stored += 1
+                return False
             node = step(node)
         for node in reversed(chain):
             distance = min(_SEARCH_LIMIT, distance + 1)
             near[node] = distance
+        self._stored += len(chain)
         return distance < _SEARCH_LIMIT  # the distance of step(el), the last one set
 
 
