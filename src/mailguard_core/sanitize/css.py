@@ -376,12 +376,13 @@ class Matcher:
             near = self._near[near_key] = {}
         chain: list[Any] = []
         distance = _SEARCH_LIMIT  # past the last ancestor (sibling): no match
+        tag = selector.parts[following][0].tag  # checked here first: most nodes fail on it
         while node is not None:
             known = near.get(node)
             if known is not None:
                 distance = known
                 break
-            if self.matches(node, selector, following):
+            if (tag is None or node.tag == tag) and self.matches(node, selector, following):
                 distance = 0
                 near[node] = 0
                 self._stored += 1
@@ -395,7 +396,8 @@ class Matcher:
                 return False
             node = step(node)
         for node in reversed(chain):
-            distance = min(_SEARCH_LIMIT, distance + 1)
+            if distance < _SEARCH_LIMIT:
+                distance += 1
             near[node] = distance
         self._stored += len(chain)
         return distance < _SEARCH_LIMIT  # the distance of step(el), the last one set
