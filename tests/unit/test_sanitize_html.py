@@ -261,6 +261,16 @@ def test_has_xml_bad_chars_equals_the_regex(char: str) -> None:
         assert html.has_xml_bad_chars(text) == bool(html._XML_BAD_RE.search(text))
 
 
+def test_is_substantive_needs_a_non_whitespace_character() -> None:
+    """_is_substantive asks the detector exactly when str.split() finds a word."""
+    spaces = [chr(c) for c in range(0x3001) if chr(c).isspace()]
+    asked: list[str] = []
+    for text in ["", "a", " a ", "\u200b", *spaces, "".join(spaces), "".join(spaces) + "x"]:
+        asked.clear()
+        html._is_substantive(text, lambda t: asked.append(t) or True)
+        assert bool(asked) == bool(text.split()), repr(text)
+
+
 def test_style_index_is_shared_for_equal_sheets() -> None:
     """Equal sheets give the same (cached) index, with the rules parse_stylesheet gives."""
     sheets = ["p{display:none}", ".x{color:#fff}"]

@@ -59,7 +59,12 @@ def _cleaner() -> nh3.Cleaner:
 
 
 def _is_substantive(text: str, flagged: Callable[[str], bool]) -> bool:
-    return bool(text.split()) and flagged(text)
+    """Some non-whitespace text that the detector flags.
+
+    ``not text.isspace()`` is ``bool(text.split())`` for non-empty text (both use Unicode
+    whitespace) without building the list of words of what can be a megabyte of <title>.
+    """
+    return bool(text) and not text.isspace() and flagged(text)
 
 
 class _Hidden:
