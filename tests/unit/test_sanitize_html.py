@@ -348,3 +348,37 @@ class TestInherited:
             assert isinstance(outcome, hidden.Inherited)
             assert outcome.state == hidden.child_state(parent.state, facts, None, ())
         assert parent.with_style(style) is outcome
+
+
+def _padded(rules: int, rows: int) -> str:
+    sheet = "\n".join(f"div p span.x{i}, div ~ div p a, * {{color:#222}}" for i in range(rules))
+    row = '<div><p>visible row <span>s</span> <a href="https://example.org/">l</a></p></div>'
+    return (
+        f"<html><head><style>{sheet}</style></head><body><script>x()</script>"
+        + row * rows
+        + "</body></html>"
+    )
+
+
+def test_a_cascade_over_the_work_limit_fails_closed() -> None:
+    """Sheet rules x elements past CSS_WORK_LIMIT: nothing of the part is shown, the limit is
+    named, and the script count is still reported (1,000 rules over 1,000 rows took 10 s)."""
+    warnings = WarningCollector()
+    source = _padded(rules=1000, rows=1000)
+    out = process_html(
+        source, location="body:html", warnings=warnings, flagged=lambda t: False, want_html=True
+    )
+    assert out.text == "" and out.links == [] and out.clean_html == ""
+    found = {(w.code, tuple(sorted(w.detail.items()))) for w in warnings.items()}
+    assert ("mime_limit_exceeded", (("limit", "css_work"),)) in found
+    assert ("html_script_removed", (("count", 1),)) in found
+
+
+def test_a_cascade_under_the_work_limit_is_computed() -> None:
+    warnings = WarningCollector()
+    out = process_html(
+        _padded(rules=10, rows=50),  # 30 rules x ~200 elements
+        location="body:html", warnings=warnings, flagged=lambda t: False, want_html=False,
+    )  # fmt: skip
+    assert out.text.count("visible row") == 50
+    assert "mime_limit_exceeded" not in warnings.codes()

@@ -422,6 +422,8 @@ class StyleIndex:
             else:
                 self.universal.append(rule)
         self.empty = not rules
+        #: how many (selector, declarations) rules the sheets gave
+        self.size = len(rules)
 
     def computed(self, el: Any, matcher: Matcher | None = None) -> Declarations:
         """Cascade matching sheet rules and the inline style for ``el`` (no inheritance).

@@ -25,6 +25,8 @@ _XML_BAD_CHARS = tuple(_XML_BAD_BYTES.decode("ascii"))
 _REMOTE_RE = re.compile(r"^\s*(?:https?:)?//", re.I)
 _CONDITIONAL_RE = re.compile(r"\[if [^\]]*\]>|<!\[endif\]|\[endif\]", re.I)
 _PREHEADER_CHARS = 300
+#: elements x style-sheet rules past which a part's cascade is not computed (fail closed)
+CSS_WORK_LIMIT = 2_000_000
 
 #: comments and <head>/<title> are markup no client shows: removed always, but warned about
 #: only when the removed text reads like instructions to an agent
@@ -201,6 +203,15 @@ def process_html(
         return HtmlResult(text="", links=[], clean_html="" if want_html else None)
     sheets, quiet, active, forms, remote = _prepass(doc)
     index = css.style_index(sheets)
+    if index.size and index.size * sum(1 for _ in doc.iter()) > CSS_WORK_LIMIT:
+        # Every element is matched against the sheet rules: a document padded with both
+        # would cost minutes. What its sheets hide cannot be known cheaply, so nothing of
+        # the part is shown (fail closed) and the limit is named.
+        warnings.add("mime_limit_exceeded", location, {"limit": "css_work"})
+        warnings.count("html_script_removed", location, active)
+        warnings.count("html_form_removed", location, forms)
+        warnings.count("html_remote_content_removed", location, remote)
+        return HtmlResult(text="", links=[], clean_html="" if want_html else None)
     collector = _Hidden()
     body = doc.find("body")
     if body is not None and body.getprevious() is not None:
