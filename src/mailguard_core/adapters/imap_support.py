@@ -32,7 +32,7 @@ from mailguard_core.errors import (
     ProtocolError,
     TLSError,
 )
-from mailguard_core.sanitize.encoded_words import split_words
+from mailguard_core.sanitize.encoded_words import chunk_text, split_words
 
 __all__ = [
     "BodyPart",
@@ -176,16 +176,7 @@ def _decode_name(params: dict[str, str], key: str) -> str | None:
         return None
     if "=?" not in raw:
         return raw
-    return "".join(_chunk_text(data, charset) for data, charset in split_words(raw))
-
-
-def _chunk_text(data: str | bytes, charset: str | None) -> str:
-    if isinstance(data, str):
-        return data
-    try:
-        return data.decode(charset or "utf-8", "replace")
-    except LookupError:
-        return data.decode("utf-8", "replace")
+    return "".join(chunk_text(data, charset) for data, charset in split_words(raw))
 
 
 @attrs.frozen

@@ -24,7 +24,7 @@ import attrs
 
 from mailguard_core.domain import SearchCriteria
 from mailguard_core.errors import InvalidSearchError
-from mailguard_core.sanitize.encoded_words import split_words
+from mailguard_core.sanitize.encoded_words import chunk_text, split_words
 
 __all__ = [
     "And",
@@ -385,26 +385,15 @@ class MessageView:
     header_text: str = attrs.field(repr=False)
 
 
-def _chunk_text(data: bytes | str, charset: str | None) -> str:
-    if isinstance(data, str):
-        return data
-    if charset and charset.lower() not in ("unknown-8bit", "us-ascii"):
-        try:
-            return data.decode(charset, "replace")
-        except LookupError:
-            pass
-    return data.decode("utf-8", "replace")  # raw 8-bit headers are UTF-8 in practice
-
-
 def _decoded(value: object) -> str:
     """A header value as text: raw 8-bit (UTF-8) bytes and RFC 2047 words both decoded."""
     try:
         if isinstance(value, Header):  # compat32 wraps undecodable 8-bit headers in a Header
-            text = "".join(_chunk_text(d, c) for d, c in decode_header(value))
+            text = "".join(chunk_text(d, c) for d, c in decode_header(value))
         else:
             text = str(value)
         if "=?" in text:
-            text = "".join(_chunk_text(d, c) for d, c in split_words(text))
+            text = "".join(chunk_text(d, c) for d, c in split_words(text))
     except (ValueError, LookupError, UnicodeError, AssertionError):
         return str(value)
     return text

@@ -31,7 +31,7 @@ from __future__ import annotations
 import binascii
 import re
 
-__all__ = ["Chunk", "split_words"]
+__all__ = ["Chunk", "chunk_text", "split_words"]
 
 #: the stdlib's ``email.header.ecre`` (its MULTILINE flag has no effect without anchors)
 _ENCODED_WORD = re.compile(r"=\?([^?]*?)\?([qQbB])\?(.*?)\?=")
@@ -115,3 +115,19 @@ def split_words(value: str) -> list[Chunk]:
         else:
             chunks.append((data, charset))
     return chunks
+
+
+def chunk_text(data: bytes | str, charset: str | None) -> str:
+    """A chunk as text, leniently: bytes in their charset, else UTF-8, errors replaced.
+
+    For callers that only need readable text (search matching, attachment names); the
+    sanitizer decodes with ``headers.decode_bytes``, which also reports a charset fallback.
+    """
+    if isinstance(data, str):
+        return data
+    if charset and charset.lower() not in ("unknown-8bit", "us-ascii"):
+        try:
+            return data.decode(charset, "replace")
+        except LookupError:
+            pass
+    return data.decode("utf-8", "replace")  # raw 8-bit headers are UTF-8 in practice
