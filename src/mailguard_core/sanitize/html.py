@@ -208,9 +208,7 @@ def process_html(
         # would cost minutes. What its sheets hide cannot be known cheaply, so nothing of
         # the part is shown (fail closed) and the limit is named.
         warnings.add("mime_limit_exceeded", location, {"limit": "css_work"})
-        warnings.count("html_script_removed", location, active)
-        warnings.count("html_form_removed", location, forms)
-        warnings.count("html_remote_content_removed", location, remote)
+        _count_removed(warnings, location, active, forms, remote)
         return HtmlResult(text="", links=[], clean_html="" if want_html else None)
     collector = _Hidden()
     body = doc.find("body")
@@ -226,9 +224,7 @@ def process_html(
         for text in texts:
             collector(method, text, None)
     _emit_hidden(collector, warnings, location, flagged, walked.preheader)
-    warnings.count("html_script_removed", location, active)
-    warnings.count("html_form_removed", location, forms)
-    warnings.count("html_remote_content_removed", location, remote)
+    _count_removed(warnings, location, active, forms, remote)
     clean_html = None
     if want_html:
         body = doc.find("body")  # again: a hidden <body> was removed with everything in it
@@ -237,6 +233,15 @@ def process_html(
         clean_html = _cleaner().clean(etree.tostring(body, method="html", encoding="unicode"))
     links = [Link(href=href, text=text) for href, text in walked.links]
     return HtmlResult(text=walked.text, links=links, clean_html=clean_html)
+
+
+def _count_removed(
+    warnings: WarningCollector, location: str, active: int, forms: int, remote: int
+) -> None:
+    """The counted warnings for what the prepass removed."""
+    warnings.count("html_script_removed", location, active)
+    warnings.count("html_form_removed", location, forms)
+    warnings.count("html_remote_content_removed", location, remote)
 
 
 def _preheader(body: Any, index: css.StyleIndex) -> Any:
