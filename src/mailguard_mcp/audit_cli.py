@@ -1,11 +1,16 @@
 """``mailguard-mcp audit verify|show PATH``: check and read the audit log (``docs/audit-log.md``).
 
-- ``verify PATH [--key-env VAR | --keyring]``: checks the hash chain of ``PATH`` and its
-  rotated files (``PATH.000001`` ...). Exit 0 when intact (an incomplete last line from a crash
-  is reported but is not tampering), 1 naming the first bad record and why, 2 when the log
-  cannot be read or is HMAC-keyed and no key was given. The key is the secret store's
-  ``audit-hmac`` entry: ``--keyring`` reads it like the server does (OS keyring, else
-  ``$MAILGUARD_AUDIT_HMAC_PASSWORD``), ``--key-env VAR`` from another environment variable.
+- ``verify [PATH] [--config FILE] [--key-env VAR | --keyring]``: checks the hash chain of the
+  log and its rotated files (``PATH.000001`` ...). The configuration (``--config``, else
+  ``$MAILGUARD_CONFIG``, else the default file, when it exists) sets the expectation: its
+  ``[audit] path`` is the log when no PATH is given, and ``[audit] hmac = true`` means the log
+  must verify with the key (read from the secret store unless ``--key-env`` names another
+  source), so a keyed log rewritten as a plain chain fails. Exit 0 when intact (an incomplete
+  last line from a crash is reported but is not tampering), 1 naming the first bad record and
+  why (an empty log is one: every log starts with ``log_open``), 2 when the log is missing or
+  cannot be read, the configuration is broken, or a key is needed and not available. The key
+  is the secret store's ``audit-hmac`` entry: ``--keyring`` reads it like the server does (OS
+  keyring, else ``$MAILGUARD_AUDIT_HMAC_PASSWORD``), ``--key-env VAR`` from another variable.
 - ``show PATH [--tool NAME] [--since WHEN] [--json]``: prints the records, one per line
   (``--since`` takes an ISO 8601 date or time, UTC unless an offset is given).
 """
@@ -22,7 +27,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mailguard_core.adapters.jsonl_audit import log_files, verify_log
-from mailguard_core.errors import AuditError, SecretUnavailable
+from mailguard_core.config import Config, config_path, load_config
+from mailguard_core.errors import AuditError, ConfigError, SecretUnavailable
 from mailguard_core.gate.audit import KIND_CALL_END, KIND_CALL_START, iter_records
 from mailguard_core.ports.secrets import SecretStore
 
@@ -44,7 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mailguard-mcp audit", description="Check and read the audit log.")
     commands = parser.add_subparsers(dest="command", required=True)
     verify = commands.add_parser("verify", help="verify the hash chain (exit 0 when intact)")
-    verify.add_argument("path", type=Path)
+    verify.add_argument(
+        "path", type=Path, nargs="?", help="the log (default: the configured [audit] path)"
+    )
+    verify.add_argument(
+        "--config",
+        metavar="FILE",
+        help="configuration whose [audit] settings the log must meet (default: see docs)",
+    )
     keys = verify.add_mutually_exclusive_group()
     keys.add_argument("--key-env", metavar="VAR", help="environment variable holding the HMAC key")
     keys.add_argument(
@@ -84,11 +97,48 @@ def _key(var: str | None, from_store: bool) -> bytes | None:
     return value.encode("utf-8")
 
 
-def _verify(path: Path, key_env: str | None, from_store: bool, out: TextIO) -> int:
+def _configuration(explicit: str | None) -> Config | None:
+    """The configuration to hold the log to: ``explicit``, else the default file if it exists.
+
+    Raises:
+        ConfigError: the file is missing (when named), unreadable or invalid.
+    """
+    if explicit is None and not config_path(None).is_file():
+        return None
+    return load_config(explicit)
+
+
+def _default_log(config: Config) -> Path:
+    if config.audit.path:
+        return Path(config.audit.path).expanduser()
+    from mailguard_mcp.app import state_dir
+
+    return state_dir() / "audit.jsonl"
+
+
+def _verify(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        config = _configuration(args.config)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    path: Path | None = args.path
+    if path is None:
+        if config is None:
+            print("error: no PATH given and no configuration file found", file=sys.stderr)
+            return EXIT_ERROR
+        path = _default_log(config)
     if not log_files(path):
         print(f"error: no audit log at {path}", file=sys.stderr)
         return EXIT_ERROR
-    report = verify_log(path, key=_key(key_env, from_store))
+    expect_key = config is not None and config.audit.hmac
+    try:
+        key = _key(args.key_env, args.keyring or (expect_key and args.key_env is None))
+    except AuditError as exc:
+        why = " ([audit] hmac = true: the log only verifies with its key)" if expect_key else ""
+        print(f"error: {exc}{why}", file=sys.stderr)
+        return EXIT_ERROR
+    report = verify_log(path, key=key)
     for note in report.notes:
         print(f"note: {note}", file=out)
     if report.torn_tail is not None:
@@ -107,9 +157,15 @@ def _verify(path: Path, key_env: str | None, from_store: bool, out: TextIO) -> i
         return EXIT_ERROR
     print(
         f"OK: {report.records} records in {len(report.files)} file(s), chain intact "
-        f"(seq {report.first_seq}..{report.last_seq})",
+        f"(seq {report.first_seq}..{report.last_seq}){', HMAC-keyed' if key else ''}",
         file=out,
     )
+    if key is None:
+        print(
+            "note: verified without a key: an unkeyed chain shows edits by someone who "
+            "cannot write the file, not by someone who can ([audit] hmac = true stops that)",
+            file=out,
+        )
     return EXIT_OK
 
 
@@ -173,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     out = sys.stdout
     try:
         if args.command == "verify":
-            return _verify(args.path, args.key_env, args.keyring, out)
+            return _verify(args, out)
         return _show(args.path, args.tool, args.since, args.json, out)
     except AuditError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -16,6 +16,13 @@ from mailguard_core.ports.secrets import Secret
 from mailguard_mcp import audit_cli
 
 
+@pytest.fixture(autouse=True)
+def no_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`audit verify` reads the default configuration when it exists: none here."""
+    monkeypatch.delenv("MAILGUARD_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
+
+
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mailguard_mcp", "audit", *args],

@@ -385,6 +385,19 @@ class _Verifier:
         if record.get("v") != FORMAT_VERSION or seq is None or "prev" not in record:
             self.fail(file, number, seq, "missing fields (v, seq, prev)")
             return
+        if (
+            self.key is not None
+            and record.get("kind") in SESSION_KINDS
+            and record.get("keyed") is not True
+        ):
+            self.fail(
+                file,
+                number,
+                seq,
+                "the log says it is not HMAC-keyed, but a key is expected (a keyed log "
+                "rewritten without its key, or another log)",
+            )
+            return
         if record.get("keyed") is True and self.key is None and record.get("kind") in SESSION_KINDS:
             self.needs_key = True
             self.notes.append(
@@ -460,13 +473,29 @@ def verify_chain(
     """Verify a log made of ``files`` (oldest first), each read with ``read(name)``.
 
     The first bad record is named by file, line and seq. An incomplete last line of the last
-    file is reported as :class:`TornTail` (a crash mid-write), not as a problem.
+    file is reported as :class:`TornTail` (a crash mid-write), not as a problem. No files, or
+    files holding no complete record, are a problem: every log starts with ``log_open``.
+
+    With a ``key`` the log must be keyed throughout: every hash must be that key's HMAC and a
+    ``log_open``/``rotate_in`` record that says ``keyed: false`` is a problem, so a keyed log
+    rewritten as a plain SHA-256 chain fails. Without a key, a keyed log stops the check
+    (``needs_key``) rather than passing.
     """
     verifier = _Verifier(key)
     for index, name in enumerate(files):
         verifier.check_file(name, read(name), last_file=index == len(files) - 1)
         if verifier.problem is not None or verifier.needs_key:
             break
+    if not files:
+        verifier.fail("", 0, None, "there is no log file")
+    elif verifier.problem is None and not verifier.needs_key and verifier.records == 0:
+        verifier.fail(
+            files[-1],
+            1,
+            None,
+            "the log has no records: every log starts with a log_open record, so it was "
+            "emptied or cut",
+        )
     notes = list(verifier.notes)
     intact = verifier.problem is None and not verifier.needs_key
     if intact and verifier.records and verifier.last_kind != KIND_CLOSE:
