@@ -45,6 +45,7 @@ from mailguard_core.policy_rules import (
     rate_limit_problems,
     tool_set,
 )
+from mailguard_core.ports.secrets import env_var_name
 from mailguard_core.tools import Posture, ToolName
 
 TlsMode = Literal["implicit", "starttls"]
@@ -209,6 +210,34 @@ def effective_tools(account: AccountConfig) -> frozenset[ToolName]:
     return tool_set(
         account.posture, known_tools(account.tools.allow), known_tools(account.tools.deny)
     )
+
+
+def secret_name_problems(names: Iterable[str]) -> list[str]:
+    """Account names whose secret-store entries would collide, as ``"key.path: message"``.
+
+    Two entries collide when :func:`~mailguard_core.ports.secrets.env_var_name` maps them to
+    one environment variable (``my-box``, ``my.box`` and ``MY_BOX`` all read
+    ``MAILGUARD_MY_BOX_PASSWORD``): one account's password would be sent for the other, and
+    an account mapped onto the audit key's entry (``audit_hmac``, ``AUDIT.HMAC``...) would
+    send the audit HMAC key to a mail server as its password. Exact duplicates are reported
+    as duplicate names (and ``audit-hmac`` itself as reserved) elsewhere and are skipped here.
+    """
+    problems: list[str] = []
+    owners: dict[str, tuple[str, str]] = {
+        env_var_name(AUDIT_HMAC_ENTRY): (AUDIT_HMAC_ENTRY, "the audit HMAC key's entry")
+    }
+    for index, name in enumerate(names):
+        var = env_var_name(name)
+        owner = owners.get(var)
+        if owner is None:
+            owners[var] = (name, f"accounts[{index}]")
+        elif owner[0] != name:
+            problems.append(
+                f"accounts[{index}].name: {name!r} and {owner[0]!r} ({owner[1]}) would share "
+                f"the secret {var} (names are compared upper-cased, with '-' and '.' as '_'); "
+                "rename one of them"
+            )
+    return problems
 
 
 def normalize_pin(pin: str) -> str:
@@ -603,6 +632,7 @@ def _validate(problems: _Problems, config: Config) -> Config:
             problems.add(
                 f"accounts[{index}].name", f"duplicate account name (also accounts[{first}])"
             )
+    problems.items.extend(secret_name_problems(a.name for a in config.accounts))
     if config.default_account is not None and config.default_account not in seen:
         problems.add("default_account", f"no account named {config.default_account!r}")
     audit = config.audit

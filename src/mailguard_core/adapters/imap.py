@@ -38,6 +38,7 @@ from mailguard_core.adapters.imap_support import (
     check_pin,
     decode_transfer,
     imap_errors,
+    imap_login,
     parse_appenduid,
     parse_uid_pairs,
     tls_context,
@@ -121,7 +122,8 @@ class ImapMailStore:
     Args:
         account: the account name carried by refs.
         settings: host, port, TLS mode, optional pin / CA file, timeouts, username.
-        password: called at (re)connect time; its value goes only to LOGIN.
+        password: called at (re)connect time; its value goes only to LOGIN, or to
+            AUTHENTICATE PLAIN (UTF-8) when it is not ASCII (see ``imap_login``).
         client_factory: tests only: returns an already connected client-like object
             (TLS and pin checks are then the factory's business).
     """
@@ -183,7 +185,7 @@ class ImapMailStore:
         client.normalise_times = False
         try:
             with imap_errors("login"):
-                client.login(s.username, self._password().reveal())
+                imap_login(client, s.username, self._password().reveal())
                 self._caps = frozenset(_s(c).upper() for c in client.capabilities())
         except BaseException:
             self._kill(client)

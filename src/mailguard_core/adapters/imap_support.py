@@ -39,6 +39,7 @@ __all__ = [
     "ConnectionLost",
     "decode_transfer",
     "imap_errors",
+    "imap_login",
     "normalise_pin",
     "parse_uid_pairs",
     "tls_context",
@@ -59,7 +60,13 @@ _EXISTS = ("ALREADYEXISTS", "ALREADY EXISTS")
 
 
 def _snippet(exc: BaseException) -> str:
-    """Type and a short, control-free excerpt of a library message (for logs, never public)."""
+    """Type and a short, control-free excerpt of a library message (for logs, never public).
+
+    A codec error gives only its type and codec: its own text names the character and its
+    position in the value, which may be a password.
+    """
+    if isinstance(exc, UnicodeError):
+        return f"{type(exc).__name__} ({getattr(exc, 'encoding', '?')})"
     return f"{type(exc).__name__}: {_CONTROL.sub(' ', str(exc))[:200]}"
 
 
@@ -85,6 +92,12 @@ def imap_errors(action: str) -> Iterator[None]:
         raise ConnectionLost(f"{action}: {_snippet(exc)}") from exc  # the peer went away
     except ssl.SSLError as exc:
         raise TLSError(f"{action}: {_snippet(exc)}") from exc
+    except UnicodeError as exc:  # a value imaplib could not encode (never shown: _snippet)
+        if action == "login":
+            raise AuthenticationFailed(f"{action}: {_snippet(exc)}") from None
+        raise InputError(
+            f"{action}: {_snippet(exc)}", public="a value has characters the server cannot take"
+        ) from None
     except imaplib.IMAP4.readonly as exc:  # a subclass of abort: first
         raise ProtocolError(f"{action}: folder is read-only") from exc
     except (imaplib.IMAP4.abort, EOFError, OSError) as exc:
@@ -100,6 +113,30 @@ def imap_errors(action: str) -> Iterator[None]:
         raise ProtocolError(f"{action}: {_snippet(exc)}") from exc
     except (imap_exc.ProtocolError, ValueError) as exc:  # unparseable server response
         raise ProtocolError(f"{action}: {_snippet(exc)}") from exc
+
+
+def imap_login(client: Any, username: str, password: str) -> None:
+    """Log in: ``LOGIN`` when the credentials are ASCII, else ``AUTHENTICATE PLAIN`` (RFC 4616,
+    UTF-8) when the server offers ``AUTH=PLAIN``.
+
+    ``LOGIN`` cannot carry non-ASCII text (imaplib encodes its arguments as ASCII); PLAIN
+    sends ``\\0username\\0password`` as UTF-8 in base64. No codec error is ever raised
+    with the credentials (its text would name a password character and its position).
+
+    Raises:
+        AuthenticationFailed: refused, or non-ASCII credentials and no ``AUTH=PLAIN``.
+    """
+    if username.isascii() and password.isascii():
+        client.login(username, password)
+        return
+    if not client.has_capability("AUTH=PLAIN"):
+        raise AuthenticationFailed(
+            "login: the username or password has non-ASCII characters and the server "
+            "offers no AUTHENTICATE PLAIN (AUTH=PLAIN) to send them as UTF-8",
+            public="authentication failed: the password has non-ASCII characters and the "
+            "mail server offers no way to send them (AUTH=PLAIN)",
+        )
+    client.plain_login(username, password)
 
 
 def normalise_pin(pin: str) -> str:

@@ -3,13 +3,13 @@
 - :class:`KeyringSecretStore`: service ``mailguard``, one entry per account (username = the
   account name); the audit HMAC key is the entry ``audit-hmac``.
 - :class:`EnvSecretStore`: ``MAILGUARD_<ACCOUNT>_PASSWORD`` (account upper-cased, ``-`` and
-  ``.`` become ``_``), read-only, for headless machines.
+  ``.`` become ``_``; :func:`~mailguard_core.ports.secrets.env_var_name`), read-only, for
+  headless machines.
 - :class:`ChainSecretStore`: the first store that has the entry wins; writes go to the first.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
@@ -18,14 +18,11 @@ import keyring.backend
 import keyring.errors
 
 from mailguard_core.errors import InputError, SecretUnavailable
-from mailguard_core.ports.secrets import Secret, SecretStore
+from mailguard_core.ports.secrets import Secret, SecretStore, env_var_name
+
+__all__ = ["SERVICE", "ChainSecretStore", "EnvSecretStore", "KeyringSecretStore", "env_var_name"]
 
 SERVICE = "mailguard"
-
-
-def env_var_name(account: str) -> str:
-    """``MAILGUARD_<ACCOUNT>_PASSWORD`` for ``account``."""
-    return f"MAILGUARD_{re.sub(r'[-.]', '_', account.upper())}_PASSWORD"
 
 
 def _missing(account: str, where: str) -> SecretUnavailable:

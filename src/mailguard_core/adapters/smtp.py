@@ -7,6 +7,7 @@ texts never include the password or the server's reply text.
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import ssl
 from collections.abc import Callable, Iterator, Sequence
@@ -60,6 +61,8 @@ def _smtp_errors() -> Iterator[None]:
         raise SendFailed(f"SMTP error reply (code {exc.smtp_code})") from exc
     except smtplib.SMTPException as exc:
         raise SendFailed(f"SMTP failure: {type(exc).__name__}") from exc
+    except UnicodeError:  # its text names a character and its position: never shown
+        raise SendFailed("SMTP: a value could not be encoded") from None
     except ssl.SSLError as exc:  # SSLCertVerificationError included
         raise TLSError(f"SMTP TLS failure: {type(exc).__name__}") from exc
     except ssl.CertificateError as exc:
@@ -68,6 +71,36 @@ def _smtp_errors() -> Iterator[None]:
         raise OperationTimeout("SMTP server did not answer in time") from exc
     except OSError as exc:
         raise ConnectionFailed(f"SMTP connection failed: {type(exc).__name__}") from exc
+
+
+def smtp_login(smtp: smtplib.SMTP, username: str, password: str) -> None:
+    """Authenticate: smtplib's ``login`` (CRAM-MD5, PLAIN or LOGIN, as offered) when the
+    credentials are ASCII, else ``AUTH PLAIN`` (RFC 4616) with them encoded as UTF-8.
+
+    smtplib encodes every mechanism's credentials as ASCII, so a non-ASCII password would
+    raise a codec error naming one of its characters; that error is never raised here.
+
+    Raises:
+        smtplib.SMTPNotSupportedError: the server offers no AUTH.
+        smtplib.SMTPAuthenticationError: refused, or non-ASCII credentials and no PLAIN.
+    """
+    if username.isascii() and password.isascii():
+        smtp.login(username, password)
+        return
+    smtp.ehlo_or_helo_if_needed()
+    if not smtp.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
+    if "PLAIN" not in smtp.esmtp_features.get("auth", "").upper().split():
+        raise smtplib.SMTPAuthenticationError(
+            504, b"non-ASCII credentials need AUTH PLAIN, which the server does not offer"
+        )
+    token = b"\0" + username.encode("utf-8") + b"\0" + password.encode("utf-8")
+    response = base64.b64encode(token).decode("ascii")
+    code, _reply = smtp.docmd("AUTH", "PLAIN " + response)
+    if code == 334:  # a server that wants the response after an empty challenge
+        code, _reply = smtp.docmd(response)
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, b"authentication refused")
 
 
 class SmtpSender:
@@ -123,7 +156,7 @@ class SmtpSender:
         with _smtp_errors():
             smtp = self._connect(context)
             try:
-                smtp.login(self._settings.username, self._password().reveal())
+                smtp_login(smtp, self._settings.username, self._password().reveal())
                 refused = smtp.sendmail(envelope_from, list(recipients), data)
                 try:
                     smtp.quit()

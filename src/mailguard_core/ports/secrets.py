@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from typing import Protocol, final
+
+__all__ = ["Secret", "SecretStore", "env_var_name"]
+
+
+def env_var_name(entry: str) -> str:
+    """``MAILGUARD_<ENTRY>_PASSWORD``: the environment variable of a secret-store entry.
+
+    The one derivation of these names (the environment store reads it, configuration
+    validation refuses two entries that map to one name, messages tell the user to set it).
+    The entry is upper-cased and every ``-`` and ``.`` becomes ``_``, so ``my-box``,
+    ``my.box`` and ``MY_BOX`` share a name: the configuration refuses such pairs, and any
+    account whose name maps onto the audit key's entry (``audit-hmac``).
+    """
+    return f"MAILGUARD_{re.sub(r'[-.]', '_', entry.upper())}_PASSWORD"
 
 
 @final
@@ -49,7 +64,8 @@ class SecretStore(Protocol):
     - Errors never contain a secret value.
     - Only ``MailguardError`` subclasses escape.
 
-    Entries are named by account; the audit log's HMAC key is the entry ``audit-hmac``.
+    Entries are named by account; the audit log's HMAC key is the entry ``audit-hmac``. Two
+    entries whose :func:`env_var_name` is the same never coexist in a valid configuration.
     """
 
     def get(self, account: str) -> Secret: ...
