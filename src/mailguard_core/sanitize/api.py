@@ -10,8 +10,8 @@ from typing import Any
 
 from mailguard_core.errors import LimitExceeded, MailguardError, MessageTooLarge, SanitizeError
 from mailguard_core.ports.detector import InjectionDetector
-from mailguard_core.sanitize import files, headers, identity, mimeparse
-from mailguard_core.sanitize.body import Budget, attachment_head_and_size, build_body
+from mailguard_core.sanitize import brands, files, headers, identity, mimeparse, phishing
+from mailguard_core.sanitize.body import URL_RE, Budget, attachment_head_and_size, build_body
 from mailguard_core.sanitize.envelope import SafeMessage, SanitizeOptions
 from mailguard_core.sanitize.injection import RuleBasedDetector
 from mailguard_core.sanitize.mime import filename_param, message_size, walk
@@ -94,8 +94,9 @@ def _sanitize(raw: bytes, options: SanitizeOptions, *, headers_only: bool) -> Sa
     if sender_header and "@" in sender_header:
         list_domains.append(sender_header.rsplit("@", 1)[-1].strip(" >\t\r\n").lower())
     recipients = [a["address"] for a in untrusted["to"] + untrusted["cc"]]
+    brand_table = brands.extended(options.brands)
     identity.check_identity(
-        sender, untrusted["reply_to"], list_domains, recipients, known, warnings
+        sender, untrusted["reply_to"], list_domains, recipients, known, warnings, brand_table
     )
     if untrusted["subject"]:
         rules = detector.detect(untrusted["subject"])
@@ -105,6 +106,7 @@ def _sanitize(raw: bytes, options: SanitizeOptions, *, headers_only: bool) -> Sa
     if headers_only:
         untrusted["body_text"] = ""
         untrusted["attachments"] = []
+        _phishing_signals(untrusted, [], "", brand_table, warnings)
     else:
         tree = walk(msg, limits, warnings)
         budget = Budget(left=limits.max_total_bytes)
@@ -125,7 +127,12 @@ def _sanitize(raw: bytes, options: SanitizeOptions, *, headers_only: bool) -> Sa
         if truncated:
             warnings.add("body_truncated", "body", {"limit": options.max_body_chars})
         untrusted["body_text"] = text
-        untrusted["attachments"] = _attachments(tree.attachments, limits, budget, warnings)
+        pages: dict[str, list[str]] = {}
+        untrusted["attachments"] = _attachments(tree.attachments, limits, budget, warnings, pages)
+        discussion = _discussion_list(prov)
+        _phishing_signals(
+            untrusted, body.links, text, brand_table, warnings, pages, discussion=discussion
+        )
         if options.include_html:
             html = "\n".join(body.html)
             scratch = WarningCollector()
@@ -139,6 +146,51 @@ def _sanitize(raw: bytes, options: SanitizeOptions, *, headers_only: bool) -> Sa
         untrusted=untrusted,
         warnings=tuple(warnings.items()),
     )
+
+
+def _discussion_list(prov: dict[str, Any]) -> bool:
+    info = prov.get("mailing_list")
+    return isinstance(info, dict) and bool(info.get("list_id")) and bool(info.get("list_post"))
+
+
+def _page_bytes(part: Message) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except (ValueError, TypeError, LookupError, UnicodeError):
+        return b""
+    return data[: phishing.PAGE_SCAN_BYTES] if isinstance(data, bytes) else b""
+
+
+_URL_TAIL = ".,;:!?)]}>'\"\u00bb\u201d"
+
+
+def _phishing_signals(
+    untrusted: dict[str, Any],
+    html_links: list[Any],
+    text: str,
+    brand_table: tuple[brands.Brand, ...],
+    warnings: WarningCollector,
+    pages: dict[str, list[str]] | None = None,
+    *,
+    discussion: bool = False,
+) -> None:
+    """The phishing signals of ``phishing.py`` over the header fields, links and body text.
+
+    ``discussion``: the message came through a discussion list (``List-Id`` and
+    ``List-Post``): people there point each other at sites to log in to, so the
+    credential-harvest check is skipped (the other signals stay).
+    """
+    hrefs = [phishing.Href(link.href, link.text) for link in html_links]
+    for _, match in zip(range(500), URL_RE.finditer(text), strict=False):
+        url = match.group(0).rstrip(_URL_TAIL)
+        hrefs.append(phishing.Href(url if "://" in url[:8] else "http://" + url))
+    links = phishing.check_links(hrefs, warnings)
+    sender = untrusted["from"]
+    brand = phishing.check_brand(sender, untrusted["subject"], text, brand_table, warnings)
+    if not discussion:
+        phishing.check_credential_harvest(sender, text, links, brand, brand_table, warnings)
+    phishing.check_attachments(untrusted["attachments"], warnings, pages)
+    phishing.check_urgency(untrusted["subject"], text, warnings)
 
 
 def _header_fields(msg: headers.HeaderIndex, warnings: WarningCollector) -> dict[str, Any]:
@@ -173,8 +225,13 @@ def _header_fields(msg: headers.HeaderIndex, warnings: WarningCollector) -> dict
 
 
 def _attachments(
-    items: list[Any], limits: Any, budget: Budget, warnings: WarningCollector
+    items: list[Any],
+    limits: Any,
+    budget: Budget,
+    warnings: WarningCollector,
+    pages: dict[str, list[str]] | None = None,
 ) -> list[dict[str, Any]]:
+    """The attachment list; ``pages`` gets the active features of attached HTML/SVG pages."""
     out: list[dict[str, Any]] = []
     for item in items:
         part = item.part
@@ -206,6 +263,8 @@ def _attachments(
             warnings.add(
                 "mime_type_mismatch", f"attachment:{item.part_id}", {"declared": ctype[:100]}
             )
+        if pages is not None and phishing.is_page(filename, ctype):
+            pages[item.part_id] = phishing.page_features(_page_bytes(part))
         out.append(
             {
                 "part_id": item.part_id,

@@ -47,6 +47,8 @@ class SanitizeOptions:
     max_body_chars: int = 20_000
     known_domains: tuple[str, ...] = ()
     own_domains: tuple[str, ...] = ()
+    #: brands besides the bundled table (``brands.BUNDLED``): (name, registrable domains)
+    brands: tuple[tuple[str, tuple[str, ...]], ...] = ()
     trusted_authserv_id: str | None = None
     limits: MimeLimits = MimeLimits()
     detector: InjectionDetector | None = None

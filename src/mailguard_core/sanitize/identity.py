@@ -7,7 +7,7 @@ import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
-from mailguard_core.sanitize import lookalike
+from mailguard_core.sanitize import brands, lookalike, phishing
 from mailguard_core.sanitize.html import Link
 from mailguard_core.sanitize.warnings import WarningCollector
 
@@ -59,8 +59,9 @@ def check_identity(
     recipients: Sequence[str],
     known: tuple[str, ...],
     warnings: WarningCollector,
+    brand_table: tuple[brands.Brand, ...] = brands.BUNDLED,
 ) -> None:
-    """Checks on From and Reply-To."""
+    """Checks on From and Reply-To (the Reply-To rule: see :func:`_reply_to_relation`)."""
     if sender is None:
         return
     address = sender["address"].lower()
@@ -80,7 +81,8 @@ def check_identity(
             warnings.add("display_name_spoof", "header:from", {"reasons": sorted(reasons)})
     list_regs = {lookalike.registrable(d) for d in list_domains if d}
     recipients = [r.lower() for r in recipients]
-    mismatched = 0
+    unrelated: list[str] = []
+    related: list[tuple[str, str]] = []
     for entry in reply_to[:20]:
         rdomain = _domain_of(entry["address"])
         if not rdomain:
@@ -89,10 +91,56 @@ def check_identity(
         reg = lookalike.registrable(rdomain)
         if entry["address"].lower() in recipients:
             continue  # a list or group that asks for replies to itself
-        if sender_reg and reg != sender_reg and reg not in list_regs:
-            mismatched += 1
-    if mismatched:
-        warnings.add("reply_to_mismatch", "header:reply-to", {"count": mismatched})
+        if not sender_reg or reg == sender_reg or reg in list_regs:
+            continue
+        reason = _reply_to_relation(sender_reg, reg, brand_table)
+        if reason is None:
+            unrelated.append(reg)
+        else:
+            related.append((reg, reason))
+    if unrelated:
+        detail: dict[str, Any] = {"count": len(unrelated) + len(related)}
+        _put_domain(detail, "reply_to_domain", unrelated[0])
+        _put_domain(detail, "sender_domain", sender_reg)
+        warnings.add("reply_to_mismatch", "header:reply-to", detail)
+    elif related:
+        detail = {"count": len(related), "reason": related[0][1]}
+        _put_domain(detail, "reply_to_domain", related[0][0])
+        _put_domain(detail, "sender_domain", sender_reg)
+        warnings.add("reply_to_mismatch", "header:reply-to", detail, severity="informational")
+
+
+def _put_domain(detail: dict[str, Any], key: str, domain: str) -> None:
+    value = phishing.evidence_domain(domain)
+    if value:
+        detail[key] = value
+
+
+def _reply_to_relation(
+    sender_reg: str, reply_reg: str, brand_table: tuple[brands.Brand, ...]
+) -> str | None:
+    """Why a Reply-To on another registrable domain is still the sender's, or None.
+
+    ``same_organisation``: one brand of the table owns both (google.com, gmail.com);
+    ``same_name``: the same name under another suffix (example.com, example.co.uk), unless
+    the name is a brand's that does not own the other domain; ``mail_provider``: a help
+    desk, CRM or bulk-mail service that takes replies for its customers. Free mail is never
+    a mail provider here: anyone can have an address there.
+    """
+    if brands.same_organisation(brand_table, sender_reg, reply_reg) is not None:
+        return "same_organisation"
+    if reply_reg in phishing.FREEMAIL:
+        return None
+    sender_name, reply_name = sender_reg.split(".", 1)[0], reply_reg.split(".", 1)[0]
+    if (
+        len(sender_name) >= 3
+        and sender_name == reply_name
+        and not any(brands.owns(b, sender_reg) != brands.owns(b, reply_reg) for b in brand_table)
+    ):
+        return "same_name"
+    if reply_reg in phishing.MAIL_PROVIDERS:
+        return "mail_provider"
+    return None
 
 
 def check_links(links: Sequence[Link], known: tuple[str, ...], warnings: WarningCollector) -> None:
