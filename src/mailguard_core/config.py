@@ -36,6 +36,7 @@ from cattrs.errors import ForbiddenExtraKeysError
 from mailguard_core.compose import validate_address, validate_domain, validate_header_text
 from mailguard_core.domain import validate_account_name
 from mailguard_core.errors import ConfigError, MailguardError
+from mailguard_core.paths import config_dir
 from mailguard_core.policy_rules import (
     Problem,
     breaker_problems,
@@ -679,19 +680,14 @@ def parse_config(data: Mapping[str, Any], *, source: str | None = None) -> Confi
 
 def config_path(path: str | None = None, *, environ: Mapping[str, str] | None = None) -> Path:
     """The file :func:`load_config` reads: ``path``, else ``$MAILGUARD_CONFIG``, else
-    ``$XDG_CONFIG_HOME/mailguard/config.toml`` (``~/.config`` when XDG_CONFIG_HOME is unset)."""
+    ``config.toml`` in :func:`mailguard_core.paths.config_dir` (on Linux
+    ``$XDG_CONFIG_HOME/mailguard``, ``~/.config/mailguard`` when XDG_CONFIG_HOME is unset)."""
     env = os.environ if environ is None else environ
     if path:
         return Path(path).expanduser()
     if env.get("MAILGUARD_CONFIG"):
         return Path(env["MAILGUARD_CONFIG"]).expanduser()
-    xdg = env.get("XDG_CONFIG_HOME")
-    if xdg:
-        base = Path(xdg)
-    else:
-        home = env.get("HOME")
-        base = (Path(home) if home else Path.home()) / ".config"
-    return base / "mailguard" / "config.toml"
+    return config_dir(env) / "config.toml"
 
 
 def load_config(path: str | None = None, *, environ: Mapping[str, str] | None = None) -> Config:

@@ -10,7 +10,6 @@ cheap defence in depth.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import re
@@ -28,6 +27,8 @@ from mailguard_core.errors import (
     MailguardError,
 )
 from mailguard_core.outgoing import OutgoingRequest, OutgoingService
+from mailguard_core.paths import state_dir
+from mailguard_core.portable import ELOOP, open_nofollow
 from mailguard_core.ports.mail_store import MailStore
 from mailguard_core.sanitize import (
     SanitizeOptions,
@@ -60,10 +61,9 @@ _MAX_NAME_ATTEMPTS = 1000
 
 
 def default_download_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """``$XDG_STATE_HOME/mailguard/downloads`` (``~/.local/state/...`` when unset)."""
-    env = os.environ if environ is None else environ
-    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "mailguard" / "downloads"
+    """``downloads`` in :func:`mailguard_core.paths.state_dir` (on Linux
+    ``$XDG_STATE_HOME/mailguard/downloads``, ``~/.local/state/...`` when unset)."""
+    return state_dir(environ) / "downloads"
 
 
 def _domain(address: str) -> str:
@@ -308,7 +308,7 @@ class MailboxService:
         stem, dot, suffix = name.rpartition(".")
         if not stem:
             stem, dot, suffix = name, "", ""
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
         for attempt in range(_MAX_NAME_ATTEMPTS):
             candidate = name if attempt == 0 else f"{stem}-{attempt}{dot}{suffix}"
             path = root / candidate
@@ -317,11 +317,11 @@ class MailboxService:
             if path.is_symlink():
                 continue
             try:
-                fd = os.open(path, flags, 0o600)
+                fd = open_nofollow(path, flags, 0o600)
             except FileExistsError:
                 continue
             except OSError as exc:
-                if exc.errno == errno.ELOOP:
+                if exc.errno == ELOOP:
                     continue
                 raise MailguardError(
                     f"cannot write download {path}: {exc.strerror}",

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from mailguard_core import paths
 from mailguard_core.config import AccountConfig, Config
 from mailguard_core.errors import ConfigError, InputError
 from mailguard_core.ports import AuditSink, MailStore, SecretStore, Sender
@@ -31,10 +32,9 @@ T = TypeVar("T")
 
 
 def state_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """``$XDG_STATE_HOME/mailguard`` (``~/.local/state/mailguard`` when unset)."""
-    env = os.environ if environ is None else environ
-    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "mailguard"
+    """The default folder of the audit log (:func:`mailguard_core.paths.state_dir`: on Linux
+    ``$XDG_STATE_HOME/mailguard``, ``~/.local/state/mailguard`` when unset)."""
+    return paths.state_dir(environ)
 
 
 class MailguardApp:

@@ -64,6 +64,27 @@ def test_a_symlinked_log_path_is_refused(tmp_path: Path) -> None:
     assert target.read_text() == ""
 
 
+def test_a_symlinked_lock_file_is_refused_and_its_target_untouched(tmp_path: Path) -> None:
+    """The lock file is not followed either (filelock opens it with O_NOFOLLOW): a link
+    planted at PATH.lock neither gets written through nor stands in for the lock."""
+    target = tmp_path / "elsewhere"
+    target.write_bytes(b"precious")
+    (tmp_path / "audit.jsonl.lock").symlink_to(target)
+    with pytest.raises(AuditError) as info:
+        JsonlAuditSink(tmp_path / "audit.jsonl")
+    assert not isinstance(info.value, AuditLocked)
+    assert target.read_bytes() == b"precious"
+    assert not (tmp_path / "audit.jsonl").exists()
+
+
+def test_the_lock_file_names_its_holder_after_byte_zero(tmp_path: Path) -> None:
+    """The holder's pid starts at byte 1: Windows locks byte 0 (LockFileEx), which the refused
+    process could not read; the refusal message reads it from there on every platform."""
+    path = tmp_path / "audit.jsonl"
+    with JsonlAuditSink(path):
+        assert (tmp_path / "audit.jsonl.lock").read_bytes() == f"\n{os.getpid()}\n".encode()
+
+
 def test_a_session_starts_with_log_open_and_ends_with_log_close(tmp_path: Path) -> None:
     """Lifecycle records bracket the records of one process, and seq counts from 1."""
     path = tmp_path / "audit.jsonl"

@@ -1,7 +1,8 @@
 """``JsonlAuditSink``: the audit log as an append-only, hash-chained JSON Lines file.
 
 See ``docs/audit-log.md``. The file is created with mode 0600 (and set to 0600 if it exists),
-never through a symlink. A lock file (``PATH.lock``, ``flock``) is held for the sink's
+never through a symlink (:mod:`mailguard_core.portable`). A lock file (``PATH.lock``, taken
+with ``filelock``: ``flock`` on POSIX, ``LockFileEx`` on Windows) is held for the sink's
 lifetime: a second process (or a second sink) on the same path gets :class:`AuditLocked`.
 Each record is one ``os.write`` of a whole line on an ``O_APPEND`` descriptor; lifecycle
 records (``log_open``, ``rotate_*``, ``log_close``) are always fsynced, tool records only
@@ -17,14 +18,13 @@ or an edit), opening fails rather than extending a chain that cannot be verified
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import hashlib
 import json
 import os
 import re
 import secrets
 import threading
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -45,11 +45,21 @@ from mailguard_core.gate.audit import (
     verify_chain,
 )
 from mailguard_core.gate.clock import Clock, MonotonicClock
+from mailguard_core.portable import fsync_directory, make_private, open_nofollow, pread
 from mailguard_core.ports.secrets import Secret
+
+with warnings.catch_warnings():
+    # Off Windows and without fcntl.flock, filelock falls back to its soft lock (a marker
+    # file naming the holder's pid, broken when that process is gone) and warns once at
+    # import; the soft lock still keeps one writer (docs/platforms.md).
+    warnings.filterwarnings("ignore", "only soft file lock is available", UserWarning)
+    import filelock
 
 _ROTATED_RE = re.compile(r"\.([0-9]{6})")
 _TAIL_CHUNK = 65_536
-_OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+_OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+#: filelock's own kernel locks (not its soft fallback) hand the lock's descriptor to us
+_NATIVE_LOCK = issubclass(filelock.FileLock, (filelock.UnixFileLock, filelock.WindowsFileLock))
 
 
 def log_files(path: str | os.PathLike[str]) -> list[Path]:
@@ -98,7 +108,7 @@ def _last_line(fd: int, size: int) -> tuple[bytes, int]:
     position = size
     while position > 0:
         start = max(0, position - _TAIL_CHUNK)
-        buffer = os.pread(fd, position - start, start) + buffer
+        buffer = pread(fd, position - start, start) + buffer
         position = start
         stop = buffer.rfind(b"\n")
         if stop == -1:
@@ -108,6 +118,36 @@ def _last_line(fd: int, size: int) -> tuple[bytes, int]:
             continue
         return buffer[begin + 1 : stop], position + stop + 1
     return b"", 0
+
+
+def _write_holder(fd: int) -> None:
+    """Write ``"\\n<pid>\\n"`` into the locked file: the pid starts at byte 1 because Windows
+    locks byte 0 (``LockFileEx``), which the refused process then cannot read."""
+    data = f"\n{os.getpid()}\n".encode("ascii")
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, data)
+    os.ftruncate(fd, len(data))
+
+
+def _holder(lock: filelock.BaseFileLock, lock_path: Path) -> str:
+    """The pid of the process holding ``lock_path``, or ``unknown``."""
+    try:
+        pid = lock.pid  # type: ignore[attr-defined]  # a soft lock's marker names its holder
+    except (AttributeError, OSError, ValueError):
+        pid = None
+    if isinstance(pid, int):
+        return str(pid)
+    try:
+        fd = open_nofollow(lock_path, os.O_RDONLY)
+    except OSError:
+        return "unknown"
+    try:
+        text = pread(fd, 32, 1).decode("ascii", "replace").strip()
+    except OSError:
+        text = ""
+    finally:
+        os.close(fd)
+    return text if text.isdigit() else "unknown"
 
 
 class JsonlAuditSink:
@@ -142,7 +182,7 @@ class JsonlAuditSink:
         self._salt = secrets.token_bytes(16)
         self._lock = threading.Lock()
         self._fd = -1
-        self._lock_fd = -1
+        self._file_lock: filelock.BaseFileLock | None = None
         self._closed = False
         self._broken = False
         try:
@@ -150,8 +190,8 @@ class JsonlAuditSink:
             self._acquire_lock()
             chain, repaired = self._recover()
             self._chain = chain
-            self._fd = os.open(self.path, _OPEN_FLAGS, 0o600)
-            os.fchmod(self._fd, 0o600)
+            self._fd = open_nofollow(self.path, _OPEN_FLAGS, 0o600)
+            make_private(self._fd)
             self._size = os.fstat(self._fd).st_size
             opening: dict[str, Any] = {"kind": KIND_OPEN, "pid": os.getpid(), **self._session()}
             if repaired is not None:
@@ -204,32 +244,31 @@ class JsonlAuditSink:
 
     def _acquire_lock(self) -> None:
         lock_path = self.path.with_name(self.path.name + ".lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        lock = filelock.FileLock(
+            lock_path,
+            timeout=0,
+            mode=0o600,
+            thread_local=False,  # taken at open, released by close, whichever thread
+            on_acquired=_write_holder if _NATIVE_LOCK else None,
+        )
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
-            os.close(fd)
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise AuditLocked(
-                    f"the audit log {self.path} is locked by another mailguard process "
-                    f"(pid {holder}); stop it or configure another audit path"
-                ) from exc
-            raise
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self._lock_fd = fd
+            lock.acquire()
+        except filelock.Timeout as exc:
+            raise AuditLocked(
+                f"the audit log {self.path} is locked by another mailguard process "
+                f"(pid {_holder(lock, lock_path)}); stop it or configure another audit path"
+            ) from exc
+        self._file_lock = lock
 
     def _release(self) -> None:
         if self._fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._fd = -1
-        if self._lock_fd >= 0:
+        if self._file_lock is not None:
             with contextlib.suppress(OSError):
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-                os.close(self._lock_fd)
-            self._lock_fd = -1
+                self._file_lock.release(force=True)
+            self._file_lock = None
 
     def _recover(self) -> tuple[Chain, dict[str, Any] | None]:
         """The chain state to continue from, cutting a torn last line off the active file."""
@@ -238,12 +277,12 @@ class JsonlAuditSink:
         for file in reversed(files):
             active = file == self.path
             mode = os.O_RDWR if active else os.O_RDONLY
-            fd = os.open(file, mode | os.O_NOFOLLOW | os.O_CLOEXEC)
+            fd = open_nofollow(file, mode)
             try:
                 size = os.fstat(fd).st_size
                 line, complete_end = _last_line(fd, size)
                 if complete_end < size and active:
-                    torn = os.pread(fd, size - complete_end, complete_end)
+                    torn = pread(fd, size - complete_end, complete_end)
                     repaired = {"bytes": len(torn), "sha256": hashlib.sha256(torn).hexdigest()}
                     os.ftruncate(fd, complete_end)
                     os.fsync(fd)
@@ -303,8 +342,8 @@ class JsonlAuditSink:
             os.close(self._fd)
             self._fd = -1
             os.rename(self.path, rotated)
-            self._fd = os.open(self.path, _OPEN_FLAGS | os.O_EXCL, 0o600)
-            os.fchmod(self._fd, 0o600)
+            self._fd = open_nofollow(self.path, _OPEN_FLAGS | os.O_EXCL, 0o600)
+            make_private(self._fd)
             self._sync_directory()
         except OSError as exc:
             self._broken = True
@@ -316,8 +355,4 @@ class JsonlAuditSink:
         )
 
     def _sync_directory(self) -> None:
-        fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_directory(self.path.parent)
