@@ -14,12 +14,15 @@ from mailguard_core.gate import Clock, FakeClock, Gate, GateCall, MonotonicClock
 if TYPE_CHECKING:
     from mailguard_core.outgoing import DraftOutcome, OutgoingRequest, OutgoingService, SendOutcome
     from mailguard_core.sanitize import (
+        AttachmentText,
+        ExtractOptions,
         InjectionDetector,
         MimeLimits,
         RuleBasedDetector,
         SafeMessage,
         SanitizeOptions,
         SecurityWarning,
+        extract_attachment_text,
         render_text,
         safe_filename,
         sanitize_headers,
@@ -38,12 +41,15 @@ _LAZY_NAMES = {
     ),
     **dict.fromkeys(
         (
+            "AttachmentText",
+            "ExtractOptions",
             "InjectionDetector",
             "MimeLimits",
             "RuleBasedDetector",
             "SafeMessage",
             "SanitizeOptions",
             "SecurityWarning",
+            "extract_attachment_text",
             "render_text",
             "safe_filename",
             "sanitize_headers",
@@ -66,9 +72,11 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AccountConfig",
+    "AttachmentText",
     "Clock",
     "Config",
     "DraftOutcome",
+    "ExtractOptions",
     "FakeClock",
     "Gate",
     "GateCall",
@@ -84,6 +92,7 @@ __all__ = [
     "SanitizeOptions",
     "SecurityWarning",
     "SendOutcome",
+    "extract_attachment_text",
     "load_config",
     "parse_config",
     "render_text",

@@ -18,8 +18,11 @@ Each error has two texts:
     │   ├── InvalidSearchError                  search term or raw expression refused
     │   ├── InvalidFolderNameError
     │   ├── InvalidCursorError                  a cursor that no longer applies
-    │   └── LimitExceeded                       a size or count over its bound
-    │       └── MessageTooLarge
+    │   ├── LimitExceeded                       a size or count over its bound
+    │   │   ├── MessageTooLarge
+    │   │   └── ExtractionLimitExceeded         attachment extraction over time/memory/size
+    │   ├── UnsupportedAttachment               no text extraction for this type
+    │   └── AttachmentUnreadable                a damaged or encrypted document
     ├── PolicyViolation                         refused by policy (not an error of the server)
     │   ├── ToolDenied                          posture / override / unknown tool
     │   ├── RateLimited                         .retry_after seconds
@@ -117,6 +120,21 @@ class LimitExceeded(InputError):
 class MessageTooLarge(LimitExceeded):
     public = "the message is larger than the configured limit"
     code = "message_too_large"
+
+
+class ExtractionLimitExceeded(LimitExceeded):
+    public = "the attachment is too large or too costly to read"
+    code = "extraction_limit"
+
+
+class UnsupportedAttachment(InputError):
+    public = "no text extraction for this type of attachment"
+    code = "unsupported_attachment"
+
+
+class AttachmentUnreadable(InputError):
+    public = "the attachment could not be read (damaged, encrypted or not what it claims to be)"
+    code = "attachment_unreadable"
 
 
 class PolicyViolation(MailguardError):

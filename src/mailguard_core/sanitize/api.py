@@ -20,7 +20,7 @@ from mailguard_core.sanitize.warnings import WarningCollector
 
 _DEFAULT_DETECTOR = RuleBasedDetector()
 #: a content type is a token/token pair; anything else (spaces, prose) is not passed on
-_CTYPE_RE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}")
+CTYPE_RE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}")
 _SIMPLE_EXT = {
     "application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif",
     "text/plain": "txt", "text/html": "html", "message/rfc822": "eml", "text/calendar": "ics",
@@ -235,7 +235,7 @@ def _attachments(
     out: list[dict[str, Any]] = []
     for item in items:
         part = item.part
-        ctype = item.ctype if _CTYPE_RE.fullmatch(item.ctype) else "application/octet-stream"
+        ctype = item.ctype if CTYPE_RE.fullmatch(item.ctype) else "application/octet-stream"
         if ctype == "message/rfc822":
             payload = part.get_payload()
             inner = payload[0] if isinstance(payload, list) and payload else None

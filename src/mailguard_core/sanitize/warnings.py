@@ -12,6 +12,7 @@ Severity = Literal["adversarial", "informational"]
 #: every warning code and its severity (docs/sanitizer.md has the catalogue)
 SEVERITY: Mapping[str, Severity] = {
     "html_hidden_content_removed": "adversarial",
+    "document_hidden_content_removed": "adversarial",
     "html_script_removed": "adversarial",
     "html_form_removed": "adversarial",
     "html_remote_content_removed": "informational",
