@@ -36,6 +36,7 @@ from cattrs.errors import ForbiddenExtraKeysError
 from mailguard_core.compose import validate_address, validate_domain, validate_header_text
 from mailguard_core.domain import validate_account_name
 from mailguard_core.errors import ConfigError, MailguardError
+from mailguard_core.oauth import PRESETS, Endpoints, client_secret_entry, refresh_token_entry
 from mailguard_core.paths import config_dir
 from mailguard_core.policy_rules import (
     Problem,
@@ -50,11 +51,17 @@ from mailguard_core.ports.secrets import env_var_name
 from mailguard_core.tools import Posture, ToolName
 
 TlsMode = Literal["implicit", "starttls"]
+#: how mailguard signs in to a server: a stored password, or an OAuth2 bearer token
+AuthMode = Literal["password", "oauth2"]
+ProviderName = Literal["microsoft", "google", "custom"]
 
 #: the secret-store entry that holds the audit log's HMAC key (not usable as an account name)
 AUDIT_HMAC_ENTRY = "audit-hmac"
 #: per-tool rate limits that apply unless the configuration sets the same tool
 DEFAULT_TOOL_RATES: Mapping[str, str] = {"create_draft": "5/min", "send_email": "3/min"}
+#: the Microsoft tenant when ``[accounts.oauth] tenant`` is not set (work, school and
+#: personal accounts)
+DEFAULT_TENANT = "common"
 
 
 @attrs.frozen(kw_only=True)
@@ -70,6 +77,7 @@ class ImapSettings:
     ca_file: str | None = None
     connect_timeout: float = 10.0
     command_timeout: float = 30.0
+    auth: AuthMode = "password"
 
 
 @attrs.frozen(kw_only=True)
@@ -80,6 +88,22 @@ class SmtpSettings:
     tls: TlsMode = "implicit"
     ca_file: str | None = None
     timeout: float = 30.0
+    auth: AuthMode = "password"
+
+
+@attrs.frozen(kw_only=True)
+class OAuthSettings:
+    """``[accounts.oauth]``: the OAuth2 provider and the user's own app registration."""
+
+    provider: ProviderName
+    client_id: str
+    #: Microsoft only: the directory (tenant) id or "common" / "organizations" / "consumers"
+    tenant: str | None = None
+    #: custom only (the presets carry their own)
+    authorization_url: str | None = None
+    token_url: str | None = None
+    device_authorization_url: str | None = None
+    scopes: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -131,6 +155,8 @@ class AccountConfig:
     posture: Posture = Posture.DRAFT_SAFE
     imap: ImapSettings | None = None
     smtp: SmtpSettings | None = None
+    #: the OAuth2 provider, for servers with ``auth = "oauth2"``
+    oauth: OAuthSettings | None = None
     #: a local Maildir instead of IMAP (read-mostly use, demo mailbox)
     maildir: str | None = None
     tools: ToolOverrides = ToolOverrides()
@@ -149,6 +175,11 @@ class AccountConfig:
     def domain(self) -> str:
         """The domain of the account's address (IDNA-encoded, lower case)."""
         return self.address.rpartition("@")[2].lower()
+
+    @property
+    def uses_oauth(self) -> bool:
+        """True when the IMAP or the SMTP server is signed in to with OAuth2."""
+        return any(s is not None and s.auth == "oauth2" for s in (self.imap, self.smtp))
 
 
 @attrs.frozen(kw_only=True)
@@ -216,7 +247,9 @@ def effective_tools(account: AccountConfig) -> frozenset[ToolName]:
 def secret_name_problems(names: Iterable[str]) -> list[str]:
     """Account names whose secret-store entries would collide, as ``"key.path: message"``.
 
-    Two entries collide when :func:`~mailguard_core.ports.secrets.env_var_name` maps them to
+    Each account has three entries: its password, ``ACCOUNT:oauth`` (refresh token) and
+    ``ACCOUNT:oauth-client`` (client secret). Two entries collide when
+    :func:`~mailguard_core.ports.secrets.env_var_name` maps them to
     one environment variable (``my-box``, ``my.box`` and ``MY_BOX`` all read
     ``MAILGUARD_MY_BOX_PASSWORD``): one account's password would be sent for the other, and
     an account mapped onto the audit key's entry (``audit_hmac``, ``AUDIT.HMAC``...) would
@@ -228,16 +261,19 @@ def secret_name_problems(names: Iterable[str]) -> list[str]:
         env_var_name(AUDIT_HMAC_ENTRY): (AUDIT_HMAC_ENTRY, "the audit HMAC key's entry")
     }
     for index, name in enumerate(names):
-        var = env_var_name(name)
-        owner = owners.get(var)
-        if owner is None:
-            owners[var] = (name, f"accounts[{index}]")
-        elif owner[0] != name:
-            problems.append(
-                f"accounts[{index}].name: {name!r} and {owner[0]!r} ({owner[1]}) would share "
-                f"the secret {var} (names are compared upper-cased, with '-' and '.' as '_'); "
-                "rename one of them"
-            )
+        # the password and the OAuth entries (refresh token, client secret) of each account
+        for entry in (name, refresh_token_entry(name), client_secret_entry(name)):
+            var = env_var_name(entry)
+            owner = owners.get(var)
+            if owner is None:
+                owners[var] = (name, f"accounts[{index}]")
+            elif owner[0] != name:
+                problems.append(
+                    f"accounts[{index}].name: {name!r} and {owner[0]!r} ({owner[1]}) would "
+                    f"share the secret {var} (names are compared upper-cased, with '-' and '.' "
+                    "as '_'); rename one of them"
+                )
+                break  # one problem per account
     return problems
 
 
@@ -253,6 +289,28 @@ def normalize_pin(pin: str) -> str:
             "bad certificate pin", public="must be a SHA-256 fingerprint: 64 hex digits"
         )
     return digits
+
+
+def oauth_endpoints(oauth: OAuthSettings) -> Endpoints:
+    """The endpoints and scopes of ``oauth``: the provider's preset, or the custom keys.
+
+    Raises:
+        ConfigError: a custom provider without its URLs or scopes (validation refuses it).
+    """
+    preset = PRESETS.get(oauth.provider)
+    if preset is not None:
+        return preset.endpoints(oauth.tenant or DEFAULT_TENANT)
+    if not (oauth.authorization_url and oauth.token_url and oauth.scopes):
+        raise ConfigError(
+            "custom OAuth provider without URLs or scopes",
+            public="provider 'custom' needs authorization_url, token_url and scopes",
+        )
+    return Endpoints(
+        authorization_url=oauth.authorization_url,
+        token_url=oauth.token_url,
+        device_authorization_url=oauth.device_authorization_url,
+        scopes=oauth.scopes,
+    )
 
 
 # --- structuring ---------------------------------------------------------------------------
@@ -328,6 +386,17 @@ def _structure_tls(value: object, _: object) -> str:
     raise _Invalid("must be 'implicit' or 'starttls'")
 
 
+def _literal_hook(kind: Any) -> Callable[[object, object], str]:
+    choices = get_args(kind)
+
+    def structure(value: object, _: object) -> str:
+        if isinstance(value, str) and value in choices:
+            return value
+        raise _Invalid("must be one of: " + ", ".join(repr(c) for c in choices))
+
+    return structure
+
+
 def _structure_posture(value: object, _: object) -> Posture:
     if isinstance(value, str) and value in {p.value for p in Posture}:
         return Posture(value)
@@ -357,10 +426,13 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_str_tuple)
     converter.register_structure_hook_func(lambda t: t == dict[str, str], _structure_str_dict)
     converter.register_structure_hook_func(lambda t: t == TlsMode, _structure_tls)
+    converter.register_structure_hook_func(lambda t: t == AuthMode, _literal_hook(AuthMode))
+    converter.register_structure_hook_func(lambda t: t == ProviderName, _literal_hook(ProviderName))
     converter.register_structure_hook(Posture, _structure_posture)
     for cls in (
         ImapSettings,
         SmtpSettings,
+        OAuthSettings,
         ToolOverrides,
         FolderSettings,
         RateLimitSettings,
@@ -414,8 +486,40 @@ def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[st
 
 
 def _merge_account(base: Mapping[str, Any], account: Mapping[str, Any]) -> dict[str, Any]:
-    applicable = {k: v for k, v in base.items() if k not in _OPTIONAL_TABLES or k in account}
-    return _deep_merge(applicable, account)
+    applicable = {
+        k: v for k, v in base.items() if k not in (*_OPTIONAL_TABLES, "oauth") or k in account
+    }
+    merged = _deep_merge(applicable, account)
+    # [defaults.oauth] fills in accounts that sign in with OAuth2 (or have their own table)
+    if "oauth" in base and "oauth" not in merged and _wants_oauth(merged):
+        merged["oauth"] = base["oauth"]
+    return merged
+
+
+def _wants_oauth(account: Mapping[str, Any]) -> bool:
+    return any(
+        isinstance(account.get(k), Mapping) and account[k].get("auth") == "oauth2"
+        for k in _OPTIONAL_TABLES
+    )
+
+
+def _apply_preset(account: Mapping[str, Any]) -> dict[str, Any]:
+    """Fill ``host``/``port``/``tls`` of ``[imap]``/``[smtp]`` from the OAuth provider's
+    preset where the account leaves them out (keys it sets win)."""
+    result = dict(account)
+    oauth = account.get("oauth")
+    provider = oauth.get("provider") if isinstance(oauth, Mapping) else None
+    preset = PRESETS.get(provider) if isinstance(provider, str) else None
+    if preset is None:
+        return result
+    for key, server in (("imap", preset.imap), ("smtp", preset.smtp)):
+        table = result.get(key)
+        if isinstance(table, Mapping):
+            filled = {"host": server.host, "port": server.port, "tls": server.tls}
+            if "port" in table or "tls" in table:  # a deliberate choice: keep the pair apart
+                filled = {"host": server.host}
+            result[key] = {**filled, **table}
+    return result
 
 
 def _attrs_class(type_: Any) -> type | None:
@@ -523,6 +627,75 @@ def _validate_smtp(problems: _Problems, path: str, smtp: SmtpSettings) -> SmtpSe
     return attrs.evolve(smtp, ca_file=_expand(smtp.ca_file))
 
 
+_TOKEN_CHARS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%"
+)
+
+
+def _check_token_text(problems: _Problems, path: str, value: str, what: str) -> None:
+    if not value or any(c not in _TOKEN_CHARS for c in value):
+        problems.add(path, f"must be a non-empty {what} (printable ASCII, no spaces)")
+
+
+def _check_url(problems: _Problems, path: str, url: str | None) -> None:
+    """https URLs only; plain http only to a loopback address (a local test server)."""
+    if url is None:
+        return
+    import urllib.parse
+
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    if (
+        parts is None
+        or not host
+        or any(c not in _TOKEN_CHARS for c in url)
+        or parts.fragment
+        or not (
+            parts.scheme == "https"
+            or (parts.scheme == "http" and host in ("127.0.0.1", "::1", "localhost"))
+        )
+    ):
+        problems.add(path, "must be an https:// URL (http:// only on 127.0.0.1 or localhost)")
+
+
+def _validate_oauth(problems: _Problems, path: str, account: AccountConfig) -> None:
+    oauth = account.oauth
+    if oauth is None:
+        if account.uses_oauth:
+            problems.add(path, "auth = 'oauth2' needs an [accounts.oauth] table (the provider)")
+        return
+    where = f"{path}.oauth"
+    if not account.uses_oauth:
+        problems.add(where, "set, but neither [imap] nor [smtp] has auth = 'oauth2'")
+    _check_token_text(problems, f"{where}.client_id", oauth.client_id, "client id")
+    preset = PRESETS.get(oauth.provider)
+    if oauth.tenant is not None:
+        if preset is None or not preset.has_tenant:
+            problems.add(f"{where}.tenant", "only for provider 'microsoft'")
+        elif not oauth.tenant or any(
+            not (c.isascii() and (c.isalnum() or c in "-.")) for c in oauth.tenant
+        ):
+            problems.add(f"{where}.tenant", "must be a tenant id or domain (letters, digits, - .)")
+    custom_keys = ("authorization_url", "token_url", "device_authorization_url", "scopes")
+    if preset is not None:
+        for key in custom_keys:
+            if getattr(oauth, key):
+                problems.add(f"{where}.{key}", "only for provider 'custom' (the preset sets it)")
+        return
+    for key in ("authorization_url", "token_url"):
+        if getattr(oauth, key) is None:
+            problems.add(f"{where}.{key}", "required with provider 'custom'")
+        _check_url(problems, f"{where}.{key}", getattr(oauth, key))
+    _check_url(problems, f"{where}.device_authorization_url", oauth.device_authorization_url)
+    if not oauth.scopes:
+        problems.add(f"{where}.scopes", "required with provider 'custom' (at least one scope)")
+    for index, scope in enumerate(oauth.scopes):
+        _check_token_text(problems, f"{where}.scopes[{index}]", scope, "scope")
+
+
 def _validate_folders(problems: _Problems, path: str, folders: FolderSettings) -> None:
     for key, names in (
         ("protected", folders.protected),
@@ -581,6 +754,7 @@ def _validate_account(problems: _Problems, path: str, account: AccountConfig) ->
     smtp = account.smtp
     if smtp is not None:
         smtp = _validate_smtp(problems, f"{path}.smtp", smtp)
+    _validate_oauth(problems, path, account)
     problems.extend(f"{path}.tools", override_problems(account.tools.allow, account.tools.deny))
     if smtp is None and ToolName.SEND_EMAIL in effective_tools(account):
         problems.add(
@@ -664,7 +838,9 @@ def parse_config(data: Mapping[str, Any], *, source: str | None = None) -> Confi
     accounts = document.get("accounts", [])
     if isinstance(accounts, list):
         document["accounts"] = [
-            _merge_account(base, account) if isinstance(account, Mapping) else account
+            _apply_preset(_merge_account(base, account))
+            if isinstance(account, Mapping)
+            else account
             for account in accounts
         ]
     try:

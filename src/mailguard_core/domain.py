@@ -173,6 +173,8 @@ class ServerInfo:
     tls_version: str | None = None
     #: SHA-256 of the leaf certificate (DER), lowercase hex without separators
     certificate_sha256: str | None = None
+    #: how mailguard signed in: LOGIN, OAUTHBEARER or XOAUTH2 (None: not known)
+    login_mechanism: str | None = None
 
 
 @attrs.frozen(kw_only=True)

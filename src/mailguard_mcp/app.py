@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 from mailguard_core import paths
 from mailguard_core.config import AccountConfig, Config
 from mailguard_core.errors import ConfigError, InputError
-from mailguard_core.ports import AuditSink, MailStore, SecretStore, Sender
+from mailguard_core.ports import AuditSink, MailStore, SecretStore, Sender, TokenProvider
 from mailguard_core.tools import ToolName
 
 if TYPE_CHECKING:
@@ -134,7 +134,22 @@ def _default_secrets() -> SecretStore:
     return ChainSecretStore(KeyringSecretStore(), EnvSecretStore(os.environ))
 
 
-def _default_store(account: AccountConfig, secrets: Callable[[], SecretStore]) -> MailStore:
+def _default_tokens(
+    account: AccountConfig, secrets: Callable[[], SecretStore]
+) -> TokenProvider | None:
+    """The account's OAuth2 token source (one for IMAP and SMTP), None without OAuth."""
+    if account.oauth is None or not account.uses_oauth:
+        return None
+    from mailguard_core.adapters.oauth_tokens import AuthlibTokenProvider
+
+    return AuthlibTokenProvider(account.name, account.oauth, secrets())
+
+
+def _default_store(
+    account: AccountConfig,
+    secrets: Callable[[], SecretStore],
+    tokens: TokenProvider | None = None,
+) -> MailStore:
     if account.maildir is not None:
         from mailguard_core.adapters.maildir_store import MaildirMailStore
 
@@ -143,17 +158,23 @@ def _default_store(account: AccountConfig, secrets: Callable[[], SecretStore]) -
         from mailguard_core.adapters.imap import ImapMailStore
 
         name = account.name
-        return ImapMailStore(name, account.imap, password=lambda: secrets().get(name))
+        return ImapMailStore(
+            name, account.imap, password=lambda: secrets().get(name), tokens=tokens
+        )
     raise ConfigError(f"account {account.name!r} has neither imap nor maildir settings")
 
 
-def _default_sender(account: AccountConfig, secrets: Callable[[], SecretStore]) -> Sender | None:
+def _default_sender(
+    account: AccountConfig,
+    secrets: Callable[[], SecretStore],
+    tokens: TokenProvider | None = None,
+) -> Sender | None:
     if account.smtp is None:
         return None
     from mailguard_core.adapters.smtp import SmtpSender
 
     name = account.name
-    return SmtpSender(account.smtp, password=lambda: secrets().get(name))
+    return SmtpSender(account.smtp, password=lambda: secrets().get(name), tokens=tokens)
 
 
 def _default_audit(config: Config, secrets: Callable[[], SecretStore]) -> AuditSink:
@@ -179,6 +200,7 @@ def open_app(
     secrets: SecretStore | None = None,
     stores: Mapping[str, MailStore] | None = None,
     senders: Mapping[str, Sender | None] | None = None,
+    tokens: Mapping[str, TokenProvider] | None = None,
     audit: AuditSink | None = None,
     clock: Clock | None = None,
     download_dirs: Mapping[str, Path] | None = None,
@@ -208,11 +230,15 @@ def open_app(
         from mailguard_core.outgoing import OutgoingService
         from mailguard_core.services import MailboxService
 
-        store = given.get(account.name) or _default_store(account, get_secrets)
+        if tokens is not None and account.name in tokens:
+            token_source: TokenProvider | None = tokens[account.name]
+        else:
+            token_source = _default_tokens(account, get_secrets)
+        store = given.get(account.name) or _default_store(account, get_secrets, token_source)
         if senders is not None and account.name in senders:
             sender = senders[account.name]
         else:
-            sender = _default_sender(account, get_secrets)
+            sender = _default_sender(account, get_secrets, token_source)
         return MailboxService(
             account,
             store,

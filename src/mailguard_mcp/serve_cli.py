@@ -2,8 +2,9 @@
 
 - ``serve`` (the default): serve the configured accounts to one MCP client over stdio.
 - ``--dry-run``: print the effective tool matrix per account, then connect to each account's
-  server and print its capabilities and the TLS certificate fingerprint line to paste into the
-  config for pinning; exit 0 when every account connected, 1 otherwise, 2 on a config error.
+  server (an OAuth2 account: with a token from its stored grant) and print how it signed in,
+  its capabilities and the TLS certificate fingerprint line to paste into the config for
+  pinning; exit 0 when every account connected, 1 otherwise, 2 on a config error.
 - ``demo``: serve a copy of the bundled demo mailbox (no account, no network).
 
 Logs go to stderr (stdout carries the MCP protocol). The server process imports the MCP SDK
@@ -300,9 +301,10 @@ def print_matrix(config: Config, allowed: dict[str, frozenset[ToolName]], out: T
 
 
 def dry_run(config: Config, out: TextIO) -> int:
+    from mailguard_core.adapters.keyring_secrets import env_var_name
     from mailguard_core.adapters.memory_audit import InMemoryAuditSink
     from mailguard_core.gate import Gate
-    from mailguard_mcp.app import _default_secrets, _default_store
+    from mailguard_mcp.app import _default_secrets, _default_store, _default_tokens
 
     gate = Gate.from_config(config, InMemoryAuditSink())
     allowed = {a.name: gate.allowed_tools(a.name) for a in config.accounts}
@@ -326,8 +328,20 @@ def dry_run(config: Config, out: TextIO) -> int:
             else "no mailbox"
         )
         out.write(f"\n[{account.name}] {account.address}: {where}\n")
+        if account.oauth is not None and account.uses_oauth:
+            servers = [
+                k
+                for k, s in (("imap", account.imap), ("smtp", account.smtp))
+                if s and s.auth == "oauth2"
+            ]
+            out.write(
+                f"  auth: oauth2 for {' and '.join(servers)} (provider {account.oauth.provider}, "
+                f"client_id {account.oauth.client_id}); refresh token: keyring entry "
+                f"{account.name}:oauth or ${env_var_name(account.name + ':oauth')}\n"
+            )
         try:
-            store = _default_store(account, get_secrets)  # type: ignore[arg-type]
+            tokens = _default_tokens(account, get_secrets)  # type: ignore[arg-type]
+            store = _default_store(account, get_secrets, tokens)  # type: ignore[arg-type]
             try:
                 info = store.server_info()
             finally:
@@ -336,6 +350,8 @@ def dry_run(config: Config, out: TextIO) -> int:
             failures += 1
             out.write(f"  FAILED: {exc.public_message} ({exc})\n")
             continue
+        if info.login_mechanism:
+            out.write(f"  signed in with: {info.login_mechanism}\n")
         out.write(f"  capabilities: {' '.join(info.capabilities) or '-'}\n")
         if info.tls_version:
             out.write(f"  tls: {info.tls_version}\n")

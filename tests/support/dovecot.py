@@ -165,6 +165,11 @@ class DovecotServer:
     cert_sha256: str
     starttls: bool = True
     host: str = "127.0.0.1"
+    #: when set: XOAUTH2/OAUTHBEARER logins are checked by the oauth2 passdb, which asks this
+    #: RFC 7662 introspection URL (tests/support/oauth_server.py) about each token
+    oauth_introspection_url: str | None = None
+    #: the SASL mechanisms for bearer tokens the server offers (with an introspection URL)
+    oauth_mechanisms: tuple[str, ...] = ("xoauth2", "oauthbearer")
     _proc: subprocess.Popen[bytes] | None = attrs.field(default=None, init=False, repr=False)
     #: unique per instance, in the greeting: proves that the process answering is ours
     _token: str = attrs.field(factory=lambda: secrets.token_hex(8), init=False, repr=False)
@@ -386,6 +391,28 @@ class DovecotServer:
         else:
             ssl_block = "ssl = no\n"
             imaps = "  inet_listener imaps {\n    port = 0\n  }\n"
+        mechanisms = "plain login"
+        oauth_passdb = ""
+        anvil_penalty = ""
+        password_mechanisms = ""
+        if self.oauth_introspection_url:
+            password_mechanisms = "  mechanisms = plain login\n"
+            mechanisms += " " + " ".join(self.oauth_mechanisms)
+            (root / "conf" / "oauth2.conf.ext").write_text(
+                f"introspection_url = {self.oauth_introspection_url}\n"
+                "introspection_mode = post\n"
+                "username_attribute = username\n"
+                "active_attribute = active\n"
+                "active_value = true\n"
+                "timeout_msecs = 5000\n"
+            )
+            oauth_passdb = (
+                "passdb {\n  driver = oauth2\n"
+                f"  mechanisms = {' '.join(self.oauth_mechanisms)}\n"
+                f"  args = {root}/conf/oauth2.conf.ext\n}}\n"
+            )
+            # no growing delay per failed login from 127.0.0.1 (tests fail logins on purpose)
+            anvil_penalty = "  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n"
         special = "".join(
             f"  mailbox {name} {{\n    special_use = \\{name}\n    auto = subscribe\n  }}\n"
             for name in ("Drafts", "Sent", "Trash", "Junk")
@@ -401,8 +428,9 @@ login_greeting = mailguard-test-{self._token} ready.
 log_path = {root}/dovecot.log
 {ssl_block}ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 auth_failure_delay = 0 secs
+auth_cache_size = 0
 default_login_user = {login_user}
 default_internal_user = {internal_user}
 default_internal_group = {internal_group}
@@ -410,9 +438,9 @@ mail_fsync = never
 mail_location = maildir:{root}/mail/%n/Maildir
 mail_uid = {mail_user}
 mail_gid = {mail_group}
-passdb {{
+{oauth_passdb}passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%n {root}/conf/users/%n.passwd
+{password_mechanisms}  args = scheme=PLAIN username_format=%n {root}/conf/users/%n.passwd
 }}
 userdb {{
   driver = static
@@ -435,7 +463,7 @@ service imap-login {{
 }}
 service anvil {{
   {chroot}
-}}
+{anvil_penalty}}}
 service auth {{
   user = $default_internal_user
 }}
@@ -450,7 +478,12 @@ protocol imap {{
 
 
 def start_dovecot(
-    root: Path, *, starttls: bool = True, tmpfs_bytes: int | None = None
+    root: Path,
+    *,
+    starttls: bool = True,
+    tmpfs_bytes: int | None = None,
+    oauth_introspection_url: str | None = None,
+    oauth_mechanisms: tuple[str, ...] = ("xoauth2", "oauthbearer"),
 ) -> DovecotServer:
     """Start a new private server under ``root`` on free ports; the caller must ``stop()`` it.
 
@@ -474,6 +507,8 @@ def start_dovecot(
             key_path=key,
             cert_sha256=hashlib.sha256(der).hexdigest(),
             starttls=starttls,
+            oauth_introspection_url=oauth_introspection_url,
+            oauth_mechanisms=oauth_mechanisms,
         )
         try:
             server.start()

@@ -17,7 +17,7 @@ import logging
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -97,7 +97,7 @@ class _Handler:
 
     async def handle_DATA(self, server: SMTP, session: Any, envelope: Any) -> str:
         auth = session.auth_data
-        login = auth.login.decode() if isinstance(auth, LoginPassword) else None
+        login = auth.login.decode() if isinstance(auth, LoginPassword) else auth
         data = envelope.original_content or envelope.content
         with self._server.lock:
             self._server.messages.append(
@@ -109,6 +109,53 @@ class _Handler:
                 )
             )
         return "250 Message accepted for delivery"
+
+
+def _sasl_fields(raw: bytes) -> dict[str, str]:
+    """``key=value`` fields of an XOAUTH2 / OAUTHBEARER initial response (\\x01-separated)."""
+    text = raw.decode("utf-8", "replace")
+    fields = dict(p.split("=", 1) for p in text.split("\x01") if "=" in p)
+    gs2 = text.split("\x01", 1)[0]  # OAUTHBEARER: "n,a=user,"
+    for part in gs2.split(","):
+        if part.startswith("a="):
+            fields["user"] = part[2:].replace("=2C", ",").replace("=3D", "=")
+    return fields
+
+
+class _OAuthHandler(_Handler):
+    """Also offers AUTH XOAUTH2 and OAUTHBEARER, checking bearer tokens with
+    ``server.oauth`` (token -> user or None, e.g. the local authorization server's
+    ``user_of``)."""
+
+    async def _bearer(self, server: SMTP, args: list[str], mechanism: str) -> AuthResult:
+        import base64
+        import json
+
+        raw = base64.b64decode(args[1]) if len(args) == 2 else await server.challenge_auth("")
+        if not isinstance(raw, bytes):
+            return AuthResult(success=False, handled=True)
+        fields = _sasl_fields(raw)
+        auth = fields.get("auth", "")
+        token = auth[7:] if auth.startswith("Bearer ") else ""
+        check = self._server.oauth
+        user = check(token) if check is not None and token else None
+        if user is not None and user == fields.get("user"):
+            self._server.oauth_logins.append((mechanism, user))
+            return AuthResult(success=True, auth_data=user)
+        self._server.oauth_failures.append(mechanism)
+        error = (
+            {"status": "invalid_token", "scope": "mail"}
+            if mechanism == "OAUTHBEARER"
+            else {"status": "401", "schemes": "bearer", "scope": "mail"}
+        )
+        await server.challenge_auth(json.dumps(error))  # the client answers, then 535
+        return AuthResult(success=False, handled=False)
+
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        return await self._bearer(server, args, "XOAUTH2")
+
+    async def auth_OAUTHBEARER(self, server: SMTP, args: list[str]) -> AuthResult:
+        return await self._bearer(server, args, "OAUTHBEARER")
 
 
 class SmtpTestServer:
@@ -123,8 +170,14 @@ class SmtpTestServer:
         mode: Mode = "starttls",
         users: dict[str, str] | None = None,
         certificate: tuple[Path, Path] | None = None,
+        oauth: Callable[[str], str | None] | None = None,
+        oauth_mechanisms: tuple[str, ...] = ("XOAUTH2", "OAUTHBEARER"),
     ) -> None:
         self.mode: Mode = mode
+        #: with ``oauth``: bearer-token logins accepted / mechanisms of refused attempts
+        self.oauth = oauth
+        self.oauth_logins: list[tuple[str, str]] = []
+        self.oauth_failures: list[str] = []
         self.users = dict(DEFAULT_USERS if users is None else users)
         self.messages: list[Captured] = []
         self.refuse_recipients: set[str] = set()
@@ -139,9 +192,15 @@ class SmtpTestServer:
             "auth_require_tls": True,
             "ready_timeout": 10,
         }
+        handler_class = _Handler
+        if oauth is not None:
+            handler_class = _OAuthHandler
+            common["auth_exclude_mechanism"] = [
+                m for m in ("XOAUTH2", "OAUTHBEARER") if m not in oauth_mechanisms
+            ]
         if mode == "starttls":
             self._controller = _BoundController(
-                _Handler(self),
+                handler_class(self),
                 implicit_tls=False,
                 tls_context=tls,
                 require_starttls=True,
@@ -149,7 +208,7 @@ class SmtpTestServer:
             )
         elif mode == "implicit":
             self._controller = _BoundController(
-                _Handler(self), implicit_tls=True, ssl_context=tls, **common
+                handler_class(self), implicit_tls=True, ssl_context=tls, **common
             )
         else:
             self._controller = _BoundController(
@@ -196,9 +255,20 @@ def start_smtpd(
     mode: Mode = "starttls",
     users: dict[str, str] | None = None,
     certificate: tuple[Path, Path] | None = None,
+    oauth: Callable[[str], str | None] | None = None,
+    oauth_mechanisms: tuple[str, ...] = ("XOAUTH2", "OAUTHBEARER"),
 ) -> SmtpTestServer:
-    """Start a server (its certificate is made in ``tmp`` unless given); ``stop()`` it."""
-    return SmtpTestServer(tmp, mode=mode, users=users, certificate=certificate)
+    """Start a server (its certificate is made in ``tmp`` unless given); ``stop()`` it.
+
+    With ``oauth`` (token -> user or None) it also offers AUTH ``oauth_mechanisms``."""
+    return SmtpTestServer(
+        tmp,
+        mode=mode,
+        users=users,
+        certificate=certificate,
+        oauth=oauth,
+        oauth_mechanisms=oauth_mechanisms,
+    )
 
 
 @pytest.fixture(scope="session")

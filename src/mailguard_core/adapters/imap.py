@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import imapclient  # type: ignore[import-untyped]
+from imapclient import exceptions as imap_exc
 from imapclient.response_parser import parse_message_list  # type: ignore[import-untyped]
 
 from mailguard_core.adapters.imap_repair import PendingMove, repair_move
@@ -76,6 +77,8 @@ from mailguard_core.domain import (
 )
 from mailguard_core.errors import (
     AttachmentNotFound,
+    AuthenticationFailed,
+    ConfigError,
     ConnectionFailed,
     InputError,
     MailguardError,
@@ -86,7 +89,9 @@ from mailguard_core.errors import (
     StaleReference,
     TLSError,
 )
+from mailguard_core.oauth import oauth_mechanism, token_refused
 from mailguard_core.ports.secrets import Secret
+from mailguard_core.ports.tokens import TokenProvider
 from mailguard_core.search_cursor import (
     decode_cursor,
     page_uids,
@@ -124,6 +129,9 @@ class ImapMailStore:
         settings: host, port, TLS mode, optional pin / CA file, timeouts, username.
         password: called at (re)connect time; its value goes only to LOGIN, or to
             AUTHENTICATE PLAIN (UTF-8) when it is not ASCII (see ``imap_login``).
+        tokens: with ``settings.auth == "oauth2"``: the account's access tokens, sent with
+            OAUTHBEARER (RFC 7628) when the server offers it, else XOAUTH2; a refused token
+            is invalidated and a fresh one tried once on the same connection.
         client_factory: tests only: returns an already connected client-like object
             (TLS and pin checks are then the factory's business).
     """
@@ -135,10 +143,14 @@ class ImapMailStore:
         password: Callable[[], Secret],
         *,
         client_factory: Callable[[], Any] | None = None,
+        tokens: TokenProvider | None = None,
     ) -> None:
         self._account = account
         self._settings = settings
         self._password = password
+        self._tokens = tokens
+        #: the SASL mechanism (or LOGIN) of the current connection
+        self._mechanism: str | None = None
         self._factory = client_factory
         self._client: Any = None
         self._selected: tuple[str, bool, int] | None = None  # folder, read-only, uidvalidity
@@ -185,12 +197,47 @@ class ImapMailStore:
         client.normalise_times = False
         try:
             with imap_errors("login"):
-                imap_login(client, s.username, self._password().reveal())
+                self._login(client)
                 self._caps = frozenset(_s(c).upper() for c in client.capabilities())
         except BaseException:
             self._kill(client)
             raise
         return client
+
+    def _login(self, client: Any) -> None:
+        s = self._settings
+        if s.auth != "oauth2":
+            imap_login(client, s.username, self._password().reveal())
+            self._mechanism = "LOGIN"
+            return
+        if self._tokens is None:
+            raise ConfigError(f"account {self._account!r}: auth = 'oauth2' without a token source")
+        caps = [_s(c).upper() for c in client.capabilities()]
+        mechanism = oauth_mechanism(c.removeprefix("AUTH=") for c in caps if c.startswith("AUTH="))
+        if mechanism is None:
+            raise AuthenticationFailed(
+                "the IMAP server offers neither AUTH=OAUTHBEARER nor AUTH=XOAUTH2",
+                public="the IMAP server offers no OAuth2 sign-in (AUTH=OAUTHBEARER or "
+                "AUTH=XOAUTH2); use auth = 'password' for it",
+            )
+        for attempt in range(2):
+            token = self._tokens.access_token()
+            try:
+                if mechanism == "OAUTHBEARER":
+                    client.oauthbearer_login(s.username, token.reveal())
+                else:
+                    client.oauth2_login(s.username, token.reveal())
+            except imap_exc.LoginError:
+                # the server refused the token: forget it, get a fresh one, try once more
+                self._tokens.invalidate(token)
+                if attempt == 0:
+                    continue
+                raise AuthenticationFailed(
+                    f"IMAP {mechanism}: a freshly obtained token was refused",
+                    public=token_refused(self._account, "IMAP"),
+                ) from None
+            self._mechanism = mechanism
+            return
 
     @staticmethod
     def _kill(client: Any) -> None:
@@ -338,6 +385,7 @@ class ImapMailStore:
                 capabilities=caps,
                 tls_version=self._tls_version,
                 certificate_sha256=self._cert_sha256,
+                login_mechanism=self._mechanism,
             )
 
         return self._run("capability", op, idempotent=True)

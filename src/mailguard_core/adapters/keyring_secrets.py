@@ -3,8 +3,9 @@
 - :class:`KeyringSecretStore`: service ``mailguard``, one entry per account (username = the
   account name); the audit HMAC key is the entry ``audit-hmac``.
 - :class:`EnvSecretStore`: ``MAILGUARD_<ACCOUNT>_PASSWORD`` (account upper-cased, ``-`` and
-  ``.`` become ``_``; :func:`~mailguard_core.ports.secrets.env_var_name`), read-only, for
-  headless machines.
+  ``.`` become ``_``; ``_REFRESH_TOKEN`` / ``_CLIENT_SECRET`` for the OAuth entries
+  ``ACCOUNT:oauth`` / ``ACCOUNT:oauth-client``; :func:`~mailguard_core.ports.secrets.env_var_name`),
+  read-only, for headless machines.
 - :class:`ChainSecretStore`: the first store that has the entry wins; writes go to the first.
 """
 
@@ -131,8 +132,8 @@ class ChainSecretStore:
                 details.append(str(exc))
         raise SecretUnavailable(
             "; ".join(details),
-            public=f"no credential for account {account!r}: run `mailguard-mcp login "
-            f"{account}` or set {env_var_name(account)}",
+            public=f"no credential for account {account.partition(':')[0]!r}: run "
+            f"`mailguard-mcp login {account.partition(':')[0]}` or set {env_var_name(account)}",
         )
 
     def set(self, account: str, secret: Secret) -> None:

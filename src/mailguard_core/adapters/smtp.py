@@ -12,19 +12,48 @@ import smtplib
 import ssl
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import overload
 
 from mailguard_core.compose import message_id_of, validate_header_text
 from mailguard_core.config import SmtpSettings
 from mailguard_core.domain import SendResult
 from mailguard_core.errors import (
     AuthenticationFailed,
+    ConfigError,
     ConnectionFailed,
     OperationTimeout,
     RecipientRefused,
     SendFailed,
     TLSError,
 )
+from mailguard_core.oauth import oauth_mechanism, token_refused
 from mailguard_core.ports.secrets import Secret
+from mailguard_core.ports.tokens import TokenProvider
+
+
+class _BearerResponse:
+    """smtplib's ``authobject`` for a bearer token: the initial response, then an empty reply
+    to the server's error challenge (RFC 7628 3.2.3 wants %x01 for OAUTHBEARER)."""
+
+    def __init__(self, mechanism: str, user: str, token: Secret) -> None:
+        if mechanism == "OAUTHBEARER":
+            escaped = user.replace("=", "=3D").replace(",", "=2C")
+            self._initial = f"n,a={escaped},\x01auth=Bearer {token.reveal()}\x01\x01"
+            self._after = "\x01"
+        else:
+            self._initial = f"user={user}\x01auth=Bearer {token.reveal()}\x01\x01"
+            self._after = ""
+
+    def __repr__(self) -> str:
+        return "_BearerResponse(...)"
+
+    @overload
+    def __call__(self, challenge: None = None, /) -> str | None: ...
+    @overload
+    def __call__(self, challenge: bytes, /) -> str: ...
+    def __call__(self, challenge: bytes | None = None, /) -> str | None:
+        return self._initial if challenge is None else self._after
+
 
 #: EHLO name: a fixed neutral name (the default, the machine's FQDN, leaks a host internal
 #: and may cost a slow DNS lookup)
@@ -110,6 +139,9 @@ class SmtpSender:
         settings: host, port, TLS mode, username, CA file, timeout.
         password: called once per send, after the TLS handshake, right before AUTH.
         ssl_context: overrides the default context built from ``settings.ca_file``.
+        tokens: with ``settings.auth == "oauth2"``: the account's access tokens, sent with AUTH
+            OAUTHBEARER (RFC 7628) when offered, else XOAUTH2; a refused token is invalidated
+            and a fresh one tried once on the same connection.
     """
 
     def __init__(
@@ -118,9 +150,11 @@ class SmtpSender:
         password: Callable[[], Secret],
         *,
         ssl_context: ssl.SSLContext | None = None,
+        tokens: TokenProvider | None = None,
     ) -> None:
         self._settings = settings
         self._password = password
+        self._tokens = tokens
         self._context = ssl_context
 
     def _connect(self, context: ssl.SSLContext) -> smtplib.SMTP:
@@ -144,6 +178,40 @@ class SmtpSender:
             raise
         return smtp
 
+    def _authenticate(self, smtp: smtplib.SMTP) -> None:
+        s = self._settings
+        if s.auth != "oauth2":
+            smtp_login(smtp, s.username, self._password().reveal())
+            return
+        if self._tokens is None:
+            raise ConfigError("SMTP auth = 'oauth2' without a token source")
+        smtp.ehlo_or_helo_if_needed()  # smtplib's auth() does not (login() does)
+        if not smtp.has_extn("auth"):
+            raise smtplib.SMTPNotSupportedError("no AUTH")
+        mechanism = oauth_mechanism(smtp.esmtp_features.get("auth", "").split())
+        if mechanism is None:
+            raise AuthenticationFailed(
+                "the SMTP server offers neither OAUTHBEARER nor XOAUTH2",
+                public="the SMTP server offers no OAuth2 sign-in (AUTH OAUTHBEARER or "
+                "XOAUTH2); use auth = 'password' for it",
+            )
+        for attempt in range(2):
+            token = self._tokens.access_token()
+            try:
+                code, _ = smtp.auth(mechanism, _BearerResponse(mechanism, s.username, token))
+            except smtplib.SMTPAuthenticationError:
+                # the server refused the token: forget it, get a fresh one, try once more
+                self._tokens.invalidate(token)
+                if attempt == 0:
+                    continue
+                raise AuthenticationFailed(
+                    f"SMTP {mechanism}: a freshly obtained token was refused",
+                    public=token_refused(self._tokens.account, "SMTP"),
+                ) from None
+            if code != 235:  # smtplib returns 503 and the like instead of raising
+                raise AuthenticationFailed(f"SMTP {mechanism}: unexpected reply code {code}")
+            return
+
     def send(self, *, envelope_from: str, recipients: Sequence[str], data: bytes) -> SendResult:
         """Submit ``data`` to ``recipients`` (see the ``Sender`` contract)."""
         if not recipients:
@@ -156,7 +224,7 @@ class SmtpSender:
         with _smtp_errors():
             smtp = self._connect(context)
             try:
-                smtp_login(smtp, self._settings.username, self._password().reveal())
+                self._authenticate(smtp)
                 refused = smtp.sendmail(envelope_from, list(recipients), data)
                 try:
                     smtp.quit()

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from typing import Protocol, final
 
+from mailguard_core.oauth import CLIENT_SECRET_SUFFIX, REFRESH_TOKEN_SUFFIX
+
 __all__ = ["Secret", "SecretStore", "env_var_name"]
+
+
+#: environment-variable kind of the OAuth entries (``ACCOUNT`` + suffix, see
+#: :mod:`mailguard_core.oauth`); any other entry is a password (``_PASSWORD``)
+_ENV_KINDS = {REFRESH_TOKEN_SUFFIX: "REFRESH_TOKEN", CLIENT_SECRET_SUFFIX: "CLIENT_SECRET"}
 
 
 def env_var_name(entry: str) -> str:
@@ -16,8 +23,17 @@ def env_var_name(entry: str) -> str:
     The entry is upper-cased and every ``-`` and ``.`` becomes ``_``, so ``my-box``,
     ``my.box`` and ``MY_BOX`` share a name: the configuration refuses such pairs, and any
     account whose name maps onto the audit key's entry (``audit-hmac``).
+
+    The OAuth entries of an account end in their own word instead of ``_PASSWORD``:
+    ``ACCOUNT:oauth`` (refresh token) is ``MAILGUARD_<ACCOUNT>_REFRESH_TOKEN`` and
+    ``ACCOUNT:oauth-client`` (client secret) is ``MAILGUARD_<ACCOUNT>_CLIENT_SECRET``.
     """
-    return f"MAILGUARD_{re.sub(r'[-.]', '_', entry.upper())}_PASSWORD"
+    name, kind = entry, "PASSWORD"
+    for suffix, word in _ENV_KINDS.items():
+        if entry.endswith(suffix):
+            name, kind = entry.removesuffix(suffix), word
+            break
+    return f"MAILGUARD_{re.sub(r'[-.]', '_', name.upper())}_{kind}"
 
 
 @final
