@@ -101,6 +101,18 @@ BUNDLED: tuple[Brand, ...] = (
     _b("American Express", "American Express|AmEx", "americanexpress.com aexp.com"),
     _b("Visa", "=Visa", "visa.com", strict=True),
     _b("Mastercard", "Mastercard|MasterCard", "mastercard.com"),
+    _b("BBVA", "=BBVA", "bbva.com bbva.mx bbva.es bbva.com.mx bbvanet.com.mx", cc_label="bbva"),
+    _b("Santander", "=Santander", "santander.com santander.co.uk santander.es santander.de",
+       cc_label="santander"),
+    _b("Sberbank", "Sberbank|=Сбербанк|=Сбер", "sberbank.ru sber.ru sberbank.com"),
+    _b("ФНС России", "=ФНС|=ФНС России|Федеральная налоговая служба", "nalog.ru nalog.gov.ru"),
+    _b("Deutsche Bank", "Deutsche Bank", "deutsche-bank.de db.com"),
+    _b("Sparkasse", "Sparkasse", "sparkasse.de"),
+    _b("La Poste", "=La Poste|Colissimo", "laposte.fr laposte.net colissimo.fr"),
+    _b("Correos", "=Correos", "correos.es"),
+    _b("Royal Mail", "Royal Mail", "royalmail.com"),
+    _b("Alipay", "Alipay|=支付宝", "alipay.com"),
+    _b("WeChat", "WeChat|=微信", "wechat.com qq.com"),
 )  # fmt: skip
 
 

@@ -10,8 +10,13 @@ Measured by ``bench/injection.py`` over a labelled corpus.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
+import urllib.parse
 from collections.abc import Sequence
+
+from mailguard_core.ports.detector import InjectionDetector
 
 _F = re.IGNORECASE
 _AGENT = (
@@ -141,6 +146,269 @@ RULES: tuple[tuple[str, int, re.Pattern[str]], ...] = (
             r"\s*(?:you|assistant|ai|agent)\b",
         ),
     ),
+    # --- issue 19: task-style requests, role lines, exfiltration, concealment ---------------
+    (
+        "role_prefix_line",
+        2,
+        _rx(
+            r"(?m)^[ \t>*#\-\[(]*(?:",
+            r"(?:assistant|ai|ai assistant|developer|admin|operator)(?:\s+(?:note",
+            r"|message|notice))?",
+            r"|(?-i:SYSTEM|SYSTEM ?NOTE|SYSTEM ?MESSAGE|SYSTEM ?PROMPT",
+            r"|SYSTEM ?UPDATE|SYSTEMHINWEIS)",
+            r"|system\s+(?:note|message|prompt|notice|override|instruction)s?",
+            r"|note\s+syst[eè]me|nota\s+del\s+sistema|nota\s+di\s+sistema|mensaje\s+del\s+sistema",
+            r")[\])]*[ \t]*[:：]",
+            r"|^[ \t>]*system[ \t]*:[^\n]{0,80}?\b(?:you|your|assistant|ai|agent|model|must",
+            r"|ignore|call|forward|send|include|reveal|new instructions?|override)\b",
+            r"|</?(?:system|assistant|user|tool)>|^[ \t]*系统[:：]",
+        ),
+    ),
+    (
+        "assistant_output_request",
+        2,
+        _rx(
+            r"\b(?:include|add|append|insert|put|mention|say|write|output|end with|start with",
+            r"|recommend|link)\b[^.\n]{0,80}?\b(?:in|to|into|at the (?:end|start|beginning) of)",
+            r"\s+(?:your|the|any|every|each)\s+(?:(?:future|final|next)\s+)?",
+            r"(?:answers?|summary|summaries|output|report|responses? to the user",
+            r"|(?:reply|replies|response|responses) (?:to|for) the user)\b",
+            r"|\bwhen (?:you )?(?:summari[sz](?:e|ing)|process(?:ing)?|read(?:ing)?) this\b",
+            r"[^.\n]{0,60}?\b(?:include|add|append|mention|say|tell|call|send",
+            r"|forward|reply|recommend)\b",
+            r"|\b(?:in|into) your (?:reply|response|answer|summary) (?:to|for) the user\b",
+            r"|\bsearch\b[^.\n]{0,30}?\b(?:the (?:mailbox|inbox)|all (?:e-?mails|messages)",
+            r"|the user'?s? (?:mailbox|inbox|e-?mails|messages))\b[^.\n]{0,80}?\b(?:send|forward",
+            r"|email|share|post)\b",
+            r"|\b(?:in|at the end of) (?:every|each|all) (?:future )?(?:repl(?:y|ies)|responses?",
+            r"|answers?|summar(?:y|ies))\b",
+        ),
+    ),
+    (
+        "output_request_reply",
+        1,
+        _rx(
+            r"\b(?:include|add|append|insert|put|mention)\b[^.\n]{0,60}?\bin your ",
+            r"(?:reply|response)\b",
+        ),
+    ),
+    (
+        "secret_code_request",
+        2,
+        _rx(
+            r"\b(?:reply|respond|answer)\s+(?:back\s+)?with\b[^.\n]{0,50}?\b(?:codes?|passwords?",
+            r"|pins?|tokens?|otps?|credentials?|api keys?)\b",
+            r"|\b(?:send|forward|give|share|paste|include|tell|provide)\b[^.\n]{0,30}?",
+            r"\b(?:the user'?s?|the owner'?s?|the recipient'?s?|their|the account holder'?s?)",
+            r"\s+(?:\w+\s+){0,2}(?:codes?|passwords?|pins?|tokens?|otps?|credentials|api keys?)\b",
+        ),
+    ),
+    (
+        "user_secret_reference",
+        1,
+        _rx(
+            r"\b(?:the user'?s?|the mailbox owner'?s?|the account owner'?s?)\s+(?:\w+\s+){0,2}",
+            r"(?:passwords?|reset codes?|verification codes?|security codes?|one-time codes?",
+            r"|otps?|credentials|api keys?|tokens?|2fa codes?|private keys?)\b",
+        ),
+    ),
+    (
+        "forward_all_mail",
+        2,
+        _rx(
+            r"\b(?:forward|redirect|send|copy|bcc|cc",
+            r"|auto-?forward)\b[^.\n]{0,30}?\b(?:all|every|each",
+            r"|any|future|incoming|new)\b[^.\n]{0,30}?\b(?:e-?mails?|messages?|mail|correspondence",
+            r"|inbox)\b[^.\n]{0,40}?\bto\s+\S+@\S+",
+            r"|\b(?:create|set up|setup|add|make|configure)\b[^.\n]{0,30}?\b(?:rule|filter)\b",
+            r"[^.\n]{0,60}?\b(?:forward|redirect|copies|copy|send)",
+        ),
+    ),
+    (
+        "exfiltration_url",
+        2,
+        _rx(
+            r"!\[[^\]\n]{0,100}\]\(\s*https?://[^)\s]*[?&][^)\s]*=",
+            r"|\b(?:append|add|encode|include|put|insert)\b[^.\n]{0,60}?\b(?:to|in|into|as)\s+",
+            r"(?:the\s+|a\s+)?(?:url|link|query string|query parameter|request|image url)\b",
+            r"|\bcall\s+(?:the\s+)?http_?(?:post|get|request)\b",
+        ),
+    ),
+    (
+        "send_to_external_address",
+        1,
+        _rx(
+            r"\b(?:send|forward|upload|transfer|submit)\b[^\n]{0,80}?",
+            r"\b(?:to|at)\s+(?:[\w.+-]+@[\w-]+\.[\w.]+|https?://\S+|the (?:\w+ )?webhook)",
+        ),
+    ),
+    (
+        "conceal_instruction",
+        2,
+        _rx(
+            r"\b(?:do not|don't|never)\s+(?:mention|reveal|disclose|show|tell|say|include|quote",
+            r"|repeat|refer to)\b[^.\n]{0,30}?\b(?:this|these|the above)\s+(?:instructions?|notes?",
+            r"|requests?|steps?|comments?|directives?)\b",
+            r"|\bwithout\s+(?:the\s+)?(?:user|recipient|owner|human)s?\s+(?:knowing|noticing",
+            r"|being (?:aware|informed|notified))\b",
+            r"|\b(?:silently|secretly|quietly|covertly)\b[^.\n]{0,20}?\b(?:forward|send|delete",
+            r"|call|execute|run|include|add|append|email|copy|share)\b",
+            r"|\bsans (?:le dire|en parler|pr[ée]venir|informer) (?:[àa] )?l'utilisateur\b",
+            r"|\bohne (?:es )?(?:dem|den) (?:benutzer|nutzer) (?:zu sagen",
+            r"|zu informieren|mitzuteilen)",
+            r"|\b(?:erw[äa]hne|erw[äa]hnen sie) (?:das|dies) nicht\b",
+            r"|\bsin (?:dec[ií]rselo|informar) al usuario\b|不要告诉用户|不要让用户知道",
+        ),
+    ),
+    (
+        "reveal_instructions",
+        2,
+        _rx(
+            r"\b(?:print|reveal|repeat|output|show|tell|list|dump|display|give|recite)\b",
+            r"[^.\n]{0,30}?\b(?:your\s+(?:\w+\s+){0,2}(?:instructions|prompt|rules|guidelines",
+            r"|system message|developer message|configuration)|the\s+(?:initial|original|hidden",
+            r"|system|developer|internal|operating)\s+(?:instructions|prompt|message|rules))\b",
+            r"|\b(?:context window|hidden prompt|hidden developer message|initial instructions",
+            r"|words above starting with)\b",
+        ),
+    ),
+    (
+        "safety_disabled",
+        2,
+        _rx(
+            r"\b(?:safety|content|security)\s+(?:protocols?|filters?|guidelines|checks|policy",
+            r"|policies|restrictions)\s+(?:are\s+|were\s+|have been\s+)?(?:disabled|off|lifted",
+            r"|removed|suspended|do not apply|don't apply|no longer apply)",
+            r"|\b(?:ignore|skip|bypass|disable|turn off)\s+(?:the\s+|your\s+|all\s+)?(?:safety",
+            r"|content policy|content filters?)\b",
+            r"|\b(?:act as|respond as|you are|behave as)\b[^.\n]{0,30}?\b(?:uncensored",
+            r"|unrestricted|unfiltered|without (?:any )?(?:limits|restrictions|filters))\b",
+            r"|\b(?:no|without any|without)\s+(?:restrictions|filters",
+            r"|limits)\s+(?:whatsoever|at all)",
+        ),
+    ),
+    (
+        "decode_and_follow",
+        2,
+        _rx(
+            r"\b(?:decode|decrypt|translate|convert|rot-?13|base64|hex(?:adecimal)?|binary)\b",
+            r"[^.\n]{0,80}?\b(?:follow|do (?:exactly )?what it says|execute|comply|obey|run it",
+            r"|act on|carry out|do what)\b",
+        ),
+    ),
+    (
+        "memory_persistence",
+        2,
+        _rx(
+            r"\bsave\b[^.\n]{0,40}?\bto your (?:long-term |persistent )?memory\b",
+            r"|\bremember (?:this )?for (?:all )?future (?:tasks|replies|conversations|sessions)\b",
+            r"|\b(?:in|to) every (?:future )?(?:reply|response|answer|report)\b",
+            r"[^.\n]{0,40}?\b(?:from now on|going forward)\b",
+        ),
+    ),
+    (
+        "named_tool_call",
+        2,
+        _rx(
+            r"\b(?:call|invoke|run|trigger|execute|use)\s+(?:the\s+)?`?[a-z]+_[a-z_]+`?",
+            r"(?:\s+(?:tool|function))?\s+(?:on|with|to|and|before|without)\b",
+        ),
+    ),
+    (
+        "ignore_everything_above",
+        1,
+        _rx(
+            r"\b(?:ignore|disregard|forget)\s+(?:everything|anything|all(?: of)?(?: that| this)?)",
+            r"\s+(?:above|before|prior|previously|earlier|you (?:were",
+            r"|have been) told|we discussed)",
+        ),
+    ),
+    (
+        "no_restrictions",
+        1,
+        _rx(
+            r"\b(?:no|without|free of)\s+(?:any\s+)?(?:restrictions|filters|limits|rules)\b",
+            r"|\b(?:uncensored|unrestricted|unfiltered|developer mode|modo desarrollador",
+            r"|entwicklermodus|mode d[ée]veloppeur)\b",
+        ),
+    ),
+    # --- multilingual variants of the common ones (de, fr, es, it, zh) -----------------------
+    (
+        "ignore_previous_instructions_ml",
+        2,
+        _rx(
+            r"\b(?:ignorier(?:e|en sie)?|vergiss|vergessen sie|missachte)\b[^.\n]{0,40}?",
+            r"\b(?:anweisungen|instruktionen|regeln|richtlinien|vorgaben|befehle|alles)\b",
+            r"|\b(?:ignore[zr]?|oublie[zr]?)\b[^.\n]{0,40}?\b(?:instructions|consignes",
+            r"|r[eè]gles|directives)\b",
+            r"|\b(?:ignora(?:r)?|olvida(?:r)?|olvide|descarta)\b[^.\n]{0,40}?\b(?:instrucciones",
+            r"|indicaciones|reglas|directrices|istruzioni|regole|direttive)\b",
+            r"|\bdimentica\b[^.\n]{0,40}?\b(?:istruzioni|regole|direttive|tutto)\b",
+            r"|(?:忽略|无视|忽视|忘记|忘掉|不要理会)[^。\n]{0,20}?(?:指令|指示|说明|提示|规则|要求)",
+        ),
+    ),
+    (
+        "role_override_ml",
+        2,
+        _rx(
+            r"\bdu bist (?:jetzt|nun|ab jetzt|ab sofort)\b|\bab (?:jetzt",
+            r"|sofort) (?:bist|hast|gibst",
+            r"|antwortest) du\b|\b(?:tu es|vous [êe]tes) (?:maintenant|d[ée]sormais)\b",
+            r"|\b[àa] partir de maintenant,? (?:tu|vous)\b|\bahora eres\b",
+            r"|\ba partir de ahora,? (?:eres|est[aá]s|tienes|responde)",
+            r"|\bahora est[aá]s en modo\b|\bora sei\b|\bda ora in poi\b",
+            r"|你现在是|从现在开始[，,]?你|你的新(?:任务|角色|指令)",
+        ),
+    ),
+    (
+        "system_prompt_reference_ml",
+        2,
+        _rx(
+            r"\bsystem-prompt\b|\bsystemanweisung(?:en)?\b|\bsystemprompt\b",
+            r"|\bprompt syst[eè]me\b|\binstructions syst[eè]me\b",
+            r"|\bprompt (?:del|de) sistema\b|\binstrucciones del sistema\b",
+            r"|\bprompt di sistema\b|\bistruzioni di sistema\b",
+            r"|系统提示|系统指令|开发者模式|越狱模式",
+        ),
+    ),
+    (
+        "addresses_ai_agent_ml",
+        2,
+        _rx(
+            r"\b(?:liebe|lieber|hallo|an die|an den|hinweis f[üu]r (?:die|den))\s+(?:ki|assistent",
+            r"|assistentin|ki-assistent(?:en)?)\b|\bwenn du eine ki bist\b",
+            r"|\b(?:cher|ch[eè]re|note pour l'|[àa] l')\s*(?:ia|assistant)\b",
+            r"|\bsi (?:tu es|vous [êe]tes) une ia\b",
+            r"|\b(?:querido|hola|nota para el|para el)\s+(?:asistente|modelo)\b|\bsi eres una ia\b",
+            r"|(?:如果你是|致|给)(?:一个)?(?:AI|人工智能|助手|智能助理|大模型|语言模型)",
+            r"|(?:AI|人工智能)助手[，,：:]",
+        ),
+    ),
+    (
+        "exfiltration_request_ml",
+        1,
+        _rx(
+            r"\b(?:leite|sende|schicke)\b[^.\n]{0,40}?\b(?:alle|s[äa]mtliche)\b[^.\n]{0,30}?",
+            r"\b(?:e-?mails|nachrichten|daten|passw[öo]rter)\b",
+            r"|\b(?:transf[eéè]re[zr]?|envoie[zr]?",
+            r"|envoie-les)\b[^.\n]{0,40}?\b(?:tous|toutes|les)\b",
+            r"[^.\n]{0,30}?(?:e-?mails|messages|donn[ée]es|courriels|mots de passe|adresse)",
+            r"|\b(?:reenv[ií]a|env[ií]a|manda)\b[^.\n]{0,40}?\b(?:todos|todas|los|las)\b",
+            r"[^.\n]{0,30}?\b(?:correos|mensajes|datos|emails|contraseñas)\b",
+            r"|(?:转发|发送|发给)[^。\n]{0,20}?(?:所有|全部)[^。\n]{0,10}?(?:邮件|消息|数据|密码)",
+        ),
+    ),
+    (
+        "reveal_instructions_ml",
+        2,
+        _rx(
+            r"\b(?:verrate|zeige|gib)\b[^.\n]{0,30}?\b(?:deine|die)\s+(?:system)?(?:anweisungen",
+            r"|instruktionen)\b|\br[ée]v[eè]le[zr]?(?:-moi)?\b[^.\n]{0,30}?\b(?:tes|vos)",
+            r"\s+instructions\b|\brevela\b[^.\n]{0,30}?\b(?:tus|sus|le tue)\s+(?:instrucciones",
+            r"|istruzioni)\b|\brivela\b[^.\n]{0,30}?\bistruzioni\b",
+            r"|(?:告诉我|显示|输出|重复|泄露)[^。\n]{0,10}?(?:你的)?(?:系统)?(?:提示词?|指令)",
+        ),
+    ),
 )
 
 
@@ -239,6 +507,176 @@ _TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
         _w("you assistant ai agent"),
         (),
     ),
+    "role_prefix_line": (
+        frozenset(),
+        frozenset(),
+        (
+            "system",
+            "assistant",
+            "ai:",
+            "ai :",
+            "developer",
+            "admin",
+            "operator",
+            "système",
+            "sistema",
+            "<user>",
+            "</user>",
+            "<tool>",
+            "系统",
+        ),
+    ),
+    "assistant_output_request": (
+        _w(
+            "answer answers summary summaries output report reply replies response responses"
+            " summarize summarise summarizing summarising process processing read reading search"
+        ),
+        frozenset(),
+        (),
+    ),
+    "output_request_reply": (_w("include add append insert put mention"), _w("reply response"), ()),
+    "secret_code_request": (
+        _w("code codes password passwords pin pins token tokens otp otps credentials key keys"),
+        _w("reply respond answer send forward give share paste include tell provide"),
+        (),
+    ),
+    "user_secret_reference": (_w("user owner"), frozenset(), ("user's", "owner's")),
+    "forward_all_mail": (
+        _w("forward redirect send copy bcc cc autoforward auto rule filter"),
+        frozenset(),
+        (),
+    ),
+    "exfiltration_url": (
+        _w("url link query request http_post httppost http_get"),
+        frozenset(),
+        ("](http",),
+    ),
+    "send_to_external_address": (
+        _w("send forward upload transfer submit"),
+        frozenset(),
+        (),
+    ),
+    "conceal_instruction": (
+        _w(
+            "mention reveal disclose show tell say include quote repeat refer knowing noticing"
+            " aware informed notified silently secretly quietly covertly sans ohne nicht sin"
+        ),
+        frozenset(),
+        ("不要告诉用户", "不要让用户知道"),
+    ),
+    "reveal_instructions": (
+        _w(
+            "print reveal repeat output show tell list dump display give recite context hidden"
+            " initial words"
+        ),
+        _w("instructions prompt rules guidelines message configuration window above"),
+        (),
+    ),
+    "safety_disabled": (
+        _w(
+            "safety content security uncensored unrestricted unfiltered restrictions filters limits"
+        ),
+        frozenset(),
+        (),
+    ),
+    "decode_and_follow": (
+        _w("decode decrypt translate convert rot rot13 base64 hex hexadecimal binary"),
+        _w("follow execute comply obey run act carry do"),
+        (),
+    ),
+    "memory_persistence": (_w("memory remember every"), frozenset(), ()),
+    "named_tool_call": (_w("call invoke run trigger execute use"), frozenset(), ("_",)),
+    "ignore_everything_above": (_w("ignore disregard forget"), _w("everything anything all"), ()),
+    "no_restrictions": (
+        _w(
+            "restrictions filters limits rules uncensored unrestricted unfiltered developer"
+            " desarrollador entwicklermodus"
+        ),
+        frozenset(),
+        ("veloppeur",),
+    ),
+    "ignore_previous_instructions_ml": (
+        frozenset(),
+        frozenset(),
+        (
+            "ignor",
+            "vergiss",
+            "vergessen",
+            "missacht",
+            "oubli",
+            "olvid",
+            "descarta",
+            "dimentica",
+            "忽略",
+            "无视",
+            "忽视",
+            "忘记",
+            "忘掉",
+            "不要理会",
+        ),
+    ),
+    "role_override_ml": (
+        frozenset(),
+        frozenset(),
+        (
+            "du bist",
+            "ab jetzt",
+            "ab sofort",
+            "tu es",
+            "vous ",
+            "partir de",
+            "ahora",
+            "ora sei",
+            "da ora",
+            "你现在",
+            "从现在开始",
+            "你的新",
+        ),
+    ),
+    "system_prompt_reference_ml": (
+        frozenset(),
+        frozenset(),
+        (
+            "system-prompt",
+            "systemanweisung",
+            "systemprompt",
+            "prompt syst",
+            "instructions syst",
+            "sistema",
+            "系统",
+            "开发者模式",
+            "越狱",
+        ),
+    ),
+    "addresses_ai_agent_ml": (
+        _w("ki ia assistent assistentin asistente modelo ai assistant"),
+        frozenset(),
+        ("人工智能", "助手", "智能助理", "大模型", "语言模型"),
+    ),
+    "exfiltration_request_ml": (
+        _w("leite sende schicke envoie envoyez reenvia envia manda transfere transferez"),
+        frozenset(),
+        ("transf", "reenvía", "envía", "转发", "发送", "发给"),
+    ),
+    "reveal_instructions_ml": (
+        frozenset(),
+        frozenset(),
+        (
+            "verrate",
+            "zeige",
+            "gib ",
+            "vèle",
+            "véle",
+            "vele",
+            "revela",
+            "rivela",
+            "告诉我",
+            "显示",
+            "输出",
+            "重复",
+            "泄露",
+        ),
+    ),
 }
 
 
@@ -255,14 +693,156 @@ def _triggered(name: str, words: set[str], lower: str) -> bool:
 _PLAN = tuple((name, weight, rx, *_TRIGGERS[name]) for name, weight, rx in RULES)
 
 
+_INVISIBLE_RE = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff\U000e0000-\U000e007f]")
+_TAG_RE = re.compile("[\U000e0020-\U000e007e]")
+_SPACED_RE = re.compile(r"(?<![^\W\d_])(?:[^\W\d_][ .\-_*·]{1,2}){3,}[^\W\d_](?![^\W\d_])")
+_SPACED_SEP_RE = re.compile(r"(?<=\w)[ .\-_*·](?=\w)")
+
+
+def _unspace(run: str) -> str:
+    """``i g n o r e  a l l`` -> ``ignore all``: single separators go, wider gaps are spaces."""
+    return " ".join(_SPACED_SEP_RE.sub("", run).split())
+
+
+#: a word of 4+ characters with at least two letters and two of the digits leetspeak uses
+_LEET_WORD_RE = re.compile(
+    r"(?<![\w@$])(?=(?:[a-z@$]*[013457]){2})(?=(?:[0-9@$]*[a-z]){2})[a-z0-9@$]{4,}(?![\w@$])",
+    re.I,
+)
+_LEET = str.maketrans("0134578@$", "oieastbas")
+_B64_RE = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+_HEX_RE = re.compile(r"(?:[0-9a-fA-F]{2}){12,}")
+_PERCENT_RE = re.compile(r"[^\s%]*(?:%[0-9A-Fa-f]{2}[^\s%]*){3,}")
+_UNICODE_ESCAPE_RE = re.compile(r"(?:\\u[0-9a-fA-F]{4}){4,}")
+_MAX_FRAGMENTS = 20
+#: an ASCII letter beside a non-ASCII letter inside one word (``іgnоrе``)
+_MIXED_WORD_RE = re.compile(r"[a-zA-Z][^\W\d_a-zA-Z]|[^\W\d_a-zA-Z][a-zA-Z]")
+_MAX_FRAGMENT = 8_000
+
+
+def _printable(data: bytes) -> str | None:
+    """``data`` as text when it reads as text (at least 85% printable ASCII or valid UTF-8)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not text or sum(c.isprintable() or c in "\n\t" for c in text) < 0.85 * len(text):
+        return None
+    letters = sum(c.isalpha() for c in text)
+    return text if letters >= 0.5 * len(text.replace(" ", "")) else None
+
+
+def _decoded_fragments(sample: str) -> tuple[list[str], list[str], list[str], list[str]]:
+    b64: list[str] = []
+    for match in _B64_RE.finditer(sample):
+        if len(b64) >= _MAX_FRAGMENTS:
+            break
+        token = match.group(0)[:_MAX_FRAGMENT]
+        if token.isalpha() and (token.islower() or token.isupper()):
+            continue  # a long word, not an encoding
+        raw = token.replace("-", "+").replace("_", "/").rstrip("=")
+        try:
+            data = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        text = _printable(data)
+        if text:
+            b64.append(text)
+    hexes: list[str] = []
+    for match in _HEX_RE.finditer(sample):
+        if len(hexes) >= _MAX_FRAGMENTS:
+            break
+        text = _printable(bytes.fromhex(match.group(0)[:_MAX_FRAGMENT]))
+        if text:
+            hexes.append(text)
+    percent = [
+        urllib.parse.unquote(m.group(0))
+        for _, m in zip(range(_MAX_FRAGMENTS), _PERCENT_RE.finditer(sample), strict=False)
+    ]
+    escapes = []
+    for _, m in zip(range(_MAX_FRAGMENTS), _UNICODE_ESCAPE_RE.finditer(sample), strict=False):
+        escapes.append("".join(chr(int(u, 16)) for u in re.findall(r"[0-9a-fA-F]{4}", m.group(0))))
+    return b64, hexes, percent, escapes
+
+
+def _fold_homoglyphs(sample: str) -> str | None:
+    """Words mixing ASCII letters with look-alikes (``іgnоrе``) folded to ASCII, else None."""
+    changed = False
+    out = []
+    for word in re.split(r"(\W+)", sample):
+        if word and not word.isascii() and any(c.isascii() and c.isalpha() for c in word):
+            folded = "".join(_homoglyph(c) for c in word)
+            changed = changed or folded != word
+            out.append(folded)
+        else:
+            out.append(word)
+    return "".join(out) if changed else None
+
+
+def _homoglyph(ch: str) -> str:
+    from mailguard_core.sanitize.lookalike import _prototype
+
+    return ch if ch.isascii() else _prototype(ch)
+
+
+def variants(sample: str) -> list[tuple[str, str]]:
+    """De-obfuscated readings of ``sample``, each with the name of the trick it undoes.
+
+    Only tricks whose trace is present are undone: invisible characters (zero-width, soft
+    hyphens, Unicode tag characters, which also spell ASCII), look-alike letters inside ASCII
+    words, letter spacing (``i g n o r e``), leetspeak (``1gn0r3``), and encoded fragments
+    (base64, hex, percent-encoding, ``\\uXXXX`` escapes) that decode to text.
+    """
+    out: list[tuple[str, str]] = []
+    if _INVISIBLE_RE.search(sample):
+        tags = "".join(chr(ord(c) - 0xE0000) for c in _TAG_RE.findall(sample))
+        cleaned = _INVISIBLE_RE.sub("", sample)
+        out.append(("obfuscation_invisible_chars", cleaned + ("\n" + tags if tags else "")))
+    if not sample.isascii() and _MIXED_WORD_RE.search(sample):
+        folded = _fold_homoglyphs(sample)
+        if folded is not None:
+            out.append(("obfuscation_homoglyphs", folded))
+    if _SPACED_RE.search(sample):
+        out.append(
+            ("obfuscation_letter_spacing",
+             _SPACED_RE.sub(lambda m: _unspace(m.group(0)), sample))
+        )  # fmt: skip
+    if len(_LEET_WORD_RE.findall(sample[:20_000])) >= 3:
+        leet = _LEET_WORD_RE.sub(lambda m: m.group(0).lower().translate(_LEET), sample)
+        out.append(("obfuscation_leetspeak", leet))
+    b64, hexes, percent, escapes = _decoded_fragments(sample)
+    for name, texts in (
+        ("obfuscation_base64", b64), ("obfuscation_hex", hexes),
+        ("obfuscation_percent_encoding", percent), ("obfuscation_unicode_escapes", escapes),
+    ):  # fmt: skip
+        if texts:
+            out.append((name, "\n".join(texts)))
+    return out
+
+
 class RuleBasedDetector:
-    """Weighted rules over the first 200,000 characters; flagged at a total weight of 2."""
+    """Weighted rules over the first 200,000 characters; flagged at a total weight of 2.
+
+    When the text as written reaches no verdict, each de-obfuscated reading of it
+    (:func:`variants`) is checked the same way; a hit there answers the rules that fired
+    plus the name of the trick (``obfuscation_base64``, ``obfuscation_homoglyphs``, ...).
+    """
 
     threshold = 2
 
     def detect(self, text: str) -> Sequence[str]:
         """Names of the rules that fired when their weights reach the threshold, else ()."""
         sample = text[:_MAX_SCAN]
+        found = self._detect(sample)
+        if found:
+            return found
+        for name, variant in variants(sample):
+            found = self._detect(variant[:_MAX_SCAN])
+            if found:
+                return (*found, name)
+        return ()
+
+    def _detect(self, sample: str) -> tuple[str, ...]:
         lower = sample.lower()
         isdisjoint = _words(lower).isdisjoint
         candidates: list[tuple[str, int, re.Pattern[str]]] = []
@@ -280,3 +860,23 @@ class RuleBasedDetector:
         if sum(w for _, w in fired) >= self.threshold:
             return tuple(name for name, _ in fired)
         return ()
+
+
+class AnyDetector:
+    """Several detectors as one: the names every one of them answered, in order, each once.
+
+    For plugging a second opinion (a local classifier) beside the rules:
+    ``SanitizeOptions(detector=AnyDetector(RuleBasedDetector(), MyClassifier()))``.
+    """
+
+    def __init__(self, *detectors: InjectionDetector) -> None:
+        self.detectors = detectors
+
+    def detect(self, text: str) -> Sequence[str]:
+        """The union of the detectors' answers (``()`` when none of them flags ``text``)."""
+        names: list[str] = []
+        for detector in self.detectors:
+            for name in detector.detect(text):
+                if name not in names:
+                    names.append(name)
+        return tuple(names)

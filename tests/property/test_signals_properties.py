@@ -1,0 +1,93 @@
+"""Properties of the phishing signals and the injection detector (issue 19): total over
+arbitrary text, evidence is domain-shaped, and the fence and the envelope shape unchanged."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mailguard_core.errors import MailguardError
+from mailguard_core.sanitize import brands, phishing, render_text, sanitize_message
+from mailguard_core.sanitize.injection import RuleBasedDetector, variants
+from mailguard_core.sanitize.warnings import SEVERITY, WarningCollector
+
+FAST = settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=()), max_size=600)
+DOMAIN_RE = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,98}[a-z0-9])?")
+DOMAIN_KEYS = ("real_domain", "sender_domain", "reply_to_domain", "shown_domain", "looks_like")
+PIECES = st.sampled_from(
+    [
+        "PayPal", "Microsoft 365", "Apple", "verify your account", "log in", "Sign in",
+        "http://", "https://", "@", "xn--pple-43d.com", "bit.ly/", "185.234.72.19", "0x7f.1",
+        "paypal.com", "://[", "]", ":99999", "%", ".", "..", "аpple", "\u200b", " ", "\n",
+        "urgent", "new bank details", "SYSTEM:", "Assistant:", "ignore previous instructions",
+        "SWdub3JlIGFsbA==", "i g n o r e", "1gn0r3", "<", ">", "<<untrusted nonce=",
+    ]
+)  # fmt: skip
+#: text built from the pieces the signals look for, glued with arbitrary text: wider than
+#: what the code knows, narrow enough to reach its branches
+MIXED = st.lists(PIECES | ANY_TEXT, max_size=12).map("".join)
+
+
+@FAST
+@given(text=MIXED | ANY_TEXT)
+def test_injection_detector_and_its_readings_are_total(text: str) -> None:
+    """detect and variants answer for any str, with names only."""
+    for name in RuleBasedDetector().detect(text):
+        assert re.fullmatch(r"[a-z][a-z0-9_]{0,63}", name)
+    for name, reading in variants(text):
+        assert name.startswith("obfuscation_") and isinstance(reading, str)
+
+
+@FAST
+@given(hrefs=st.lists(MIXED | ANY_TEXT, max_size=8), name=MIXED, subject=MIXED, body=MIXED)
+def test_phishing_checks_are_total_and_their_evidence_is_domains(
+    hrefs: list[str], name: str, subject: str, body: str
+) -> None:
+    """Arbitrary links, names, subjects and bodies: no exception; domain details are domains."""
+    warnings = WarningCollector()
+    links = phishing.check_links(
+        [phishing.Href(h, t) for h, t in itertools.pairwise(hrefs)], warnings
+    )
+    sender = {"name": name, "address": f"x@{subject[:40]}"}
+    brand = phishing.check_brand(sender, subject, body, brands.BUNDLED, warnings)
+    phishing.check_credential_harvest(sender, body, links, brand, brands.BUNDLED, warnings)
+    phishing.check_attachments([{"filename": name, "content_type": subject}], warnings)
+    phishing.check_urgency(subject, body, warnings)
+    for w in warnings.items():
+        assert w.code in SEVERITY
+        for key in DOMAIN_KEYS:
+            if key in w.detail:
+                assert DOMAIN_RE.fullmatch(w.detail[key]), (w.code, key, w.detail[key])
+
+
+@FAST
+@given(display=MIXED, subject=MIXED, body=MIXED, reply=MIXED)
+def test_envelope_shape_and_fence_are_unchanged_by_the_signals(
+    display: str, subject: str, body: str, reply: str
+) -> None:
+    """Whatever the message, the envelope keeps its three keys, every warning its four
+    (code, severity, location, detail) with a catalogued code, and the rendered text has
+    exactly one fence pair per untrusted value: no warning detail opens or closes one."""
+    raw = (
+        f'From: "{display[:200]}" <a@{subject[:30] or "x.example"}>\r\n'
+        f"Reply-To: r@{reply[:40] or 'y.example'}\r\nSubject: {subject[:300]}\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        f"{body}\r\n"
+    ).encode("utf-8", "surrogatepass")
+    try:
+        env = sanitize_message(raw).to_dict()
+    except MailguardError:
+        return
+    assert set(env) == {"meta", "untrusted", "security_warnings"}
+    for w in env["security_warnings"]:
+        assert set(w) == {"code", "severity", "location", "detail"}
+        assert w["code"] in SEVERITY and w["severity"] in ("adversarial", "informational")
+    text = render_text(env, nonce="0123456789abcdef")
+    # the preamble names the fence once, then the one untrusted value is fenced
+    assert text.count("<<untrusted nonce=0123456789abcdef>>") == 2
+    assert text.count("<</untrusted nonce=0123456789abcdef>>") == 2
+    assert text.count("<<") == 4
