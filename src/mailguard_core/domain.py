@@ -8,12 +8,99 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import attrs
 
 from mailguard_core.errors import InputError
 
 _ACCOUNT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+#: IMAP UIDs, UIDVALIDITY values and SEARCH numbers are 32-bit (RFC 3501 ``nz-number``,
+#: ``number``): a UID is 1..UID_MAX, a UIDVALIDITY 0..UID_MAX (0: the server gave none)
+UID_MAX = 4_294_967_295
+#: the years a search date may have: written with four digits on the wire (RFC 3501
+#: ``date-year``), from the first year every server's date handling covers
+SEARCH_YEAR_MIN = 1900
+SEARCH_YEAR_MAX = 9999
+
+
+def decimal_pattern(low: int, high: int) -> str:
+    """A regular expression (no anchors) matching exactly the decimal numbers ``low..high``
+    written without leading zeros, for JSON schemas that must agree with the domain's
+    checks (``tests`` compare both on every number around the edges)."""
+    if not 0 <= low <= 1 or high < low:
+        raise ValueError("decimal_pattern supports low 0 or 1 and high >= low")
+    top = str(high)
+    options = ["0"] if low == 0 else []
+    if len(top) > 1:  # every shorter number: 1..10**(n-1)-1
+        options.append("[1-9]" if len(top) == 2 else f"[1-9][0-9]{{0,{len(top) - 2}}}")
+    for i, digit in enumerate(top):  # same length: below `top` from position i on
+        first = 1 if i == 0 else 0
+        if int(digit) > first:
+            rest = len(top) - i - 1
+            tail = f"[0-9]{{{rest}}}" if rest else ""
+            options.append(f"{top[:i]}[{first}-{int(digit) - 1}]{tail}")
+    if high >= 1:
+        options.append(top)
+    return "(?:" + "|".join(options) + ")"
+
+
+#: schema pattern pieces that agree with :func:`check_uid` and :func:`check_uidvalidity`
+UID_PATTERN = decimal_pattern(1, UID_MAX)
+UIDVALIDITY_PATTERN = decimal_pattern(0, UID_MAX)
+#: YYYY-MM-DD with a year SEARCH_YEAR_MIN..SEARCH_YEAR_MAX (agrees with check_search_date)
+SEARCH_DATE_PATTERN = r"(?:19[0-9]{2}|[2-9][0-9]{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+
+
+def check_uid(value: int) -> int:
+    """``value`` if it is a valid IMAP UID (1..UID_MAX), else :class:`InputError`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= UID_MAX:
+        raise InputError(f"uid {value!r} out of range", public=f"uid must be 1-{UID_MAX}")
+    return value
+
+
+def check_uidvalidity(value: int) -> int:
+    """``value`` if it is a valid UIDVALIDITY (0..UID_MAX), else :class:`InputError`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= UID_MAX:
+        raise InputError(
+            f"uidvalidity {value!r} out of range", public=f"uidvalidity must be 0-{UID_MAX}"
+        )
+    return value
+
+
+def check_search_date(value: dt.date, what: str = "date") -> dt.date:
+    """``value`` if its year is one every server takes (SEARCH_YEAR_MIN..SEARCH_YEAR_MAX)."""
+    if not SEARCH_YEAR_MIN <= value.year <= SEARCH_YEAR_MAX:
+        raise InputError(
+            f"{what} {value.isoformat()} out of range",
+            public=f"{what} must be a date in the years {SEARCH_YEAR_MIN}-{SEARCH_YEAR_MAX}",
+        )
+    return value
+
+
+def parse_search_date(text: str, what: str = "date") -> dt.date:
+    """``YYYY-MM-DD`` (ASCII digits, a real calendar day) in the years
+    SEARCH_YEAR_MIN..SEARCH_YEAR_MAX, else :class:`InputError`. The one parser of a caller's
+    search date (the tool schema's pattern is :data:`SEARCH_DATE_PATTERN`)."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        raise InputError(f"bad date {text[:40]!r}", public=f"{what} must be a date YYYY-MM-DD")
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"bad date {text!r}", public=f"{what} must be a real date YYYY-MM-DD"
+        ) from None
+    return check_search_date(day, what)
+
+
+def _optional_search_date(_instance: object, attribute: Any, value: dt.date | None) -> None:
+    if value is not None:
+        check_search_date(value, attribute.name)
+
+
+#: a ref's numbers: ASCII decimal without leading zeros, at most 10 digits before int()
+_CANONICAL_NUMBER = re.compile(r"0|[1-9][0-9]{0,9}")
 
 
 def validate_account_name(name: str) -> str:
@@ -40,8 +127,8 @@ class MessageRef:
 
     account: str
     folder: str
-    uidvalidity: int = attrs.field(validator=attrs.validators.ge(0))
-    uid: int = attrs.field(validator=attrs.validators.gt(0))
+    uidvalidity: int = attrs.field(validator=lambda _i, _a, v: check_uidvalidity(v))
+    uid: int = attrs.field(validator=lambda _i, _a, v: check_uid(v))
 
     def __str__(self) -> str:
         return f"{self.account}:{self.folder}:{self.uidvalidity}:{self.uid}"
@@ -49,6 +136,10 @@ class MessageRef:
     @classmethod
     def parse(cls, text: str) -> MessageRef:
         """Parse ``account:folder:uidvalidity:uid``; the folder may itself contain ``:``.
+
+        The numbers are decimal without leading zeros, the UID 1..UID_MAX and the UIDVALIDITY
+        0..UID_MAX (:func:`check_uid`, :func:`check_uidvalidity`: the tool schemas'
+        patterns agree).
 
         Raises:
             InputError: the text is not a well-formed ref.
@@ -58,16 +149,19 @@ class MessageRef:
         folder, sep3, uidvalidity = folder.rpartition(":")
         uid = numbers
         if not (sep and sep2 and sep3 and folder) or not (
-            uidvalidity.isascii() and uidvalidity.isdigit() and uid.isascii() and uid.isdigit()
+            _CANONICAL_NUMBER.fullmatch(uidvalidity) and _CANONICAL_NUMBER.fullmatch(uid)
         ):
             raise InputError(
                 f"malformed message ref {text!r}",
                 public="message_ref must look like account:folder:uidvalidity:uid",
             )
         validate_account_name(account)
-        if int(uid) <= 0:
-            raise InputError(f"uid must be positive in {text!r}", public="uid must be positive")
-        return cls(account=account, folder=folder, uidvalidity=int(uidvalidity), uid=int(uid))
+        return cls(
+            account=account,
+            folder=folder,
+            uidvalidity=check_uidvalidity(int(uidvalidity)),
+            uid=check_uid(int(uid)),
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -93,8 +187,9 @@ class SearchCriteria:
     to: str | None = None
     subject: str | None = None
     text: str | None = None
-    since: dt.date | None = None
-    before: dt.date | None = None
+    #: dates are checked by :func:`check_search_date` (years SEARCH_YEAR_MIN..MAX)
+    since: dt.date | None = attrs.field(default=None, validator=_optional_search_date)
+    before: dt.date | None = attrs.field(default=None, validator=_optional_search_date)
     seen: bool | None = None
     flagged: bool | None = None
     has_attachment: bool | None = None

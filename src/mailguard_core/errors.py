@@ -3,6 +3,11 @@
 Every error that leaves ``mailguard_core`` is a :class:`MailguardError`. Adapters translate
 library, socket and TLS errors into these at their edge and chain the original with ``from``.
 
+The circuit breaker counts only errors whose class says so (``breaker``): the mail server
+failing (no connection, no answer in time, broken TLS, a response code naming its own trouble)
+or refusing the login. Whatever a caller or an email can provoke with a value (a server's BAD
+or NO to it, an answer too large to read, a missing extension) does not count.
+
 Each error has two texts:
 
 - ``public_message``: short, safe to show to a language model or a remote caller. It never
@@ -18,6 +23,7 @@ Each error has two texts:
     │   ├── InvalidSearchError                  search term or raw expression refused
     │   ├── InvalidFolderNameError
     │   ├── InvalidCursorError                  a cursor that no longer applies
+    │   ├── RefusedByServer                     the server answered BAD / NO to this request
     │   ├── LimitExceeded                       a size or count over its bound
     │   │   ├── MessageTooLarge
     │   │   └── ExtractionLimitExceeded         attachment extraction over time/memory/size
@@ -39,9 +45,12 @@ Each error has two texts:
     │   ├── OperationTimeout       breaker: transient
     │   ├── TLSError               breaker: transient
     │   ├── ProtocolError          breaker: transient
+    │   ├── UnreadableResponse     one message's answer could not be read (does not count)
+    │   ├── UnsupportedByServer    the server lacks a needed extension (does not count)
     │   ├── AuthenticationFailed   breaker: auth (opens at once)
-    │   └── SendFailed
-    │       └── RecipientRefused
+    │   └── SendFailed             breaker: transient
+    │       ├── MessageRefused     a permanent (5xx) refusal of this message (does not count)
+    │       └── RecipientRefused   (does not count)
     ├── SecretUnavailable
     └── AuditError
         ├── AuditLocked                         another process holds the log
@@ -110,6 +119,15 @@ class InvalidFolderNameError(InputError):
 class InvalidCursorError(InputError):
     public = "this cursor no longer applies; run the search again"
     code = "invalid_cursor"
+
+
+class RefusedByServer(InputError):
+    """The mail server answered ``BAD`` or ``NO`` to a request (without a response code that
+    names the server's own trouble): an answer to the values sent, so it never counts
+    towards the circuit breaker, whoever chose the values."""
+
+    public = "the mail server refused this request (a value it does not accept)"
+    code = "refused_by_server"
 
 
 class LimitExceeded(InputError):
@@ -227,6 +245,24 @@ class ProtocolError(BackendError):
     breaker: ClassVar[BreakerKind | None] = "transient"
 
 
+class UnreadableResponse(BackendError):
+    """The server's answer about one message or request could not be read (a line over the
+    IMAP library's limit, say, for a message with thousands of parts). An email can cause
+    this, so it does not count towards the breaker; the connection it left out of step is
+    dropped, never reused."""
+
+    public = "the mail server's answer could not be read (too large or malformed)"
+    code = "unreadable_response"
+
+
+class UnsupportedByServer(BackendError):
+    """The server lacks an extension this operation needs (it answers every such call the
+    same way, so it does not count towards the breaker)."""
+
+    public = "the mail server does not support this operation"
+    code = "unsupported_by_server"
+
+
 class AuthenticationFailed(BackendError):
     public = "authentication with the mail server failed"
     code = "auth_failed"
@@ -237,6 +273,15 @@ class SendFailed(BackendError):
     public = "the message could not be sent"
     code = "send_failed"
     breaker: ClassVar[BreakerKind | None] = "transient"
+
+
+class MessageRefused(SendFailed):
+    """A permanent (5xx) SMTP refusal of this message: an answer to its content, not a
+    failing server, so it does not count towards the breaker."""
+
+    public = "the mail server refused the message"
+    code = "message_refused"
+    breaker = None
 
 
 class RecipientRefused(SendFailed):

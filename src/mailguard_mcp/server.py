@@ -25,7 +25,7 @@ from mcp.server import Server
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import NotificationOptions
 
-from mailguard_core.domain import MessageRef, SearchCriteria
+from mailguard_core.domain import MessageRef, SearchCriteria, parse_search_date
 from mailguard_core.errors import InputError, MailguardError, PolicyViolation
 from mailguard_core.tools import ToolName, parse_tool_name
 from mailguard_mcp.app import MailguardApp
@@ -171,12 +171,7 @@ def resolve_account(app: MailguardApp, tool: ToolName, arguments: Mapping[str, A
 
 
 def _date(text: str | None, what: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"bad date {text!r}", public=f"{what} must be a date YYYY-MM-DD") from None
+    return None if text is None else parse_search_date(text, what)
 
 
 def _criteria(a: Mapping[str, Any]) -> SearchCriteria:

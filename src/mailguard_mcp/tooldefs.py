@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from mailguard_core.domain import SEARCH_DATE_PATTERN, UID_PATTERN, UIDVALIDITY_PATTERN
 from mailguard_core.tools import ToolName
 
 JsonSchema = dict[str, Any]
@@ -28,7 +29,8 @@ _REF: JsonSchema = {
     "type": "string",
     "minLength": 7,
     "maxLength": 1200,
-    "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}:.+:[0-9]{1,10}:[0-9]{1,10}$",
+    # the numbers' ranges are the domain's (MessageRef.parse): 32-bit, no leading zeros
+    "pattern": rf"^[A-Za-z0-9][A-Za-z0-9_.-]{{0,63}}:.+:{UIDVALIDITY_PATTERN}:{UID_PATTERN}$",
     "description": "A message_ref exactly as returned by search: account:folder:uidvalidity:uid.",
 }
 _REFS: JsonSchema = {
@@ -49,8 +51,8 @@ _FOLDER: JsonSchema = {
 _SEARCH_TERM: JsonSchema = {"type": "string", "minLength": 1, "maxLength": 256}
 _DATE: JsonSchema = {
     "type": "string",
-    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-    "description": "A date, YYYY-MM-DD.",
+    "pattern": rf"^{SEARCH_DATE_PATTERN}$",
+    "description": "A date, YYYY-MM-DD, in the years 1900-9999.",
 }
 _LIMIT: JsonSchema = {
     "type": "integer",

@@ -45,6 +45,8 @@ burst = {burst}
 """
         if breaker:
             block += "[accounts.breaker]\n" + "".join(f"{k} = {v}\n" for k, v in breaker.items())
+        if smtp is None and posture in ("full", "destructive"):
+            block += '[accounts.tools]\ndeny = ["send_email"]\n'
         if smtp is not None:
             s = smtp.smtp_settings(user)
             block += f"""[accounts.smtp]

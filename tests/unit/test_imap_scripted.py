@@ -18,7 +18,7 @@ import pytest
 from mailguard_core.adapters.imap import ImapMailStore
 from mailguard_core.config import ImapSettings
 from mailguard_core.domain import MessageRef
-from mailguard_core.errors import ConnectionFailed, ProtocolError
+from mailguard_core.errors import ConnectionFailed, UnsupportedByServer
 from mailguard_core.ports.secrets import Secret
 
 WHEN = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
@@ -226,9 +226,9 @@ def test_without_move_a_move_is_copy_then_uid_expunge_of_exactly_those_uids() ->
 
 
 def test_without_move_or_uidplus_a_move_is_refused_before_anything_changes() -> None:
-    """No MOVE and no UIDPLUS: ProtocolError; the source is untouched."""
+    """No MOVE and no UIDPLUS: UnsupportedByServer (not counted); the source is untouched."""
     store, server, refs = _setup(("IMAP4REV1",))
-    with pytest.raises(ProtocolError):
+    with pytest.raises(UnsupportedByServer):
         store.move(refs, "Archive")
     assert len(server.folders["INBOX"].msgs) == 3
     assert "copy" not in server.calls
@@ -237,7 +237,7 @@ def test_without_move_or_uidplus_a_move_is_refused_before_anything_changes() -> 
 def test_without_uidplus_expunge_is_refused() -> None:
     """Exact-UID expunge needs UIDPLUS; without it nothing is flagged or expunged."""
     store, server, refs = _setup(("IMAP4REV1", "MOVE"))
-    with pytest.raises(ProtocolError):
+    with pytest.raises(UnsupportedByServer):
         store.expunge(refs[:1])
     assert "add_flags" not in server.calls
 

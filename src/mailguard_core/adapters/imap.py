@@ -6,7 +6,14 @@ connection is refused (never downgraded); credentials are sent only after TLS is
 replaced by that exact-certificate check). Connect (and greeting) and command timeouts come from
 the settings. The store connects lazily; a connection that broke or timed out is dropped and
 the next call opens a new one (read-only calls retry once at once on a connection that turned
-out to be dead).
+out to be dead). A response that could not be read whole (a line over imaplib's limit) or
+parsed drops the connection too: the rest of it must never be read as the next answer.
+
+Errors and the circuit breaker (``imap_support.imap_errors``): a server's BAD or NO is an
+answer to the values sent (``RefusedByServer``, never counted) unless its response code names
+the server's own trouble (UNAVAILABLE, SERVERBUG, CORRUPTION, INUSE); an unreadable response is
+``UnreadableResponse`` (not counted: an email can cause it); connection loss, timeouts, TLS
+failures and those response codes count.
 
 Wire safety: folder names go through imapclient's modified UTF-7 encoding and quoting after
 control characters were refused; search terms are compiled by ``search_query`` into quoted
@@ -36,10 +43,12 @@ from imapclient.response_parser import parse_message_list  # type: ignore[import
 from mailguard_core.adapters.imap_repair import PendingMove, repair_move
 from mailguard_core.adapters.imap_support import (
     ConnectionLost,
+    OutOfStep,
     check_pin,
     decode_transfer,
     imap_errors,
     imap_login,
+    is_line_too_long,
     parse_appenduid,
     parse_uid_pairs,
     tls_context,
@@ -85,9 +94,9 @@ from mailguard_core.errors import (
     MessageNotFound,
     MessageTooLarge,
     OperationTimeout,
-    ProtocolError,
     StaleReference,
     TLSError,
+    UnsupportedByServer,
 )
 from mailguard_core.oauth import oauth_mechanism, token_refused
 from mailguard_core.ports.secrets import Secret
@@ -262,7 +271,7 @@ class ImapMailStore:
         try:
             with imap_errors("noop"):
                 self._client.noop()
-        except (ConnectionLost, OperationTimeout, TLSError):
+        except (ConnectionLost, OperationTimeout, TLSError, OutOfStep):
             self._drop()
 
     def _run(self, action: str, fn: Callable[[Any], T], *, idempotent: bool = False) -> T:
@@ -282,8 +291,8 @@ class ImapMailStore:
                         if fresh and self._pending:
                             self._repair_moves(self._client)
                         return fn(self._client)
-                except (ConnectionLost, OperationTimeout, TLSError) as exc:
-                    self._drop()
+                except (ConnectionLost, OperationTimeout, TLSError, OutOfStep) as exc:
+                    self._drop()  # never reused: it may hold the rest of a response
                     if (
                         isinstance(exc, ConnectionLost)
                         and idempotent
@@ -311,7 +320,7 @@ class ImapMailStore:
             try:
                 with imap_errors("repair move"):
                     repair_move(client, journal, self._select, has_uidplus="UIDPLUS" in self._caps)
-            except (ConnectionLost, OperationTimeout, TLSError):
+            except (ConnectionLost, OperationTimeout, TLSError, OutOfStep):
                 raise  # the connection failed again: keep the journal for the next one
             except MailguardError:
                 pass  # e.g. a folder deleted since: nothing left that could be repaired
@@ -409,7 +418,9 @@ class ImapMailStore:
                         )
                     except imaplib.IMAP4.abort:
                         raise
-                    except imaplib.IMAP4.error:  # one odd folder leaves its counts unknown
+                    except imaplib.IMAP4.error as exc:  # one odd folder: its counts unknown
+                        if is_line_too_long(exc):
+                            raise  # the connection is out of step: imap_errors drops it
                         counts = {}
                 special = next((f for f in flags if f in _SPECIAL_USES), None)
                 folders.append(
@@ -629,7 +640,7 @@ class ImapMailStore:
 
         def op(client: Any) -> dict[MessageRef, MessageRef | None]:
             if "MOVE" not in self._caps and "UIDPLUS" not in self._caps:
-                raise ProtocolError(
+                raise UnsupportedByServer(
                     "server has neither MOVE nor UIDPLUS: refusing a move that would need a "
                     "bare EXPUNGE",
                     public="this mail server cannot move messages safely",
@@ -686,7 +697,7 @@ class ImapMailStore:
     def expunge(self, refs: Sequence[MessageRef]) -> int:
         def op(client: Any) -> int:
             if "UIDPLUS" not in self._caps:
-                raise ProtocolError(
+                raise UnsupportedByServer(
                     "server lacks UIDPLUS: UID EXPUNGE of exact messages is impossible",
                     public="this mail server cannot expunge single messages safely",
                 )

@@ -30,18 +30,24 @@ from mailguard_core.errors import (
     MailguardError,
     OperationTimeout,
     ProtocolError,
+    RefusedByServer,
     TLSError,
+    UnreadableResponse,
 )
 from mailguard_core.sanitize.encoded_words import chunk_text, split_words
 
 __all__ = [
+    "SERVER_TROUBLE_CODES",
     "BodyPart",
     "ConnectionLost",
+    "OutOfStep",
     "decode_transfer",
     "imap_errors",
     "imap_login",
+    "is_line_too_long",
     "normalise_pin",
     "parse_uid_pairs",
+    "response_code",
     "tls_context",
     "to_utc",
     "walk_bodystructure",
@@ -57,6 +63,20 @@ _NOT_FOUND = (
     "UNKNOWN MAILBOX",
 )
 _EXISTS = ("ALREADYEXISTS", "ALREADY EXISTS")
+#: RFC 5530 response codes by which a server names its own trouble: only these make a tagged
+#: NO count towards the circuit breaker (every other BAD or NO answers the values sent)
+SERVER_TROUBLE_CODES = frozenset({"UNAVAILABLE", "SERVERBUG", "CORRUPTION", "INUSE"})
+#: the response code at the start of the server's text, after imaplib's or imapclient's own
+#: prefix ("select failed: [CODE] ...", "UID command error: BAD [b'[CODE] ...']"); text the
+#: server echoes later (a folder name, say) is never read as a code
+_CODE_AT_START = re.compile(
+    r"(?:[\w -]{0,40}?(?:failed|command error): (?:(?:BAD|NO|OK) \[b['\"])?)?"
+    r"\[([A-Za-z0-9-]{1,40})[\] ]"
+)
+#: imaplib's error for a response line over its limit (``imaplib._MAXLINE``), as raised by
+#: ``readline`` or re-raised by ``_command_complete`` ("command: FETCH => got more than ...");
+#: the rest of the response is still unread on the socket
+_LINE_TOO_LONG = re.compile(r"(?:command: \w+ => )?got more than \d+ bytes")
 
 
 def _snippet(exc: BaseException) -> str:
@@ -74,11 +94,33 @@ class ConnectionLost(ConnectionFailed):
     """The connection broke during a command; the store drops it and reconnects next time."""
 
 
+class OutOfStep(UnreadableResponse):
+    """A response could not be read or parsed whole: the store drops the connection (what is
+    left of the response must never be read as the answer to the next command). Like every
+    :class:`UnreadableResponse` it does not count towards the breaker: an email can cause it."""
+
+
+def response_code(message: str) -> str | None:
+    """The response code (``CANNOT``, ``SERVERBUG``...) at the start of the server's text in
+    an imaplib / imapclient error message, upper-cased; None when there is none."""
+    m = _CODE_AT_START.match(message)
+    return m.group(1).upper() if m else None
+
+
+def is_line_too_long(exc: BaseException) -> bool:
+    """Whether ``exc`` is imaplib's error for a response line over its limit."""
+    return isinstance(exc, imaplib.IMAP4.error) and bool(_LINE_TOO_LONG.fullmatch(str(exc)))
+
+
 @contextlib.contextmanager
 def imap_errors(action: str) -> Iterator[None]:
     """Translate imapclient, imaplib, ssl and socket errors into mailguard errors.
 
-    ``ConnectionLost``/``OperationTimeout``/``TLSError`` mean the connection is unusable.
+    ``ConnectionLost``/``OperationTimeout``/``TLSError``/``OutOfStep`` mean the connection
+    is unusable. A tagged ``BAD`` or ``NO`` is :class:`RefusedByServer` (it does not count
+    towards the breaker) unless its response code is one of :data:`SERVER_TROUBLE_CODES`
+    (then :class:`ProtocolError`, which counts); a response too long to read, or one that
+    cannot be parsed, is :class:`OutOfStep` (does not count).
     """
     try:
         yield
@@ -99,10 +141,16 @@ def imap_errors(action: str) -> Iterator[None]:
             f"{action}: {_snippet(exc)}", public="a value has characters the server cannot take"
         ) from None
     except imaplib.IMAP4.readonly as exc:  # a subclass of abort: first
-        raise ProtocolError(f"{action}: folder is read-only") from exc
+        raise RefusedByServer(
+            f"{action}: folder is read-only", public="this folder is read-only on the server"
+        ) from exc
     except (imaplib.IMAP4.abort, EOFError, OSError) as exc:
         raise ConnectionLost(f"{action}: {_snippet(exc)}") from exc
-    except (imaplib.IMAP4.error, imap_exc.IMAPClientError) as exc:
+    except (imap_exc.ProtocolError, ValueError) as exc:  # unparseable server response
+        raise OutOfStep(f"{action}: unparseable response: {_snippet(exc)}") from exc
+    except imaplib.IMAP4.error as exc:  # imapclient's IMAPClientError is this class
+        if is_line_too_long(exc):
+            raise OutOfStep(f"{action}: a response line over imaplib's limit") from exc
         text = str(exc).upper()
         if any(marker in text for marker in _NOT_FOUND):
             raise FolderNotFound(f"{action}: {_snippet(exc)}") from exc
@@ -110,9 +158,9 @@ def imap_errors(action: str) -> Iterator[None]:
             raise InputError(
                 f"{action}: {_snippet(exc)}", public="a folder with that name exists"
             ) from exc
-        raise ProtocolError(f"{action}: {_snippet(exc)}") from exc
-    except (imap_exc.ProtocolError, ValueError) as exc:  # unparseable server response
-        raise ProtocolError(f"{action}: {_snippet(exc)}") from exc
+        if response_code(str(exc)) in SERVER_TROUBLE_CODES:
+            raise ProtocolError(f"{action}: {_snippet(exc)}") from exc
+        raise RefusedByServer(f"{action}: {_snippet(exc)}") from exc
 
 
 def imap_login(client: Any, username: str, password: str) -> None:

@@ -22,8 +22,8 @@ from email.message import Message
 
 import attrs
 
-from mailguard_core.domain import SearchCriteria
-from mailguard_core.errors import InvalidSearchError
+from mailguard_core.domain import UID_MAX, SearchCriteria, check_search_date, parse_search_date
+from mailguard_core.errors import InputError, InvalidSearchError
 from mailguard_core.sanitize.encoded_words import chunk_text, split_words
 
 __all__ = [
@@ -129,16 +129,29 @@ def _check_term(value: str, what: str) -> str:
 
 
 def _parse_date(text: str) -> dt.date:
-    m = re.fullmatch(r"(\d{1,2})-([A-Za-z]{3})-(\d{4})", text)
+    """``31-Jan-2026`` (IMAP) or ``2026-01-31`` in the years the domain allows
+    (:func:`~mailguard_core.domain.check_search_date`, the one rule for search dates)."""
+    m = re.fullmatch(r"(\d{1,2})-([A-Za-z]{3})-(\d{4})", text, flags=re.ASCII)
     try:
-        if m:
-            month = [x.lower() for x in _MONTHS].index(m.group(2).lower()) + 1
-            return dt.date(int(m.group(3)), month, int(m.group(1)))
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise InvalidSearchError(
-            f"bad date {text!r}", public="dates look like 2026-01-31 or 31-Jan-2026"
-        ) from exc
+        if not m:
+            return parse_search_date(text)
+        month = [x.lower() for x in _MONTHS].index(m.group(2).lower()) + 1
+        return check_search_date(dt.date(int(m.group(3)), month, int(m.group(1))))
+    except (ValueError, InputError):
+        public = "dates look like 2026-01-31 or 31-Jan-2026, in the years 1900-9999"
+        raise InvalidSearchError(f"bad date {text[:40]!r}", public=public) from None
+
+
+def _check_uid_set(value: str) -> str:
+    """A UID set whose every number is a UID (1..UID_MAX, :func:`check_uid`)."""
+    if not _UID_SET.fullmatch(value):
+        raise InvalidSearchError("bad uid set", public="UID needs a set like 1:5,9 or 100:*")
+    for number in re.findall(r"\d+", value):
+        if len(number) > 10 or not 1 <= int(number) <= UID_MAX:
+            raise InvalidSearchError(
+                f"uid {number[:20]} out of range", public=f"UIDs in a set must be 1-{UID_MAX}"
+            )
+    return value
 
 
 def criteria_to_node(criteria: SearchCriteria) -> Node:
@@ -276,13 +289,13 @@ class _Parser:
             return validate_keyword(value)
         if kind == "d":
             return _parse_date(value)
-        if kind == "n":
-            if not (value.isascii() and value.isdigit()) or len(value) > 12:
-                raise InvalidSearchError("bad number", public=f"{name} needs a number of bytes")
+        if kind == "n":  # a 32-bit number (RFC 3501 ``number``)
+            if not (value.isascii() and value.isdigit()) or len(value) > 10 or int(value) > UID_MAX:
+                raise InvalidSearchError(
+                    "bad number", public=f"{name} needs a number of bytes (0-{UID_MAX})"
+                )
             return int(value)
-        if not _UID_SET.fullmatch(value):
-            raise InvalidSearchError("bad uid set", public="UID needs a set like 1:5,9 or 100:*")
-        return value
+        return _check_uid_set(value)
 
 
 def validate_keyword(value: str) -> str:
@@ -312,7 +325,8 @@ def parse_expression(text: str) -> Node:
 
 # ---------------------------------------------------------------------------- IMAP form
 def _imap_date(value: dt.date) -> bytes:
-    return f"{value.day}-{_MONTHS[value.month - 1]}-{value.year}".encode("ascii")
+    # RFC 3501 date-year is exactly four digits ("1-Jan-1" is a BAD on Dovecot)
+    return f"{value.day}-{_MONTHS[value.month - 1]}-{value.year:04d}".encode("ascii")
 
 
 def _imap_string(value: str) -> bytes:

@@ -2,7 +2,9 @@
 
 One connection per message, closed before ``send`` returns; no retries (a retry could send
 twice). Library, socket and TLS errors become ``mailguard_core.errors`` classes here; their
-texts never include the password or the server's reply text.
+texts never include the password or the server's reply text. A permanent (5xx) refusal of
+the message or of a recipient does not count towards the circuit breaker (the caller chose
+the content); a 4xx reply, a lost connection or a timeout does.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from mailguard_core.errors import (
     AuthenticationFailed,
     ConfigError,
     ConnectionFailed,
+    MessageRefused,
     OperationTimeout,
     RecipientRefused,
     SendFailed,
@@ -67,6 +70,14 @@ def make_tls_context(ca_file: str | None) -> ssl.SSLContext:
     return context
 
 
+def _refusal(code: int, what: str) -> SendFailed:
+    """A permanent (5xx) refusal answers this message and never counts towards the breaker;
+    anything else (4xx: try later) is a transient failure of the server."""
+    if 500 <= code <= 599:
+        return MessageRefused(f"{what} (code {code})")
+    return SendFailed(f"{what} (code {code})")
+
+
 @contextmanager
 def _smtp_errors() -> Iterator[None]:
     try:
@@ -76,7 +87,7 @@ def _smtp_errors() -> Iterator[None]:
     except smtplib.SMTPRecipientsRefused as exc:
         raise RecipientRefused(f"SMTP refused all {len(exc.recipients)} recipient(s)") from exc
     except smtplib.SMTPSenderRefused as exc:
-        raise SendFailed(f"SMTP refused the sender (code {exc.smtp_code})") from exc
+        raise _refusal(exc.smtp_code, "SMTP refused the sender") from exc
     except smtplib.SMTPNotSupportedError as exc:
         raise SendFailed(
             "the SMTP server lacks a required extension (AUTH)",
@@ -87,7 +98,7 @@ def _smtp_errors() -> Iterator[None]:
             raise OperationTimeout("SMTP server did not answer in time") from exc
         raise ConnectionFailed("SMTP server disconnected") from exc
     except smtplib.SMTPResponseException as exc:
-        raise SendFailed(f"SMTP error reply (code {exc.smtp_code})") from exc
+        raise _refusal(exc.smtp_code, "SMTP error reply") from exc
     except smtplib.SMTPException as exc:
         raise SendFailed(f"SMTP failure: {type(exc).__name__}") from exc
     except UnicodeError:  # its text names a character and its position: never shown
