@@ -602,11 +602,19 @@ def _expand(path: str | None) -> str | None:
     return None if path is None else os.path.expanduser(path)
 
 
+def _check_sasl_username(problems: _Problems, path: str, username: str, auth: str) -> None:
+    """With OAuth2 the username goes into a SASL message whose fields are separated by
+    control characters (XOAUTH2 has no escaping): none may be in it."""
+    if auth == "oauth2" and any(not c.isprintable() for c in username):
+        problems.add(path, "must not contain control characters (OAuth2 sign-in)")
+
+
 def _validate_imap(problems: _Problems, path: str, imap: ImapSettings) -> ImapSettings:
     _check_host(problems, f"{path}.host", imap.host)
     _check_port(problems, f"{path}.port", imap.port)
     if not imap.username:
         problems.add(f"{path}.username", "must not be empty")
+    _check_sasl_username(problems, f"{path}.username", imap.username, imap.auth)
     _positive(problems, f"{path}.connect_timeout", imap.connect_timeout)
     _positive(problems, f"{path}.command_timeout", imap.command_timeout)
     pin = imap.pin_sha256
@@ -623,6 +631,7 @@ def _validate_smtp(problems: _Problems, path: str, smtp: SmtpSettings) -> SmtpSe
     _check_port(problems, f"{path}.port", smtp.port)
     if not smtp.username:
         problems.add(f"{path}.username", "must not be empty")
+    _check_sasl_username(problems, f"{path}.username", smtp.username, smtp.auth)
     _positive(problems, f"{path}.timeout", smtp.timeout)
     return attrs.evolve(smtp, ca_file=_expand(smtp.ca_file))
 

@@ -82,6 +82,8 @@ class Endpoints:
     authorization_params: Mapping[str, str] = attrs.field(factory=dict)
     #: host of the loopback redirect URI (RFC 8252 7.3) the provider's registration expects
     loopback_host: str = "127.0.0.1"
+    #: send ``scope`` with refresh requests (Microsoft requires it; RFC 6749 6 allows it)
+    refresh_with_scope: bool = True
 
 
 @attrs.frozen(kw_only=True)
@@ -103,6 +105,7 @@ class Preset:
     smtp: ServerPreset
     authorization_params: Mapping[str, str] = attrs.field(factory=dict)
     loopback_host: str = "127.0.0.1"
+    refresh_with_scope: bool = True
     #: whether the ``tenant`` key applies
     has_tenant: bool = False
 
@@ -118,6 +121,7 @@ class Preset:
             scopes=self.scopes,
             authorization_params=self.authorization_params,
             loopback_host=self.loopback_host,
+            refresh_with_scope=self.refresh_with_scope,
         )
 
 
@@ -153,5 +157,7 @@ PRESETS: Mapping[str, Preset] = {
         imap=ServerPreset(host="imap.gmail.com", port=993, tls="implicit"),
         smtp=ServerPreset(host="smtp.gmail.com", port=465, tls="implicit"),
         authorization_params={"access_type": "offline", "prompt": "consent"},
+        # Google's documented refresh request has no scope (the grant's scope applies)
+        refresh_with_scope=False,
     ),
 }

@@ -340,3 +340,83 @@ def test_accounts_whose_oauth_secrets_would_share_a_variable_are_refused() -> No
     )
     clashes = [p for p in problems if "would share the secret" in p]
     assert len(clashes) == 1 and clashes[0].startswith("accounts[1].name: 'my.box' and 'my-box'")
+
+
+def test_an_oauth_username_with_control_characters_is_refused() -> None:
+    """XOAUTH2 separates its fields with \\x01 and has no escaping: no field smuggling."""
+    problems = _problems(
+        {
+            "accounts": [
+                _account(
+                    imap={"username": "me\x01auth=Bearer x", "auth": "oauth2"},
+                    oauth={"provider": "microsoft", "client_id": "c"},
+                )
+            ]
+        }
+    )
+    assert "accounts[0].imap.username: must not contain control characters (OAuth2 sign-in)" in (
+        problems
+    )
+
+
+@given(url=st.text(max_size=60) | st.from_regex(r"(https?|ftp)://[^/]{0,20}(/.{0,20})?"))
+def test_any_accepted_custom_url_is_https_or_loopback_http(url: str) -> None:
+    """Whatever text is offered, an accepted URL is clean https, or http to loopback."""
+    import urllib.parse
+
+    document = {
+        "accounts": [
+            _account(
+                imap={"host": "h", "username": "u", "auth": "oauth2"},
+                oauth={
+                    "provider": "custom",
+                    "client_id": "c",
+                    "authorization_url": url,
+                    "token_url": "https://id.example/token",
+                    "scopes": ["mail"],
+                },
+            )
+        ]
+    }
+    try:
+        config = parse_config(document)
+    except ConfigValidationError:
+        return
+    oauth = config.accounts[0].oauth
+    assert oauth is not None and oauth.authorization_url == url
+    parts = urllib.parse.urlsplit(url)
+    assert url.isascii() and not any(c.isspace() or not c.isprintable() for c in url)
+    assert parts.scheme == "https" or (
+        parts.scheme == "http" and parts.hostname in ("127.0.0.1", "::1", "localhost")
+    )
+    assert parts.hostname
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=10,
+)
+
+
+@given(
+    answer=JSON
+    | st.fixed_dictionaries(
+        {"access_token": JSON, "expires_in": JSON},
+        optional={"refresh_token": JSON, "token_type": JSON},
+    )
+)
+def test_any_token_endpoint_answer_is_a_token_or_a_protocol_error(answer: object) -> None:
+    """Hostile token responses: an IssuedToken with a non-empty access token, or ProtocolError."""
+    from mailguard_core.adapters.oauth_tokens import issued_from
+    from mailguard_core.errors import ProtocolError
+
+    try:
+        issued = issued_from(answer)
+    except ProtocolError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert isinstance(answer, dict) and issued.access_token.reveal() == answer["access_token"]
+    assert issued.expires_in is None or 0.0 <= issued.expires_in <= 7 * 86400

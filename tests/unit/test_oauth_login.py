@@ -6,7 +6,9 @@ refresh token then signs in for real; nothing secret is printed."""
 from __future__ import annotations
 
 import io
+import logging
 import re
+import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -65,11 +67,17 @@ scopes = [{scopes}]
 def _browser(visits: list[str]) -> Callable[[str], object]:
     """A browser that follows the authorization server's redirect to the loopback listener."""
 
-    def open_url(url: str) -> object:
+    def browse(url: str) -> None:
         visits.append(url)
-        response = requests.get(url, timeout=10)
-        visits.append(response.url)
-        return response
+        visits.append(requests.get(url, timeout=10).url)
+
+    def open_url(url: str) -> object:
+        # in its own thread, so that its HTTP log lines (the code is in the redirect URL a
+        # browser follows) are told apart from mailguard's
+        thread = threading.Thread(target=browse, args=(url,), name="test-browser")
+        thread.start()
+        thread.join(20)
+        return None
 
     return open_url
 
@@ -101,6 +109,19 @@ def _run(
     return code, out.getvalue(), err.getvalue()
 
 
+def _client_log(caplog: pytest.LogCaptureFixture) -> str:
+    """Every log record of this process except the test authorization server's own (its
+    request threads: authlib's server side logs the tokens it issues at DEBUG) and the test
+    browser's."""
+    records = [
+        r
+        for r in caplog.records
+        if "process_request_thread" not in r.threadName and r.threadName != "test-browser"
+    ]
+    assert records  # urllib3 and authlib's client side did log (at DEBUG)
+    return "\n".join(f"{r.name} {r.getMessage()}" for r in records)
+
+
 def _signs_in(config: str, store: InMemorySecretStore, server: LocalAuthorizationServer) -> None:
     """The stored refresh token yields an access token the server accepts for the user."""
     account = load_config(config).account("cloud")
@@ -110,13 +131,15 @@ def _signs_in(config: str, store: InMemorySecretStore, server: LocalAuthorizatio
 
 
 def test_the_browser_flow_uses_pkce_and_a_loopback_redirect_and_stores_the_refresh_token(
-    tmp_path: Path, server: LocalAuthorizationServer
+    tmp_path: Path, server: LocalAuthorizationServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """S256 challenge, http://127.0.0.1:PORT redirect, state checked, refresh token stored."""
+    """S256 challenge, http://127.0.0.1:PORT redirect, state checked, refresh token stored;
+    no token or code in the output or in any log record (DEBUG)."""
     config = _config(tmp_path, server)
     store = InMemorySecretStore()
     visits: list[str] = []
-    code, out, err = _run(["cloud", "--config", config], store, browser=_browser(visits))
+    with caplog.at_level(logging.DEBUG):
+        code, out, err = _run(["cloud", "--config", config], store, browser=_browser(visits))
     assert code == 0, err
     [request] = server.authorization_requests
     assert request["code_challenge_method"] == "S256" and len(request["code_challenge"]) == 43
@@ -126,9 +149,11 @@ def test_the_browser_flow_uses_pkce_and_a_loopback_redirect_and_stores_the_refre
     refresh = store.get("cloud:oauth").reveal()
     assert server.refresh_token_valid(refresh)
     assert "Stored the OAuth refresh token of cloud" in out
+    callback = urllib.parse.parse_qs(urllib.parse.urlsplit(visits[1]).query)
+    authorization_code = callback["code"][0]
+    for value in [*server.issued_secrets, authorization_code]:
+        assert value not in out + err + _client_log(caplog)
     _signs_in(config, store, server)
-    for value in server.issued_secrets:
-        assert value not in out + err
 
 
 def test_a_redirect_with_a_forged_state_stores_nothing(
@@ -171,7 +196,7 @@ def test_a_declined_consent_and_a_browser_that_never_returns_fail_cleanly(
 
 
 def test_the_device_flow_waits_for_the_approval_then_stores_the_refresh_token(
-    tmp_path: Path, server: LocalAuthorizationServer
+    tmp_path: Path, server: LocalAuthorizationServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The printed code is pending until the test, as the user, approves it."""
     config = _config(tmp_path, server)
@@ -187,18 +212,21 @@ def test_the_device_flow_waits_for_the_approval_then_stores_the_refresh_token(
             requests.get(f"{server.url}/device", params={"user_code": code[1]}, timeout=10)
 
     err = io.StringIO()
-    status = login_cli.main(
-        ["cloud", "--config", config, "--device"],
-        store=store,
-        out=out,
-        err=err,
-        prompt=lambda text: "",
-        sleep=sleep,
-    )
+    with caplog.at_level(logging.DEBUG):
+        status = login_cli.main(
+            ["cloud", "--config", config, "--device"],
+            store=store,
+            out=out,
+            err=err,
+            prompt=lambda text: "",
+            sleep=sleep,
+        )
     assert status == 0, err.getvalue()
     assert len(polls) == 2 and polls[0] == 1.0  # the server's interval
     assert f"{server.url}/device" in out.getvalue()
     assert server.token_requests == 2  # pending, then the tokens
+    for value in server.issued_secrets:
+        assert value not in out.getvalue() + err.getvalue() + _client_log(caplog)
     _signs_in(config, store, server)
 
 

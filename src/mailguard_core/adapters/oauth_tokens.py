@@ -16,6 +16,7 @@ or the provider's free-text error description (only its RFC 6749 error code).
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import time
@@ -48,6 +49,9 @@ logger = logging.getLogger("mailguard_core.oauth")
 
 #: lifetime assumed when a token response has no ``expires_in`` (RFC 6749 5.1 allows that)
 DEFAULT_LIFETIME = 600.0
+#: the longest lifetime believed from a token response (a bogus huge one would mean no
+#: refresh until a server refuses the token)
+MAX_LIFETIME = 7 * 86400.0
 #: refresh this many seconds before expiry (at most half the token's lifetime)
 REFRESH_MARGIN = 60.0
 #: seconds per token endpoint request
@@ -249,6 +253,8 @@ def issued_from(token: object) -> IssuedToken:
             expires = float(expires)
         except (TypeError, ValueError):
             raise ProtocolError("token endpoint: expires_in is not a number") from None
+        # nan/inf would freeze or defeat the refresh schedule: unknown; else 0 s .. a week
+        expires = min(max(expires, 0.0), MAX_LIFETIME) if math.isfinite(expires) else None
     refresh = token.get("refresh_token")
     return IssuedToken(
         access_token=Secret(access),
@@ -319,10 +325,13 @@ class AuthlibTokenProvider(CachedTokenProvider):
         session = oauth_session(self._oauth, client_secret, timeout=self._timeout)
         try:
             with _token_endpoint_errors(self.account):
+                extra = (
+                    {"scope": " ".join(self._endpoints.scopes)}
+                    if self._endpoints.refresh_with_scope
+                    else {}
+                )
                 token = session.refresh_token(  # type: ignore[attr-defined]
-                    self._endpoints.token_url,
-                    refresh_token=refresh_token.reveal(),
-                    scope=" ".join(self._endpoints.scopes),
+                    self._endpoints.token_url, refresh_token=refresh_token.reveal(), **extra
                 )
                 return issued_from(dict(token))
         finally:
