@@ -214,7 +214,14 @@ def report(data: Mapping[str, Any], results: Results) -> None:
     for name, t in tools.items():
         n = t["tools"]
         rows.append(
-            [name, n, _fmt(t["chars"]), _fmt(t["chars"] // n), _fmt(t["model"]), _fmt(t["model"] // n)]
+            [
+                name,
+                n,
+                _fmt(t["chars"]),
+                _fmt(t["chars"] // n),
+                _fmt(t["model"]),
+                _fmt(t["model"] // n),
+            ]
         )
     results.add(
         "tools_list",
@@ -230,7 +237,10 @@ def report(data: Mapping[str, Any], results: Results) -> None:
     widest = tools["mailguard destructive"]["per_tool"]
     rows = [[tool, _fmt(c), _fmt(m)] for tool, (c, m) in widest.items()]
     if "peer" in tools:
-        rows += [[f"(peer) {tool}", _fmt(c), _fmt(m)] for tool, (c, m) in tools["peer"]["per_tool"].items()]
+        rows += [
+            [f"(peer) {tool}", _fmt(c), _fmt(m)]
+            for tool, (c, m) in tools["peer"]["per_tool"].items()
+        ]
     results.add(
         "tools_per_tool",
         "tools/list: characters per tool",

@@ -13,6 +13,12 @@ from mailguard_core.sanitize.warnings import WarningCollector
 
 _ADDRESS_IN_TEXT_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _MAX_DOMAINS = 100
+#: a host name as a warning's detail may carry it: word characters, dots and hyphens only
+_HOST_RE = re.compile(r"[\w-]{1,63}(?:\.[\w-]{1,63}){0,30}")
+#: deceptive links described one by one in the warning (the count covers all of them)
+_MAX_LINKS_SHOWN = 10
+#: longer host names are shown as "?" (warning details are short tokens)
+_MAX_HOST = 100
 #: security gateways that rewrite every link; their href embeds the original URL
 _URL_REWRITERS = frozenset(
     {
@@ -71,14 +77,23 @@ def check_identity(
     name = sender["name"]
     if name:
         reasons = set()
+        claimed: list[str] = []
         for other in _ADDRESS_IN_TEXT_RE.findall(name):
             if other.lower() != address:
                 reasons.add("address_in_name")
+                claimed.append(_domain_of(other))
         for token in lookalike.domains_in(_ADDRESS_IN_TEXT_RE.sub(" ", name)):
             if lookalike.registrable(token) != sender_reg:
                 reasons.add("domain_in_name")
+                claimed.append(token)
         if reasons:
-            warnings.add("display_name_spoof", "header:from", {"reasons": sorted(reasons)})
+            detail = {
+                "reasons": sorted(reasons),
+                # the domains the name claims and the one the address really is at
+                "claimed": sorted({_shown_domain(d) for d in claimed})[:5],
+                "real_domain": _shown_domain(sender_reg) if sender_reg else "?",
+            }
+            warnings.add("display_name_spoof", "header:from", detail)
     list_regs = {lookalike.registrable(d) for d in list_domains if d}
     recipients = [r.lower() for r in recipients]
     unrelated: list[str] = []
@@ -143,10 +158,30 @@ def _reply_to_relation(
     return None
 
 
+def _shown_domain(domain: str) -> str:
+    """A domain for a warning's detail: as it is when it is a plain host name, else its
+    ``xn--`` (IDNA) form, else ``"?"``; never text that could carry markup or line breaks."""
+    if len(domain) <= _MAX_HOST and _HOST_RE.fullmatch(domain) and domain.isprintable():
+        return domain
+    try:
+        ascii_form = domain[: _MAX_HOST * 2].encode("idna").decode("ascii")
+    except (UnicodeError, ValueError):
+        return "?"
+    ok = len(ascii_form) <= _MAX_HOST and _HOST_RE.fullmatch(ascii_form)
+    return ascii_form if ok else "?"
+
+
 def check_links(links: Sequence[Link], known: tuple[str, ...], warnings: WarningCollector) -> None:
-    """Link text naming another domain than its href; look-alike checks on link hosts."""
+    """Link text naming another domain than its href; look-alike checks on link hosts.
+
+    ``html_link_text_mismatch`` carries ``count`` (all deceptive links) and ``links``: for up
+    to ten distinct ones, ``shown`` (the first domain the link text names that is not where
+    the link goes) and ``real_domain`` (the registrable domain of the href), both plain host
+    names (see :func:`_shown_domain`), so a reader can be told where the link really goes.
+    """
     seen: set[str] = set()
     mismatches = 0
+    described: list[dict[str, str]] = []
     for link in links:
         host = _host(link.href)
         if host is None:
@@ -160,12 +195,20 @@ def check_links(links: Sequence[Link], known: tuple[str, ...], warnings: Warning
         href_reg = lookalike.registrable(host)
         shown = lookalike.domains_in(_ADDRESS_IN_TEXT_RE.sub(" ", link.text[:500]))
         wrapped = urllib.parse.unquote(link.href).lower() if href_reg in _URL_REWRITERS else ""
-        if any(
-            lookalike.registrable(d) != href_reg and not (wrapped and d in wrapped)
+        lying = [
+            d
             for d in shown[:5]
-        ):
+            if lookalike.registrable(d) != href_reg and not (wrapped and d in wrapped)
+        ]
+        if lying:
             mismatches += 1
-    warnings.count("html_link_text_mismatch", "body:html", mismatches)
+            entry = {"shown": _shown_domain(lying[0]), "real_domain": _shown_domain(href_reg)}
+            if entry not in described and len(described) < _MAX_LINKS_SHOWN:
+                described.append(entry)
+    if mismatches:
+        warnings.add(
+            "html_link_text_mismatch", "body:html", {"count": mismatches, "links": described}
+        )
 
 
 def sender_summary(untrusted: dict[str, Any]) -> dict[str, str] | None:
