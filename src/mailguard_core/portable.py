@@ -34,9 +34,7 @@ from pathlib import Path
 O_NOFOLLOW: int = getattr(os, "O_NOFOLLOW", 0)
 #: descriptors are not inherited by children (POSIX close-on-exec; Windows no-inherit) and
 #: never translate newlines (Windows text mode)
-_PRIVATE = (
-    getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOINHERIT", 0) | getattr(os, "O_BINARY", 0)
-)
+_PRIVATE = getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOINHERIT", 0) | getattr(os, "O_BINARY", 0)
 #: the errno of a refused link (``ELOOP`` on POSIX, where the kernel reports it)
 ELOOP: int = getattr(errno, "ELOOP", 40)
 #: whether mode bits are the access control here (not on Windows)

@@ -85,7 +85,9 @@ async def test_the_deceptive_link_reads_with_its_real_domain(tmp_path: Path) -> 
             "fetch_message", {"message_ref": hit["meta"]["message_ref"]}
         )
     text = _text(result)
-    [warning] = structured(result)["security_warnings"]
+    [warning] = [
+        w for w in structured(result)["security_warnings"] if w["code"] == "html_link_text_mismatch"
+    ]
     assert warning["detail"]["links"] == [
         {"shown": "www.mybank.com", "real_domain": "mybank-login-check.net"}
     ]

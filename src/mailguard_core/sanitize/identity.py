@@ -87,13 +87,13 @@ def check_identity(
                 reasons.add("domain_in_name")
                 claimed.append(token)
         if reasons:
-            detail = {
+            spoof = {
                 "reasons": sorted(reasons),
                 # the domains the name claims and the one the address really is at
                 "claimed": sorted({_shown_domain(d) for d in claimed})[:5],
                 "real_domain": _shown_domain(sender_reg) if sender_reg else "?",
             }
-            warnings.add("display_name_spoof", "header:from", detail)
+            warnings.add("display_name_spoof", "header:from", spoof)
     list_regs = {lookalike.registrable(d) for d in list_domains if d}
     recipients = [r.lower() for r in recipients]
     unrelated: list[str] = []
