@@ -89,7 +89,11 @@ def _tool_json(tool: Any) -> str:
 
 def _model_part(tool: Any) -> int:
     schema = getattr(tool, "input_schema", None) or getattr(tool, "inputSchema", None) or {}
-    return len(tool.name) + len(tool.description or "") + len(json.dumps(schema))
+    return (
+        len(tool.name)
+        + len(tool.description or "")
+        + len(json.dumps(schema, separators=(",", ":")))
+    )
 
 
 def _append_attacks(server: Any) -> list[str]:
@@ -146,7 +150,7 @@ async def measure(server: Any, work: Path, *, skip_peer: bool, peer_version: str
         tools = listed_tools(allowed)
         out["tools"][f"mailguard {posture.value}"] = {
             "tools": len(tools),
-            "chars": len(json.dumps([json.loads(_tool_json(t)) for t in tools])),
+            "chars": sum(len(_tool_json(t)) for t in tools),
             "model": sum(_model_part(t) for t in tools),
             "per_tool": {t.name: (len(_tool_json(t)), _model_part(t)) for t in tools},
         }
@@ -162,7 +166,7 @@ async def measure(server: Any, work: Path, *, skip_peer: bool, peer_version: str
             tools = sessions["peer"].tools
             out["tools"]["peer"] = {
                 "tools": len(tools),
-                "chars": len(json.dumps([json.loads(_tool_json(t)) for t in tools])),
+                "chars": sum(len(_tool_json(t)) for t in tools),
                 "model": sum(_model_part(t) for t in tools),
                 "per_tool": {t.name: (len(_tool_json(t)), _model_part(t)) for t in tools},
             }

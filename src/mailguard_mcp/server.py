@@ -29,7 +29,12 @@ from mailguard_core.domain import MessageRef, SearchCriteria, parse_search_date
 from mailguard_core.errors import InputError, MailguardError, PolicyViolation
 from mailguard_core.tools import ToolName, parse_tool_name
 from mailguard_mcp.app import MailguardApp
-from mailguard_mcp.tooldefs import TOOL_DEFS, ToolDef
+from mailguard_mcp.tooldefs import (
+    TOOL_DEFS,
+    ToolDef,
+    listed_input_schema,
+    listed_output_schema,
+)
 
 if TYPE_CHECKING:
     from mailguard_core.gate import GateCall
@@ -85,10 +90,9 @@ def _tool(name: ToolName) -> types.Tool:
         name=d.name.value,
         title=d.title,
         description=d.description,
-        input_schema=d.input_schema,
-        output_schema=d.output_schema,
+        input_schema=listed_input_schema(d.input_schema),
+        output_schema=listed_output_schema(d.output_schema),
         annotations=types.ToolAnnotations(
-            title=d.title,
             read_only_hint=d.read_only,
             destructive_hint=d.destructive,
             idempotent_hint=d.idempotent,

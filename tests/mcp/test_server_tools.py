@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import jsonschema
 import pytest
 
 from mailguard_core.domain import MessageRef
 from mailguard_core.tools import MINIMUM_POSTURE, Posture, ToolName, posture_allows
+from mailguard_mcp.tooldefs import TOOL_DEFS
 from mcp import Client
 from tests.mcp.harness import account, limits, make_harness, structured
 
@@ -69,8 +71,9 @@ async def test_tools_list_is_exactly_the_postures_column(tmp_path: Path, posture
 async def test_every_tool_works_when_allowed_and_is_refused_when_denied(
     tmp_path: Path, posture: Posture
 ) -> None:
-    """Allowed tools succeed end to end (output validated by the client); denied ones are
-    refused at dispatch with the one non-revealing message."""
+    """Allowed tools succeed end to end (output validated by the client against the listed
+    schema and here against the full one); denied ones are refused at dispatch with the one
+    non-revealing message."""
     h = make_harness(tmp_path, account(posture=posture, limits=limits(100, 100)))
     refs = h.seed()
     outcomes: dict[str, tuple[bool, str]] = {}
@@ -80,6 +83,8 @@ async def test_every_tool_works_when_allowed_and_is_refused_when_denied(
             result = await client.call_tool(tool.value, arguments_for(tool, refs))
             text = result.content[0].text if result.content else ""
             outcomes[tool.value] = (bool(result.is_error), text)
+            # tools/list shows a compact output schema; every result meets the full one
+            jsonschema.validate(result.structured_content, TOOL_DEFS[tool].output_schema)
     for tool in ToolName:
         is_error, text = outcomes[tool.value]
         if posture_allows(posture, tool):

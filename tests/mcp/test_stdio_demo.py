@@ -10,6 +10,8 @@ import jsonschema
 import mcp.types as types
 import pytest
 
+from mailguard_core.tools import ToolName
+from mailguard_mcp.tooldefs import TOOL_DEFS
 from tests.mcp.wire import raw_session
 
 pytestmark = pytest.mark.anyio
@@ -52,6 +54,7 @@ async def test_demo_over_stdio_speaks_valid_mcp(tmp_path: Path) -> None:
         parsed = types.CallToolResult.model_validate(result)
         assert parsed.is_error is not True
         jsonschema.validate(result["structuredContent"], schemas[name])
+        jsonschema.validate(result["structuredContent"], TOOL_DEFS[ToolName(name)].output_schema)
     warnings = {w["code"] for w in fetched["structuredContent"]["security_warnings"]}
     assert "html_hidden_content_removed" in warnings
     text = fetched["content"][0]["text"]

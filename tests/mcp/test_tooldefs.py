@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import jsonschema
 import mcp.types as types
 import pytest
@@ -9,7 +11,7 @@ import pytest
 from mailguard_core.errors import InputError
 from mailguard_core.tools import Posture, ToolName, posture_allows
 from mailguard_mcp.server import listed_tools, validate_arguments
-from mailguard_mcp.tooldefs import TOOL_DEFS
+from mailguard_mcp.tooldefs import TOOL_DEFS, listed_input_schema, listed_output_schema
 
 _T = ToolName
 ALL = frozenset(ToolName)
@@ -80,3 +82,26 @@ def test_out_of_bounds_arguments_are_refused_by_the_schema(
     """Bounds, patterns and required arguments are enforced before anything runs."""
     with pytest.raises(InputError):
         validate_arguments(tool, arguments)
+
+
+@pytest.mark.parametrize("tool", list(ToolName))
+def test_the_listed_schemas_are_the_full_ones_without_the_enforced_bounds(tool: ToolName) -> None:
+    """tools/list leaves out formats and bounds the server enforces (pattern, lengths, item
+    counts) and shows the output's top level only; every property, type, required list and
+    default of the input stays, and arguments are still validated against the full schema."""
+    d = TOOL_DEFS[tool]
+    listed = listed_input_schema(d.input_schema)
+    assert listed["properties"].keys() == d.input_schema["properties"].keys()
+    assert listed.get("required") == d.input_schema.get("required")
+    assert listed["additionalProperties"] is False
+    for name, sub in d.input_schema["properties"].items():
+        assert listed["properties"][name]["type"] == sub["type"]
+        assert listed["properties"][name].get("default") == sub.get("default")
+    assert "pattern" not in json.dumps(listed)
+    out = listed_output_schema(d.output_schema)
+    assert out["properties"].keys() == d.output_schema["properties"].keys()
+    jsonschema.Draft202012Validator.check_schema(listed)
+    jsonschema.Draft202012Validator.check_schema(out)
+    if "message_ref" in d.input_schema["properties"]:
+        with pytest.raises(InputError):  # the full schema's pattern still applies
+            validate_arguments(tool, {"message_ref": "not a ref"})

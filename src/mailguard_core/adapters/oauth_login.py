@@ -271,8 +271,7 @@ def device_login(
         interval = _number(grant.get("interval"), 5.0, 1.0, 60.0)
         expires = _number(grant.get("expires_in"), 600.0, 1.0, MAX_WAIT)
         print(
-            f"To sign in, open {uri} on any device and enter the code\n\n"
-            f"  {user_code}\n",
+            f"To sign in, open {uri} on any device and enter the code\n\n  {user_code}\n",
             file=out,
             flush=True,
         )
