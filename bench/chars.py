@@ -155,6 +155,8 @@ async def measure(server: Any, work: Path, *, skip_peer: bool, peer_version: str
             "per_tool": {t.name: (len(_tool_json(t)), _model_part(t)) for t in tools},
         }
     specs = {"mailguard": mailguard_spec(server, work, uidvalidity)}
+    if os.environ.get("PYTHONPATH"):  # measuring another checkout's src (e.g. a "before")
+        specs["mailguard"].env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     if not skip_peer:
         script = peer_mod.ensure_peer(peer_version)
         specs["peer"] = peer_spec(server, work, script)
