@@ -1,10 +1,13 @@
-"""``mailguard`` command line: ``mailguard sanitize [--html] PATH...``.
+"""``mailguard`` command line: ``mailguard sanitize [--html] [--attachments] PATH...``.
 
 Reads ``.eml`` files, mbox files, Maildir folders (or any directory of message files) and
 ``-`` (stdin), and prints one envelope per message as JSON Lines. A message that cannot be
 sanitized gets an error line (``{"source": ..., "error": {"code": ..., "message": ...}}``)
 and the rest are processed. Exit status: 0 all fine, 1 some message failed, 2 some input
-could not be read (with a message on stderr).
+could not be read (with a message on stderr). With ``--attachments`` each envelope line is
+followed by one line per attachment: ``{"source", "part_id", ...}`` with the attachment's
+sanitized text (``extract_attachment_text``: ``meta``, ``untrusted``, ``security_warnings``)
+or its ``error`` (an attachment without text extraction is not a failure of the message).
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     san.add_argument(
         "--max-message-bytes", type=int, default=MimeLimits().max_message_bytes, metavar="N",
         help="messages larger than this get an error line",
+    )  # fmt: skip
+    san.add_argument(
+        "--attachments", action="store_true",
+        help="also print the sanitized text of each attachment (one line per attachment)",
     )  # fmt: skip
     san.add_argument(
         "--known-domain", action="append", default=[], metavar="DOMAIN",
@@ -87,6 +94,27 @@ def _write(out: BinaryIO, record: object) -> None:
     out.write(json.dumps(record, ensure_ascii=False).encode("utf-8", "replace") + b"\n")
 
 
+def _attachment_lines(out: BinaryIO, label: str, raw: bytes, options: SanitizeOptions) -> None:
+    from mailguard_core.sanitize.attachment import (
+        ExtractOptions,
+        extract_attachment_text,
+        message_attachments,
+    )
+
+    extract = ExtractOptions(max_chars=options.max_body_chars, known_domains=options.known_domains)
+    for part_id, ctype, name, data in message_attachments(raw):
+        record: dict[str, object] = {"source": label, "part_id": part_id}
+        try:
+            record.update(
+                extract_attachment_text(
+                    data, content_type=ctype, filename=name, options=extract
+                ).to_dict()
+            )
+        except MailguardError as exc:
+            record["error"] = {"code": exc.code, "message": exc.public_message}
+        _write(out, record)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mailguard`` console script."""
     args = _parser().parse_args(argv)
@@ -127,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
                     status = max(status, 1)
                     continue
                 _write(out, envelope)
+                if args.attachments:
+                    _attachment_lines(out, label, raw, options)
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             if isinstance(exc, FileNotFoundError):

@@ -170,6 +170,8 @@ class AccountConfig:
     download_dir: str | None = None
     max_body_chars: int = 20_000
     max_message_bytes: int = 25_000_000
+    #: attachments larger than this are not read as text by ``read_attachment``
+    max_attachment_bytes: int = 10_000_000
 
     @property
     def domain(self) -> str:
@@ -790,6 +792,8 @@ def _validate_account(problems: _Problems, path: str, account: AccountConfig) ->
         problems.add(f"{path}.max_body_chars", "must be at least 1")
     if account.max_message_bytes < 1:
         problems.add(f"{path}.max_message_bytes", "must be at least 1")
+    if account.max_attachment_bytes < 1:
+        problems.add(f"{path}.max_attachment_bytes", "must be at least 1")
     return attrs.evolve(
         account,
         address=address,

@@ -31,8 +31,10 @@ from mailguard_core.paths import state_dir
 from mailguard_core.portable import ELOOP, open_nofollow
 from mailguard_core.ports.mail_store import MailStore
 from mailguard_core.sanitize import (
+    ExtractOptions,
     SanitizeOptions,
     SecurityWarning,
+    extract_attachment_text,
     safe_filename,
     sanitize_headers,
     sanitize_message,
@@ -298,6 +300,28 @@ class MailboxService:
             "untrusted": {"filename": path.name, "declared_type": shown_type},
             "security_warnings": [w.to_dict() for w in (*warnings, *found)],
         }
+
+    def read_attachment(
+        self, ref: MessageRef, part_id: str, *, max_chars: int | None = None
+    ) -> Result:
+        """The sanitized text of one attachment (``extract_attachment_text``, isolated)."""
+        self._check_refs([ref])
+        part = self.store.fetch_part(ref, part_id)
+        detector = self._extra_options.get("detector")
+        result = extract_attachment_text(
+            part.content,
+            content_type=part.content_type,
+            filename=part.filename,
+            options=ExtractOptions(
+                max_input_bytes=self.account.max_attachment_bytes,
+                max_chars=max_chars or self.account.max_body_chars,
+                known_domains=tuple(self.account.known_domains) + self._own_domains,
+                detector=detector,
+            ),
+        )
+        out = result.to_dict()
+        out["meta"] = {"message_ref": str(ref), "part_id": part_id, **out["meta"]}
+        return out
 
     def _write_download(self, name: str, content: bytes) -> Path:
         """Create a new file for ``content`` inside the download dir; never overwrite, never

@@ -19,7 +19,7 @@ class Posture(enum.StrEnum):
 
 
 class ToolName(enum.StrEnum):
-    """Every tool mailguard serves: 22 posture-gated tools and 2 infrastructure tools."""
+    """Every tool mailguard serves: 23 posture-gated tools and 2 infrastructure tools."""
 
     LIST_FOLDERS = "list_folders"
     SEARCH = "search"
@@ -28,6 +28,7 @@ class ToolName(enum.StrEnum):
     FETCH_MESSAGE_HTML = "fetch_message_html"
     LIST_ATTACHMENTS = "list_attachments"
     DOWNLOAD_ATTACHMENT = "download_attachment"
+    READ_ATTACHMENT = "read_attachment"
     LIST_LABELS = "list_labels"
     MARK_READ = "mark_read"
     MARK_UNREAD = "mark_unread"
@@ -63,6 +64,7 @@ MINIMUM_POSTURE: dict[ToolName, Posture] = {
             _T.FETCH_MESSAGE,
             _T.LIST_ATTACHMENTS,
             _T.DOWNLOAD_ATTACHMENT,
+            _T.READ_ATTACHMENT,
             _T.LIST_LABELS,
         ),
         Posture.READONLY,

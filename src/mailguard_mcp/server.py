@@ -61,6 +61,7 @@ _REF_TOOLS = frozenset(
         _T.FETCH_MESSAGE_HTML,
         _T.LIST_ATTACHMENTS,
         _T.DOWNLOAD_ATTACHMENT,
+        _T.READ_ATTACHMENT,
         _T.LIST_LABELS,
         _T.MARK_READ,
         _T.MARK_UNREAD,
@@ -238,6 +239,10 @@ def prepare_call(tool: ToolName, a: Mapping[str, Any]) -> Callable[[MailboxServi
         [ref] = _refs(a)
         part_id = a["part_id"]
         return lambda s: s.download_attachment(ref, part_id)
+    if tool is _T.READ_ATTACHMENT:
+        [ref] = _refs(a)
+        part_id, chars = a["part_id"], a.get("max_chars")
+        return lambda s: s.read_attachment(ref, part_id, max_chars=chars)
     if tool is _T.LIST_LABELS:
         [ref] = _refs(a)
         return lambda s: s.list_labels(ref)

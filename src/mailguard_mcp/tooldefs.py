@@ -72,6 +72,12 @@ _MAX_BODY: JsonSchema = {
     "maximum": 200_000,
     "description": "Default: the account's limit.",
 }
+_PART_ID: JsonSchema = {
+    "type": "string",
+    "maxLength": 64,
+    "pattern": r"^[0-9]{1,4}(\.[0-9]{1,4}){0,15}$",
+    "description": "part_id from list_attachments.",
+}
 _LABEL: JsonSchema = {
     "type": "string",
     "minLength": 1,
@@ -450,12 +456,7 @@ TOOL_DEFS: dict[ToolName, ToolDef] = {
             input_schema=_obj(
                 {
                     "message_ref": _REF,
-                    "part_id": {
-                        "type": "string",
-                        "maxLength": 64,
-                        "pattern": r"^[0-9]{1,4}(\.[0-9]{1,4}){0,15}$",
-                        "description": "part_id from list_attachments.",
-                    },
+                    "part_id": _PART_ID,
                 },
                 ("message_ref", "part_id"),
             ),
@@ -476,6 +477,52 @@ TOOL_DEFS: dict[ToolName, ToolDef] = {
             ),
             read_only=False,
             idempotent=False,
+        ),
+        ToolDef(
+            name=_T.READ_ATTACHMENT,
+            title="Read an attachment",
+            description=(
+                "The text of one attachment (PDF, Word .docx, HTML, text, calendar, attached "
+                "message), with text a reader of the document cannot see removed and named in "
+                "security_warnings. Images and other types: an unsupported_attachment error."
+            ),
+            input_schema=_obj(
+                {
+                    "message_ref": _REF,
+                    "part_id": _PART_ID,
+                    "max_chars": {
+                        **_MAX_BODY,
+                        "description": "Cut the text at this many "
+                        "characters (default: the account's body limit).",
+                    },
+                },
+                ("message_ref", "part_id"),
+            ),
+            output_schema=_out(
+                {
+                    "message_ref": _STR,
+                    "part_id": _STR,
+                    "schema": _STR,
+                    "declared_type": _STR,
+                    "detected_type": _STR,
+                    "size_bytes": _INT,
+                    "pages": _INT_OR_NULL,
+                    "chars": _INT,
+                    "truncated": _BOOL,
+                    "extractor": _STR,
+                },
+                required_meta=("message_ref", "part_id", "detected_type", "chars", "truncated"),
+                untrusted={
+                    "type": "object",
+                    "properties": {
+                        "filename": _STR_OR_NULL,
+                        "text": _STR,
+                        "message": {"type": "object"},
+                    },
+                    "required": ["text"],
+                },
+            ),
+            **_READ,
         ),
         ToolDef(
             name=_T.LIST_LABELS,

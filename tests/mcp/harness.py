@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from email.message import EmailMessage
@@ -41,6 +42,14 @@ def plain_message(subject: str, body: str, *, sender: str = "Ann <ann@example.or
     msg["Message-ID"] = f"<{abs(hash(subject))}@example.org>"
     msg.set_content(body)
     return bytes(msg)
+
+
+@functools.cache
+def scan_pdf() -> bytes:
+    """A real PDF (reportlab) with one visible and one white-on-white sentence."""
+    from tests.support.documents import pdf_white
+
+    return pdf_white()
 
 
 def attachment_message(filename: str, data: bytes, ctype: str = "application/pdf") -> bytes:
@@ -118,7 +127,7 @@ class Harness:
         self.refs["plain"] = store.add_message("INBOX", plain_message("Lunch", "Noodles at 12?"))
         self.refs["attack"] = store.add_message("INBOX", attack_message())
         self.refs["attachment"] = store.add_message(
-            "INBOX", attachment_message("../../evil.pdf", b"%PDF-1.4 tiny")
+            "INBOX", attachment_message("../../evil.pdf", scan_pdf())
         )
         self.refs["junk"] = store.add_message("Junk", plain_message("Spam", "Buy now"))
         return self.refs

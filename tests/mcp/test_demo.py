@@ -40,7 +40,8 @@ async def _all_refs(client: Client, folder: str = "INBOX") -> list[str]:
 
 
 async def test_the_demo_mailbox_shows_every_warning_code(tmp_path: Path) -> None:
-    """Reading every demo message (and saving its attachments) raises all 24 warning codes."""
+    """Reading every demo message (saving and reading its attachments) raises every warning
+    code; reading an attachment fails only for types without text extraction."""
     server = build_server(lambda: serve_cli.demo_app(tmp_path / "demo"))
     codes: set[str] = set()
     async with Client(server) as client:
@@ -57,6 +58,13 @@ async def test_the_demo_mailbox_shows_every_warning_code(tmp_path: Path) -> None
                 )
                 assert not saved.is_error, saved.content[0].text
                 codes.update(w["code"] for w in structured(saved)["security_warnings"])
+                read = await client.call_tool(
+                    "read_attachment", {"message_ref": ref, "part_id": attachment["part_id"]}
+                )
+                if read.is_error:
+                    assert structured(read)["error"]["code"] == "unsupported_attachment", ref
+                else:
+                    codes.update(w["code"] for w in structured(read)["security_warnings"])
     assert codes == set(SEVERITY)
 
 
@@ -104,3 +112,40 @@ def test_the_shipped_demo_files_are_what_the_generator_writes(tmp_path: Path) ->
     committed = {p.relative_to(shipped): p.read_bytes() for p in shipped.rglob("*") if p.is_file()}
     assert count >= 25
     assert generated == committed
+
+
+async def test_demo_documents_hide_instructions_that_read_attachment_removes(
+    tmp_path: Path,
+) -> None:
+    """The demo's corrected invoice (PDF) and final agreement (DOCX) hide instructions four
+    and three ways; read_attachment returns their visible text only and names each method."""
+    server = build_server(lambda: serve_cli.demo_app(tmp_path / "demo"))
+    found: dict[str, dict[str, Any]] = {}
+    async with Client(server) as client:
+        for subject in ("Corrected invoice", "Agreement, final"):
+            page = structured(await client.call_tool("search", {"subject": subject}))
+            [item] = page["items"]
+            ref = item["meta"]["message_ref"]
+            result = await client.call_tool("read_attachment", {"message_ref": ref, "part_id": "2"})
+            assert not result.is_error, result.content[0].text
+            found[subject] = structured(result)
+    invoice, agreement = found["Corrected invoice"], found["Agreement, final"]
+    assert "Total due EUR 218.70" in invoice["untrusted"]["text"]
+    assert "DE02 1203" in invoice["untrusted"]["text"]
+    assert (
+        "GB33" not in invoice["untrusted"]["text"]
+        and "collector" not in invoice["untrusted"]["text"]
+    )
+    assert {w["detail"]["method"] for w in invoice["security_warnings"]
+            if w["code"] == "document_hidden_content_removed"} == {
+        "colour_matches_background", "tiny_text", "invisible_render_mode", "off_page"}  # fmt: skip
+    assert "three months' notice" in agreement["untrusted"]["text"]
+    assert "collector" not in agreement["untrusted"]["text"]
+    assert {w["detail"]["method"] for w in agreement["security_warnings"]
+            if w["code"] == "document_hidden_content_removed"} == {
+        "vanish", "colour_matches_background", "tiny_text"}  # fmt: skip
+    for envelope in (invoice, agreement):
+        assert any(
+            w["code"] == "injection_suspected" and w["location"] == "attachment:hidden"
+            for w in envelope["security_warnings"]
+        )

@@ -36,6 +36,7 @@ def arguments_for(
         _T.FETCH_MESSAGE_HTML: {"message_ref": attack},
         _T.LIST_ATTACHMENTS: {"message_ref": str(refs["attachment"])},
         _T.DOWNLOAD_ATTACHMENT: {"message_ref": str(refs["attachment"]), "part_id": "2"},
+        _T.READ_ATTACHMENT: {"message_ref": str(refs["attachment"]), "part_id": "2"},
         _T.LIST_LABELS: {"message_ref": plain},
         _T.MARK_READ: one,
         _T.MARK_UNREAD: one,

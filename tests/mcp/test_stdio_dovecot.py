@@ -16,8 +16,15 @@ import pytest
 from mailguard_core.domain import MessageRef
 from mailguard_core.tools import Posture, ToolName, posture_allows
 from mcp import Client, StdioServerParameters
-from tests.mcp.harness import attachment_message, attack_message, plain_message, structured
+from tests.mcp.harness import (
+    attachment_message,
+    attack_message,
+    plain_message,
+    scan_pdf,
+    structured,
+)
 from tests.mcp.test_server_tools import arguments_for
+from tests.support.documents import HIDDEN, VISIBLE
 from tests.support.dovecot import DovecotServer, dovecot  # noqa: F401  (fixture)
 from tests.support.smtpd import SmtpTestServer, smtpd_certificate, start_smtpd  # noqa: F401
 
@@ -32,7 +39,7 @@ def mailbox(dovecot: DovecotServer) -> str:  # noqa: F811
     user, _ = dovecot.add_user(password=PASSWORD)
     dovecot.deliver(user, "INBOX", plain_message("Lunch", "Noodles at 12?"))
     dovecot.deliver(user, "INBOX", attack_message())
-    dovecot.deliver(user, "INBOX", attachment_message("../../evil.pdf", b"%PDF-1.4 tiny"))
+    dovecot.deliver(user, "INBOX", attachment_message("../../evil.pdf", scan_pdf()))
     dovecot.deliver(user, "Junk", plain_message("Spam", "Buy now"))
     dovecot.deliver(user, "Scratch", plain_message("Old", "Keep?"))
     return user
@@ -110,7 +117,7 @@ async def test_every_tool_works_over_stdio_against_dovecot_and_smtp(
     mailbox: str,
     smtp: SmtpTestServer,
 ) -> None:
-    """A destructive account runs all 24 tools for real; a readonly one sees 8 and is refused
+    """A destructive account runs all 25 tools for real; a readonly one sees 9 and is refused
     the rest; the attack mail arrives sanitized; mail is sent; the audit log verifies."""
     config = _write_config(tmp_path, dovecot, mailbox, smtp)
     params = StdioServerParameters(
@@ -131,6 +138,11 @@ async def test_every_tool_works_over_stdio_against_dovecot_and_smtp(
             attack = structured(
                 await client.call_tool("fetch_message_html", {"message_ref": str(refs["attack"])})
             )
+            read = structured(
+                await client.call_tool(
+                    "read_attachment", {"message_ref": str(refs["attachment"]), "part_id": "2"}
+                )
+            )
             for tool in ToolName:
                 result = await client.call_tool(tool.value, arguments_for(tool, refs, "wire"))
                 if result.is_error:
@@ -148,6 +160,12 @@ async def test_every_tool_works_over_stdio_against_dovecot_and_smtp(
     codes = {w["code"] for w in attack["security_warnings"]}
     assert {"html_hidden_content_removed", "html_script_removed"} <= codes
     assert "ignore all previous" not in attack["untrusted"]["body_text"]
+    # read_attachment over IMAP: the PDF's visible text, its white-on-white text removed
+    assert VISIBLE in read["untrusted"]["text"] and "Ignore" not in read["untrusted"]["text"]
+    assert read["meta"]["detected_type"] == "application/pdf" and read["meta"]["pages"] == 1
+    assert {"code": "document_hidden_content_removed", "severity": "adversarial",
+            "location": "attachment", "detail": {"method": "colour_matches_background",
+            "count": len(HIDDEN.replace(" ", ""))}} in read["security_warnings"]  # fmt: skip
     [message] = smtp.messages
     assert message.rcpt_tos == ("bob@example.org",)
     assert message.parsed["From"].addresses[0].addr_spec == f"{mailbox}@wire.example"
@@ -165,7 +183,7 @@ async def test_every_tool_works_over_stdio_against_dovecot_and_smtp(
     records = [json.loads(line) for line in log.splitlines()]
     starts = [r for r in records if r.get("kind") == "call_start"]
     ends = [r for r in records if r.get("kind") == "call_end"]
-    assert len(starts) == len(ends) == 4 + 1 + len(ToolName) + 3
+    assert len(starts) == len(ends) == 4 + 1 + 1 + len(ToolName) + 3
 
 
 def test_dry_run_prints_capabilities_and_a_pin_line_then_exits_zero(

@@ -97,3 +97,47 @@ def test_a_bad_message_gets_an_error_line_and_the_rest_are_processed(
     assert lines[0]["error"]["code"] == "message_too_large"  # type: ignore[index]
     assert lines[0]["source"].endswith("#1")  # type: ignore[union-attr]
     assert lines[1]["untrusted"]["subject"] == "two"  # type: ignore[index]
+
+
+def test_sanitize_attachments_prints_one_line_per_attachment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--attachments: the envelope, then each attachment's sanitized text or typed error."""
+    from email.message import EmailMessage
+
+    from tests.support.documents import DOCX_HIDING, HIDDEN, VISIBLE
+
+    msg = EmailMessage()
+    msg["From"] = "a@example.org"
+    msg["Subject"] = "docs"
+    msg.set_content("see attached")
+    msg.add_attachment(
+        DOCX_HIDING["vanish"][0](), maintype="application", subtype="octet-stream",
+        filename="contract.docx",
+    )  # fmt: skip
+    msg.add_attachment(b"\x89PNG\r\n\x1a\n" + b"\x00" * 30, maintype="image", subtype="png")
+    (tmp_path / "a.eml").write_bytes(bytes(msg))
+    assert main(["sanitize", "--attachments", str(tmp_path / "a.eml")]) == 0
+    envelope, docx_line, png_line = _lines(capsys.readouterr().out)
+    assert envelope["meta"]["schema"] == "mailguard.envelope/1"  # type: ignore[index]
+    assert docx_line["part_id"] == "2" and png_line["part_id"] == "3"
+    text = docx_line["untrusted"]["text"]  # type: ignore[index]
+    assert VISIBLE in text and HIDDEN not in text
+    assert docx_line["untrusted"]["filename"] == "contract.docx"  # type: ignore[index]
+    codes = {w["code"] for w in docx_line["security_warnings"]}  # type: ignore[attr-defined]
+    assert "document_hidden_content_removed" in codes
+    assert png_line["error"]["code"] == "unsupported_attachment"  # type: ignore[index]
+
+
+def test_sanitize_without_attachments_flag_prints_envelopes_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["Subject"] = "docs"
+    msg.set_content("see attached")
+    msg.add_attachment(b"hello", maintype="text", subtype="plain", filename="a.txt")
+    (tmp_path / "a.eml").write_bytes(bytes(msg))
+    assert main(["sanitize", str(tmp_path / "a.eml")]) == 0
+    assert len(_lines(capsys.readouterr().out)) == 1

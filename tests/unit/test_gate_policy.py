@@ -1,4 +1,4 @@
-"""The posture matrix (24 tools x 4 postures) and per-account overrides, table-driven."""
+"""The posture matrix (25 tools x 4 postures) and per-account overrides, table-driven."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ MATRIX: dict[str, tuple[Posture, ...]] = {
     "fetch_message": ALL,
     "list_attachments": ALL,
     "download_attachment": ALL,
+    "read_attachment": ALL,
     "list_labels": ALL,
     "search_advanced": (F, X),
     "fetch_message_html": (F, X),
@@ -43,10 +44,10 @@ MATRIX: dict[str, tuple[Posture, ...]] = {
 CELLS = [(tool, posture) for tool in MATRIX for posture in ALL]
 
 
-def test_the_matrix_covers_exactly_the_24_tools() -> None:
+def test_the_matrix_covers_exactly_the_25_tools() -> None:
     """The table above names every tool mailguard serves and nothing else."""
     assert set(MATRIX) == {tool.value for tool in ToolName}
-    assert len(MATRIX) == 24
+    assert len(MATRIX) == 25
 
 
 @pytest.mark.parametrize(("tool", "posture"), CELLS, ids=[f"{t}-{p}" for t, p in CELLS])

@@ -175,6 +175,7 @@ REDACTION_RULES: Final[Mapping[ToolName, Mapping[str, str]]] = {
     _T.FETCH_MESSAGE_HTML: {**_REF, "max_body_chars": KEEP},
     _T.LIST_ATTACHMENTS: _REF,
     _T.DOWNLOAD_ATTACHMENT: {**_REF, "part_id": KEEP},
+    _T.READ_ATTACHMENT: {**_REF, "part_id": KEEP, "max_chars": KEEP},
     _T.LIST_LABELS: _REF,
     _T.MARK_READ: _REFS,
     _T.MARK_UNREAD: _REFS,

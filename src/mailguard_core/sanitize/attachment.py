@@ -325,3 +325,38 @@ def _check_links(
         if item.location.startswith("body"):
             item = attrs.evolve(item, location=LOCATION)
         warnings.extend([item])
+
+
+def message_attachments(raw: bytes) -> list[tuple[str, str, str | None, bytes]]:
+    """``(part_id, content type, file name, decoded bytes)`` of each attachment of a raw
+    message, with the part ids ``sanitize_message`` reports (for ``mailguard sanitize
+    --attachments``). Parts over the MIME limits are left out as the sanitizer leaves them.
+    """
+    from email.message import Message
+
+    from mailguard_core.sanitize import mimeparse
+    from mailguard_core.sanitize.envelope import MimeLimits
+    from mailguard_core.sanitize.mime import filename_param, walk
+
+    limits = MimeLimits()
+    tree = walk(mimeparse.parse_bytes(raw), limits, WarningCollector())
+    out: list[tuple[str, str, str | None, bytes]] = []
+    for item in tree.attachments:
+        part = item.part
+        payload = part.get_payload()
+        if item.ctype == "message/rfc822" and isinstance(payload, list) and payload:
+            inner = payload[0]
+            data = inner.as_bytes() if isinstance(inner, Message) else b""
+        else:
+            try:
+                decoded = part.get_payload(decode=True)
+            except (ValueError, TypeError, LookupError, UnicodeError):
+                decoded = None
+            data = decoded if isinstance(decoded, bytes) else b""
+        try:
+            name = filename_param(part)
+        except (ValueError, LookupError, UnicodeError, TypeError):
+            name = None
+        ctype = part.get("Content-Type", item.ctype)
+        out.append((item.part_id, str(ctype)[:1000], name if isinstance(name, str) else None, data))
+    return out

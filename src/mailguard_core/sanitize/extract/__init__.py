@@ -46,11 +46,11 @@ class Extracted:
     #: message/rfc822: the nested message's envelope (``SafeMessage.to_dict()``)
     nested: dict[str, Any] | None = None
 
-    def hide(self, method: str, text: str) -> None:
-        """Record ``text`` as removed by ``method``."""
+    def hide(self, method: str, text: str, count: int | None = None) -> None:
+        """Record ``text`` as removed by ``method`` (``count`` characters, default its length)."""
         if not text:
             return
-        self.hidden[method] = self.hidden.get(method, 0) + len(text)
+        self.hidden[method] = self.hidden.get(method, 0) + (len(text) if count is None else count)
         sample = self.hidden_text.get(method, "")
         if len(sample) < HIDDEN_SAMPLE_CHARS:
             sample = f"{sample} {text}" if sample else text

@@ -164,7 +164,7 @@ def _page_text(page: Any, out: Extracted, budget: int) -> str:
             run.append(ch)
             last_hidden[method] = i
         for method, run in runs.items():
-            out.hide(method, "".join(run))
+            out.hide(method, "".join(run), count=len(run) - run.count(" "))
         return _tidy("".join(chars))
     finally:
         textpage.close()
