@@ -284,7 +284,7 @@ def ordinary() -> dict[str, bytes]:
         subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
         filename="service-agreement.docx",
     )
-    out["INBOX/11-contract.eml"] = _b(m)
+    out["INBOX/37-contract.eml"] = _b(m)
 
     m = _msg("Project plan", ME, "Fri, 20 Nov 2026 15:00:00 +0000", 101)
     m.replace_header("To", "Bob Builder <bob@colleagues.example>")
