@@ -482,9 +482,8 @@ TOOL_DEFS: dict[ToolName, ToolDef] = {
             name=_T.READ_ATTACHMENT,
             title="Read an attachment",
             description=(
-                "The text of one attachment (PDF, Word .docx, HTML, text, calendar, attached "
-                "message), with text a reader of the document cannot see removed and named in "
-                "security_warnings. Images and other types: an unsupported_attachment error."
+                "The text of one attachment (PDF, .docx, HTML, text, .ics, attached mail); text "
+                "the document hides from its reader is removed and warned about."
             ),
             input_schema=_obj(
                 {
@@ -492,8 +491,7 @@ TOOL_DEFS: dict[ToolName, ToolDef] = {
                     "part_id": _PART_ID,
                     "max_chars": {
                         **_MAX_BODY,
-                        "description": "Cut the text at this many "
-                        "characters (default: the account's body limit).",
+                        "description": "Cut the text here (default: the account's body limit).",
                     },
                 },
                 ("message_ref", "part_id"),
