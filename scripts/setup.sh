@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what mailguard needs on a Debian machine into ./.venv (idempotent).
 #   scripts/setup.sh          runtime only
-#   scripts/setup.sh --test   plus Dovecot, keyring backends and the test/lint tools
+#   scripts/setup.sh --test   plus Dovecot, keyring backends and the test/lint tools, and a
+#                             ./.venv-3.X for each other claimed Python (scripts/pythons.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
@@ -20,10 +21,21 @@ if [ ${#pkgs[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${pkgs[@]}" >/dev/null
 fi
 
-[ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
+install() {  # install VENV INTERPRETER
+  [ -x "$1/bin/python" ] || "$2" -m venv "$1"
+  "$1/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
+  if [ "$want_test" = 1 ]; then
+    "$1/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
+  else
+    "$1/bin/python" -m pip install -q --disable-pip-version-check -e .
+  fi
+}
+
+install .venv python3
 if [ "$want_test" = 1 ]; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
-else
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e .
+  # The tests run on every Python the package claims: one more venv per version (.venv-3.X).
+  pythons=$(bash scripts/pythons.sh)
+  while read -r _version interpreter venv; do
+    [ "$venv" = .venv ] || install "$venv" "$interpreter"
+  done <<< "$pythons"
 fi

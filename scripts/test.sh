@@ -1,10 +1,36 @@
 #!/usr/bin/env bash
-# Sets up (apt-get + pip into ./.venv) and runs the whole suite: lint, types, imports, tests.
+# Sets up (apt-get + pip into ./.venv and ./.venv-3.X) and runs the whole suite: lint, types and
+# imports once, then pytest on every Python the package claims, one after another
+# (scripts/pythons.sh; MAILGUARD_PYTHONS="3.11" narrows it for a quick local run).
+# Arguments go to each pytest run. The last line totals the runs: "total: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
+pythons=$(bash scripts/pythons.sh)
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff" && ruff check src tests $(ls -d bench 2>/dev/null)
 echo "== mypy (strict, src/)" && mypy
 echo "== import-linter" && lint-imports --no-cache
-echo "== pytest" && python -m pytest "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0 passed=0 failed=0 skipped=0
+summary=()
+count() { grep -o "[0-9]\+ $1" <<< "$2" | grep -o "[0-9]\+" || echo 0; }
+while read -r version _interpreter venv; do
+  echo "== pytest on Python $version ($("$venv/bin/python" -VV | head -1))"
+  start=$SECONDS
+  set +e
+  "$venv/bin/python" -m pytest "$@" < /dev/null 2>&1 | tee "$log"
+  code=${PIPESTATUS[0]}
+  set -e
+  last=$(tail -n 1 "$log")
+  summary+=("Python $version: exit $code in $((SECONDS - start)) s: $last")
+  [ "$code" = 0 ] || status=$code
+  passed=$((passed + $(count passed "$last")))
+  failed=$((failed + $(count failed "$last") + $(count error "$last")))
+  skipped=$((skipped + $(count skipped "$last")))
+done <<< "$pythons"
+echo "== summary"
+printf '%s\n' "${summary[@]}"
+echo "total: $passed passed, $failed failed, $skipped skipped"
+exit $status
