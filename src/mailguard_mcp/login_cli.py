@@ -184,6 +184,7 @@ def main(
     err = err or sys.stderr
     args = _parser().parse_args(argv)
     keyring_store = store if store is not None else KeyringSecretStore()
+    oauth = False
     try:
         if args.account == AUDIT_HMAC_ENTRY:
             if args.delete or args.password_stdin:
@@ -200,6 +201,7 @@ def main(
             print(f"Removed the stored credentials of {account.name}.", file=out)
             return 0
         if account.uses_oauth and not args.password_stdin:
+            oauth = True
             _oauth_login(
                 account,
                 args,
@@ -235,7 +237,15 @@ def main(
         return 2
     except MailguardError as exc:
         print(f"{PROG}: {exc.public_message}", file=err)
-        if isinstance(exc, SecretUnavailable):
+        if isinstance(exc, SecretUnavailable) and oauth:
+            entry = refresh_token_entry(args.account)
+            print(
+                f"{PROG}: without a keyring, sign in on a machine that has one, read the "
+                f"token there with `python -m keyring get mailguard {entry}` and set "
+                f"{env_var_name(entry)} in the server's environment",
+                file=err,
+            )
+        elif isinstance(exc, SecretUnavailable):
             print(
                 f"{PROG}: without a keyring, set {env_var_name(args.account)} in the "
                 "server's environment instead",

@@ -308,3 +308,27 @@ def test_delete_removes_the_oauth_entries(tmp_path: Path, server: LocalAuthoriza
     for entry in ("cloud:oauth", "cloud:oauth-client"):
         with pytest.raises(SecretUnavailable):
             store.get(entry)
+
+
+def test_without_a_writable_keyring_the_login_says_how_to_use_the_environment(
+    tmp_path: Path, server: LocalAuthorizationServer
+) -> None:
+    """The sign-in works but nothing can store the token: exit 1, the refresh-token variable
+    named, the token itself never printed."""
+    from mailguard_core.adapters.keyring_secrets import EnvSecretStore
+
+    config = _config(tmp_path, server)
+    out, err = io.StringIO(), io.StringIO()
+    code = login_cli.main(
+        ["cloud", "--config", config],
+        store=EnvSecretStore({}),
+        out=out,
+        err=err,
+        prompt=lambda text: "",
+        open_browser=_browser([]),
+    )
+    assert code == 1
+    assert "MAILGUARD_CLOUD_REFRESH_TOKEN" in err.getvalue()
+    assert "python -m keyring get mailguard cloud:oauth" in err.getvalue()
+    for value in server.issued_secrets:
+        assert value not in out.getvalue() + err.getvalue()

@@ -177,7 +177,8 @@ class CachedTokenProvider:
         except MailguardError:
             raise
         except Exception as exc:  # a refresher must translate; never let a library error out
-            raise ProtocolError(f"token refresh failed: {type(exc).__name__}") from exc
+            # not chained: a library's text near a token request may quote the request
+            raise ProtocolError(f"token refresh failed: {type(exc).__name__}") from None
         if not issued.access_token.reveal():
             raise ProtocolError("the token endpoint returned an empty access token")
         return issued
