@@ -322,12 +322,17 @@ def _summary(result: Mapping[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- dispatch
 @asynccontextmanager
 async def _guarded(
-    app: MailguardApp, name: str, account: str, args: Mapping[str, Any]
+    app: MailguardApp,
+    name: str,
+    account: str,
+    args: Mapping[str, Any],
+    invalid: MailguardError | None = None,
 ) -> AsyncIterator[GateCall]:
     """``with app.gate.guard(...)``, entered in a worker thread: admitting a folder tool may
     ask the mail server for its special-use folders (once per account), which blocks. The
-    entry is shielded, so a cancelled request is still audited (as ``cancelled``)."""
-    guard = app.gate.guard(name, account, args)
+    entry is shielded, so a cancelled request is still audited (as ``cancelled``).
+    ``invalid``: the arguments' problem, refused by the gate before any token is taken."""
+    guard = app.gate.guard(name, account, args, invalid=invalid)
     with anyio.CancelScope(shield=True):
         guarded = await anyio.to_thread.run_sync(guard.__enter__)
     try:
@@ -441,8 +446,10 @@ async def call_tool(ctx: Ctx, params: types.CallToolRequestParams) -> types.Call
         if early is None and call is not None:
             result = await _guarded_call(app, name, account, args, call)
         else:
-            async with _guarded(app, name, account, args if early is None else {}) as guarded:
-                if early is not None:
+            # invalid arguments: audited as given (redacted), refused after the posture
+            # check and before the breaker and the rate limiter (no token taken)
+            async with _guarded(app, name, account, args, early) as guarded:
+                if early is not None:  # pragma: no cover - the gate raised it already
                     raise early
                 assert tool is not None
                 result = await _infrastructure(ctx, app, tool, args)
@@ -494,9 +501,11 @@ def initialization_options(server: Server[MailguardApp]) -> Any:
 
 
 async def serve_stdio(open_app: AppFactory, *, version: str = "") -> None:
-    """Serve one client over stdin/stdout until it disconnects."""
-    from mcp.server.stdio import stdio_server
+    """Serve one client over stdin/stdout until it disconnects. The SDK's stdio transport,
+    with a JSON-RPC error reply (-32700 / -32600) for every line it would drop silently
+    (``mailguard_mcp.stdio_guard``)."""
+    from mailguard_mcp.stdio_guard import checked_stdio
 
     server = build_server(open_app, version=version)
-    async with stdio_server() as (read, write):
+    async with checked_stdio() as (read, write):
         await server.run(read, write, initialization_options(server))

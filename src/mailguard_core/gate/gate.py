@@ -2,7 +2,8 @@
 
 Order (``docs/security-model.md``): write the start record; the tool must be known and
 allowed for the account (unknown tools, unknown accounts and denied tools get the same
-refusal); the account's circuit breaker; the folder guard, which may first ask the mail
+refusal); arguments the caller found invalid are refused here (no token, not counted); the
+account's circuit breaker; the folder guard, which may first ask the mail
 server for the account's special-use folders (once per account, through the
 :data:`SpecialFoldersProvider`); its rate limits (a refused call takes no tokens); then the
 caller's body runs. The end record is always written, for refused and failed calls too, with
@@ -87,13 +88,30 @@ class Guard:
     an ``await``). ``__enter__`` runs the checks and raises the refusal; ``__exit__`` records
     how the body ended and feeds the breaker."""
 
-    __slots__ = ("_account", "_arguments", "_call", "_gate", "_probe", "_started", "_tool")
+    __slots__ = (
+        "_account",
+        "_arguments",
+        "_call",
+        "_gate",
+        "_invalid",
+        "_probe",
+        "_started",
+        "_tool",
+    )
 
-    def __init__(self, gate: Gate, tool: str, account: str | None, arguments: Mapping[str, Any]):
+    def __init__(
+        self,
+        gate: Gate,
+        tool: str,
+        account: str | None,
+        arguments: Mapping[str, Any],
+        invalid: MailguardError | None = None,
+    ):
         self._gate = gate
         self._tool = tool
         self._account = account
         self._arguments = arguments
+        self._invalid = invalid
         self._call: GateCall | None = None
         self._probe = False
         self._started = 0.0
@@ -104,7 +122,7 @@ class Guard:
         tool = parse_tool_name(self._tool) if isinstance(self._tool, str) else None
         seq = gate.write_start(tool, self._tool, self._account, self._arguments)
         try:
-            self._probe = gate.admit(tool, self._account, self._arguments)
+            self._probe = gate.admit(tool, self._account, self._arguments, self._invalid)
         except BaseException as exc:
             gate.write_end(seq, self._started, exc, None)
             raise
@@ -227,7 +245,14 @@ class Gate:
         with self._lock:
             self._special_folders = provider
 
-    def guard(self, tool: str, account: str | None, arguments: Mapping[str, Any]) -> Guard:
+    def guard(
+        self,
+        tool: str,
+        account: str | None,
+        arguments: Mapping[str, Any],
+        *,
+        invalid: MailguardError | None = None,
+    ) -> Guard:
         """Check and record one call: ``with gate.guard(tool, account, args) as call: ...``.
 
         ``account`` is the account the call acts on (for tools taking message refs: the
@@ -235,8 +260,13 @@ class Gate:
         ``InputError``, ``CircuitOpen``, ``FolderProtected``, ``RateLimited``, or
         ``AuditError`` when the log cannot be written) or the error of the special-folders
         provider; an exception from the body is recorded and re-raised.
+
+        ``invalid``: the caller found the arguments invalid (schema or parsing). The call is
+        audited with its (redacted) arguments and refused with that error right after the
+        posture check: before the breaker and the rate limiter, so it takes no token, no
+        probe slot, and never counts.
         """
-        return Guard(self, tool, account, arguments)
+        return Guard(self, tool, account, arguments, invalid)
 
     # -- the steps (called by Guard) ----------------------------------------------------
 
@@ -288,19 +318,33 @@ class Gate:
             record["result"] = result
         self.audit.write(record)
 
-    def admit(self, tool: ToolName | None, account: str | None, arguments: Any) -> bool:
-        """Run the checks in order; returns whether the call is the breaker's probe."""
+    def admit(
+        self,
+        tool: ToolName | None,
+        account: str | None,
+        arguments: Any,
+        invalid: MailguardError | None = None,
+    ) -> bool:
+        """Run the checks in order; returns whether the call is the breaker's probe.
+
+        ``invalid`` (arguments the caller found invalid) is raised after the posture check,
+        before the breaker and the rate limiter (see :meth:`guard`).
+        """
         if tool is None:
             raise ToolDenied("unknown tool name")
         if not isinstance(arguments, Mapping):
             raise InputError("arguments must be an object", public="arguments must be an object")
         if tool in INFRASTRUCTURE_TOOLS:
+            if invalid is not None:
+                raise invalid
             return False
         entry = self._accounts.get(account) if isinstance(account, str) else None
         if entry is None:
             raise ToolDenied(f"{tool.value}: unknown or missing account")
         if tool not in entry.tools:
             raise ToolDenied(f"{tool.value}: denied for account {entry.name}")
+        if invalid is not None:  # no token, no probe slot, never counted
+            raise invalid
         _check_ref_accounts(entry.name, arguments)
         with self._lock:
             probe = entry.breaker.before_call(self.clock.monotonic())
