@@ -62,6 +62,11 @@ _EQUIVALENT_TYPES = {
 _MAX_NAME_ATTEMPTS = 1000
 
 
+#: a top-level ``Content-Type: multipart/mixed`` (the header may be folded): what the
+#: ``has_attachment`` search criterion means, shown on each search hit
+_MIXED_RE = re.compile(rb"(?im)^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart/mixed\b")
+
+
 def default_download_dir(environ: Mapping[str, str] | None = None) -> Path:
     """``downloads`` in :func:`mailguard_core.paths.state_dir` (on Linux
     ``$XDG_STATE_HOME/mailguard/downloads``, ``~/.local/state/...`` when unset)."""
@@ -193,7 +198,10 @@ class MailboxService:
                     size_bytes=summary.size_bytes,
                 ),
             )
-            items.append(safe.to_dict())
+            envelope = safe.to_dict()
+            # the has_attachment search rule (docs/imap.md): top-level multipart/mixed
+            envelope["meta"]["has_attachment"] = bool(_MIXED_RE.search(summary.header_bytes))
+            items.append(envelope)
         return {
             "meta": {
                 "account": self.name,

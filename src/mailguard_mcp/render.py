@@ -391,7 +391,7 @@ def _hit_line(hit: Mapping[str, Any], n: int) -> str:
     flags = _flags(meta.get("flags"))
     if flags:
         trusted.append(flags)
-    if untrusted.get("attachments") or meta.get("has_attachments"):
+    if untrusted.get("attachments") or meta.get("has_attachment"):
         trusted.append("attachments")
     if codes:
         trusted.append("!" + ",".join(_token(c) for c in codes))
@@ -464,6 +464,9 @@ def _generic(result: Mapping[str, Any]) -> tuple[list[str], list[str], list[str]
         for key, value in untrusted.items():
             if key == "attachments" and isinstance(value, list | tuple):
                 fenced.extend(_attachment(a) if isinstance(a, Mapping) else clean(a) for a in value)
+            elif isinstance(value, str) and "\n" in value:  # a text (e.g. an extracted one)
+                fenced.append(f"{clean(key)}:")
+                fenced.append(annotate_links(clean_block(value), _deceptive_links(warnings)))
             elif _is_set(value):
                 fenced.append(f"{clean(key)}: {_scalar(value)}")
     elif _is_set(untrusted):

@@ -107,3 +107,21 @@ async def test_a_draft_result_has_no_fence_and_no_preamble(tmp_path: Path) -> No
     assert not draft.is_error, text
     assert "<<" not in text and PREAMBLE not in text and "null" not in text
     assert "message_id: <" in text
+
+
+async def test_a_search_hit_marks_attachments_by_the_has_attachment_rule(tmp_path: Path) -> None:
+    """A hit whose top-level type is multipart/mixed (the has_attachment search rule) carries
+    meta.has_attachment and the "attachments" marker in its line; others carry neither."""
+    server = build_server(lambda: serve_cli.demo_app(tmp_path / "demo"))
+    async with Client(server) as client:
+        page = await client.call_tool("search", {"folder": "INBOX", "limit": 100})
+        mixed = await client.call_tool("search", {"has_attachment": True, "limit": 100})
+    hits = structured(page)["items"]
+    want = {item["meta"]["message_ref"] for item in structured(mixed)["items"]}
+    assert want and len(want) < len(hits)
+    lines = _text(page).split("\n")
+    for item in hits:
+        ref = item["meta"]["message_ref"]
+        assert item["meta"]["has_attachment"] is (ref in want)
+        [line] = [x for x in lines if re.match(rf"\d+\. {re.escape(ref)} ", x)]
+        assert ("attachments" in line.split(" | ")[0]) is (ref in want)

@@ -206,3 +206,21 @@ def test_a_fresh_nonce_per_result() -> None:
     a, b = render(result), render(result)
     found = [re.search(r"nonce=([0-9a-f]{16})>>", t) for t in (a, b)]
     assert found[0] and found[1] and found[0].group(1) != found[1].group(1)
+
+
+def test_a_multi_line_untrusted_text_of_any_tool_is_a_block_with_its_links_told() -> None:
+    """A tool result this module has no shape for (an attachment's extracted text, say)
+    shows a multi-line untrusted string as a block, annotated like a body."""
+    result = {
+        "meta": {"message_ref": "a:INBOX:1:2", "part_id": "2"},
+        "untrusted": {"filename": "a.pdf", "text": "Line one\nVisit www.mybank.com now\r\nbye"},
+        "security_warnings": [
+            {"code": "html_link_text_mismatch", "severity": "adversarial", "location": "x",
+             "detail": {"count": 1,
+                        "links": [{"shown": "www.mybank.com", "real_domain": "e.test"}]}}
+        ],
+    }  # fmt: skip
+    _, inside, _ = _split(render(result, nonce=NONCE))
+    assert inside == (
+        "filename: a.pdf\ntext:\nLine one\nVisit www.mybank.com <<link goes to e.test>> now\nbye"
+    )
