@@ -34,7 +34,8 @@ Each error has two texts:
     │   ├── RateLimited                         .retry_after seconds
     │   ├── CircuitOpen                         .retry_after seconds
     │   ├── FolderProtected
-    │   └── RecipientNotAllowed
+    │   ├── RecipientNotAllowed
+    │   └── LabelReserved                       $PendingReview in add_label/remove_label
     ├── NotFound (LookupError)
     │   ├── MessageNotFound
     │   ├── FolderNotFound
@@ -189,6 +190,11 @@ class FolderProtected(PolicyViolation):
 class RecipientNotAllowed(PolicyViolation):
     public = "a recipient is not on this account's allowlist"
     code = "recipient_not_allowed"
+
+
+class LabelReserved(PolicyViolation):
+    public = "this keyword is reserved for drafts awaiting review; it cannot be added or removed"
+    code = "label_reserved"
 
 
 class NotFound(MailguardError, LookupError):

@@ -30,13 +30,14 @@ from mailguard_core.compose import (
 from mailguard_core.config import AccountConfig
 from mailguard_core.domain import MessageRef
 from mailguard_core.errors import InputError, MailguardError, MessageNotFound, ToolDenied
+from mailguard_core.policy_rules import OUTGOING_FOLDERS
 from mailguard_core.ports.mail_store import MailStore
 from mailguard_core.ports.sender import Sender
 
 log = logging.getLogger(__name__)
 
 #: special-use flag -> the folder name used when the server announces none
-FALLBACK_FOLDERS = {"\\Drafts": "Drafts", "\\Sent": "Sent"}
+FALLBACK_FOLDERS = OUTGOING_FOLDERS
 
 
 def _strings(value: Sequence[str]) -> tuple[str, ...]:

@@ -15,13 +15,14 @@ user-facing text.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Protocol
 
 import attrs
 
+from mailguard_core.compose import DRAFT_FLAGS
 from mailguard_core.errors import ConfigError
+from mailguard_core.skeleton import skeleton
 from mailguard_core.tools import (
     GATED_TOOLS,
     INFRASTRUCTURE_TOOLS,
@@ -66,14 +67,62 @@ def parse_rate(text: str, *, where: str = "rate") -> Rate:
 
 
 def folder_key(name: str) -> str:
-    """The comparison key of a folder name: NFKC, case-folded, no format chars, trimmed."""
-    text = unicodedata.normalize("NFKC", name)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    text = unicodedata.normalize("NFKC", text.casefold())
-    return text.strip()
+    """The case-insensitive comparison key of a folder name: its confusable skeleton
+    (:func:`~mailguard_core.skeleton.skeleton`: NFKC, case folding, no default-ignorable code
+    points or combining marks, look-alike characters mapped to one prototype, blanks collapsed
+    and trimmed). ``ＩＮＢＯＸ``, ``Іnbox`` (Cyrillic І), ``İnbox``, ``Sent\u034f`` and
+    ``D\u0336rafts`` get the key of ``INBOX``, ``Sent`` and ``Drafts``."""
+    return skeleton(name)
+
+
+def folder_keys(name: str) -> frozenset[str]:
+    """Every key a folder name is compared by; two names collide when their sets meet.
+
+    :func:`folder_key`, plus the case-*preserving* skeletons of the name as written, in lower
+    and upper case and capitalised (marked with a leading NUL so they never meet a folded key):
+    capital ``I`` and small ``l`` are confusable while small ``i`` is not, so ``lnbox`` meets
+    ``Inbox`` (how clients show INBOX) only there.
+    """
+    shapes = {name, name.lower(), name.upper(), name.capitalize()}
+    return frozenset({folder_key(name)} | {"\0" + skeleton(s, fold=False) for s in shapes})
+
+
+def folder_keys_of(names: Iterable[str]) -> frozenset[str]:
+    """The union of :func:`folder_keys` of ``names``."""
+    return frozenset(key for name in names for key in folder_keys(name))
+
+
+def is_or_holds(name: str, keys: frozenset[str]) -> bool:
+    """Whether ``name`` collides with a folder of ``keys`` or is an ancestor of one (``/`` or
+    ``.`` as the hierarchy delimiter), so that renaming it, or renaming a folder *to* it,
+    would move that folder."""
+    mine = folder_keys(name)
+    return not mine.isdisjoint(keys) or any(
+        other.startswith(key + delimiter)
+        for key in mine
+        for other in keys
+        for delimiter in FOLDER_DELIMITERS
+    )
 
 
 INBOX_KEY = folder_key("INBOX")
+#: INBOX as the server names it and as clients show it
+INBOX_NAMES = ("INBOX", "Inbox")
+#: hierarchy delimiters servers commonly use; a name is checked against each
+FOLDER_DELIMITERS = ("/", ".")
+#: special-use flag -> the folder name mailguard's drafts and sent copies use when the server
+#: announces none (``outgoing.py``); moves into these (and the announced ones) are refused
+OUTGOING_FOLDERS = {"\\Drafts": "Drafts", "\\Sent": "Sent"}
+#: the keywords mailguard's drafts rely on (the ``$`` keywords of ``DRAFT_FLAGS``):
+#: ``add_label``/``remove_label`` refuse them and their look-alikes (compared by
+#: :func:`folder_key`); the system flags (``\\Draft``) are refused as labels anyway
+RESERVED_LABELS = tuple(flag for flag in DRAFT_FLAGS if flag.startswith("$"))
+_RESERVED_LABEL_KEYS = frozenset(folder_key(label) for label in RESERVED_LABELS)
+
+
+def is_reserved_label(label: str) -> bool:
+    """Whether ``label`` is, or looks like, a keyword of :data:`RESERVED_LABELS`."""
+    return folder_key(label) in _RESERVED_LABEL_KEYS
 
 
 def tool_set(
@@ -187,14 +236,16 @@ def breaker_problems(breaker: BreakerValues) -> Iterator[Problem]:
 def folder_list_problems(
     protected: Sequence[str], expunge_allowed: Sequence[str]
 ) -> Iterator[Problem]:
-    """Problems of the folder lists, compared by :func:`folder_key`: INBOX on the allowlist for
-    permanent deletion, or a folder both protected and on that allowlist."""
-    protected_keys = {folder_key(name) for name in protected}
+    """Problems of the folder lists, compared by :func:`folder_keys`: INBOX (or a look-alike)
+    on the allowlist for permanent deletion, or a folder both protected and on that
+    allowlist."""
+    inbox = folder_keys_of(INBOX_NAMES)
+    protected_keys = folder_keys_of(protected)
     for index, name in enumerate(expunge_allowed):
-        key = folder_key(name)
-        if key == INBOX_KEY:
+        keys = folder_keys(name)
+        if not keys.isdisjoint(inbox):
             yield f"expunge_allowed[{index}]", "INBOX is always protected"
-        elif key in protected_keys:
+        elif not keys.isdisjoint(protected_keys):
             yield f"expunge_allowed[{index}]", f"folder {name!r} is also in protected"
 
 

@@ -4,8 +4,9 @@
 sanitizer and the outgoing service. Every method takes already-parsed domain values and returns
 a JSON-ready ``dict`` in the envelope family of ``spec/envelope.md``: trusted ``meta``, sanitized
 ``untrusted``, ``security_warnings``. Policy (posture, rate limits, folder protection) is the
-gate's job and happens before these methods are called; the few checks repeated here are
-cheap defence in depth.
+gate's job and happens before these methods are called; the folder and label rules are
+checked again here, by the gate's own :class:`~mailguard_core.gate.folders.FolderGuard`, as
+defence in depth (one rule, one comparison of folder names).
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ from mailguard_core.config import AccountConfig
 from mailguard_core.domain import MessageRef, SearchCriteria, SearchPage
 from mailguard_core.errors import (
     FolderNotFound,
-    FolderProtected,
     InputError,
+    LabelReserved,
     LimitExceeded,
     MailguardError,
 )
+from mailguard_core.gate.folders import FolderGuard
 from mailguard_core.outgoing import OutgoingRequest, OutgoingService
 from mailguard_core.paths import state_dir
+from mailguard_core.policy_rules import is_reserved_label
 from mailguard_core.portable import ELOOP, open_nofollow
 from mailguard_core.ports.mail_store import MailStore
 from mailguard_core.sanitize import (
@@ -42,6 +45,7 @@ from mailguard_core.sanitize import (
     sniff_content_type,
 )
 from mailguard_core.sanitize.warnings import SEVERITY
+from mailguard_core.tools import ToolName
 
 Result = dict[str, Any]
 
@@ -119,6 +123,7 @@ class MailboxService:
         own = _domain(account.address)
         self._own_domains = (own,) if own else ()
         self._special: dict[str, str] | None = None
+        self._guard = FolderGuard(account.folders, where=f"accounts.{account.name}.folders")
 
     @property
     def name(self) -> str:
@@ -146,20 +151,23 @@ class MailboxService:
     def special_folders(self) -> dict[str, str]:
         """Special-use flag to folder name, asked of the server once and then remembered."""
         if self._special is None:
-            self._special = dict(self.store.special_folders())
+            self._learn(dict(self.store.special_folders()))
+        assert self._special is not None
         return self._special
 
-    def _protected(self) -> set[str]:
-        protected = {"INBOX", *self.account.folders.protected}
-        if self._special is not None:
-            protected.update(self._special.values())
-        return {p.casefold() for p in protected}
+    def _learn(self, special: dict[str, str]) -> None:
+        self._special = special
+        self._guard.set_special_folders(special)
+
+    def _check(self, tool: ToolName, **arguments: Any) -> None:
+        """The gate's folder rules for ``tool``, with the server's special-use folders."""
+        self.special_folders()
+        self._guard.check(tool, arguments)
 
     # ------------------------------------------------------------------ reading
     def list_folders(self) -> Result:
         folders = self.store.list_folders()
-        self._special = dict(self.store.special_folders())
-        protected = self._protected()
+        self._learn(dict(self.store.special_folders()))
         items = []
         for info in folders:
             shown, warnings = sanitize_text(info.name, location="folder_name", max_chars=200)
@@ -170,7 +178,7 @@ class MailboxService:
                         "messages": info.messages,
                         "unseen": info.unseen,
                         "selectable": info.selectable,
-                        "protected": info.name.casefold() in protected,
+                        "protected": self._guard.is_protected(info.name),
                     },
                     "untrusted": {"name": shown, "exact_name": info.name},
                     "security_warnings": [w.to_dict() for w in warnings],
@@ -398,6 +406,8 @@ class MailboxService:
         return self._store_flags(action, refs, flag, add)
 
     def set_label(self, refs: Sequence[MessageRef], label: str, *, add: bool) -> Result:
+        if is_reserved_label(label):
+            raise LabelReserved(f"{'add' if add else 'remove'}_label of {label!r}")
         if not _ATOM_RE.fullmatch(label):
             raise InputError(
                 f"invalid label {label!r}",
@@ -424,6 +434,10 @@ class MailboxService:
 
     def move(self, refs: Sequence[MessageRef], destination: str) -> Result:
         self._check_refs(refs)
+        self._check(ToolName.MOVE_MESSAGE, destination=destination)
+        return self._move(refs, destination)
+
+    def _move(self, refs: Sequence[MessageRef], destination: str) -> Result:
         moved = self.store.move(refs, destination)
         return {
             "meta": {
@@ -451,14 +465,13 @@ class MailboxService:
                 "delete_message of a message already in Trash",
                 public="the message is already in Trash",
             )
-        return self.move(refs, trash)
+        self._check_refs(refs)
+        self._check(ToolName.DELETE_MESSAGE)
+        return self._move(refs, trash)
 
     def expunge(self, refs: Sequence[MessageRef]) -> Result:
         self._check_refs(refs)
-        allowed = set(self.account.folders.expunge_allowed)
-        for ref in refs:
-            if ref.folder not in allowed:
-                raise FolderProtected(f"expunge in {ref.folder!r} is not on the allowlist")
+        self._guard.check(ToolName.EXPUNGE, {"message_refs": [str(ref) for ref in refs]})
         count = self.store.expunge(refs)
         return {"meta": {"account": self.name, "expunged": count}, "security_warnings": []}
 
@@ -469,23 +482,17 @@ class MailboxService:
         }
 
     def create_folder(self, name: str) -> Result:
+        self._check(ToolName.CREATE_FOLDER, name=name)
         self.store.create_folder(name)
         return self._folder_op("created", name)
 
     def rename_folder(self, folder: str, new_name: str) -> Result:
-        self.special_folders()
-        protected = self._protected()
-        if folder.casefold() in protected or new_name.casefold() in protected:
-            raise FolderProtected(f"rename {folder!r} -> {new_name!r} touches a protected folder")
+        self._check(ToolName.RENAME_FOLDER, folder=folder, new_name=new_name)
         self.store.rename_folder(folder, new_name)
         return self._folder_op("renamed", new_name)
 
     def delete_folder(self, folder: str) -> Result:
-        self.special_folders()
-        if folder.casefold() in self._protected() or folder not in set(
-            self.account.folders.expunge_allowed
-        ):
-            raise FolderProtected(f"delete_folder {folder!r} is not on the allowlist")
+        self._check(ToolName.DELETE_FOLDER, folder=folder)
         self.store.delete_folder(folder)
         return self._folder_op("deleted", folder)
 

@@ -100,14 +100,15 @@ class MailguardApp:
     def allowed_tools(self, account: str | None = None) -> frozenset[ToolName]:
         return self.gate.allowed_tools(account or self.active)
 
-    def special_folder_names(self, name: str) -> list[str]:
-        """The folders the account's server marks special-use: the gate's provider, which
-        it calls (in the caller's worker thread) when a folder tool first needs them.
+    def special_folder_names(self, name: str) -> dict[str, str]:
+        """The folders the account's server marks special-use, flag to name: the gate's
+        provider, which it calls (in the caller's worker thread) when a folder tool first needs
+        them.
 
         Raises:
             MailguardError: the store cannot reach or log in to the server.
         """
-        return self.with_service(name, lambda service: list(service.special_folders().values()))
+        return self.with_service(name, lambda service: dict(service.special_folders()))
 
     def close(self) -> None:
         """Close every mail store, then the audit log. Idempotent."""

@@ -559,7 +559,7 @@ TOOL_DEFS: dict[ToolName, ToolDef] = {
         ToolDef(
             name=_T.ADD_LABEL,
             title="Add a label",
-            description="Add a keyword (label) to 1 to 100 messages. System flags are refused.",
+            description="Add a keyword to 1-100 messages. System flags and $PendingReview refused.",
             input_schema=_obj({"message_refs": _REFS, "label": _LABEL}, ("message_refs", "label")),
             output_schema=_FLAGS_OUT,
             read_only=False,
@@ -567,7 +567,7 @@ TOOL_DEFS: dict[ToolName, ToolDef] = {
         ToolDef(
             name=_T.REMOVE_LABEL,
             title="Remove a label",
-            description="Remove a keyword (label) from 1 to 100 messages.",
+            description="Remove a keyword from 1-100 messages. $PendingReview refused.",
             input_schema=_obj({"message_refs": _REFS, "label": _LABEL}, ("message_refs", "label")),
             output_schema=_FLAGS_OUT,
             read_only=False,
@@ -575,7 +575,10 @@ TOOL_DEFS: dict[ToolName, ToolDef] = {
         ToolDef(
             name=_T.MOVE_MESSAGE,
             title="Move messages",
-            description=("Move 1-100 messages to another folder; returns their new message_refs."),
+            description=(
+                "Move 1-100 messages to another folder; returns their new message_refs. Not "
+                "into Drafts, Sent or an expunge-allowlisted folder."
+            ),
             input_schema=_obj(
                 {"message_refs": _REFS, "destination": _FOLDER}, ("message_refs", "destination")
             ),

@@ -44,7 +44,7 @@ def arguments_for(
         _T.UNFLAG: one,
         _T.ADD_LABEL: {**one, "label": "$Todo"},
         _T.REMOVE_LABEL: {**one, "label": "$Todo"},
-        _T.MOVE_MESSAGE: {**one, "destination": "Scratch"},
+        _T.MOVE_MESSAGE: {**one, "destination": "Trash"},
         _T.CREATE_DRAFT: compose,
         _T.SEND_EMAIL: compose,
         _T.DELETE_MESSAGE: {"message_refs": [attack]},

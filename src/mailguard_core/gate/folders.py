@@ -1,18 +1,28 @@
-"""The folder guard: protected folders, and the allowlist for permanent deletion.
+"""The folder guard: protected folders, the allowlist for permanent deletion, the review queue.
 
-Protected folders are INBOX, the special-use folders the server reports (``\\Drafts``,
-``\\Sent``, ``\\Trash`` ...) and the configured extras. They cannot be renamed or deleted,
-nor can a folder be created or renamed onto a name that *looks* like one of them: names are
-compared after NFKC, case folding, dropping invisible format characters and trimming
-whitespace (:func:`~mailguard_core.policy_rules.folder_key`, shared with config validation),
-so ``ＩＮＢＯＸ``, ``inbox`` and ``Sent\\u200b`` all collide. A folder that holds a protected
-folder (``Projects`` for ``Projects/Keep``) counts as protected too, since renaming or deleting
-it would move or remove the child.
+Folder names are compared by :func:`~mailguard_core.policy_rules.folder_keys` (shared with
+config validation and the services): a confusable skeleton after NFKC, case folding and
+removing default-ignorable code points and combining marks, so ``ＩＮＢＯＸ``, ``Іnbox``
+(Cyrillic), ``İnbox``, ``Sent`` + U+FE0F or U+2800, ``D̶rafts`` all collide with the folder
+they imitate.
 
-``expunge`` and ``delete_folder`` act only on folders on the account's allowlist (exact names).
-The configured protected list and the allowlist may not overlap, and INBOX is never allowed.
-A server-discovered special-use folder on the allowlist stays protected (``delete_folder``
-is refused) while ``expunge`` of its messages is allowed (e.g. emptying Trash).
+- **Protected** folders are INBOX, the special-use folders the server reports (``\\Drafts``,
+  ``\\Sent``, ``\\Trash`` ...) and the configured extras. They cannot be renamed or deleted,
+  nor can a folder be created or renamed onto a name that collides with one. A folder that
+  holds a protected folder (``Projects`` for ``Projects/Keep``) counts as protected too, since
+  renaming or deleting it would move or remove the child.
+- **The allowlist** (``expunge_allowed``, exact names): ``expunge`` and ``delete_folder`` act
+  only there. Mail reaches an allowlisted folder only the way the server (or the user's own
+  client) put it there: ``move_message`` and ``delete_message`` into it, and ``create_folder``
+  or ``rename_folder`` producing it (or a folder above it), are refused. The configured
+  protected list and the allowlist may not overlap, and INBOX is never allowed. A
+  server-discovered special-use folder on the allowlist stays protected (``delete_folder`` is
+  refused) while ``expunge`` of its messages is allowed (e.g. emptying Trash).
+- **The review queue**: ``move_message`` into the Drafts or Sent folder (the server's
+  ``\\Drafts``/``\\Sent``, and ``Drafts``/``Sent``, the names mailguard falls back to) is
+  refused, as are ``create_folder``/``rename_folder`` onto those names, and
+  ``add_label``/``remove_label`` of ``$PendingReview`` (or a look-alike): only
+  ``create_draft`` makes a draft awaiting review, and only ``send_email`` writes to Sent.
 """
 
 from __future__ import annotations
@@ -22,21 +32,41 @@ from typing import Any
 
 from mailguard_core.config import FolderSettings
 from mailguard_core.domain import MessageRef
-from mailguard_core.errors import FolderProtected, InputError
-from mailguard_core.policy_rules import INBOX_KEY, folder_key, folder_list_problems, raise_first
+from mailguard_core.errors import FolderProtected, InputError, LabelReserved
+from mailguard_core.policy_rules import (
+    INBOX_NAMES,
+    OUTGOING_FOLDERS,
+    folder_key,
+    folder_keys,
+    folder_keys_of,
+    folder_list_problems,
+    is_or_holds,
+    is_reserved_label,
+    raise_first,
+)
 from mailguard_core.tools import ToolName
 
 __all__ = ["SPECIAL_FOLDER_TOOLS", "FolderGuard", "folder_key"]
 
 #: the tools whose check reads the server's special-use folders (the gate learns them first)
 SPECIAL_FOLDER_TOOLS = frozenset(
-    {ToolName.CREATE_FOLDER, ToolName.RENAME_FOLDER, ToolName.DELETE_FOLDER}
+    {
+        ToolName.CREATE_FOLDER,
+        ToolName.RENAME_FOLDER,
+        ToolName.DELETE_FOLDER,
+        ToolName.MOVE_MESSAGE,
+        ToolName.DELETE_MESSAGE,
+    }
 )
 
-#: hierarchy delimiters servers commonly use; a name is checked against each
-_DELIMITERS = ("/", ".")
 _MAX_REFS = 100
 _DEFAULTS = FolderSettings()
+_INBOX_KEYS = folder_keys_of(INBOX_NAMES)
+_ALLOWLIST_PUBLIC = (
+    "mail cannot be moved into a folder on the allowlist for permanent deletion, nor can "
+    "such a folder be created or renamed into place"
+)
+_REVIEW_PUBLIC = "mail cannot be moved into the Drafts or Sent folder"
 
 
 def _name_argument(arguments: Mapping[str, Any], key: str) -> str:
@@ -61,63 +91,102 @@ def _refs_argument(arguments: Mapping[str, Any]) -> list[str]:
 
 
 class FolderGuard:
-    """The folder rules of one account.
+    """The folder rules of one account (see the module docstring).
 
     Raises:
         ConfigError: the protected list and the allowlist overlap, or INBOX is allowlisted.
     """
 
-    __slots__ = ("_allowed", "_configured", "_special")
+    __slots__ = ("_allowed", "_allowed_keys", "_configured", "_outgoing", "_special", "_trash")
 
     def __init__(self, settings: FolderSettings = _DEFAULTS, *, where: str = "folders") -> None:
         raise_first(folder_list_problems(settings.protected, settings.expunge_allowed), where=where)
-        self._configured = frozenset(folder_key(name) for name in settings.protected)
+        self._configured = folder_keys_of(settings.protected)
         self._allowed = frozenset(settings.expunge_allowed)
+        self._allowed_keys = folder_keys_of(settings.expunge_allowed)
         self._special: frozenset[str] = frozenset()
+        self._outgoing = folder_keys_of(OUTGOING_FOLDERS.values())
+        self._trash: str | None = None
 
-    def set_special_folders(self, folders: Iterable[str]) -> None:
-        """Replace the server-discovered special-use folders (all protected)."""
-        self._special = frozenset(folder_key(name) for name in folders)
+    def set_special_folders(self, folders: Mapping[str, str] | Iterable[str]) -> None:
+        """Replace the server-discovered special-use folders (all protected).
+
+        ``folders`` maps special-use flags to names (``{"\\Sent": "Sent"}``), as
+        :meth:`~mailguard_core.ports.mail_store.MailStore.special_folders` returns them, or is
+        a plain list of names (then Drafts and Sent are only the fallback names, and the Trash
+        folder is unknown).
+        """
+        if isinstance(folders, Mapping):
+            flags = {str(flag): str(name) for flag, name in folders.items()}
+            names = list(flags.values())
+            outgoing = [flags[flag] for flag in OUTGOING_FOLDERS if flag in flags]
+            self._trash = flags.get("\\Trash")
+        else:
+            names = list(folders)
+            outgoing = []
+            self._trash = None
+        self._special = folder_keys_of(names)
+        self._outgoing = folder_keys_of([*OUTGOING_FOLDERS.values(), *outgoing])
 
     def protected_keys(self) -> frozenset[str]:
-        """Comparison keys of every protected folder."""
-        return self._configured | self._special | {INBOX_KEY}
+        """Comparison keys (:func:`~mailguard_core.policy_rules.folder_keys`) of every
+        protected folder."""
+        return self._configured | self._special | _INBOX_KEYS
 
     def is_protected(self, name: str) -> bool:
         """Whether ``name`` is, looks like, or contains a protected folder."""
-        key = folder_key(name)
-        protected = self.protected_keys()
-        return key in protected or any(
-            p.startswith(key + d) for p in protected for d in _DELIMITERS
-        )
+        return is_or_holds(name, self.protected_keys())
 
     def shadows_protected(self, name: str) -> bool:
         """Whether a new folder called ``name`` would collide with a protected one."""
-        return folder_key(name) in self.protected_keys()
+        return not folder_keys(name).isdisjoint(self.protected_keys())
 
     def expunge_allowed(self, name: str) -> bool:
         """Whether ``name`` is, exactly, on the allowlist."""
         return name in self._allowed
 
+    def reaches_allowlist(self, name: str) -> bool:
+        """Whether a folder created, renamed or moved into as ``name`` would be (or look like,
+        or hold) a folder on the allowlist."""
+        return is_or_holds(name, self._allowed_keys)
+
+    def is_allowlisted_lookalike(self, name: str) -> bool:
+        """Whether ``name`` is (or looks like) a folder on the allowlist."""
+        return not folder_keys(name).isdisjoint(self._allowed_keys)
+
+    def is_outgoing(self, name: str) -> bool:
+        """Whether ``name`` is (or looks like) the Drafts or Sent folder."""
+        return not folder_keys(name).isdisjoint(self._outgoing)
+
     def check(self, tool: ToolName, arguments: Mapping[str, Any]) -> None:
-        """Refuse the call when its folder arguments break a rule.
+        """Refuse the call when its folder or label arguments break a rule.
 
         Raises:
-            FolderProtected: a protected folder would be renamed, deleted or shadowed, or a
-                folder is not on the allowlist for ``expunge``/``delete_folder``.
+            FolderProtected: a protected folder would be renamed, deleted or shadowed; a
+                folder is not on the allowlist for ``expunge``/``delete_folder``; mail would be
+                moved into an allowlisted folder, Drafts or Sent, or such a folder created.
+            LabelReserved: ``add_label``/``remove_label`` of a keyword the drafts rely on.
             InputError: a folder argument is missing or malformed.
         """
         if tool is ToolName.CREATE_FOLDER:
             name = _name_argument(arguments, "name")
-            if self.shadows_protected(name):
+            if self.shadows_protected(name) or self.is_outgoing(name):
                 raise FolderProtected(f"create_folder would shadow a protected folder: {name!r}")
+            if self.reaches_allowlist(name):
+                raise FolderProtected(
+                    f"create_folder of an allowlisted folder: {name!r}", public=_ALLOWLIST_PUBLIC
+                )
         elif tool is ToolName.RENAME_FOLDER:
             old = _name_argument(arguments, "folder")
             new = _name_argument(arguments, "new_name")
             if self.is_protected(old):
                 raise FolderProtected(f"rename_folder of protected folder {old!r}")
-            if self.shadows_protected(new):
+            if self.shadows_protected(new) or self.is_outgoing(new):
                 raise FolderProtected(f"rename_folder onto a protected name: {new!r}")
+            if self.reaches_allowlist(new):
+                raise FolderProtected(
+                    f"rename_folder onto an allowlisted folder: {new!r}", public=_ALLOWLIST_PUBLIC
+                )
         elif tool is ToolName.DELETE_FOLDER:
             name = _name_argument(arguments, "folder")
             if self.is_protected(name):
@@ -136,4 +205,31 @@ class FolderGuard:
                         public="this folder is not on the allowlist for permanent deletion",
                     )
         elif tool is ToolName.MOVE_MESSAGE:
-            _name_argument(arguments, "destination")
+            self.check_move(_name_argument(arguments, "destination"))
+        elif tool is ToolName.DELETE_MESSAGE and self._trash is not None:
+            if self.is_allowlisted_lookalike(self._trash):
+                raise FolderProtected(
+                    f"delete_message into the allowlisted {self._trash!r}",
+                    public="Trash is on this account's allowlist for permanent deletion, so "
+                    "delete_message cannot move mail into it; use move_message",
+                )
+        elif tool in (ToolName.ADD_LABEL, ToolName.REMOVE_LABEL):
+            label = arguments.get("label")
+            if isinstance(label, str) and is_reserved_label(label):
+                raise LabelReserved(f"{tool.value} of the reserved keyword {label!r}")
+
+    def check_move(self, destination: str) -> None:
+        """Refuse moving mail into ``destination`` when it is (or looks like) an allowlisted
+        folder, Drafts or Sent.
+
+        Raises:
+            FolderProtected: it is.
+        """
+        if self.is_allowlisted_lookalike(destination):
+            raise FolderProtected(
+                f"move_message into the allowlisted {destination!r}", public=_ALLOWLIST_PUBLIC
+            )
+        if self.is_outgoing(destination):
+            raise FolderProtected(
+                f"move_message into the review/sent folder {destination!r}", public=_REVIEW_PUBLIC
+            )

@@ -45,10 +45,12 @@ _DETAIL_CHARS = 500
 #: the one public refusal for unknown tools, unknown accounts and denied tools
 DENIED_PUBLIC = ToolDenied.public
 
-#: Asks an account's mail server for its special-use folder names (``\Sent``, ``\Drafts``
-#: ...). Called with the account name, in the caller's thread, and may block; it raises
-#: :class:`~mailguard_core.errors.MailguardError` subclasses (a connection or login failure).
-SpecialFoldersProvider = Callable[[str], Iterable[str]]
+#: Asks an account's mail server for its special-use folders: a mapping of special-use flag
+#: (``\Sent``, ``\Drafts``, ``\Trash`` ...) to folder name, or just the names (then only the
+#: fallback names count as Drafts and Sent). Called with the account name, in the caller's
+#: thread, and may block; it raises :class:`~mailguard_core.errors.MailguardError` subclasses
+#: (a connection or login failure).
+SpecialFoldersProvider = Callable[[str], Mapping[str, str] | Iterable[str]]
 
 
 class _AccountGate:
@@ -215,8 +217,9 @@ class Gate:
         entry = self._accounts.get(account) if account is not None else None
         return entry is not None and parsed in entry.tools
 
-    def set_special_folders(self, account: str, folders: Iterable[str]) -> None:
-        """Record the special-use folders the server reported for ``account`` (all protected).
+    def set_special_folders(self, account: str, folders: Mapping[str, str] | Iterable[str]) -> None:
+        """Record the special-use folders the server reported for ``account`` (all protected):
+        flag to name, or just the names.
 
         The account then counts as learned: the provider is not asked for it.
 
@@ -226,9 +229,9 @@ class Gate:
         entry = self._accounts.get(account)
         if entry is None:
             raise InputError(f"unknown account {account!r}", public="unknown account")
-        names = list(folders)
+        found = dict(folders) if isinstance(folders, Mapping) else list(folders)
         with self._lock:
-            entry.folders.set_special_folders(names)
+            entry.folders.set_special_folders(found)
             entry.specials_known = True
 
     def set_special_folders_provider(self, provider: SpecialFoldersProvider | None) -> None:
@@ -236,8 +239,9 @@ class Gate:
 
         The provider is called with the account name by the first call of a tool whose folder
         check reads the special-use folders (``create_folder``, ``rename_folder``,
-        ``delete_folder``) once that call has passed the posture check, the breaker and the
-        folder check against INBOX and the configured folders, and before the rate limiter.
+        ``delete_folder``, ``move_message``, ``delete_message``) once that call has passed the
+        posture check, the breaker and the folder check against INBOX and the configured
+        folders, and before the rate limiter.
         Its answer is kept for the gate's lifetime; when it raises, that call fails with its
         error (audited, fed to the breaker) and the next such call asks again. Accounts whose
         folders are already known keep them.
@@ -368,9 +372,10 @@ class Gate:
             return
         with entry.learning:  # one question per account at a time; the others wait for it
             if not entry.specials_known:
-                names = list(provider(entry.name))
+                found = provider(entry.name)
+                folders = dict(found) if isinstance(found, Mapping) else list(found)
                 with self._lock:
-                    entry.folders.set_special_folders(names)
+                    entry.folders.set_special_folders(folders)
                     entry.specials_known = True
         with self._lock:
             entry.folders.check(tool, arguments)
