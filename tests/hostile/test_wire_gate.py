@@ -99,3 +99,36 @@ def test_redaction_takes_any_json_arguments(tool: ToolName, arguments: dict[str,
     out = redact_arguments(tool, arguments, lambda v: "p:" + str(len(v)))
     text = json.dumps(out, allow_nan=True)
     assert len(text) < 20_000
+
+
+async def test_a_call_is_bounded_by_the_posture_of_the_account_it_names(tmp_path: Path) -> None:
+    """Item 11, as the README now says: the active account bounds only calls that name no
+    account; a call naming another account (``account`` or refs) gets that account's posture,
+    never more, whatever the active one is."""
+    h = make_harness(
+        tmp_path,
+        account("ro", Posture.READONLY),
+        account("work", Posture.FULL),
+        account("safe", Posture.DRAFT_SAFE),
+    )
+    work = dict(h.seed("work"))
+    safe = dict(h.seed("safe"))
+    async with Client(h.server()) as client:
+        listed = {t.name for t in (await client.list_tools()).tools}
+        marked = await client.call_tool("mark_read", {"message_refs": [str(work["plain"])]})
+        deleted = await client.call_tool("delete_message", {"message_refs": [str(safe["plain"])]})
+        folders = await client.call_tool("list_folders", {"account": "work"})
+        created = await client.call_tool("create_folder", {"name": "New", "account": "ro"})
+        mixed = await client.call_tool(
+            "mark_read", {"message_refs": [str(work["plain"]), str(safe["attack"])]}
+        )
+    assert "mark_read" not in listed  # the active account is readonly
+    assert not marked.is_error  # ... but work's posture (full) allows it
+    assert structured(deleted)["error"]["code"] == "tool_denied"  # safe is draft-safe
+    assert not folders.is_error
+    assert structured(created)["error"]["code"] == "tool_denied"
+    # refs of two accounts: refused (under the active readonly posture, denied first)
+    assert structured(mixed)["error"]["code"] in ("tool_denied", "invalid_input")
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert "anything else is\n  refused at dispatch" not in readme
+    assert "against the posture of the account it acts on" in " ".join(readme.split())
