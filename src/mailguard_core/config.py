@@ -167,6 +167,8 @@ class AccountConfig:
     trusted_authserv_id: str | None = None
     #: domains look-alike checks compare against, besides the account's own
     known_domains: tuple[str, ...] = ()
+    #: brands the phishing checks know besides the bundled table: name -> registrable domains
+    brands: dict[str, tuple[str, ...]] = attrs.field(factory=dict, hash=False)
     download_dir: str | None = None
     max_body_chars: int = 20_000
     max_message_bytes: int = 25_000_000
@@ -382,6 +384,12 @@ def _structure_str_dict(value: object, _: object) -> dict[str, str]:
     return dict(value)
 
 
+def _structure_brands(value: object, _: object) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, Mapping):
+        raise _Invalid(f"expected a table, got {_kind(value)}")
+    return {str(key): _structure_str_tuple(item, None) for key, item in value.items()}
+
+
 def _structure_tls(value: object, _: object) -> str:
     if isinstance(value, str) and value in get_args(TlsMode):
         return value
@@ -427,6 +435,9 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook(bool, _structure_bool)
     converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_str_tuple)
     converter.register_structure_hook_func(lambda t: t == dict[str, str], _structure_str_dict)
+    converter.register_structure_hook_func(
+        lambda t: t == dict[str, tuple[str, ...]], _structure_brands
+    )
     converter.register_structure_hook_func(lambda t: t == TlsMode, _structure_tls)
     converter.register_structure_hook_func(lambda t: t == AuthMode, _literal_hook(AuthMode))
     converter.register_structure_hook_func(lambda t: t == ProviderName, _literal_hook(ProviderName))
@@ -788,6 +799,21 @@ def _validate_account(problems: _Problems, path: str, account: AccountConfig) ->
             known.append(validate_domain(domain))
         except MailguardError as exc:
             problems.add(f"{path}.known_domains[{index}]", exc.public_message)
+    brands: dict[str, tuple[str, ...]] = {}
+    for brand, domains in account.brands.items():
+        where = f"{path}.brands.{brand}"
+        if not brand.strip() or len(brand) > 64 or not brand.isprintable():
+            problems.add(where, "a brand name is 1-64 printable characters")
+            continue
+        checked = []
+        for index, domain in enumerate(domains):
+            try:
+                checked.append(validate_domain(domain))
+            except MailguardError as exc:
+                problems.add(f"{where}[{index}]", exc.public_message)
+        if not checked:
+            problems.add(where, "needs at least one domain")
+        brands[brand] = tuple(checked)
     if account.max_body_chars < 1:
         problems.add(f"{path}.max_body_chars", "must be at least 1")
     if account.max_message_bytes < 1:
@@ -801,6 +827,7 @@ def _validate_account(problems: _Problems, path: str, account: AccountConfig) ->
         smtp=smtp,
         send=send,
         known_domains=tuple(known),
+        brands=brands,
         maildir=_expand(account.maildir),
         download_dir=_expand(account.download_dir),
     )

@@ -135,6 +135,7 @@ class MailboxService:
             account=self.name,
             known_domains=tuple(self.account.known_domains),
             own_domains=self._own_domains,
+            brands=tuple(sorted(self.account.brands.items())),
             trusted_authserv_id=self.account.trusted_authserv_id,
             **self._extra_options,
             **fields,

@@ -615,3 +615,18 @@ def test_non_utf8_file_is_a_config_error(tmp_path: Path) -> None:
     file.write_bytes(b"name = '\xff'\n")
     with pytest.raises(ConfigError):
         load_config(str(file))
+
+
+def test_brands_extend_the_phishing_brand_table_and_are_checked() -> None:
+    """[accounts.brands]: names to domains (IDNA-encoded); bad names or domains are named."""
+    config = parse_config(
+        {"accounts": [account(brands={"Acme Bank": ["acmebank.example", "bücher.example"]})]}
+    )
+    assert config.accounts[0].brands == {"Acme Bank": ("acmebank.example", "xn--bcher-kva.example")}
+    found = problems_of(
+        {"accounts": [account(brands={"Acme": ["not a domain"], "": ["a.example"], "X": []})]}
+    )
+    joined = "\n".join(found)
+    assert "brands.Acme[0]" in joined and "brands.X" in joined
+    assert "brand name" in joined
+    assert problems_of({"accounts": [account(brands={"Acme": "acme.example"})]})

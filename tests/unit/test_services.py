@@ -6,6 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import attrs
 import pytest
 
 from mailguard_core.adapters.memory_store import InMemoryMailStore
@@ -156,3 +157,20 @@ def test_a_search_hit_reports_the_whole_messages_size_not_its_headers(tmp_path: 
     [hit] = page["items"]
     assert hit["meta"]["size_bytes"] == len(raw)
     assert hit["untrusted"]["body_text"] == ""
+
+
+def test_the_accounts_brands_reach_the_phishing_checks(tmp_path: Path) -> None:
+    """A brand from the account's config is impersonated like a bundled one in fetch_message."""
+    store = InMemoryMailStore("work")
+    raw = (
+        b'From: "Acme Bank Security" <alerts@acme-alerts.example>\r\nTo: me@work.example\r\n'
+        b"Subject: Your account is locked\r\n\r\nSign in: https://acme-unlock.example.net/\r\n"
+    )
+    ref = store.add_message("INBOX", raw)
+    plain = AccountConfig(name="work", address="me@work.example")
+    branded = attrs.evolve(plain, brands={"Acme Bank": ("acmebank.example",)})
+    codes = []
+    for account in (plain, branded):
+        env = MailboxService(account, store, download_dir=tmp_path).fetch_message(ref)
+        codes.append({w["code"] for w in env["security_warnings"]})
+    assert "brand_impersonation" not in codes[0] and "brand_impersonation" in codes[1]

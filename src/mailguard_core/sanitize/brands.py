@@ -19,10 +19,16 @@ import re
 
 import attrs
 
+from mailguard_core.sanitize import lookalike
 
-@attrs.frozen
+
+@attrs.frozen(eq=False)
 class Brand:
-    """One brand: its name, the names that mean it, its registrable domains."""
+    """One brand: its name, the names that mean it, its registrable domains.
+
+    Compared by identity (``eq=False``): the tables are built once and cached, and hashing a
+    table of brands by value cost more than the matching itself.
+    """
 
     name: str
     #: an alias starting with ``=`` is matched with its capitalisation (or all capitals) only
@@ -123,7 +129,7 @@ def extended(extra: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[Brand, ...
         return BUNDLED
     table = {b.name.lower(): b for b in BUNDLED}
     for name, domains in extra:
-        doms = frozenset(d.strip().lower() for d in domains if d.strip())
+        doms = frozenset(lookalike.registrable(d) for d in domains if d.strip())
         key = name.strip().lower()
         if not key:
             continue
@@ -135,8 +141,13 @@ def extended(extra: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[Brand, ...
     return tuple(table.values())
 
 
+_WORD_RE = re.compile(r"\w+")
+
+
 @functools.lru_cache(maxsize=32)
-def _matcher(table: tuple[Brand, ...]) -> tuple[re.Pattern[str], dict[str, Brand]]:
+def _matcher(
+    table: tuple[Brand, ...],
+) -> tuple[re.Pattern[str], dict[str, Brand], frozenset[str]]:
     """One regex over every alias spelling, and the brand of each spelling."""
     spellings: dict[str, Brand] = {}
     for brand in table:
@@ -151,14 +162,18 @@ def _matcher(table: tuple[Brand, ...]) -> tuple[re.Pattern[str], dict[str, Brand
     body = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in ordered) or "(?!)"
     # not inside a word, an address or a host name (``www.paypal.com``, ``x@paypal``)
     rx = re.compile(rf"(?<![\w.@-])(?:{body})(?![\w@-])")
-    return rx, spellings
+    firsts = frozenset(_WORD_RE.findall(" ".join(n.split()[0].lower() for n in spellings)))
+    return rx, spellings, firsts
 
 
 def named_brands(text: str, table: tuple[Brand, ...]) -> list[Brand]:
     """The brands ``text`` names (each once, in order of first mention; first 2,000 chars)."""
-    rx, spellings = _matcher(table)
+    rx, spellings, firsts = _matcher(table)
+    sample = text[:2_000]
+    if sample.isascii() and firsts.isdisjoint(_WORD_RE.findall(sample.lower())):
+        return []  # no word a spelling starts with (non-ASCII text is always matched)
     out: list[Brand] = []
-    for match in rx.finditer(text[:2_000]):
+    for match in rx.finditer(sample):
         brand = spellings.get(" ".join(match.group(0).split()))
         if brand is not None and brand not in out:
             out.append(brand)

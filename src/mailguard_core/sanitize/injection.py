@@ -168,8 +168,8 @@ RULES: tuple[tuple[str, int, re.Pattern[str]], ...] = (
         "assistant_output_request",
         2,
         _rx(
-            r"\b(?:include|add|append|insert|put|mention|say|write|output|end with|start with",
-            r"|recommend|link)\b[^.\n]{0,80}?\b(?:in|to|into|at the (?:end|start|beginning) of)",
+            r"\b(?:include|add|append|insert|put|mention|end with|start with)\b",
+            r"[^.\n]{0,80}?\b(?:in|to|into|at the (?:end|start|beginning) of)",
             r"\s+(?:your|the|any|every|each)\s+(?:(?:future|final|next)\s+)?",
             r"(?:answers?|summary|summaries|output|report|responses? to the user",
             r"|(?:reply|replies|response|responses) (?:to|for) the user)\b",
@@ -199,7 +199,7 @@ RULES: tuple[tuple[str, int, re.Pattern[str]], ...] = (
             r"\b(?:reply|respond|answer)\s+(?:back\s+)?with\b[^.\n]{0,50}?\b(?:codes?|passwords?",
             r"|pins?|tokens?|otps?|credentials?|api keys?)\b",
             r"|\b(?:send|forward|give|share|paste|include|tell|provide)\b[^.\n]{0,30}?",
-            r"\b(?:the user'?s?|the owner'?s?|the recipient'?s?|their|the account holder'?s?)",
+            r"\b(?:the user'?s?|the owner'?s?|the recipient'?s?|the account holder'?s?)",
             r"\s+(?:\w+\s+){0,2}(?:codes?|passwords?|pins?|tokens?|otps?|credentials|api keys?)\b",
         ),
     ),
@@ -276,7 +276,7 @@ RULES: tuple[tuple[str, int, re.Pattern[str]], ...] = (
         "safety_disabled",
         2,
         _rx(
-            r"\b(?:safety|content|security)\s+(?:protocols?|filters?|guidelines|checks|policy",
+            r"\bsafety\s+(?:protocols?|filters?|guidelines|checks|policy",
             r"|policies|restrictions)\s+(?:are\s+|were\s+|have been\s+)?(?:disabled|off|lifted",
             r"|removed|suspended|do not apply|don't apply|no longer apply)",
             r"|\b(?:ignore|skip|bypass|disable|turn off)\s+(?:the\s+|your\s+|all\s+)?(?:safety",
@@ -284,7 +284,7 @@ RULES: tuple[tuple[str, int, re.Pattern[str]], ...] = (
             r"|\b(?:act as|respond as|you are|behave as)\b[^.\n]{0,30}?\b(?:uncensored",
             r"|unrestricted|unfiltered|without (?:any )?(?:limits|restrictions|filters))\b",
             r"|\b(?:no|without any|without)\s+(?:restrictions|filters",
-            r"|limits)\s+(?:whatsoever|at all)",
+            r"|limits)\s+whatsoever",
         ),
     ),
     (
@@ -508,47 +508,37 @@ _TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
         (),
     ),
     "role_prefix_line": (
+        _w("system systemhinweis assistant ai developer admin operator sistema user tool"),
         frozenset(),
-        frozenset(),
-        (
-            "system",
-            "assistant",
-            "ai:",
-            "ai :",
-            "developer",
-            "admin",
-            "operator",
-            "système",
-            "sistema",
-            "<user>",
-            "</user>",
-            "<tool>",
-            "系统",
-        ),
+        ("<user>", "</user>", "<tool>", "système", "系统"),
     ),
     "assistant_output_request": (
         _w(
             "answer answers summary summaries output report reply replies response responses"
             " summarize summarise summarizing summarising process processing read reading search"
         ),
-        frozenset(),
+        _w("include add append insert put mention end start when search every each user"),
         (),
     ),
     "output_request_reply": (_w("include add append insert put mention"), _w("reply response"), ()),
     "secret_code_request": (
         _w("code codes password passwords pin pins token tokens otp otps credentials key keys"),
-        _w("reply respond answer send forward give share paste include tell provide"),
+        _w("reply respond answer s"),
         (),
     ),
-    "user_secret_reference": (_w("user owner"), frozenset(), ("user's", "owner's")),
+    "user_secret_reference": (
+        _w("user owner"),
+        _w("s"),
+        (),
+    ),
     "forward_all_mail": (
         _w("forward redirect send copy bcc cc autoforward auto rule filter"),
         frozenset(),
         (),
     ),
     "exfiltration_url": (
-        _w("url link query request http_post httppost http_get"),
-        frozenset(),
+        _w("append add encode include put insert http_post httppost http_get http_request"),
+        _w("url link query request http_post httppost http_get http_request"),
         ("](http",),
     ),
     "send_to_external_address": (
@@ -573,11 +563,9 @@ _TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
         (),
     ),
     "safety_disabled": (
-        _w(
-            "safety content security uncensored unrestricted unfiltered restrictions filters limits"
-        ),
+        _w("safety uncensored unrestricted unfiltered whatsoever"),
         frozenset(),
-        (),
+        ("content polic", "content filter"),
     ),
     "decode_and_follow": (
         _w("decode decrypt translate convert rot rot13 base64 hex hexadecimal binary"),
@@ -585,68 +573,35 @@ _TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
         (),
     ),
     "memory_persistence": (_w("memory remember every"), frozenset(), ()),
-    "named_tool_call": (_w("call invoke run trigger execute use"), frozenset(), ("_",)),
+    "named_tool_call": (_w("call invoke trigger execute run use"), frozenset(), ()),
     "ignore_everything_above": (_w("ignore disregard forget"), _w("everything anything all"), ()),
     "no_restrictions": (
         _w(
             "restrictions filters limits rules uncensored unrestricted unfiltered developer"
-            " desarrollador entwicklermodus"
+            " desarrollador entwicklermodus veloppeur"
         ),
         frozenset(),
-        ("veloppeur",),
+        (),
     ),
     "ignore_previous_instructions_ml": (
-        frozenset(),
-        frozenset(),
-        (
-            "ignor",
-            "vergiss",
-            "vergessen",
-            "missacht",
-            "oubli",
-            "olvid",
-            "descarta",
-            "dimentica",
-            "忽略",
-            "无视",
-            "忽视",
-            "忘记",
-            "忘掉",
-            "不要理会",
+        # accented words reach the word set cut at the accent (``r`` ``gles``): the ASCII
+        # spellings and stems are enough for a trigger, the regex decides
+        _w(
+            "ignoriere ignorier ignorieren ignore ignorez ignorer ignora ignorar vergiss"
+            " vergessen missachte oublie oubliez oublier olvida olvidar olvide descarta dimentica"
         ),
+        frozenset(),
+        ("忽略", "无视", "忽视", "忘记", "忘掉", "不要理会"),
     ),
     "role_override_ml": (
+        _w("bist sofort jetzt maintenant sormais partir ahora ora"),
         frozenset(),
-        frozenset(),
-        (
-            "du bist",
-            "ab jetzt",
-            "ab sofort",
-            "tu es",
-            "vous ",
-            "partir de",
-            "ahora",
-            "ora sei",
-            "da ora",
-            "你现在",
-            "从现在开始",
-            "你的新",
-        ),
+        ("你现在", "从现在开始", "你的新"),
     ),
     "system_prompt_reference_ml": (
+        _w("systemanweisung systemanweisungen systemprompt sistema syst"),
         frozenset(),
-        frozenset(),
-        (
-            "system-prompt",
-            "systemanweisung",
-            "systemprompt",
-            "prompt syst",
-            "instructions syst",
-            "sistema",
-            "系统",
-            "开发者模式",
-            "越狱",
-        ),
+        ("system-prompt", "系统", "开发者模式", "越狱"),
     ),
     "addresses_ai_agent_ml": (
         _w("ki ia assistent assistentin asistente modelo ai assistant"),
@@ -654,28 +609,17 @@ _TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
         ("人工智能", "助手", "智能助理", "大模型", "语言模型"),
     ),
     "exfiltration_request_ml": (
-        _w("leite sende schicke envoie envoyez reenvia envia manda transfere transferez"),
+        _w(
+            "leite sende schicke envoie envoyez reenvia envia manda transfere transferez transf"
+            " reenv env"
+        ),
         frozenset(),
-        ("transf", "reenvía", "envía", "转发", "发送", "发给"),
+        ("转发", "发送", "发给"),
     ),
     "reveal_instructions_ml": (
+        _w("verrate zeige gib revela rivela revele revelez"),
         frozenset(),
-        frozenset(),
-        (
-            "verrate",
-            "zeige",
-            "gib ",
-            "vèle",
-            "véle",
-            "vele",
-            "revela",
-            "rivela",
-            "告诉我",
-            "显示",
-            "输出",
-            "重复",
-            "泄露",
-        ),
+        ("vèle", "véle", "告诉我", "显示", "输出", "重复", "泄露"),
     ),
 }
 
@@ -689,13 +633,25 @@ def _triggered(name: str, words: set[str], lower: str) -> bool:
     return not words.isdisjoint(any_of) and (not also or not words.isdisjoint(also))
 
 
-#: RULES in order, each with its trigger sets unpacked (one tuple per rule, no lookups)
-_PLAN = tuple((name, weight, rx, *_TRIGGERS[name]) for name, weight, rx in RULES)
+#: a substring without which a rule cannot match at all (checked before its trigger)
+_REQUIRES: dict[str, str] = {"named_tool_call": "_"}
+
+
+#: RULES in order with their triggers: (name, weight, regex, any_of, also, substrings, the
+#: ASCII ones among them (all an ASCII text can hold), required substring)
+_PLAN = tuple(
+    (
+        name, weight, rx, _TRIGGERS[name][0], _TRIGGERS[name][1],
+        _TRIGGERS[name][2], tuple(sub for sub in _TRIGGERS[name][2] if sub.isascii()),
+        _REQUIRES.get(name, ""),
+    )
+    for name, weight, rx in RULES
+)  # fmt: skip
 
 
 _INVISIBLE_RE = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff\U000e0000-\U000e007f]")
 _TAG_RE = re.compile("[\U000e0020-\U000e007e]")
-_SPACED_RE = re.compile(r"(?<![^\W\d_])(?:[^\W\d_][ .\-_*·]{1,2}){3,}[^\W\d_](?![^\W\d_])")
+_SPACED_RE = re.compile(r"(?<![A-Za-z])(?:[A-Za-z][ .\-_*·]{1,2}){3,}[A-Za-z](?![A-Za-z])")
 _SPACED_SEP_RE = re.compile(r"(?<=\w)[ .\-_*·](?=\w)")
 
 
@@ -709,14 +665,25 @@ _LEET_WORD_RE = re.compile(
     r"(?<![\w@$])(?=(?:[a-z@$]*[013457]){2})(?=(?:[0-9@$]*[a-z]){2})[a-z0-9@$]{4,}(?![\w@$])",
     re.I,
 )
+#: a leet digit between two letters (``n0r``, ``r3v``): the cheap sign that leetspeak is there
+_LEET_PAIR_RE = re.compile(r"[a-zA-Z][013457@$][a-zA-Z]")
 _LEET = str.maketrans("0134578@$", "oieastbas")
-_B64_RE = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
-_HEX_RE = re.compile(r"(?:[0-9a-fA-F]{2}){12,}")
-_PERCENT_RE = re.compile(r"[^\s%]*(?:%[0-9A-Fa-f]{2}[^\s%]*){3,}")
+#: anchored at a token start, so a short token is tried once, not once per character
+_B64_RE = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}")
+_HEX_RE = re.compile(r"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}){12,}")
+#: a whole token holding a percent escape (anchored at the token start: linear)
+_PERCENT_RE = re.compile(r"(?<!\S)\S*?%[0-9A-Fa-f]{2}\S*")
 _UNICODE_ESCAPE_RE = re.compile(r"(?:\\u[0-9a-fA-F]{4}){4,}")
 _MAX_FRAGMENTS = 20
+#: encoded-looking tokens tried per kind (tracking URLs are full of them)
+_MAX_ATTEMPTS = 60
 #: an ASCII letter beside a non-ASCII letter inside one word (``іgnоrе``)
-_MIXED_WORD_RE = re.compile(r"[a-zA-Z][^\W\d_a-zA-Z]|[^\W\d_a-zA-Z][a-zA-Z]")
+_HOMOGLYPH_CLASS = "\u0370-\u03ff\u0400-\u052f\u13a0-\u13ff\u2100-\u214f\uff21-\uff5a"
+_MIXED_WORD_RE = re.compile(f"[a-zA-Z][{_HOMOGLYPH_CLASS}]|[{_HOMOGLYPH_CLASS}][a-zA-Z]")
+_HOMOGLYPH_RE = re.compile(f"[{_HOMOGLYPH_CLASS}]")
+_MIXED_TOKEN_RE = re.compile(
+    f"[^\\W\\d_]*(?:[a-zA-Z][{_HOMOGLYPH_CLASS}]|[{_HOMOGLYPH_CLASS}][a-zA-Z])[^\\W\\d_]*"
+)
 _MAX_FRAGMENT = 8_000
 
 
@@ -732,14 +699,31 @@ def _printable(data: bytes) -> str | None:
     return text if letters >= 0.5 * len(text.replace(" ", "")) else None
 
 
+_URL_RE = re.compile(
+    r"[HhFfWw](?:(?<=[Hh])[Tt][Tt][Pp][Ss]?://|(?<=[Ff])[Tt][Pp]://|(?<=[Ww])[Ww][Ww]\.)\S+"
+)
+
+
 def _decoded_fragments(sample: str) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Encoded fragments that decode to text; URLs are left out (their tokens and percent
+    escapes are addresses, and mail is full of them)."""
+    if "://" in sample or "www." in sample:
+        sample = _URL_RE.sub(" ", sample)
     b64: list[str] = []
-    for match in _B64_RE.finditer(sample):
-        if len(b64) >= _MAX_FRAGMENTS:
+    hexes: list[str] = []
+    # one scan for both: a hex run of 24+ digits is also a base64-alphabet token
+    for _, match in zip(range(_MAX_ATTEMPTS), _B64_RE.finditer(sample), strict=False):
+        if len(b64) + len(hexes) >= _MAX_FRAGMENTS:
             break
         token = match.group(0)[:_MAX_FRAGMENT]
-        if token.isalpha() and (token.islower() or token.isupper()):
-            continue  # a long word, not an encoding
+        hex_run = _HEX_RE.search(token)
+        if hex_run is not None:
+            text = _printable(bytes.fromhex(hex_run.group(0)))
+            if text:
+                hexes.append(text)
+                continue
+        if token.islower() or token.isupper():
+            continue  # a long word, a slug or a hex id: base64 of text mixes cases
         raw = token.replace("-", "+").replace("_", "/").rstrip("=")
         try:
             data = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
@@ -748,35 +732,33 @@ def _decoded_fragments(sample: str) -> tuple[list[str], list[str], list[str], li
         text = _printable(data)
         if text:
             b64.append(text)
-    hexes: list[str] = []
-    for match in _HEX_RE.finditer(sample):
-        if len(hexes) >= _MAX_FRAGMENTS:
-            break
-        text = _printable(bytes.fromhex(match.group(0)[:_MAX_FRAGMENT]))
-        if text:
-            hexes.append(text)
-    percent = [
-        urllib.parse.unquote(m.group(0))
-        for _, m in zip(range(_MAX_FRAGMENTS), _PERCENT_RE.finditer(sample), strict=False)
-    ]
+    percent: list[str] = []
+    if "%" in sample:
+        for _, m in zip(range(_MAX_ATTEMPTS), _PERCENT_RE.finditer(sample), strict=False):
+            token = m.group(0)[:_MAX_FRAGMENT]
+            if token.count("%") >= 3:
+                percent.append(urllib.parse.unquote(token))
     escapes = []
-    for _, m in zip(range(_MAX_FRAGMENTS), _UNICODE_ESCAPE_RE.finditer(sample), strict=False):
+    matches = _UNICODE_ESCAPE_RE.finditer(sample) if "\\u" in sample else iter(())
+    for _, m in zip(range(_MAX_FRAGMENTS), matches, strict=False):
         escapes.append("".join(chr(int(u, 16)) for u in re.findall(r"[0-9a-fA-F]{4}", m.group(0))))
     return b64, hexes, percent, escapes
 
 
 def _fold_homoglyphs(sample: str) -> str | None:
-    """Words mixing ASCII letters with look-alikes (``іgnоrе``) folded to ASCII, else None."""
+    """Words mixing ASCII letters with Greek, Cyrillic, Cherokee, letterlike or fullwidth
+    look-alikes (``іgnоrе``) folded to ASCII, else None. Accented Latin is left alone."""
     changed = False
-    out = []
-    for word in re.split(r"(\W+)", sample):
-        if word and not word.isascii() and any(c.isascii() and c.isalpha() for c in word):
-            folded = "".join(_homoglyph(c) for c in word)
-            changed = changed or folded != word
-            out.append(folded)
-        else:
-            out.append(word)
-    return "".join(out) if changed else None
+
+    def fold(match: re.Match[str]) -> str:
+        nonlocal changed
+        word = match.group(0)
+        folded = _HOMOGLYPH_RE.sub(lambda c: _homoglyph(c.group(0)), word)
+        changed = changed or folded != word
+        return folded
+
+    out = _MIXED_TOKEN_RE.sub(fold, sample)
+    return out if changed else None
 
 
 def _homoglyph(ch: str) -> str:
@@ -807,7 +789,7 @@ def variants(sample: str) -> list[tuple[str, str]]:
             ("obfuscation_letter_spacing",
              _SPACED_RE.sub(lambda m: _unspace(m.group(0)), sample))
         )  # fmt: skip
-    if len(_LEET_WORD_RE.findall(sample[:20_000])) >= 3:
+    if len(_LEET_PAIR_RE.findall(sample[:20_000])) >= 3:
         leet = _LEET_WORD_RE.sub(lambda m: m.group(0).lower().translate(_LEET), sample)
         out.append(("obfuscation_leetspeak", leet))
     b64, hexes, percent, escapes = _decoded_fragments(sample)
@@ -844,11 +826,15 @@ class RuleBasedDetector:
 
     def _detect(self, sample: str) -> tuple[str, ...]:
         lower = sample.lower()
+        ascii_text = lower.isascii()
         isdisjoint = _words(lower).isdisjoint
         candidates: list[tuple[str, int, re.Pattern[str]]] = []
         possible = 0
-        for name, weight, rx, any_of, also, substrings in _PLAN:
+        for name, weight, rx, any_of, also, all_subs, ascii_subs, required in _PLAN:
             # inlined :func:`_triggered`
+            if required and required not in lower:
+                continue
+            substrings = ascii_subs if ascii_text else all_subs
             if (substrings and any(sub in lower for sub in substrings)) or (
                 any_of and not isdisjoint(any_of) and (not also or not isdisjoint(also))
             ):

@@ -214,6 +214,8 @@ def _numeric_host(host: str) -> bool:
 
 
 def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if not host or not (host[-1].isdigit() or ":" in host):
+        return None  # a name ends in a letter (its TLD); an address in a digit or has ':'
     try:
         return ipaddress.ip_address(host)
     except ValueError:
@@ -248,8 +250,8 @@ def check_links(
         if parts is None:
             continue
         host = _host(parts)
-        if not host:
-            continue
+        if not host or len(host) > 253:
+            continue  # no host, or not a host name at all (DNS names end at 253)
         key = link.href.strip()
         if key in seen:
             continue
