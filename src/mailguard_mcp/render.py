@@ -319,9 +319,17 @@ def message_lines(untrusted: Mapping[str, Any], warnings: Sequence[Mapping[str, 
         if isinstance(a, Mapping)
     )
     known = {*_HEADER_ORDER, "attachments", "body_text", "html"}
+    texts = []  # multi-line strings (an attachment's extracted text): blocks, after the rest
     for key, value in untrusted.items():
-        if key not in known and _is_set(value):
+        if key in known or not _is_set(value):
+            continue
+        if isinstance(value, str) and "\n" in value:
+            texts.append((key, value))
+        else:
             lines.append(f"{clean(key)}: {_scalar(value)}")
+    for key, value in texts:
+        lines.append(f"{clean(key)}:")
+        lines.append(annotate_links(clean_block(value), _deceptive_links(warnings)))
     body = untrusted.get("body_text")
     if _is_set(body):
         lines.append("")

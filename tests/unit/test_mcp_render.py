@@ -224,3 +224,15 @@ def test_a_multi_line_untrusted_text_of_any_tool_is_a_block_with_its_links_told(
     assert inside == (
         "filename: a.pdf\ntext:\nLine one\nVisit www.mybank.com <<link goes to e.test>> now\nbye"
     )
+
+
+def test_an_envelope_with_an_extracted_text_shows_it_as_a_block() -> None:
+    """read_attachment's result is an envelope (meta.schema) whose untrusted part holds a
+    file name and a multi-line text: the text keeps its lines."""
+    result = {
+        "meta": {"schema": "mailguard.envelope/1", "message_ref": "a:INBOX:1:2", "part_id": "2"},
+        "untrusted": {"filename": "c.docx", "text": "Title\n1. one\n2. two"},
+        "security_warnings": [],
+    }
+    _, inside, _ = _split(render(result, nonce=NONCE))
+    assert inside == "filename: c.docx\ntext:\nTitle\n1. one\n2. two"
