@@ -98,12 +98,15 @@ def _key(var: str | None, from_store: bool) -> bytes | None:
 
 
 def _configuration(explicit: str | None) -> Config | None:
-    """The configuration to hold the log to: ``explicit``, else the default file if it exists.
+    """The configuration to hold the log to: ``explicit``, else ``$MAILGUARD_CONFIG``, else
+    the default file if it exists.
 
     Raises:
-        ConfigError: the file is missing (when named), unreadable or invalid.
+        ConfigError: a named file (``--config`` or ``$MAILGUARD_CONFIG``) is missing, or the
+            file is unreadable or invalid.
     """
-    if explicit is None and not config_path(None).is_file():
+    named = explicit is not None or bool(os.environ.get("MAILGUARD_CONFIG"))
+    if not named and not config_path(None).is_file():
         return None
     return load_config(explicit)
 

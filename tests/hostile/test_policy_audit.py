@@ -170,3 +170,5 @@ def test_a_missing_log_or_a_broken_config_fails(tmp_path: Path, home: dict[str, 
     broken = cli("verify", str(log), env={**home, "MAILGUARD_CONFIG": str(bad)})
     assert broken.returncode == 2 and "not valid TOML" in broken.stderr
     assert cli("verify", env=home).returncode == 2
+    gone = cli("verify", str(log), env={**home, "MAILGUARD_CONFIG": str(tmp_path / "gone.toml")})
+    assert gone.returncode == 2 and "not found" in gone.stderr

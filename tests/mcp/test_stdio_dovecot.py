@@ -171,7 +171,7 @@ async def test_every_tool_works_over_stdio_against_dovecot_and_smtp(
     assert message.parsed["From"].addresses[0].addr_spec == f"{mailbox}@wire.example"
     assert sent_copies["meta"]["total"] == 1
     verify = subprocess.run(
-        [sys.executable, "-m", "mailguard_mcp", "audit", "verify", str(tmp_path / "audit.jsonl")],
+        [sys.executable, "-m", "mailguard_mcp", "audit", "verify", "--config", str(config)],
         capture_output=True,
         text=True,
         timeout=60,
