@@ -211,11 +211,21 @@ def test_no_folder_name_makes_a_counted_error(store: ImapMailStore, name: str) -
 def test_only_a_response_code_naming_server_trouble_counts(message: str, counts: bool) -> None:
     import imaplib
 
-    with pytest.raises(MailguardError) as caught, imap_errors("op"):
+    with pytest.raises(MailguardError) as caught, imap_errors("search"):
         raise imaplib.IMAP4.error(message)
     assert (caught.value.breaker == "transient") == counts
     assert isinstance(caught.value, ProtocolError) == counts
     assert {"UNAVAILABLE", "SERVERBUG"} <= SERVER_TROUBLE_CODES
+
+
+@pytest.mark.parametrize("action", ["connect", "starttls", "noop", "capability"])
+def test_a_refusal_of_a_command_without_caller_values_counts(action: str) -> None:
+    """STARTTLS, NOOP... carry nothing a caller chose: a NO to them is the server failing."""
+    import imaplib
+
+    with pytest.raises(ProtocolError) as caught, imap_errors(action):
+        raise imaplib.IMAP4.error("starttls failed: [CANNOT] not now")
+    assert caught.value.breaker == "transient"
 
 
 def test_a_permanent_smtp_refusal_does_not_count_and_a_temporary_one_does() -> None:

@@ -310,3 +310,32 @@ async def test_over_stdio_a_non_ascii_password_works_and_a_wrong_one_leaks_nothi
         json.loads(line).get("detail", "") for line in audit.splitlines() if '"detail"' in line
     ]
     assert details and all("protocol" not in d.lower() for d in details)
+
+
+@pytest.mark.parametrize(("a", "b"), [("my-box", "my.box"), ("audit_hmac", None)])
+def test_serve_refuses_a_config_whose_secret_names_collide(
+    tmp_path: Path, a: str, b: str | None
+) -> None:
+    """The real CLI: ``serve`` and ``--dry-run`` exit with the problem naming both entries,
+    before any secret is read."""
+    names = [a] if b is None else [a, b]
+    blocks = "".join(
+        f'[[accounts]]\nname = "{n}"\naddress = "me@example.com"\nmaildir = "{tmp_path}"\n'
+        for n in names
+    )
+    config = tmp_path / "mailguard.toml"
+    config.write_text(blocks)
+    env = environment(tmp_path, {})
+    for args in (["serve"], ["--dry-run"]):
+        out = subprocess.run(
+            [sys.executable, "-m", "mailguard_mcp", *args, "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
+        assert out.returncode != 0
+        other = b if b is not None else AUDIT_HMAC_ENTRY
+        assert repr(names[-1]) in out.stderr and repr(other) in out.stderr, out.stderr
+        assert env_var_name(names[-1]) in out.stderr

@@ -66,6 +66,9 @@ _EXISTS = ("ALREADYEXISTS", "ALREADY EXISTS")
 #: RFC 5530 response codes by which a server names its own trouble: only these make a tagged
 #: NO count towards the circuit breaker (every other BAD or NO answers the values sent)
 SERVER_TROUBLE_CODES = frozenset({"UNAVAILABLE", "SERVERBUG", "CORRUPTION", "INUSE"})
+#: actions that send no value a caller or an email chose: any BAD or NO to them is the
+#: server's own failure and counts
+VALUELESS_ACTIONS = frozenset({"connect", "starttls", "noop", "capability"})
 #: the response code at the start of the server's text, after imaplib's or imapclient's own
 #: prefix ("select failed: [CODE] ...", "UID command error: BAD [b'[CODE] ...']"); text the
 #: server echoes later (a folder name, say) is never read as a code
@@ -118,8 +121,9 @@ def imap_errors(action: str) -> Iterator[None]:
 
     ``ConnectionLost``/``OperationTimeout``/``TLSError``/``OutOfStep`` mean the connection
     is unusable. A tagged ``BAD`` or ``NO`` is :class:`RefusedByServer` (it does not count
-    towards the breaker) unless its response code is one of :data:`SERVER_TROUBLE_CODES`
-    (then :class:`ProtocolError`, which counts); a response too long to read, or one that
+    towards the breaker) unless its response code is one of :data:`SERVER_TROUBLE_CODES` or
+    the action sends no caller-chosen value (:data:`VALUELESS_ACTIONS`): then it is
+    :class:`ProtocolError`, which counts; a response too long to read, or one that
     cannot be parsed, is :class:`OutOfStep` (does not count).
     """
     try:
@@ -158,7 +162,7 @@ def imap_errors(action: str) -> Iterator[None]:
             raise InputError(
                 f"{action}: {_snippet(exc)}", public="a folder with that name exists"
             ) from exc
-        if response_code(str(exc)) in SERVER_TROUBLE_CODES:
+        if action in VALUELESS_ACTIONS or response_code(str(exc)) in SERVER_TROUBLE_CODES:
             raise ProtocolError(f"{action}: {_snippet(exc)}") from exc
         raise RefusedByServer(f"{action}: {_snippet(exc)}") from exc
 
