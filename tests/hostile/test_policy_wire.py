@@ -14,6 +14,7 @@ Dovecot, the SDK's stdio client, and a caller that tries what the attack tried.
 from __future__ import annotations
 
 import os
+import random
 import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -297,3 +298,48 @@ async def test_the_review_queue_cannot_be_faked_by_a_draft_safe_agent(
     assert "$PendingReview" not in stranger_labels["untrusted"]["keywords"]
     assert code(todo) is None and code(archived) is None
     assert drafts["meta"]["total"] == 1 and sent["meta"]["total"] == 0
+
+
+def _generated_lookalikes(count: int) -> list[str]:
+    """Look-alikes of the protected folders drawn (seeded) from the same wide tables as the
+    property tests: letters swapped for any confusable or NFKC twin, invisible characters
+    inserted, blanks appended."""
+    from tests.hostile.test_policy_folder_key import BLANKS, INVISIBLE, LOOKALIKES, PROTECTED
+
+    rng = random.Random(12)
+    names: list[str] = []
+    while len(names) < count:
+        base = rng.choice(PROTECTED)
+        letters = list(rng.choice([base, base.lower(), base.upper(), base.capitalize()]))
+        for index in rng.sample(range(len(letters)), k=rng.randint(1, len(letters))):
+            letters[index] = rng.choice(LOOKALIKES.get(letters[index], [letters[index]]))
+        if rng.random() < 0.5:
+            letters.insert(rng.randint(0, len(letters)), rng.choice(INVISIBLE))
+        if rng.random() < 0.3:
+            letters.append(rng.choice(BLANKS))
+        name = "".join(letters)
+        if name not in names and name != base:
+            names.append(name)
+    return names
+
+
+async def test_generated_look_alikes_never_reach_dovecot(
+    tmp_path: Path,
+    dovecot: DovecotServer,  # noqa: F811
+    mailbox: str,
+) -> None:
+    """80 generated look-alikes of INBOX, Drafts, Sent, Trash, Junk and Keep, sent as
+    create_folder over the wire: none is created (the gate refuses each; a name the schema or
+    IMAP cannot carry is refused as input), and Dovecot's disk shows no new folder."""
+    names = _generated_lookalikes(80)
+    codes: dict[str, str | None] = {}
+    with anyio.fail_after(120):
+        async with serve(tmp_path, dovecot, mailbox) as client:
+            await folder_names(client)  # Dovecot creates its special folders on first use
+            before = dovecot_folders(dovecot, mailbox)
+            for name in names:
+                codes[name] = code(await call(client, "create_folder", name=name))
+    assert dovecot_folders(dovecot, mailbox) == before
+    assert set(codes.values()) <= {"folder_protected", "invalid_input", "invalid_folder_name"}
+    refused_by_guard = [n for n, c in codes.items() if c == "folder_protected"]
+    assert len(refused_by_guard) >= 70, codes
