@@ -11,10 +11,10 @@ export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff" && ruff check src tests $(ls -d bench 2>/dev/null)
 echo "== mypy (strict, src/)" && mypy
 echo "== import-linter" && lint-imports --no-cache
+summary=("setup, ruff, mypy, import-linter: $SECONDS s")
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0 passed=0 failed=0 skipped=0
-summary=()
 count() { grep -o "[0-9]\+ $1" <<< "$2" | grep -o "[0-9]\+" || echo 0; }
 while read -r version _interpreter venv; do
   echo "== pytest on Python $version ($("$venv/bin/python" -VV | head -1))"
@@ -30,6 +30,7 @@ while read -r version _interpreter venv; do
   failed=$((failed + $(count failed "$last") + $(count error "$last")))
   skipped=$((skipped + $(count skipped "$last")))
 done <<< "$pythons"
+summary+=("all: $SECONDS s")
 echo "== summary"
 printf '%s\n' "${summary[@]}"
 echo "total: $passed passed, $failed failed, $skipped skipped"
