@@ -105,7 +105,8 @@ def test_wall_clock_limit_kills_the_child() -> None:
 
 
 def test_cpu_limit_is_set_in_the_child() -> None:
-    """The child's RLIMIT_CPU, read back by a child that reports its own limits."""
+    """The child's RLIMIT_CPU (CPU used so far + 3 s) and RLIMIT_AS, read back by a child
+    that reports its own limits; the parent's stay as they were."""
     import subprocess
     import sys
 
@@ -113,12 +114,30 @@ def test_cpu_limit_is_set_in_the_child() -> None:
     code = (
         "import resource\n"
         "from mailguard_core.sanitize.extract.run import _set_limits\n"
+        "u = resource.getrusage(resource.RUSAGE_SELF)\n"
         "_set_limits(3, 100 * 2**20)\n"
         "print(resource.getrlimit(resource.RLIMIT_CPU)[0],"
-        " resource.getrlimit(resource.RLIMIT_AS)[0])\n"
+        " resource.getrlimit(resource.RLIMIT_AS)[0], int(u.ru_utime + u.ru_stime))\n"
     )
+    before = resource.getrlimit(resource.RLIMIT_CPU)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, text=True)
-    cpu, address_space = (int(x) for x in out.stdout.split())
-    assert cpu == 3
-    assert address_space != resource.RLIM_INFINITY
-    assert resource.getrlimit(resource.RLIMIT_CPU)[0] != 3  # the parent is untouched
+    cpu, address_space, used = (int(x) for x in out.stdout.split())
+    assert used + 3 <= cpu <= used + 4
+    assert 100 * 2**20 < address_space < 4 * 2**30
+    assert resource.getrlimit(resource.RLIMIT_CPU) == before
+
+
+def test_each_document_gets_a_fresh_child_and_a_standby_waits() -> None:
+    """The standby child is used for one call only; a new one is waiting afterwards."""
+    from mailguard_core.sanitize.extract import run
+
+    data = docs.docx_plain(1)
+    extract_attachment_text(data, content_type="application/octet-stream", options=OPTIONS)
+    first = run._standby
+    assert first is not None and first.poll() is None
+    extract_attachment_text(data, content_type="application/octet-stream", options=OPTIONS)
+    second = run._standby
+    assert second is not None and second is not first
+    assert first.wait(timeout=30) == 0  # it did its one job and exited
+    run.discard_standby()
+    assert run._standby is None and second.poll() == 0

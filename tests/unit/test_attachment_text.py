@@ -312,3 +312,54 @@ def test_isolated_run_gives_the_same_result_as_in_process() -> None:
         _read(docx_data, "application/octet-stream", options=ExtractOptions()).to_dict()
         == _read(docx_data, "application/octet-stream").to_dict()
     )
+
+
+def test_pdf_readable_grey_and_hue_only_contrast_are_kept() -> None:
+    """Not over-eager: grey text on white, and red text on a green box of about the same
+    lightness (different only in hue), are visible and kept."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.setFont("Helvetica", 11)
+    c.setFillColorRGB(0.6, 0.6, 0.6)
+    c.drawString(72, 760, "Grey footnote text stays")
+    c.setFillColorRGB(0.0, 0.6, 0.0)
+    c.rect(60, 700, 400, 30, fill=1, stroke=0)
+    c.setFillColorRGB(0.85, 0.1, 0.1)
+    c.drawString(72, 710, "Red on green stays")
+    c.showPage()
+    c.save()
+    result = _read(buf.getvalue(), "application/pdf")
+    assert "Grey footnote text stays" in result.text
+    assert "Red on green stays" in result.text
+    assert not _hidden_methods(result)
+
+
+def test_pdf_words_covered_inside_a_visible_line_are_removed() -> None:
+    """A rectangle over the middle words of a line hides those words only."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.setFont("Helvetica", 12)
+    text = c.beginText(72, 700)
+    text.textOut("Start ")
+    text.textOut("SECRETWORD ")
+    text.textOut("end")
+    c.drawText(text)
+    width = c.stringWidth("Start ", "Helvetica", 12)
+    c.setFillColorRGB(1, 1, 1)
+    c.rect(
+        72 + width - 1, 695, c.stringWidth("SECRETWORD", "Helvetica", 12) + 2, 20, fill=1, stroke=0
+    )
+    c.showPage()
+    c.save()
+    result = _read(buf.getvalue(), "application/pdf")
+    assert "Start" in result.text and "end" in result.text
+    assert "SECRETWORD" not in result.text
+    assert _hidden_methods(result) == {"covered_or_clipped": len("SECRETWORD")}

@@ -8,16 +8,16 @@ Every character of pdfium's text page is checked; a character is hidden, and rem
 - ``tiny_text``: its loose glyph box (font ascent to descent, after every transformation)
   is under :data:`MIN_GLYPH_PT` points tall and wide;
 - ``off_page``: its box lies wholly outside the page's crop box;
-- ``no_contrast``: the page as pdfium renders it shows nothing inside the character's box:
-  every pixel there is within :data:`MIN_CONTRAST` of every other. This one test covers
+- no contrast: the page as pdfium renders it shows nothing inside the box of the
+  character's segment (a run of non-space characters of one text object on one line): every
+  pixel there is within :data:`MIN_CONTRAST` of the box's first pixel. This one test covers
   white or near-white text on white, text in the background colour of a coloured box, text
   clipped away by a clipping path and text painted over by an opaque rectangle or image;
   the warning's method says ``colour_matches_background`` when the character's own fill
   colour is that of the box, else ``covered_or_clipped``.
 
 The rendering is the oracle: what pdfium paints is what a reader of the PDF sees. Known
-limits (docs/sanitizer.md): invisible text laid over other visible text, and text whose
-colour differs from its background only in hue at equal lightness, are judged by the pixels
+limits (docs/sanitizer.md): invisible text laid over other visible text is judged by the pixels
 of that spot.
 """
 
@@ -32,8 +32,10 @@ from mailguard_core.sanitize.extract import Extracted, ExtractLimits
 
 #: glyph boxes smaller than this (points, both ways) are unreadable
 MIN_GLYPH_PT = 4.0
-#: the smallest difference (0-255, any channel) between pixels of a box that counts as ink
-MIN_CONTRAST = 40
+#: the smallest difference (0-255, any channel) from a box's first pixel that counts as ink
+MIN_CONTRAST = 32
+#: per value v, a bytes.translate table marking (1) the values at least MIN_CONTRAST from v
+_FAR = [bytes(1 if abs(x - v) >= MIN_CONTRAST else 0 for x in range(256)) for v in range(256)]
 #: pixels per rendered page at most (the render scale drops for large pages)
 MAX_RENDER_PIXELS = 4_000_000
 _RENDER_SCALE = 2.0
@@ -107,20 +109,143 @@ class _Pixels:
         yb = max(0, min(self.height, math.ceil(yb)))
         return xa, ya, xb, yb
 
-    def spread(self, box: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
-        """The largest per-channel difference between pixels in ``box``, and one pixel."""
+    def uniform(self, box: tuple[int, ...]) -> tuple[int, ...] | None:
+        """The colour of ``box`` when every pixel in it is within :data:`MIN_CONTRAST` of its
+        first pixel in every channel (nothing drawn there shows), else None."""
         xa, ya, xb, yb = box
         n = self.channels
-        lows = [255] * n
-        highs = [0] * n
-        for y in range(ya, yb):
-            start = y * self.stride
-            row = self.buf[start + xa * n : start + xb * n]
-            for c in range(n):
-                channel = row[c::n]
-                lows[c] = min(lows[c], min(channel))
-                highs[c] = max(highs[c], max(channel))
-        return max(h - lo for h, lo in zip(highs, lows, strict=True)), tuple(lows)
+        start, stop, stride = xa * n, xb * n, self.stride
+        buf = self.buf
+        pixels = b"".join([buf[y * stride + start : y * stride + stop] for y in range(ya, yb)])
+        first = tuple(pixels[:n])
+        for c in range(n):
+            if 1 in pixels[c::n].translate(_FAR[first[c]]):
+                return None
+        return first
+
+
+Box = tuple[float, float, float, float]
+
+
+class _PageReader:
+    """One page: characters grouped into segments (a run of non-space characters of one
+    text object on one line), each judged once; tiny and off-page judged per character."""
+
+    def __init__(self, raw: Any, handle: Any, page: Any, out: Extracted) -> None:
+        self.raw = raw
+        self.handle = handle
+        self.out = out
+        self.pixels = _Pixels(page)
+        self.crop = page.get_cropbox()
+        self.color = tuple(ctypes.c_uint() for _ in range(4))
+        self.modes: dict[int, int] = {}
+        self.chars: list[str] = []
+        self.visible = 0
+        self.runs: dict[str, list[str]] = {}
+        self.last_hidden: dict[str, int] = {}
+        self.segment: list[tuple[int, str, Box]] = []
+        self.segment_obj: Any = None
+
+    def read(self, count: int, budget: int) -> str:
+        raw, handle = self.raw, self.handle
+        rect = raw.FS_RECTF()
+        crop_left, crop_bottom, crop_right, crop_top = self.crop
+        for i in range(count):
+            code = raw.FPDFText_GetUnicode(handle, i)
+            if not 0 < code < 0x110000 or 0xD800 <= code <= 0xDFFF:
+                continue
+            ch = chr(code)
+            if ch.isspace() or raw.FPDFText_IsGenerated(handle, i) == 1:
+                self.flush()
+                self.chars.append(ch)
+                continue
+            if not raw.FPDFText_GetLooseCharBox(handle, i, ctypes.byref(rect)):
+                self.flush()
+                self.hide("off_page", i, ch)
+                continue
+            left, right = sorted((float(rect.left), float(rect.right)))
+            bottom, top = sorted((float(rect.bottom), float(rect.top)))
+            if max(right - left, top - bottom) < MIN_GLYPH_PT:
+                self.flush()
+                self.hide("tiny_text", i, ch)
+                continue
+            if (
+                right <= crop_left or left >= crop_right
+                or top <= crop_bottom or bottom >= crop_top
+            ):  # fmt: skip
+                self.flush()
+                self.hide("off_page", i, ch)
+                continue
+            obj = raw.FPDFText_GetTextObject(handle, i)
+            key = ctypes.cast(obj, ctypes.c_void_p).value or 0 if obj else 0
+            if self.segment and (
+                key != self.segment_obj
+                or abs(bottom - self.segment[-1][2][1]) > 0.5 * (top - bottom)
+            ):
+                self.flush()
+            self.segment_obj = key
+            self.segment.append((i, ch, (left, bottom, right, top)))
+            if self.visible > budget:
+                break
+        self.flush()
+        for method, run in self.runs.items():
+            self.out.hide(method, "".join(run), count=len(run) - run.count(" "))
+        return _tidy("".join(self.chars))
+
+    def hide(self, method: str, i: int, ch: str) -> None:
+        run = self.runs.setdefault(method, [])
+        if self.last_hidden.get(method, -2) != i - 1 and run:
+            run.append(" ")
+        run.append(ch)
+        self.last_hidden[method] = i
+
+    def flush(self) -> None:
+        if not self.segment:
+            return
+        method = self._method()
+        if method is None:
+            self.chars.extend(ch for _, ch, _ in self.segment)
+            self.visible += len(self.segment)
+        else:
+            for i, ch, _ in self.segment:
+                self.hide(method, i, ch)
+        self.segment = []
+
+    def _method(self) -> str | None:
+        raw, handle = self.raw, self.handle
+        first = self.segment[0][0]
+        obj = raw.FPDFText_GetTextObject(handle, first)
+        if obj:
+            mode = self.modes.get(self.segment_obj)
+            if mode is None:
+                mode = self.modes[self.segment_obj] = int(raw.FPDFTextObj_GetTextRenderMode(obj))
+            if mode in _INVISIBLE_MODES:
+                return "invisible_render_mode"
+        red, green, blue, alpha = self.color
+        has_color = raw.FPDFText_GetFillColor(
+            handle, first, ctypes.byref(red), ctypes.byref(green), ctypes.byref(blue),
+            ctypes.byref(alpha),
+        )  # fmt: skip
+        if has_color and alpha.value == 0:
+            return "transparent"
+        left = min(b[0] for _, _, b in self.segment)
+        bottom = min(b[1] for _, _, b in self.segment)
+        right = max(b[2] for _, _, b in self.segment)
+        top = max(b[3] for _, _, b in self.segment)
+        # a margin inside the box: the ink of a neighbouring glyph must not count for this one
+        dx = min((right - left) * 0.15, (top - bottom) * 0.1)
+        dy = (top - bottom) * 0.08
+        box = self.pixels.box(left + dx, bottom + dy, right - dx, top - dy)
+        if box[0] >= box[2] or box[1] >= box[3]:
+            return "off_page"
+        pixel = self.pixels.uniform(box)
+        if pixel is None:
+            return None
+        if has_color and len(pixel) >= 3:
+            fill = (red.value, green.value, blue.value)
+            if max(abs(a - b) for a, b in zip(fill, pixel[:3], strict=True)) < MIN_CONTRAST:
+                return "colour_matches_background"
+        return "covered_or_clipped"
 
 
 def _page_text(page: Any, out: Extracted, budget: int) -> str:
@@ -128,95 +253,12 @@ def _page_text(page: Any, out: Extracted, budget: int) -> str:
 
     textpage = page.get_textpage()
     try:
-        handle = textpage.raw
-        count = raw.FPDFText_CountChars(handle)
+        count = raw.FPDFText_CountChars(textpage.raw)
         if count <= 0:
             return ""
-        pixels = _Pixels(page)
-        crop = page.get_cropbox()
-        rect = raw.FS_RECTF()
-        red, green, blue, alpha = (ctypes.c_uint() for _ in range(4))
-        chars: list[str] = []
-        runs: dict[str, list[str]] = {}
-        last_hidden: dict[str, int] = {}
-        modes: dict[int, int] = {}
-        visible = 0
-        for i in range(count):
-            code = raw.FPDFText_GetUnicode(handle, i)
-            if not 0 < code < 0x110000 or 0xD800 <= code <= 0xDFFF:
-                continue
-            ch = chr(code)
-            if ch.isspace() or raw.FPDFText_IsGenerated(handle, i) == 1:
-                chars.append(ch)
-                continue
-            method = _hidden_method(
-                raw, handle, i, pixels, crop, rect, (red, green, blue, alpha), modes
-            )
-            if method is None:
-                chars.append(ch)
-                visible += 1
-                if visible > budget:
-                    break
-                continue
-            run = runs.setdefault(method, [])
-            if last_hidden.get(method, -2) != i - 1 and run:
-                run.append(" ")
-            run.append(ch)
-            last_hidden[method] = i
-        for method, run in runs.items():
-            out.hide(method, "".join(run), count=len(run) - run.count(" "))
-        return _tidy("".join(chars))
+        return _PageReader(raw, textpage.raw, page, out).read(count, budget)
     finally:
         textpage.close()
-
-
-def _hidden_method(
-    raw: Any,
-    handle: Any,
-    i: int,
-    pixels: _Pixels,
-    crop: tuple[float, float, float, float],
-    rect: Any,
-    color: tuple[ctypes.c_uint, ...],
-    modes: dict[int, int],
-) -> str | None:
-    obj = raw.FPDFText_GetTextObject(handle, i)
-    if obj:
-        key = ctypes.cast(obj, ctypes.c_void_p).value or 0
-        mode = modes.get(key)
-        if mode is None:
-            mode = modes[key] = int(raw.FPDFTextObj_GetTextRenderMode(obj))
-        if mode in _INVISIBLE_MODES:
-            return "invisible_render_mode"
-    red, green, blue, alpha = color
-    has_color = raw.FPDFText_GetFillColor(
-        handle, i, ctypes.byref(red), ctypes.byref(green), ctypes.byref(blue), ctypes.byref(alpha)
-    )
-    if has_color and alpha.value == 0:
-        return "transparent"
-    if not raw.FPDFText_GetLooseCharBox(handle, i, ctypes.byref(rect)):
-        return "off_page"
-    left, right = sorted((float(rect.left), float(rect.right)))
-    bottom, top = sorted((float(rect.bottom), float(rect.top)))
-    if max(right - left, top - bottom) < MIN_GLYPH_PT:
-        return "tiny_text"
-    c_left, c_bottom, c_right, c_top = crop
-    if right <= c_left or left >= c_right or top <= c_bottom or bottom >= c_top:
-        return "off_page"
-    # a margin inside the box: the ink of a neighbouring glyph must not count for this one
-    dx = (right - left) * 0.15
-    dy = (top - bottom) * 0.08
-    box = pixels.box(left + dx, bottom + dy, right - dx, top - dy)
-    if box[0] >= box[2] or box[1] >= box[3]:
-        return "off_page"
-    spread, pixel = pixels.spread(box)
-    if spread >= MIN_CONTRAST:
-        return None
-    if has_color and len(pixel) >= 3:
-        fill = (red.value, green.value, blue.value)
-        if max(abs(a - b) for a, b in zip(fill, pixel[:3], strict=True)) < MIN_CONTRAST:
-            return "colour_matches_background"
-    return "covered_or_clipped"
 
 
 def _tidy(text: str) -> str:
