@@ -4,7 +4,10 @@
 - ``--dry-run``: print the effective tool matrix per account, then connect to each account's
   server (an OAuth2 account: with a token from its stored grant) and print how it signed in,
   its capabilities and the TLS certificate fingerprint line to paste into the config for
-  pinning; exit 0 when every account connected, 1 otherwise, 2 on a config error.
+  pinning; when the posture can send, sign in to SMTP (no mail is sent); check that the
+  audit log can be written and its HMAC key read. On a certificate that does not verify it
+  prints the certificate the server presents and the exact line to add. Exit 0 when every
+  check passed, 1 otherwise, 2 on a config error.
 - ``demo``: serve a copy of the bundled demo mailbox (no account, no network).
 
 Logs go to stderr (stdout carries the MCP protocol). The server process imports the MCP SDK
@@ -30,8 +33,8 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path
 from typing import Any, TextIO
 
-from mailguard_core.config import AccountConfig, Config
-from mailguard_core.errors import MailguardError
+from mailguard_core.config import AccountConfig, Config, ImapSettings, SmtpSettings
+from mailguard_core.errors import MailguardError, TLSError
 from mailguard_core.tools import GATED_TOOLS, ToolName
 
 logger = logging.getLogger("mailguard_mcp")
@@ -300,6 +303,88 @@ def print_matrix(config: Config, allowed: dict[str, frozenset[ToolName]], out: T
         )
 
 
+def _offer_certificate(settings: ImapSettings | SmtpSettings, protocol: str, out: TextIO) -> None:
+    """After a TLS failure: the certificate the server presents and exactly what to add."""
+    from mailguard_core.adapters.tls_probe import presented_certificate
+
+    if isinstance(settings, ImapSettings) and settings.pin_sha256:
+        return  # a pin mismatch: never offer to replace a pin from here
+    timeout = settings.connect_timeout if isinstance(settings, ImapSettings) else settings.timeout
+    try:
+        cert = presented_certificate(
+            settings.host,
+            settings.port,
+            tls=settings.tls,
+            protocol="imap" if protocol == "imap" else "smtp",
+            timeout=timeout,
+        )
+    except MailguardError:
+        return  # the failure above already says what is wrong
+    out.write("  the server presents this certificate (not verified):\n")
+    out.writelines(f"    {line}\n" for line in cert.describe())
+    if isinstance(settings, ImapSettings):
+        out.write(
+            "  if it is your server's certificate (compare the sha256 with the server's own),\n"
+            "  trust exactly this certificate by adding to [accounts.imap]:\n"
+            f'  pin_sha256 = "{cert.sha256}"\n'
+        )
+    else:
+        out.write(
+            "  if it is your server's certificate, save it as a PEM file and add to "
+            '[accounts.smtp]: ca_file = "/path/to/cert.pem"\n'
+        )
+
+
+def _check_smtp(
+    account: AccountConfig, get_secrets: Callable[[], object], tokens: object, out: TextIO
+) -> bool:
+    """Connect, TLS, EHLO, AUTH and QUIT on the account's SMTP server; no mail is sent."""
+    from mailguard_mcp.app import _default_sender
+
+    smtp = account.smtp
+    assert smtp is not None
+    out.write(f"  smtp {smtp.host}:{smtp.port} ({smtp.tls} TLS): ")
+    try:
+        sender = _default_sender(account, get_secrets, tokens)  # type: ignore[arg-type]
+        check = getattr(sender, "check", None)
+        version = check() if callable(check) else "?"
+    except MailguardError as exc:
+        out.write(f"FAILED: {exc.public_message} ({exc})\n")
+        if isinstance(exc, TLSError):
+            _offer_certificate(smtp, "smtp", out)
+        return False
+    out.write(f"signed in ({version}), no mail sent\n")
+    return True
+
+
+def _check_audit(config: Config, get_secrets: Callable[[], object], out: TextIO) -> bool:
+    """The audit log's folder can be created and written, and its HMAC key can be read."""
+    from mailguard_mcp.app import state_dir
+
+    path = (
+        Path(config.audit.path).expanduser() if config.audit.path else state_dir() / "audit.jsonl"
+    )
+    out.write(f"\naudit log {path}: ")
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        target = path if path.exists() else path.parent
+        if not os.access(target, os.W_OK):
+            raise PermissionError(f"{target} is not writable")
+    except OSError as exc:
+        out.write(f"FAILED: cannot write it ({type(exc).__name__}: {exc})\n")
+        return False
+    if config.audit.hmac:
+        try:
+            get_secrets().get("audit-hmac")  # type: ignore[attr-defined]
+        except MailguardError as exc:
+            out.write(f"FAILED: [audit] hmac = true but {exc.public_message}\n")
+            return False
+        out.write("writable, HMAC key found\n")
+    else:
+        out.write("writable\n")
+    return True
+
+
 def dry_run(config: Config, out: TextIO) -> int:
     from mailguard_core.adapters.keyring_secrets import env_var_name
     from mailguard_core.adapters.memory_audit import InMemoryAuditSink
@@ -349,6 +434,8 @@ def dry_run(config: Config, out: TextIO) -> int:
         except MailguardError as exc:
             failures += 1
             out.write(f"  FAILED: {exc.public_message} ({exc})\n")
+            if isinstance(exc, TLSError) and account.imap is not None:
+                _offer_certificate(account.imap, "imap", out)
             continue
         if info.login_mechanism:
             out.write(f"  signed in with: {info.login_mechanism}\n")
@@ -360,8 +447,15 @@ def dry_run(config: Config, out: TextIO) -> int:
                 "  # certificate fingerprint; to pin it, paste into [accounts.imap]:\n"
                 f'  pin_sha256 = "{info.certificate_sha256}"\n'
             )
+        can_send = account.smtp is not None and ToolName.SEND_EMAIL in allowed[account.name]
+        if can_send and not _check_smtp(account, get_secrets, tokens, out):
+            failures += 1
+    if not _check_audit(config, get_secrets, out):
+        failures += 1
     out.write(
-        "\nOK: every account connected\n" if not failures else f"\n{failures} account(s) failed\n"
+        "\nOK: every account connected (and SMTP and the audit log checked)\n"
+        if not failures
+        else f"\n{failures} check(s) failed\n"
     )
     return 0 if failures == 0 else 1
 

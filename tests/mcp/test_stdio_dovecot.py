@@ -225,5 +225,5 @@ def test_dry_run_exits_one_when_a_server_is_unreachable(
         env=env,
     )
     assert out.returncode == 1, out.stdout + out.stderr
-    assert "FAILED" in out.stdout and "1 account(s) failed" in out.stdout
+    assert "FAILED" in out.stdout and "1 check(s) failed" in out.stdout
     assert "wrong" not in out.stdout

@@ -71,6 +71,11 @@ from mailguard_core.adapters.search_query import (
     parse_expression,
     to_imap_args,
 )
+from mailguard_core.adapters.tls_probe import (
+    GREETING_PROBE_SECONDS,
+    implicit_tls_port,
+    speaks_tls,
+)
 from mailguard_core.config import ImapSettings
 from mailguard_core.domain import (
     AttachmentInfo,
@@ -185,11 +190,7 @@ class ImapMailStore:
                 client = self._factory()
         else:
             ctx = tls_context(s)
-            timeout = imapclient.SocketTimeout(connect=s.connect_timeout, read=s.command_timeout)
-            with imap_errors("connect"):
-                client = imapclient.IMAPClient(
-                    s.host, port=s.port, ssl=s.tls == "implicit", ssl_context=ctx, timeout=timeout
-                )
+            client = self._open(ctx)
             try:
                 with imap_errors("starttls"):
                     if s.tls == "starttls":
@@ -212,6 +213,29 @@ class ImapMailStore:
             self._kill(client)
             raise
         return client
+
+    def _open(self, ctx: Any) -> Any:
+        """Connect and read the greeting. With STARTTLS, a greeting that has not come after
+        ``GREETING_PROBE_SECONDS`` makes a second connection check whether the port speaks
+        implicit TLS (a named error at once, instead of waiting out the whole timeout); if it
+        does not, the connection is tried again with the full timeout (a slow server)."""
+        s = self._settings
+
+        def connect(connect_timeout: float) -> Any:
+            timeout = imapclient.SocketTimeout(connect=connect_timeout, read=s.command_timeout)
+            with imap_errors("connect"):
+                return imapclient.IMAPClient(
+                    s.host, port=s.port, ssl=s.tls == "implicit", ssl_context=ctx, timeout=timeout
+                )
+
+        if s.tls != "starttls" or s.connect_timeout <= GREETING_PROBE_SECONDS:
+            return connect(s.connect_timeout)
+        try:
+            return connect(GREETING_PROBE_SECONDS)
+        except OperationTimeout:
+            if speaks_tls(s.host, s.port):
+                raise implicit_tls_port("connect") from None
+        return connect(s.connect_timeout)
 
     def _login(self, client: Any) -> None:
         s = self._settings

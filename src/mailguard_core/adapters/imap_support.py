@@ -20,6 +20,7 @@ import attrs
 from imapclient import exceptions as imap_exc  # type: ignore[import-untyped]
 
 from mailguard_core.adapters.mail_common import is_attachment
+from mailguard_core.adapters.tls_probe import tls_failure
 from mailguard_core.config import ImapSettings
 from mailguard_core.domain import AttachmentInfo
 from mailguard_core.errors import (
@@ -136,8 +137,8 @@ def imap_errors(action: str) -> Iterator[None]:
         raise OperationTimeout(f"{action}: {_snippet(exc)}") from exc
     except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError) as exc:
         raise ConnectionLost(f"{action}: {_snippet(exc)}") from exc  # the peer went away
-    except ssl.SSLError as exc:
-        raise TLSError(f"{action}: {_snippet(exc)}") from exc
+    except ssl.SSLError as exc:  # the public text names the likely cause (tls_probe)
+        raise tls_failure(exc, action) from exc
     except UnicodeError as exc:  # a value imaplib could not encode (never shown: _snippet)
         if action == "login":
             raise AuthenticationFailed(f"{action}: {_snippet(exc)}") from None

@@ -10,12 +10,19 @@ the content); a 4xx reply, a lost connection or a timeout does.
 from __future__ import annotations
 
 import base64
+import contextlib
 import smtplib
 import ssl
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import overload
 
+from mailguard_core.adapters.tls_probe import (
+    GREETING_PROBE_SECONDS,
+    implicit_tls_port,
+    speaks_tls,
+    tls_failure,
+)
 from mailguard_core.compose import message_id_of, validate_header_text
 from mailguard_core.config import SmtpSettings
 from mailguard_core.domain import SendResult
@@ -103,8 +110,8 @@ def _smtp_errors() -> Iterator[None]:
         raise SendFailed(f"SMTP failure: {type(exc).__name__}") from exc
     except UnicodeError:  # its text names a character and its position: never shown
         raise SendFailed("SMTP: a value could not be encoded") from None
-    except ssl.SSLError as exc:  # SSLCertVerificationError included
-        raise TLSError(f"SMTP TLS failure: {type(exc).__name__}") from exc
+    except ssl.SSLError as exc:  # SSLCertVerificationError included; names the cause
+        raise tls_failure(exc, "SMTP") from exc
     except ssl.CertificateError as exc:
         raise TLSError(f"SMTP certificate failure: {type(exc).__name__}") from exc
     except TimeoutError as exc:
@@ -174,7 +181,7 @@ class SmtpSender:
             return smtplib.SMTP_SSL(
                 s.host, s.port, local_hostname=EHLO_NAME, timeout=s.timeout, context=context
             )
-        smtp = smtplib.SMTP(s.host, s.port, local_hostname=EHLO_NAME, timeout=s.timeout)
+        smtp = self._open_plain()
         try:
             smtp.ehlo()
             if not smtp.has_extn("starttls"):
@@ -188,6 +195,47 @@ class SmtpSender:
             smtp.close()
             raise
         return smtp
+
+    def _open_plain(self) -> smtplib.SMTP:
+        """Connect for STARTTLS and read the greeting. A greeting that has not come after
+        ``GREETING_PROBE_SECONDS`` makes a second connection check whether the port speaks
+        implicit TLS (a named error at once); if not, the connection is tried again with the
+        full timeout (a slow server)."""
+        s = self._settings
+        if s.timeout > GREETING_PROBE_SECONDS:
+            try:
+                smtp = smtplib.SMTP(
+                    s.host, s.port, local_hostname=EHLO_NAME, timeout=GREETING_PROBE_SECONDS
+                )
+            except (TimeoutError, smtplib.SMTPServerDisconnected) as exc:
+                if isinstance(exc, smtplib.SMTPServerDisconnected) and not isinstance(
+                    exc.__context__, TimeoutError
+                ):
+                    raise
+                if speaks_tls(s.host, s.port):
+                    raise implicit_tls_port("SMTP connect") from None
+            else:
+                smtp.timeout = s.timeout
+                if smtp.sock is not None:
+                    smtp.sock.settimeout(s.timeout)
+                return smtp
+        return smtplib.SMTP(s.host, s.port, local_hostname=EHLO_NAME, timeout=s.timeout)
+
+    def check(self) -> str:
+        """Connect, TLS, EHLO and AUTH exactly as :meth:`send` does, then QUIT: no mail is
+        sent. Returns the TLS version. Raises what :meth:`send` would raise."""
+        context = self._context or make_tls_context(self._settings.ca_file)
+        with _smtp_errors():
+            smtp = self._connect(context)
+            try:
+                self._authenticate(smtp)
+                sock = smtp.sock
+                version = sock.version() if isinstance(sock, ssl.SSLSocket) else None
+                with contextlib.suppress(smtplib.SMTPException, OSError):
+                    smtp.quit()
+            finally:
+                smtp.close()
+        return version or "?"
 
     def _authenticate(self, smtp: smtplib.SMTP) -> None:
         s = self._settings
