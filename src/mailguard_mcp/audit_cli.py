@@ -114,7 +114,7 @@ def _configuration(explicit: str | None) -> Config | None:
 def _default_log(config: Config) -> Path:
     if config.audit.path:
         return Path(config.audit.path).expanduser()
-    from mailguard_mcp.app import state_dir
+    from mailguard_core.bootstrap import state_dir
 
     return state_dir() / "audit.jsonl"
 

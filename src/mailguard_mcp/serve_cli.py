@@ -262,7 +262,7 @@ def demo_config(root: Path) -> Config:
 @contextmanager
 def demo_app(root: Path | None = None) -> Iterator[object]:
     """A demo app over a fresh copy of the bundled mailbox (removed afterwards when temporary)."""
-    from mailguard_mcp.app import open_app
+    from mailguard_core.bootstrap import open_app
     from mailguard_mcp.demo import materialize
 
     temporary = root is None
@@ -339,7 +339,7 @@ def _check_smtp(
     account: AccountConfig, get_secrets: Callable[[], object], tokens: object, out: TextIO
 ) -> bool:
     """Connect, TLS, EHLO, AUTH and QUIT on the account's SMTP server; no mail is sent."""
-    from mailguard_mcp.app import _default_sender
+    from mailguard_core.bootstrap import _default_sender
 
     smtp = account.smtp
     assert smtp is not None
@@ -359,7 +359,7 @@ def _check_smtp(
 
 def _check_audit(config: Config, get_secrets: Callable[[], object], out: TextIO) -> bool:
     """The audit log's folder can be created and written, and its HMAC key can be read."""
-    from mailguard_mcp.app import state_dir
+    from mailguard_core.bootstrap import state_dir
 
     path = (
         Path(config.audit.path).expanduser() if config.audit.path else state_dir() / "audit.jsonl"
@@ -388,8 +388,8 @@ def _check_audit(config: Config, get_secrets: Callable[[], object], out: TextIO)
 def dry_run(config: Config, out: TextIO) -> int:
     from mailguard_core.adapters.keyring_secrets import env_var_name
     from mailguard_core.adapters.memory_audit import InMemoryAuditSink
+    from mailguard_core.bootstrap import _default_secrets, _default_store, _default_tokens
     from mailguard_core.gate import Gate
-    from mailguard_mcp.app import _default_secrets, _default_store, _default_tokens
 
     gate = Gate.from_config(config, InMemoryAuditSink())
     allowed = {a.name: gate.allowed_tools(a.name) for a in config.accounts}
@@ -489,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         return dry_run(config, sys.stdout)
     _hint("mailguard-mcp serve")
-    from mailguard_mcp.app import open_app
+    from mailguard_core.bootstrap import open_app
 
     return _serve(lambda: open_app(config))
 

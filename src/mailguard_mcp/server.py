@@ -11,7 +11,6 @@ Errors reach the client as a short ``error <code>: <public message>`` text plus 
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import logging
 import math
@@ -25,16 +24,18 @@ from mcp.server import Server
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import NotificationOptions
 
-from mailguard_core.domain import MessageRef, SearchCriteria, parse_search_date
+from mailguard_core import dispatch
+from mailguard_core.bootstrap import MailguardApp
+from mailguard_core.dispatch import prepare_call, validate_arguments
+from mailguard_core.dispatch import summary as _summary
 from mailguard_core.errors import InputError, MailguardError, PolicyViolation
-from mailguard_core.tools import ToolName, parse_tool_name
-from mailguard_mcp.app import MailguardApp
-from mailguard_mcp.tooldefs import (
+from mailguard_core.tooldefs import (
     TOOL_DEFS,
     ToolDef,
     listed_input_schema,
     listed_output_schema,
 )
+from mailguard_core.tools import INFRASTRUCTURE_TOOLS, ToolName, parse_tool_name
 
 if TYPE_CHECKING:
     from mailguard_core.gate import GateCall
@@ -52,28 +53,6 @@ INSTRUCTIONS = (
 Result = dict[str, Any]
 Ctx = ServerRequestContext[MailguardApp]
 AppFactory = Callable[[], AbstractContextManager[MailguardApp]]
-
-_T = ToolName
-#: tools that act on the account named inside their refs
-_REF_TOOLS = frozenset(
-    {
-        _T.FETCH_MESSAGE,
-        _T.FETCH_MESSAGE_HTML,
-        _T.LIST_ATTACHMENTS,
-        _T.DOWNLOAD_ATTACHMENT,
-        _T.READ_ATTACHMENT,
-        _T.LIST_LABELS,
-        _T.MARK_READ,
-        _T.MARK_UNREAD,
-        _T.FLAG,
-        _T.UNFLAG,
-        _T.ADD_LABEL,
-        _T.REMOVE_LABEL,
-        _T.MOVE_MESSAGE,
-        _T.DELETE_MESSAGE,
-        _T.EXPUNGE,
-    }
-)
 
 
 class InternalError(MailguardError):
@@ -108,175 +87,10 @@ def listed_tools(allowed: frozenset[ToolName]) -> list[types.Tool]:
 
 
 # ---------------------------------------------------------------- argument handling
-@functools.cache
-def _validator(name: ToolName) -> Any:
-    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
-
-    return Draft202012Validator(TOOL_DEFS[name].input_schema)
-
-
-def validate_arguments(name: ToolName, arguments: Mapping[str, Any]) -> None:
-    """Check the arguments against the tool's input schema.
-
-    Raises:
-        InputError: with the first problem (argument path and what is wrong).
-    """
-    errors = sorted(_validator(name).iter_errors(dict(arguments)), key=lambda e: list(e.path))
-    if not errors:
-        return
-    error = errors[0]
-    where = "/".join(str(p) for p in error.path) or "arguments"
-    what = {
-        "required": "a required argument is missing",
-        "additionalProperties": "an unknown argument was given",
-        "pattern": "has an invalid format",
-        "type": "has the wrong type",
-        "maxLength": "is too long",
-        "minLength": "is too short",
-        "maximum": "is too large",
-        "minimum": "is too small",
-        "maxItems": "has too many items",
-        "minItems": "has too few items",
-        "uniqueItems": "has duplicate items",
-    }.get(str(error.validator), "is invalid")
-    detail = error.message[:300]
-    if error.validator in ("required", "additionalProperties"):
-        public = f"{what}: {detail[:160]}"
-    else:
-        public = f"argument {where[:80]} {what}"
-    raise InputError(f"{name}: {where}: {detail}", public=public)
-
-
-def _refs(arguments: Mapping[str, Any]) -> list[MessageRef]:
-    if "message_refs" in arguments:
-        return [MessageRef.parse(text) for text in arguments["message_refs"]]
-    return [MessageRef.parse(arguments["message_ref"])]
-
-
 def resolve_account(app: MailguardApp, tool: ToolName, arguments: Mapping[str, Any]) -> str:
-    """The account a call acts on: its ``account`` argument, else its refs' account, else the
-    session's active account. All refs of one call must name one account."""
-    explicit = arguments.get("account")
-    if tool is _T.USE_ACCOUNT or tool is _T.LIST_ACCOUNTS:
-        return app.active
-    if isinstance(explicit, str):
-        return explicit
-    if tool in _REF_TOOLS:
-        accounts = {ref.account for ref in _refs(arguments)}
-        if len(accounts) > 1:
-            raise InputError(
-                f"refs of {sorted(accounts)} in one call",
-                public="all message_refs of one call must name the same account",
-            )
-        return accounts.pop()
-    in_reply_to = arguments.get("in_reply_to")
-    if isinstance(in_reply_to, str):
-        return MessageRef.parse(in_reply_to).account
-    return app.active
-
-
-def _date(text: str | None, what: str) -> dt.date | None:
-    return None if text is None else parse_search_date(text, what)
-
-
-def _criteria(a: Mapping[str, Any]) -> SearchCriteria:
-    since, before = _date(a.get("since"), "since"), _date(a.get("before"), "before")
-    if since and before and since >= before:
-        raise InputError("since >= before", public="since must be earlier than before")
-    return SearchCriteria(
-        from_=a.get("from"),
-        to=a.get("to"),
-        subject=a.get("subject"),
-        text=a.get("text"),
-        since=since,
-        before=before,
-        seen=a.get("seen"),
-        flagged=a.get("flagged"),
-        has_attachment=a.get("has_attachment"),
-    )
-
-
-def _outgoing_request(a: Mapping[str, Any]) -> Any:
-    from mailguard_core.outgoing import OutgoingRequest
-
-    reply = a.get("in_reply_to")
-    return OutgoingRequest(
-        to=tuple(a["to"]),
-        cc=tuple(a.get("cc", ())),
-        bcc=tuple(a.get("bcc", ())),
-        subject=a["subject"],
-        body=a["body"],
-        in_reply_to=None if reply is None else MessageRef.parse(reply),
-    )
-
-
-def prepare_call(tool: ToolName, a: Mapping[str, Any]) -> Callable[[MailboxService], Result]:
-    """Parse the arguments into domain values now; return the service call to run later.
-
-    Raises:
-        InputError: an argument is malformed.
-    """
-    folder = a.get("folder", "INBOX")
-    limit = int(a.get("limit", 20))
-    cursor = a.get("cursor")
-    if tool is _T.LIST_FOLDERS:
-        return lambda s: s.list_folders()
-    if tool is _T.SEARCH:
-        criteria = _criteria(a)
-        return lambda s: s.search(folder, criteria, limit=limit, cursor=cursor)
-    if tool is _T.SEARCH_ADVANCED:
-        query = a["query"]
-        return lambda s: s.search_advanced(folder, query, limit=limit, cursor=cursor)
-    if tool in (_T.FETCH_MESSAGE, _T.FETCH_MESSAGE_HTML):
-        [ref] = _refs(a)
-        chars = a.get("max_body_chars")
-        html = tool is _T.FETCH_MESSAGE_HTML
-        return lambda s: s.fetch_message(ref, max_body_chars=chars, include_html=html)
-    if tool is _T.LIST_ATTACHMENTS:
-        [ref] = _refs(a)
-        return lambda s: s.list_attachments(ref)
-    if tool is _T.DOWNLOAD_ATTACHMENT:
-        [ref] = _refs(a)
-        part_id = a["part_id"]
-        return lambda s: s.download_attachment(ref, part_id)
-    if tool is _T.READ_ATTACHMENT:
-        [ref] = _refs(a)
-        part_id, chars = a["part_id"], a.get("max_chars")
-        return lambda s: s.read_attachment(ref, part_id, max_chars=chars)
-    if tool is _T.LIST_LABELS:
-        [ref] = _refs(a)
-        return lambda s: s.list_labels(ref)
-    if tool in (_T.MARK_READ, _T.MARK_UNREAD, _T.FLAG, _T.UNFLAG):
-        refs = _refs(a)
-        action = tool.value
-        return lambda s: s.set_flag(action, refs)
-    if tool in (_T.ADD_LABEL, _T.REMOVE_LABEL):
-        refs, label, add = _refs(a), a["label"], tool is _T.ADD_LABEL
-        return lambda s: s.set_label(refs, label, add=add)
-    if tool is _T.MOVE_MESSAGE:
-        refs, destination = _refs(a), a["destination"]
-        return lambda s: s.move(refs, destination)
-    if tool is _T.DELETE_MESSAGE:
-        refs = _refs(a)
-        return lambda s: s.delete_messages(refs)
-    if tool is _T.EXPUNGE:
-        refs = _refs(a)
-        return lambda s: s.expunge(refs)
-    if tool is _T.CREATE_DRAFT:
-        request = _outgoing_request(a)
-        return lambda s: s.create_draft(request)
-    if tool is _T.SEND_EMAIL:
-        request = _outgoing_request(a)
-        return lambda s: s.send_email(request)
-    if tool is _T.CREATE_FOLDER:
-        name = a["name"]
-        return lambda s: s.create_folder(name)
-    if tool is _T.RENAME_FOLDER:
-        old, new = a["folder"], a["new_name"]
-        return lambda s: s.rename_folder(old, new)
-    if tool is _T.DELETE_FOLDER:
-        return lambda s: s.delete_folder(a["folder"])
-    raise AssertionError(f"no service call for {tool}")  # pragma: no cover
+    """The account a call acts on (:func:`mailguard_core.dispatch.resolve_account` with the
+    session's active account)."""
+    return dispatch.resolve_account(app.active, tool, arguments)
 
 
 # ---------------------------------------------------------------- results
@@ -305,18 +119,6 @@ def error_result(error: MailguardError) -> types.CallToolResult:
         structured_content={"error": body},
         is_error=True,
     )
-
-
-def _summary(result: Mapping[str, Any]) -> dict[str, Any]:
-    """A small content-free summary for the audit end record."""
-    meta = result.get("meta", {})
-    summary: dict[str, Any] = {"warnings": len(result.get("security_warnings", []))}
-    for key in ("count", "total", "expunged", "size_bytes"):
-        if isinstance(meta.get(key), int):
-            summary[key] = meta[key]
-    if "items" in result:
-        summary["warnings"] += sum(len(i.get("security_warnings", [])) for i in result["items"])
-    return summary
 
 
 # ---------------------------------------------------------------- dispatch
@@ -391,22 +193,8 @@ async def _guarded_call(
 async def _infrastructure(
     ctx: Ctx, app: MailguardApp, tool: ToolName, args: Mapping[str, Any]
 ) -> Result:
-    if tool is _T.LIST_ACCOUNTS:
-        return {
-            "meta": {
-                "active": app.active,
-                "accounts": [
-                    {
-                        "name": a.name,
-                        "address": a.address,
-                        "posture": a.posture.value,
-                        "active": a.name == app.active,
-                    }
-                    for a in app.config.accounts
-                ],
-            },
-            "security_warnings": [],
-        }
+    if tool is ToolName.LIST_ACCOUNTS:
+        return dispatch.accounts_result(app.config, app.active)
     target = args["account"]
     account = app.account(target)
     changed = target != app.active
@@ -416,14 +204,7 @@ async def _infrastructure(
             await ctx.session.send_tool_list_changed()
         except Exception:  # a client that cannot take notifications re-lists on its own
             logger.debug("tools/list_changed not delivered", exc_info=True)
-    return {
-        "meta": {
-            "active": target,
-            "posture": account.posture.value,
-            "tools": sorted(t.value for t in app.allowed_tools(target)),
-        },
-        "security_warnings": [],
-    }
+    return dispatch.use_account_result(account.posture.value, target, app.allowed_tools(target))
 
 
 async def call_tool(ctx: Ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
@@ -439,7 +220,7 @@ async def call_tool(ctx: Ctx, params: types.CallToolRequestParams) -> types.Call
         try:
             validate_arguments(tool, args)
             account = resolve_account(app, tool, args)
-            call = None if tool in (_T.LIST_ACCOUNTS, _T.USE_ACCOUNT) else prepare_call(tool, args)
+            call = None if tool in INFRASTRUCTURE_TOOLS else prepare_call(tool, args)
         except MailguardError as exc:
             early = exc
     try:
