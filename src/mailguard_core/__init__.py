@@ -8,10 +8,22 @@ from typing import TYPE_CHECKING, Any
 
 from mailguard_core.config import AccountConfig, Config, load_config, parse_config
 from mailguard_core.domain import MessageRef
-from mailguard_core.errors import MailguardError
+from mailguard_core.errors import (
+    AuditError,
+    BackendError,
+    InputError,
+    MailguardError,
+    NotFound,
+    PolicyViolation,
+    RateLimited,
+    ToolDenied,
+)
 from mailguard_core.gate import Clock, FakeClock, Gate, GateCall, MonotonicClock
+from mailguard_core.tools import Posture, ToolName
 
 if TYPE_CHECKING:
+    from mailguard_core.adapters.memory_audit import InMemoryAuditSink
+    from mailguard_core.mailbox import Envelope, Mailbox, open_mailbox
     from mailguard_core.outgoing import DraftOutcome, OutgoingRequest, OutgoingService, SendOutcome
     from mailguard_core.sanitize import (
         AttachmentText,
@@ -30,11 +42,15 @@ if TYPE_CHECKING:
         sanitize_text,
         sniff_content_type,
     )
+    from mailguard_core.tooldefs import TOOL_DEFS, ToolDef, listed_input_schema
 
 #: names that load on first use, with their module: importing the sanitizer (lxml, nh3,
 #: tldextract, ...) and message composition (the stdlib email package) is a large share of
 #: the MCP server's startup, which needs neither before the first tool call
 _LAZY_NAMES = {
+    **dict.fromkeys(("Envelope", "Mailbox", "open_mailbox"), "mailguard_core.mailbox"),
+    "InMemoryAuditSink": "mailguard_core.adapters.memory_audit",
+    **dict.fromkeys(("TOOL_DEFS", "ToolDef", "listed_input_schema"), "mailguard_core.tooldefs"),
     **dict.fromkeys(
         ("DraftOutcome", "OutgoingRequest", "OutgoingService", "SendOutcome"),
         "mailguard_core.outgoing",
@@ -71,29 +87,45 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "TOOL_DEFS",
     "AccountConfig",
     "AttachmentText",
+    "AuditError",
+    "BackendError",
     "Clock",
     "Config",
     "DraftOutcome",
+    "Envelope",
     "ExtractOptions",
     "FakeClock",
     "Gate",
     "GateCall",
+    "InMemoryAuditSink",
     "InjectionDetector",
+    "InputError",
+    "Mailbox",
     "MailguardError",
     "MessageRef",
     "MimeLimits",
     "MonotonicClock",
+    "NotFound",
     "OutgoingRequest",
     "OutgoingService",
+    "PolicyViolation",
+    "Posture",
+    "RateLimited",
     "RuleBasedDetector",
     "SafeMessage",
     "SanitizeOptions",
     "SecurityWarning",
     "SendOutcome",
+    "ToolDef",
+    "ToolDenied",
+    "ToolName",
     "extract_attachment_text",
+    "listed_input_schema",
     "load_config",
+    "open_mailbox",
     "parse_config",
     "render_text",
     "safe_filename",
