@@ -256,12 +256,10 @@ def discard_standby_locked() -> None:
     if child is None:
         return
     try:
-        if child.stdin is not None:
-            child.stdin.close()
+        child.kill()  # a standby holds no work: no need to wait for it to see end of input
         child.wait(timeout=5)
     except (OSError, subprocess.TimeoutExpired):
-        child.kill()
-        child.wait()
+        pass
     finally:
         _close(child)
 
