@@ -182,7 +182,11 @@ class MailguardApp:
                 self._on_close = None
 
 
-def _default_secrets() -> SecretStore:
+# ---------------------------------------------------------------- the default adapters
+# (also what ``mailguard-mcp --dry-run`` and ``mailguard-mcp audit`` build)
+
+
+def default_secrets() -> SecretStore:
     from mailguard_core.adapters.keyring_secrets import (
         ChainSecretStore,
         EnvSecretStore,
@@ -192,7 +196,7 @@ def _default_secrets() -> SecretStore:
     return ChainSecretStore(KeyringSecretStore(), EnvSecretStore(os.environ))
 
 
-def _default_tokens(
+def default_tokens(
     account: AccountConfig, secrets: Callable[[], SecretStore]
 ) -> TokenProvider | None:
     """The account's OAuth2 token source (one for IMAP and SMTP), None without OAuth."""
@@ -203,7 +207,7 @@ def _default_tokens(
     return AuthlibTokenProvider(account.name, account.oauth, secrets())
 
 
-def _default_store(
+def default_store(
     account: AccountConfig,
     secrets: Callable[[], SecretStore],
     tokens: TokenProvider | None = None,
@@ -222,7 +226,7 @@ def _default_store(
     raise ConfigError(f"account {account.name!r} has neither imap nor maildir settings")
 
 
-def _default_sender(
+def default_sender(
     account: AccountConfig,
     secrets: Callable[[], SecretStore],
     tokens: TokenProvider | None = None,
@@ -235,7 +239,7 @@ def _default_sender(
     return SmtpSender(account.smtp, password=lambda: secrets().get(name), tokens=tokens)
 
 
-def _default_audit(config: Config, secrets: Callable[[], SecretStore]) -> AuditSink:
+def default_audit(config: Config, secrets: Callable[[], SecretStore]) -> AuditSink:
     from mailguard_core.adapters.jsonl_audit import JsonlAuditSink
 
     path = (
@@ -276,7 +280,7 @@ def open_app(
 
     def get_secrets() -> SecretStore:
         if not cached:
-            cached.append(_default_secrets())
+            cached.append(default_secrets())
         return cached[0]
 
     given = dict(stores or {})
@@ -291,12 +295,12 @@ def open_app(
         if tokens is not None and account.name in tokens:
             token_source: TokenProvider | None = tokens[account.name]
         else:
-            token_source = _default_tokens(account, get_secrets)
-        store = given.get(account.name) or _default_store(account, get_secrets, token_source)
+            token_source = default_tokens(account, get_secrets)
+        store = given.get(account.name) or default_store(account, get_secrets, token_source)
         if senders is not None and account.name in senders:
             sender = senders[account.name]
         else:
-            sender = _default_sender(account, get_secrets, token_source)
+            sender = default_sender(account, get_secrets, token_source)
         return MailboxService(
             account,
             store,
@@ -304,7 +308,7 @@ def open_app(
             download_dir=(download_dirs or {}).get(account.name),
         )
 
-    sink = audit if audit is not None else _default_audit(config, get_secrets)
+    sink = audit if audit is not None else default_audit(config, get_secrets)
     try:
         gate = Gate.from_config(config, sink, clock=clock)
     except BaseException:

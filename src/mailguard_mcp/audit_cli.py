@@ -74,13 +74,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _secret_store() -> SecretStore:
-    from mailguard_core.adapters.keyring_secrets import (
-        ChainSecretStore,
-        EnvSecretStore,
-        KeyringSecretStore,
-    )
+    """The server's secret store (the keyring, then ``MAILGUARD_*`` variables)."""
+    from mailguard_core.bootstrap import default_secrets
 
-    return ChainSecretStore(KeyringSecretStore(), EnvSecretStore(os.environ))
+    return default_secrets()
 
 
 def _key(var: str | None, from_store: bool) -> bytes | None:

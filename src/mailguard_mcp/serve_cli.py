@@ -339,13 +339,13 @@ def _check_smtp(
     account: AccountConfig, get_secrets: Callable[[], object], tokens: object, out: TextIO
 ) -> bool:
     """Connect, TLS, EHLO, AUTH and QUIT on the account's SMTP server; no mail is sent."""
-    from mailguard_core.bootstrap import _default_sender
+    from mailguard_core.bootstrap import default_sender
 
     smtp = account.smtp
     assert smtp is not None
     out.write(f"  smtp {smtp.host}:{smtp.port} ({smtp.tls} TLS): ")
     try:
-        sender = _default_sender(account, get_secrets, tokens)  # type: ignore[arg-type]
+        sender = default_sender(account, get_secrets, tokens)  # type: ignore[arg-type]
         check = getattr(sender, "check", None)
         version = check() if callable(check) else "?"
     except MailguardError as exc:
@@ -388,7 +388,7 @@ def _check_audit(config: Config, get_secrets: Callable[[], object], out: TextIO)
 def dry_run(config: Config, out: TextIO) -> int:
     from mailguard_core.adapters.keyring_secrets import env_var_name
     from mailguard_core.adapters.memory_audit import InMemoryAuditSink
-    from mailguard_core.bootstrap import _default_secrets, _default_store, _default_tokens
+    from mailguard_core.bootstrap import default_secrets, default_store, default_tokens
     from mailguard_core.gate import Gate
 
     gate = Gate.from_config(config, InMemoryAuditSink())
@@ -401,7 +401,7 @@ def dry_run(config: Config, out: TextIO) -> int:
     def get_secrets() -> object:
         nonlocal secrets
         if secrets is None:
-            secrets = _default_secrets()
+            secrets = default_secrets()
         return secrets
 
     for account in config.accounts:
@@ -425,8 +425,8 @@ def dry_run(config: Config, out: TextIO) -> int:
                 f"{account.name}:oauth or ${env_var_name(account.name + ':oauth')}\n"
             )
         try:
-            tokens = _default_tokens(account, get_secrets)  # type: ignore[arg-type]
-            store = _default_store(account, get_secrets, tokens)  # type: ignore[arg-type]
+            tokens = default_tokens(account, get_secrets)  # type: ignore[arg-type]
+            store = default_store(account, get_secrets, tokens)  # type: ignore[arg-type]
             try:
                 info = store.server_info()
             finally:
