@@ -196,10 +196,60 @@ class AuditSettings:
 
 
 @attrs.frozen(kw_only=True)
+class ServerAuthSettings:
+    """``[server.auth]``: mailguard as an OAuth 2.1 resource server (signed JWT access tokens)."""
+
+    issuer: str
+    #: the server's own URL as tokens name it in ``aud`` (RFC 8707 resource indicator)
+    audience: str
+    jwks_url: str | None = None
+    jwks_file: str | None = None
+    algorithms: tuple[str, ...] = ("RS256", "ES256", "PS256", "EdDSA")
+    required_scopes: tuple[str, ...] = ()
+    leeway_seconds: int = 30
+
+
+@attrs.frozen(kw_only=True)
+class PrincipalSettings:
+    """``[[server.principals]]``: who (a token subject, or a claim value) may use which
+    accounts, with an optional lower posture ceiling."""
+
+    name: str
+    accounts: tuple[str, ...]
+    subject: str | None = None
+    claim: str | None = None
+    value: str | None = None
+    posture: Posture | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ServerSettings:
+    """``[server]``: how ``mailguard-mcp serve`` is reached (stdio, or streamable HTTP)."""
+
+    transport: str = "stdio"
+    host: str = "127.0.0.1"
+    port: int = 8765
+    #: the URL clients use (behind a proxy); default ``http://host:port``
+    public_url: str | None = None
+    #: extra allowed ``Origin`` values (browser hosts); loopback origins are always allowed
+    allowed_origins: tuple[str, ...] = ()
+    #: extra allowed ``Host`` header values (the proxy's name); loopback is always allowed
+    allowed_hosts: tuple[str, ...] = ()
+    max_sessions: int = 100
+    max_concurrent_calls: int = 32
+    max_request_bytes: int = 1_000_000
+    session_idle_seconds: float = 1800.0
+    shutdown_grace_seconds: float = 30.0
+    auth: ServerAuthSettings | None = None
+    principals: tuple[PrincipalSettings, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
 class Config:
     accounts: tuple[AccountConfig, ...]
     default_account: str | None = None
     audit: AuditSettings = AuditSettings()
+    server: ServerSettings = ServerSettings()
 
     def account(self, name: str) -> AccountConfig:
         """The account called exactly ``name``.
@@ -453,6 +503,9 @@ def _make_converter() -> cattrs.Converter:
         SendSettings,
         AccountConfig,
         AuditSettings,
+        ServerAuthSettings,
+        PrincipalSettings,
+        ServerSettings,
     ):
         converter.register_structure_hook(cls, _table_first(converter.get_structure_hook(cls)))
     return converter
@@ -853,9 +906,63 @@ def _validate(problems: _Problems, config: Config) -> Config:
     audit = config.audit
     if audit.rotate_bytes < 1:
         problems.add("audit.rotate_bytes", "must be at least 1")
+    server = _validate_server(problems, config.server, set(seen))
     return attrs.evolve(
-        config, accounts=accounts, audit=attrs.evolve(audit, path=_expand(audit.path))
+        config,
+        accounts=accounts,
+        audit=attrs.evolve(audit, path=_expand(audit.path)),
+        server=server,
     )
+
+
+def _validate_server(
+    problems: _Problems, server: ServerSettings, names: set[str]
+) -> ServerSettings:
+    if server.transport not in ("stdio", "http"):
+        problems.add("server.transport", 'must be "stdio" or "http"')
+    _check_host(problems, "server.host", server.host)
+    _check_port(problems, "server.port", server.port)
+    for key in ("max_sessions", "max_concurrent_calls", "max_request_bytes"):
+        if getattr(server, key) < 1:
+            problems.add(f"server.{key}", "must be at least 1")
+    _positive(problems, "server.session_idle_seconds", server.session_idle_seconds)
+    _positive(
+        problems, "server.shutdown_grace_seconds", server.shutdown_grace_seconds, allow_zero=True
+    )
+    if server.public_url is not None:
+        _check_url(problems, "server.public_url", server.public_url)
+    auth = server.auth
+    if auth is not None:
+        _check_url(problems, "server.auth.issuer", auth.issuer)
+        _check_url(problems, "server.auth.audience", auth.audience)
+        if (auth.jwks_url is None) == (auth.jwks_file is None):
+            problems.add("server.auth", "set exactly one of jwks_url and jwks_file")
+        _check_url(problems, "server.auth.jwks_url", auth.jwks_url)
+        if not auth.algorithms or any(
+            a.upper().startswith(("HS", "NONE")) for a in auth.algorithms
+        ):
+            problems.add("server.auth.algorithms", "asymmetric algorithms only (no HS*, no none)")
+        if auth.leeway_seconds < 0 or auth.leeway_seconds > 300:
+            problems.add("server.auth.leeway_seconds", "must be 0-300")
+        auth = attrs.evolve(auth, jwks_file=_expand(auth.jwks_file))
+    if server.principals and auth is None:
+        problems.add("server.principals", "principals need [server.auth]")
+    seen: set[str] = set()
+    for i, principal in enumerate(server.principals):
+        where = f"server.principals[{i}]"
+        if principal.name in seen:
+            problems.add(f"{where}.name", "duplicate principal name")
+        seen.add(principal.name)
+        by_subject = principal.subject is not None
+        by_claim = principal.claim is not None and principal.value is not None
+        if by_subject == by_claim or (principal.claim is None) != (principal.value is None):
+            problems.add(where, "set either subject, or claim and value")
+        if not principal.accounts:
+            problems.add(f"{where}.accounts", "name at least one account")
+        for account in principal.accounts:
+            if account not in names:
+                problems.add(f"{where}.accounts", f"no account named {account!r}")
+    return attrs.evolve(server, auth=auth)
 
 
 def parse_config(data: Mapping[str, Any], *, source: str | None = None) -> Config:

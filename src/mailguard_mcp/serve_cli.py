@@ -59,6 +59,11 @@ def _parser() -> argparse.ArgumentParser:
         help="print the tool matrix, connect to each account, print capabilities and exit",
     )
     p.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        help="serve over streamable HTTP instead of stdio (docs/deployment.md)",
+    )
+    p.add_argument(
         "--log-level",
         default="WARNING",
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
@@ -227,6 +232,30 @@ def _serve(factory: Callable[[], AbstractContextManager[object]]) -> int:
     except BaseException as exc:
         error = _mailguard_error(exc)
         if error is None or isinstance(exc, KeyboardInterrupt):
+            raise
+        print(f"mailguard-mcp: {error.public_message} ({error})", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _serve_http(
+    config: Config, bind: str | None, factory: Callable[[], AbstractContextManager[Any]]
+) -> int:
+    """``serve --http``: the SDK's streamable HTTP transport (``mailguard_mcp.http``)."""
+    import attrs
+
+    from mailguard_mcp.http import parse_bind, serve_http
+
+    try:
+        if bind is not None:
+            host, port = parse_bind(bind)
+            config = attrs.evolve(config, server=attrs.evolve(config.server, host=host, port=port))
+        serve_http(config, factory, version=_version())
+    except KeyboardInterrupt:
+        return 0
+    except BaseException as exc:
+        error = _mailguard_error(exc)
+        if error is None:
             raise
         print(f"mailguard-mcp: {error.public_message} ({error})", file=sys.stderr)
         return 1
@@ -488,9 +517,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.dry_run:
         return dry_run(config, sys.stdout)
-    _hint("mailguard-mcp serve")
     from mailguard_core.bootstrap import open_app
 
+    if args.http or config.server.transport == "http":
+        return _serve_http(config, args.http, lambda: open_app(config))
+    _hint("mailguard-mcp serve")
     return _serve(lambda: open_app(config))
 
 

@@ -15,8 +15,11 @@ from mailguard_core.config import (
     FolderSettings,
     ImapSettings,
     OAuthSettings,
+    PrincipalSettings,
     RateLimitSettings,
     SendSettings,
+    ServerAuthSettings,
+    ServerSettings,
     SmtpSettings,
     ToolOverrides,
     effective_tools,
@@ -57,6 +60,9 @@ SECTIONS = {
     "### `[accounts.breaker]`": BreakerSettings,
     "### `[accounts.send]`": SendSettings,
     "## Audit": AuditSettings,
+    "## Server": ServerSettings,
+    "### `[server.auth]`": ServerAuthSettings,
+    "### `[[server.principals]]`": PrincipalSettings,
 }
 ROW = re.compile(r"^\| `\[{0,2}(?:[a-z]+\.)*([a-z0-9_]+)\]{0,2}` \| [^|]* \| ([^|]*) \|", re.M)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailguard_core.config import AccountConfig, Config
 from mailguard_core.errors import (
@@ -40,6 +40,9 @@ from mailguard_core.gate.policy import effective_tools
 from mailguard_core.gate.ratelimit import AccountRateLimiter
 from mailguard_core.ports.audit import AuditSink
 from mailguard_core.tools import INFRASTRUCTURE_TOOLS, ToolName, parse_tool_name
+
+if TYPE_CHECKING:
+    from mailguard_core.principals import Principal
 
 _DETAIL_CHARS = 500
 #: the one public refusal for unknown tools, unknown accounts and denied tools
@@ -96,6 +99,7 @@ class Guard:
         "_call",
         "_gate",
         "_invalid",
+        "_principal",
         "_probe",
         "_started",
         "_tool",
@@ -108,8 +112,10 @@ class Guard:
         account: str | None,
         arguments: Mapping[str, Any],
         invalid: MailguardError | None = None,
+        principal: Principal | None = None,
     ):
         self._gate = gate
+        self._principal = principal
         self._tool = tool
         self._account = account
         self._arguments = arguments
@@ -122,9 +128,13 @@ class Guard:
         gate = self._gate
         self._started = gate.clock.monotonic()
         tool = parse_tool_name(self._tool) if isinstance(self._tool, str) else None
-        seq = gate.write_start(tool, self._tool, self._account, self._arguments)
+        seq = gate.write_start(
+            tool, self._tool, self._account, self._arguments, principal=self._principal
+        )
         try:
-            self._probe = gate.admit(tool, self._account, self._arguments, self._invalid)
+            self._probe = gate.admit(
+                tool, self._account, self._arguments, self._invalid, principal=self._principal
+            )
         except BaseException as exc:
             gate.write_end(seq, self._started, exc, None)
             raise
@@ -256,6 +266,7 @@ class Gate:
         arguments: Mapping[str, Any],
         *,
         invalid: MailguardError | None = None,
+        principal: Principal | None = None,
     ) -> Guard:
         """Check and record one call: ``with gate.guard(tool, account, args) as call: ...``.
 
@@ -269,13 +280,23 @@ class Gate:
         audited with its (redacted) arguments and refused with that error right after the
         posture check: before the breaker and the rate limiter, so it takes no token, no
         probe slot, and never counts.
+
+        ``principal``: the authenticated caller (HTTP with ``[server.auth]``), recorded in the
+        start record. An account outside its list is refused exactly like an unknown account,
+        a tool above its ceiling for the account exactly like a denied tool.
         """
-        return Guard(self, tool, account, arguments, invalid)
+        return Guard(self, tool, account, arguments, invalid, principal)
 
     # -- the steps (called by Guard) ----------------------------------------------------
 
     def write_start(
-        self, tool: ToolName | None, requested: object, account: str | None, arguments: Any
+        self,
+        tool: ToolName | None,
+        requested: object,
+        account: str | None,
+        arguments: Any,
+        *,
+        principal: Principal | None = None,
     ) -> int:
         args = arguments if isinstance(arguments, Mapping) else {}
         record: dict[str, Any] = {
@@ -287,6 +308,8 @@ class Gate:
         }
         if tool is None:
             record["requested_tool"] = clip(str(requested), 64)
+        if principal is not None:
+            record["principal"] = clip(principal.name, 160)
         return self.audit.write(record)
 
     def write_end(
@@ -328,6 +351,8 @@ class Gate:
         account: str | None,
         arguments: Any,
         invalid: MailguardError | None = None,
+        *,
+        principal: Principal | None = None,
     ) -> bool:
         """Run the checks in order; returns whether the call is the breaker's probe.
 
@@ -342,9 +367,13 @@ class Gate:
             if invalid is not None:
                 raise invalid
             return False
+        if principal is not None and not principal.may_use(account):
+            raise ToolDenied(f"{tool.value}: account outside principal {principal.name[:80]}")
         entry = self._accounts.get(account) if isinstance(account, str) else None
         if entry is None:
             raise ToolDenied(f"{tool.value}: unknown or missing account")
+        if principal is not None and not principal.may_call(tool, entry.name):
+            raise ToolDenied(f"{tool.value}: above the ceiling of principal {principal.name[:80]}")
         if tool not in entry.tools:
             raise ToolDenied(f"{tool.value}: denied for account {entry.name}")
         if invalid is not None:  # no token, no probe slot, never counted

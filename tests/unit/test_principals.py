@@ -1,0 +1,162 @@
+"""``[server]`` configuration, principals resolved from token claims, and the gate's checks of
+a principal (refused exactly like an unknown account or a denied tool; audited)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mailguard_core.adapters.memory_audit import InMemoryAuditSink
+from mailguard_core.config import ConfigValidationError, parse_config
+from mailguard_core.errors import ToolDenied
+from mailguard_core.gate import Gate
+from mailguard_core.principals import resolve_principal
+from mailguard_core.tools import ToolName
+
+BASE: dict[str, Any] = {
+    "accounts": [
+        {
+            "name": "a",
+            "address": "a@x.example",
+            "maildir": "/tmp/a",
+            "posture": "full",
+            "tools": {"deny": ["send_email"]},
+        },
+        {
+            "name": "b",
+            "address": "b@x.example",
+            "maildir": "/tmp/b",
+            "posture": "full",
+            "tools": {"deny": ["send_email"]},
+        },
+    ]
+}
+AUTH = {
+    "issuer": "https://idp.example",
+    "audience": "https://mail.example/mcp",
+    "jwks_url": "https://idp.example/jwks",
+}
+
+
+def _config(server: dict[str, Any]) -> Any:
+    return parse_config({**BASE, "server": server})
+
+
+def test_server_settings_parse_with_principals() -> None:
+    config = _config(
+        {
+            "transport": "http",
+            "host": "0.0.0.0",
+            "auth": AUTH,
+            "principals": [
+                {"name": "ann", "subject": "ann", "accounts": ["a"]},
+                {
+                    "name": "ops",
+                    "claim": "groups",
+                    "value": "ops",
+                    "accounts": ["a", "b"],
+                    "posture": "readonly",
+                },
+            ],
+        }
+    )
+    assert config.server.transport == "http"
+    assert config.server.auth is not None and config.server.auth.audience == AUTH["audience"]
+    assert [p.name for p in config.server.principals] == ["ann", "ops"]
+
+
+@pytest.mark.parametrize(
+    ("server", "problem"),
+    [
+        ({"transport": "carrier-pigeon"}, "server.transport"),
+        ({"principals": [{"name": "x", "subject": "x", "accounts": ["a"]}]}, "need [server.auth]"),
+        ({"auth": {**AUTH, "jwks_file": "/k"}}, "exactly one of jwks_url and jwks_file"),
+        ({"auth": {**AUTH, "algorithms": ["HS256"]}}, "asymmetric"),
+        ({"auth": {**AUTH, "issuer": "http://idp.example"}}, "server.auth.issuer"),
+        (
+            {"auth": AUTH, "principals": [{"name": "x", "subject": "x", "accounts": ["zz"]}]},
+            "no account named 'zz'",
+        ),
+        (
+            {"auth": AUTH, "principals": [{"name": "x", "accounts": ["a"]}]},
+            "either subject, or claim",
+        ),
+        (
+            {
+                "auth": AUTH,
+                "principals": [
+                    {"name": "x", "subject": "s", "claim": "g", "value": "v", "accounts": ["a"]}
+                ],
+            },
+            "either subject",
+        ),
+        ({"max_sessions": 0}, "server.max_sessions"),
+        ({"port": 70000}, "server.port"),
+        ({"bogus": 1}, "bogus"),
+    ],
+)
+def test_bad_server_settings_are_named(server: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ConfigValidationError) as caught:
+        _config(server)
+    assert problem in str(caught.value)
+
+
+def _principals() -> Any:
+    return _config(
+        {
+            "auth": AUTH,
+            "principals": [
+                {"name": "ann", "subject": "ann", "accounts": ["a"]},
+                {
+                    "name": "ops",
+                    "claim": "groups",
+                    "value": "ops",
+                    "accounts": ["a", "b"],
+                    "posture": "readonly",
+                },
+            ],
+        }
+    ).server.principals
+
+
+def test_resolution_by_subject_by_claim_and_most_permissive_grant() -> None:
+    entries = _principals()
+    assert resolve_principal(entries, {"sub": "mallory"}) is None
+    assert resolve_principal(entries, {"sub": "ANN"}) is None  # exact subjects only
+    ann = resolve_principal(entries, {"sub": "ann"})
+    assert ann is not None and ann.accounts == {"a"} and ann.ceilings["a"] is None
+    ops = resolve_principal(entries, {"sub": "zed", "groups": ["x", "ops"]})
+    assert ops is not None and ops.accounts == {"a", "b"}
+    assert not ops.may_call(ToolName.MARK_READ, "a") and ops.may_call(ToolName.SEARCH, "b")
+    spaced = resolve_principal(entries, {"sub": "zed", "groups": "x ops"})
+    assert spaced is not None and spaced.accounts == {"a", "b"}
+    both = resolve_principal(entries, {"sub": "ann", "groups": ["ops"]})
+    assert both is not None and both.may_call(ToolName.MARK_READ, "a")  # ann's own grant
+    assert not both.may_call(ToolName.MARK_READ, "b")  # b only through ops: readonly
+    assert resolve_principal(entries, {"sub": "zed", "groups": "opsx"}) is None
+
+
+def test_gate_refuses_outside_the_principal_like_an_unknown_account() -> None:
+    config = parse_config(BASE)
+    audit = InMemoryAuditSink()
+    gate = Gate.from_config(config, audit)
+    ann = resolve_principal(_principals(), {"sub": "ann"})
+    ops = resolve_principal(_principals(), {"sub": "z", "groups": ["ops"]})
+    refusals = []
+    for account, principal, tool in (
+        ("b", ann, "search"),
+        ("nosuch", None, "search"),
+        ("a", ops, "mark_read"),
+    ):
+        with (
+            pytest.raises(ToolDenied) as caught,
+            gate.guard(tool, account, {}, principal=principal),
+        ):
+            pass
+        refusals.append(caught.value.public_message)
+    assert len(set(refusals)) == 1
+    with gate.guard("search", "a", {}, principal=ann):
+        pass
+    starts = [r for r in audit.records if r["kind"] == "call_start"]
+    assert [r.get("principal") for r in starts] == ["ann:ann", None, "ops:z", "ann:ann"]
