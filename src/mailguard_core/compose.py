@@ -31,6 +31,7 @@ import email.policy
 import email.utils
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable, Sequence
 from email.message import EmailMessage
 
@@ -149,6 +150,15 @@ class Mailbox:
     display_name: str = ""
 
 
+def clean_display_name(name: str) -> str:
+    """A display name as it goes into a header: NFC, without Unicode format characters
+    (bidi embeddings, overrides and isolates, zero-width characters, tag characters: they can
+    make a name read differently from what it holds), runs of white space as one space."""
+    normal = unicodedata.normalize("NFC", name)
+    kept = "".join(c for c in normal if unicodedata.category(c) != "Cf")
+    return " ".join(kept.split())
+
+
 def parse_mailbox(text: str) -> Mailbox:
     """Parse ``addr`` or ``Display Name <addr>`` (the name may be double-quoted).
 
@@ -170,6 +180,7 @@ def parse_mailbox(text: str) -> Mailbox:
         name = before.strip()
         if len(name) >= 2 and name.startswith('"') and name.endswith('"'):
             name = name[1:-1]
+    name = clean_display_name(name)
     if any(c in name for c in '<>"\\'):
         raise InputError(
             "bad display name",

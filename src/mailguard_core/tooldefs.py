@@ -85,23 +85,24 @@ _LABEL: JsonSchema = {
     "pattern": r'^[^\\\s(){}%*"\]\u0000-\u001f\u007f][^\s(){}%*"\]\u0000-\u001f\u007f]*$',
     "description": "A keyword, not a system flag.",
 }
-_ADDRESS: JsonSchema = {
+_BARE = r"[^\s<>(),;:\"\[\]\\]+@[^\s<>(),;:\"\[\]\\@]+"
+#: a recipient: a bare address or ``Name <address>`` (the name optionally double-quoted);
+#: compose.parse_mailbox checks it fully (one address, the name cleaned and encoded)
+_RECIPIENT: JsonSchema = {
     "type": "string",
     "minLength": 3,
-    "maxLength": 320,
-    "pattern": r"^[^\s<>(),;:\"\[\]\\]+@[^\s<>(),;:\"\[\]\\@]+$",
-    "description": "A bare address.",
+    "maxLength": 480,
+    "pattern": f"^(?:{_BARE}|[^<>\\u0000-\\u001f\\u007f]{{0,210}}<{_BARE}>)$",
 }
 
 
 def _addresses(min_items: int) -> JsonSchema:
-    item = {k: v for k, v in _ADDRESS.items() if k != "description"}
     return {
         "type": "array",
-        "items": item,
+        "items": dict(_RECIPIENT),
         "minItems": min_items,
         "maxItems": 50,
-        "description": "Bare addresses.",
+        "description": "Addresses: bare or Name <address>.",
     }
 
 

@@ -227,3 +227,56 @@ def test_dry_run_exits_one_when_a_server_is_unreachable(
     assert out.returncode == 1, out.stdout + out.stderr
     assert "FAILED" in out.stdout and "1 check(s) failed" in out.stdout
     assert "wrong" not in out.stdout
+
+
+async def test_name_and_address_recipients_draft_and_send_over_stdio(
+    tmp_path: Path,
+    dovecot: DovecotServer,  # noqa: F811
+    mailbox: str,
+    smtp: SmtpTestServer,
+) -> None:
+    """``Name <addr>`` (how agents write recipients) works for create_draft and send_email
+    (issue 15; before: 'has an invalid format'): the name is cleaned (a bidi override is
+    dropped) and encoded, the envelope carries the bare address."""
+    config = _write_config(tmp_path, dovecot, mailbox, smtp)
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "mailguard_mcp", "serve", "--config", str(config)],
+        env=_environment(tmp_path),
+    )
+    to = ["Bob Example <bob@example.org>", '"Doe, Jane" <jane@example.org>']
+    cc = ["Zo\u00eb \u202eevil\u202c M\u00fcller <zoe@example.org>"]
+    with anyio.fail_after(60):
+        async with Client(params, mode="legacy") as client:
+            draft = await client.call_tool(
+                "create_draft", {"to": to, "cc": cc, "subject": "Named", "body": "Hi"}
+            )
+            sent = await client.call_tool(
+                "send_email", {"to": to, "cc": cc, "subject": "Named", "body": "Hi"}
+            )
+            refused = await client.call_tool(
+                "send_email",
+                {"to": ["Bob <bob@example.org>, eve@evil.example"], "subject": "x", "body": "y"},
+            )
+    assert not draft.is_error, draft.content
+    assert not sent.is_error, sent.content
+    assert refused.is_error and "eve@evil.example" not in str(smtp.messages)
+    [message] = smtp.messages
+    assert set(message.rcpt_tos) == {"bob@example.org", "jane@example.org", "zoe@example.org"}
+    parsed = message.parsed
+    assert [(a.display_name, a.addr_spec) for a in parsed["To"].addresses] == [
+        ("Bob Example", "bob@example.org"),
+        ("Doe, Jane", "jane@example.org"),
+    ]
+    [(name, addr)] = [(a.display_name, a.addr_spec) for a in parsed["Cc"].addresses]
+    assert (name, addr) == ("Zo\u00eb evil M\u00fcller", "zoe@example.org")
+    raw_drafts = list((dovecot.folder_dir(mailbox, "Drafts") / "new").iterdir()) + list(
+        (dovecot.folder_dir(mailbox, "Drafts") / "cur").iterdir()
+    )
+    [draft_file] = raw_drafts
+    import email
+    import email.policy
+
+    stored = email.message_from_bytes(draft_file.read_bytes(), policy=email.policy.default)
+    assert [a.display_name for a in stored["To"].addresses] == ["Bob Example", "Doe, Jane"]
+    assert "\u202e" not in str(stored["Cc"])

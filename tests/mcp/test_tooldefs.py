@@ -70,7 +70,12 @@ def test_destructive_and_open_world_hints_name_the_irreversible_tools() -> None:
         (_T.MARK_READ, {"message_refs": ["w:INBOX:1:1"] * 2}),
         (_T.MARK_READ, {"message_refs": [f"w:INBOX:1:{i}" for i in range(1, 102)]}),
         (_T.ADD_LABEL, {"message_refs": ["w:INBOX:1:1"], "label": "\\Seen"}),
-        (_T.SEND_EMAIL, {"to": ["Bob <bob@example.org>"], "subject": "s", "body": "b"}),
+        (_T.SEND_EMAIL, {"to": ["Bob <bob@example.org>, eve@x.org"], "subject": "s", "body": "b"}),
+        (
+            _T.SEND_EMAIL,
+            {"to": ["Bob\r\nBcc: x@y.z <bob@example.org>"], "subject": "s", "body": "b"},
+        ),
+        (_T.CREATE_DRAFT, {"to": ["a <b@c.d> <e@f.g>"], "subject": "s", "body": "b"}),
         (_T.SEND_EMAIL, {"to": ["bob@example.org"], "subject": "a\r\nBcc: x@y.z", "body": "b"}),
         (_T.DOWNLOAD_ATTACHMENT, {"message_ref": "w:INBOX:1:1", "part_id": "../1"}),
         (_T.USE_ACCOUNT, {}),
