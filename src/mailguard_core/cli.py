@@ -26,8 +26,19 @@ from mailguard_core.sanitize import MimeLimits, SanitizeOptions, sanitize_messag
 _MAX_FILES = 1_000_000
 
 
+def package_version() -> str:
+    """The installed distribution's version ("unknown" from a bare source tree)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mailguard")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
+        return "unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mailguard", description="mailguard library tools")
+    parser.add_argument("--version", action="version", version=f"mailguard {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     san = sub.add_parser("sanitize", help="print sanitized envelopes as JSON Lines")
     san.add_argument("paths", nargs="+", metavar="PATH", help=".eml, mbox, Maildir or - (stdin)")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -519,7 +520,10 @@ def _format_exception(exc: BaseException, type_: type | None) -> str:
     if isinstance(exc, _Invalid):
         return str(exc)
     if isinstance(exc, ForbiddenExtraKeysError):
-        return "unknown key(s): " + ", ".join(sorted(exc.extra_fields))
+        known = [f.name for f in attrs.fields(exc.cl)] if attrs.has(exc.cl) else []
+        return "unknown key(s): " + ", ".join(
+            _with_suggestion(key, known) for key in sorted(exc.extra_fields)
+        )
     if isinstance(exc, KeyError):
         return "required key missing"
     return cattrs.v.format_exception(exc, type_)
@@ -597,13 +601,21 @@ def _attrs_class(type_: Any) -> type | None:
     return None
 
 
+def _with_suggestion(key: str, known: Iterable[str]) -> str:
+    """``key``, with ``(did you mean 'x'?)`` when a known key is close to it."""
+    import difflib
+
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.75)
+    return f"{key} (did you mean {close[0]!r}?)" if close else key
+
+
 def _unknown_keys(data: Mapping[str, Any], cls: type, path: str) -> list[str]:
     fields = {f.name: f for f in attrs.fields(cls)}
     problems = []
     for key, value in data.items():
         field = fields.get(key)
         if field is None:
-            problems.append(f"{path}: unknown key(s): {key}")
+            problems.append(f"{path}: unknown key(s): {_with_suggestion(key, fields)}")
             continue
         nested = _attrs_class(field.type)
         if nested is not None and isinstance(value, Mapping):
@@ -965,6 +977,74 @@ def _validate_server(
     return attrs.evolve(server, auth=auth)
 
 
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+#: rounds of removing the values cattrs refused to find the problems behind them
+_ROUNDS = 4
+
+
+def _parts(path: str) -> list[str | int]:
+    return [int(i) if i else str(k) for k, i in _PATH_PART.findall(path)]
+
+
+def _drop(document: Any, problem: str) -> bool:
+    """Remove from ``document`` the value a structuring problem names (an unknown key, a value
+    of the wrong kind); True when something was removed."""
+    path, _, message = problem.partition(": ")
+    if path == "(top level)":
+        return False
+    parts = _parts(path)
+    node = document
+    if message.startswith("unknown key(s): "):
+        keys = [k.strip() for k in message.removeprefix("unknown key(s): ").split(",")]
+        keys = [k.split(" (did you mean")[0] for k in keys]
+        last: str | int | None = None
+    else:
+        last = parts.pop()
+        keys = []
+    for part in parts:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    if last is not None:
+        keys = [last]  # type: ignore[list-item]
+    removed = False
+    for key in keys:
+        if isinstance(node, dict) and key in node:
+            del node[key]
+            removed = True
+    return removed
+
+
+def _problems_behind(document: dict[str, Any], found: list[str]) -> list[str]:
+    """The problems a structuring failure hid: the refused values are removed (their keys
+    fall back to defaults) and the rest structured and validated again, a few rounds at most,
+    so that every problem is reported at once. Problems at paths already reported, and
+    "required" ones caused by a removal, are not repeated."""
+    import copy
+
+    reported = {p.partition(": ")[0] for p in found}
+    working = copy.deepcopy(document)
+    extra: list[str] = []
+    pending = list(found)
+    for _ in range(_ROUNDS):
+        dropped = [_drop(working, p) for p in pending]  # every one, not the first only
+        if not any(dropped):
+            return extra
+        try:
+            config = CONVERTER.structure(working, Config)
+        except Exception as exc:
+            pending = [p for p in _problems_from(exc) if p.partition(": ")[0] not in reported]
+            extra.extend(p for p in pending if not p.endswith(": required key missing"))
+            reported.update(p.partition(": ")[0] for p in pending)
+            continue
+        later = _Problems()
+        _validate(later, config)
+        extra.extend(p for p in later.items if p.partition(": ")[0] not in reported)
+        return extra
+    return extra
+
+
 def parse_config(data: Mapping[str, Any], *, source: str | None = None) -> Config:
     """Structure and validate a decoded TOML document.
 
@@ -993,7 +1073,9 @@ def parse_config(data: Mapping[str, Any], *, source: str | None = None) -> Confi
     try:
         config = CONVERTER.structure(document, Config)
     except Exception as exc:  # cattrs raises ExceptionGroups of mixed kinds
-        problems.items.extend(_problems_from(exc))
+        found = _problems_from(exc)
+        problems.items.extend(found)
+        problems.items.extend(_problems_behind(document, found))
         raise ConfigValidationError(problems.items, source=source) from None
     config = _validate(problems, config)
     if problems.items:

@@ -5,6 +5,7 @@ Each sub-command lives in its own module with its own ``main(argv) -> int``:
 - ``mailguard-mcp [serve] [--config PATH] [--dry-run]``, ``mailguard-mcp demo``: ``serve_cli``
 - ``mailguard-mcp login ACCOUNT [--config PATH]``: ``login_cli``
 - ``mailguard-mcp audit verify|show PATH ...``: ``audit_cli``
+- ``mailguard-mcp --version`` (anywhere before ``--``): the installed version
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ _COMMANDS = {"audit": "mailguard_mcp.audit_cli", "login": "mailguard_mcp.login_c
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    options = args[: args.index("--")] if "--" in args else args
+    if "--version" in options or options[:1] == ["-V"]:
+        from mailguard_core.cli import package_version
+
+        print(f"mailguard-mcp {package_version()}")
+        return 0
     if args and args[0] in _COMMANDS:
         module = importlib.import_module(_COMMANDS[args[0]])
         result: int = module.main(args[1:])
