@@ -10,103 +10,86 @@ children's tails), because a child may legitimately override them.
 
 from __future__ import annotations
 
-import colorsys
+import math
 import re
 import threading
 from collections.abc import Callable, Collection
 from typing import Any, NamedTuple
 
 import attrs
+import tinycss2
+import tinycss2.color4
 from lxml import etree
 
 from mailguard_core.sanitize.css import Declarations, inline_declarations
 
 RGB = tuple[int, int, int]
 
-_NAMED: dict[str, RGB] = {
-    "white": (255, 255, 255), "black": (0, 0, 0), "red": (255, 0, 0), "green": (0, 128, 0),
-    "blue": (0, 0, 255), "yellow": (255, 255, 0), "gray": (128, 128, 128),
-    "grey": (128, 128, 128), "silver": (192, 192, 192), "whitesmoke": (245, 245, 245),
-    "snow": (255, 250, 250), "ivory": (255, 255, 240), "ghostwhite": (248, 248, 255),
-    "azure": (240, 255, 255), "mintcream": (245, 255, 250), "floralwhite": (255, 250, 240),
-    "aliceblue": (240, 248, 255), "seashell": (255, 245, 238), "linen": (250, 240, 230),
-    "oldlace": (253, 245, 230), "honeydew": (240, 255, 240), "lavenderblush": (255, 240, 245),
-    "navy": (0, 0, 128), "maroon": (128, 0, 0), "purple": (128, 0, 128), "teal": (0, 128, 128),
-    "olive": (128, 128, 0), "lime": (0, 255, 0), "aqua": (0, 255, 255), "cyan": (0, 255, 255),
-    "fuchsia": (255, 0, 255), "magenta": (255, 0, 255), "orange": (255, 165, 0),
-    "lightgray": (211, 211, 211), "lightgrey": (211, 211, 211), "darkgray": (169, 169, 169),
-    "gainsboro": (220, 220, 220), "beige": (245, 245, 220),
-}  # fmt: skip
-_HEX_RE = re.compile(r"#([0-9a-f]{3,8})\b")
-_FUNC_RE = re.compile(r"rgba?\(\s*([^)]*)\)")
-_LENGTH_RE = re.compile(r"(-?\d*\.?\d+)\s*(px|pt|em|rem|%|cm|mm|in|pc|ex|ch|vw|vh)?")
+_LENGTH_RE = re.compile(r"(-?\d*\.?\d+(?:e-?\d+)?)\s*(px|pt|em|rem|%|cm|mm|in|pc|ex|ch|vw|vh|q)?")
 _NEAR = 40.0
-_BG_TOKEN_RE = re.compile(r"\s+(?![^(]*\))")
-_HSL_RE = re.compile(r"hsla?\(\s*([^)]*)\)")
-_FONT_SIZE_IN_SHORTHAND_RE = re.compile(r"(?:^|\s)(-?\d*\.?\d+(?:px|pt|em|rem|%|ex|ch)?)(?=/|\s|$)")
-_TRANSLATE_RE = re.compile(r"translate(?:x|y|3d)?\(\s*(-?\d*\.?\d+\w*)")
 _LINK_BLUE: RGB = (0, 0, 238)
 
 TRANSPARENT = "transparent"
+#: ``currentColor``: the element's own text colour
+CURRENT = "currentcolor"
+#: ``inherit``/``unset``/``revert``: the parent's value
+_INHERIT = frozenset({"inherit", "unset", "revert", "revert-layer"})
+#: XYZ (D65) to linear sRGB
+_XYZ_TO_SRGB = (
+    (3.2409699, -1.5373832, -0.4986108),
+    (-0.9692436, 1.8759675, 0.0415551),
+    (0.0556301, -0.2039770, 1.0569708),
+)
 
 
-def parse_color(value: str) -> RGB | str | None:
-    """Parse a CSS colour: an RGB tuple, ``"transparent"`` (alpha ~0), or None if unknown."""
-    value = value.strip().lower()
-    if not value:
-        return None
-    if value == TRANSPARENT:
-        return TRANSPARENT
-    if value in _NAMED:
-        return _NAMED[value]
-    hex_match = _HEX_RE.search(value) if value.startswith("#") else None
-    if hex_match:
-        digits = hex_match.group(1)
-        if len(digits) in (3, 4):
-            digits = "".join(c * 2 for c in digits)
-        if len(digits) == 8 and int(digits[6:8], 16) < 26:
-            return TRANSPARENT
-        if len(digits) in (6, 8):
-            return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
-        return None
-    hsl = _HSL_RE.match(value)
-    if hsl:
-        return _parse_hsl(hsl.group(1))
-    func = _FUNC_RE.match(value)
-    if func:
-        parts = [p for p in re.split(r"[\s,/]+", func.group(1)) if p]
-        try:
-            nums = [float(p[:-1]) * (2.55 if i < 3 else 0.01) if p.endswith("%") else float(p)
-                    for i, p in enumerate(parts)]  # fmt: skip
-        except ValueError:
-            return None
-        if len(nums) >= 4 and nums[3] < 0.1:
-            return TRANSPARENT
-        if len(nums) >= 3:
-            r, g, b = (max(0, min(255, round(n))) for n in nums[:3])
-            return (r, g, b)
-    return None
+def _gamma(linear: float) -> float:
+    if linear <= 0.0031308:
+        return 12.92 * linear
+    return float(1.055 * abs(linear) ** (1 / 2.4) - 0.055)
 
 
-def _parse_hsl(args: str) -> RGB | str | None:
-    parts = [p for p in re.split(r"[\s,/]+", args) if p]
+def parse_color(value: str | Any) -> RGB | str | None:
+    """Parse a CSS colour (tinycss2's CSS Color 4 parser): an RGB tuple, ``"transparent"``
+    (alpha under 0.1), ``"currentcolor"``, or None if it is not a colour."""
     try:
-        hue = float(parts[0].removesuffix("deg")) / 360.0
-        sat, light = (float(p.removesuffix("%")) / 100.0 for p in parts[1:3])
-        alpha = (
-            float(parts[3][:-1]) / 100
-            if len(parts) > 3 and parts[3].endswith("%")
-            else (float(parts[3]) if len(parts) > 3 else 1.0)
-        )
-    except (ValueError, IndexError):
+        color = tinycss2.color4.parse_color(value)
+    except (ValueError, TypeError, ZeroDivisionError, IndexError):
         return None
-    if alpha < 0.1:
+    if color is None:
+        return None
+    if isinstance(color, str):
+        return CURRENT
+    if color.alpha < 0.1:
         return TRANSPARENT
-    r, g, b = colorsys.hls_to_rgb(hue % 1.0, max(0.0, min(1.0, light)), max(0.0, min(1.0, sat)))
-    return (round(r * 255), round(g * 255), round(b * 255))
+    channels: tuple[float, ...]
+    try:
+        channels = tuple(color.to("srgb"))[:3]
+    except NotImplementedError:
+        try:
+            xyz = tuple(color.to("xyz-d65"))[:3]
+            channels = tuple(_gamma(sum(m * c for m, c in zip(row, xyz, strict=True)))
+                             for row in _XYZ_TO_SRGB)  # fmt: skip
+        except NotImplementedError:
+            params = tuple(color.params)
+            if color.space in ("lab", "lch", "oklab", "oklch"):
+                scale = 100.0 if color.space in ("lab", "lch") else 1.0
+                channels = (float(params[0] or 0) / scale,) * 3  # lightness only
+            else:
+                channels = tuple(float(p or 0) for p in params[:3])
+    r, g, b = (max(0, min(255, round(255 * (c or 0.0)))) for c in channels)
+    return (r, g, b)
 
 
 _NOT_FOUND = "not-found"
+
+
+def _values(value: str) -> list[Any]:
+    """The component values of a declaration value, without whitespace."""
+    return [
+        t
+        for t in tinycss2.parse_component_value_list(value, skip_comments=True)
+        if t.type != "whitespace"
+    ]
 
 
 def _decl_background(decl: Declarations) -> RGB | str | None:
@@ -114,7 +97,11 @@ def _decl_background(decl: Declarations) -> RGB | str | None:
     image = decl.get("background-image", ("", False))[0]
     shorthand = decl.get("background", ("", False))[0]
     for value in (decl.get("background-color", ("", False))[0], shorthand):
-        for token in _BG_TOKEN_RE.split(value):
+        if value in _INHERIT:
+            return _NOT_FOUND
+        for token in _values(value):
+            if token.type == "literal":
+                continue
             color = parse_color(token)
             if color is not None:
                 return None if color == TRANSPARENT else color
@@ -132,18 +119,33 @@ def _attr_background(el: Any, names: Collection[str]) -> RGB | str | None:
     """
     if "bgcolor" in names:
         color = parse_color(el.get("bgcolor") or "")
-        if color is not None and color != TRANSPARENT:
+        if color is not None and color != TRANSPARENT and color != CURRENT:
             return color
     if "background" in names and el.get("background"):
         return "image"
     return None
 
 
+def _number(token: Any) -> tuple[float, str] | None:
+    """A number, dimension or percentage token as (value, unit); None for anything else."""
+    if token.type == "number":
+        return float(token.value), ""
+    if token.type == "dimension":
+        return float(token.value), str(token.lower_unit)
+    if token.type == "percentage":
+        return float(token.value), "%"
+    return None
+
+
 def _length(value: str) -> tuple[float, str] | None:
-    match = _LENGTH_RE.match(value.strip())
-    if not match:
+    """The first value of ``value`` as (number, unit), unit ``px`` for a bare number."""
+    tokens = _values(value)
+    if not tokens:
         return None
-    return float(match.group(1)), match.group(2) or "px"
+    found = _number(tokens[0])
+    if found is None:
+        return None
+    return found[0], found[1] or "px"
 
 
 def _is_tiny_font(value: str) -> bool:
@@ -157,7 +159,7 @@ def _is_tiny_font(value: str) -> bool:
 
 def _is_tiny_box(value: str) -> bool:
     parsed = _length(value)
-    if parsed is None or value.strip().startswith("auto"):
+    if parsed is None:
         return False
     size, unit = parsed
     return size <= {"px": 1.0, "pt": 0.75, "em": 0.07, "rem": 0.07}.get(unit, 0.0)
@@ -171,6 +173,124 @@ def _is_far_negative(value: str) -> bool:
     return size <= {"px": -500.0, "pt": -375.0, "em": -30.0, "rem": -30.0, "%": -99.0}.get(
         unit, -500.0
     )
+
+
+def _is_far(value: str) -> bool:
+    """Far enough, either way, to leave a mail client's window."""
+    parsed = _length(value)
+    if parsed is None:
+        return False
+    size, unit = parsed
+    return _is_far_negative(value) or size >= {"px": 5000.0, "pt": 3750.0, "em": 300.0}.get(
+        unit, 5000.0
+    )
+
+
+def _numbers(fn: Any) -> list[float]:
+    """The numeric arguments of a function token (percentages as fractions)."""
+    out: list[float] = []
+    for token in fn.arguments:
+        found = _number(token)
+        if found is not None:
+            out.append(found[0] / 100 if found[1] == "%" else found[0])
+    return out
+
+
+def _angle(token: Any) -> float | None:
+    found = _number(token)
+    if found is None:
+        return None
+    value, unit = found
+    return {"deg": value, "rad": math.degrees(value), "grad": value * 0.9, "turn": value * 360}.get(
+        unit, value if unit == "" else None
+    )
+
+
+def transform_method(value: str) -> str | None:
+    """``zero_size_box`` when a transform collapses the box, ``offscreen`` when it moves it far
+    away, else None (scale, scaleX/Y/Z, scale3d, matrix, matrix3d, rotateX/Y, translate...)."""
+    for fn in _values(value):
+        if fn.type != "function":
+            continue
+        name = fn.lower_name
+        args = _numbers(fn)
+        if name in ("scale", "scale3d") and args:
+            sx = args[0]
+            sy = args[1] if len(args) > 1 else (args[0] if name == "scale" else 1.0)
+            if abs(sx) < 0.01 or abs(sy) < 0.01:
+                return "zero_size_box"
+        elif name in ("scalex", "scaley") and args and abs(args[0]) < 0.01:
+            return "zero_size_box"
+        elif name == "matrix" and len(args) == 6:
+            a, b, c, d = args[:4]
+            if abs(a * d - b * c) < 1e-4:
+                return "zero_size_box"
+        elif name == "matrix3d" and len(args) == 16:
+            a, b, c, d = args[0], args[1], args[4], args[5]
+            if abs(a * d - b * c) < 1e-4:
+                return "zero_size_box"
+        elif name in ("rotatex", "rotatey"):
+            angles = [x for x in (_angle(t) for t in fn.arguments) if x is not None]
+            if angles and abs(math.cos(math.radians(angles[0]))) < 0.01:
+                return "zero_size_box"
+        elif name.startswith("translate"):
+            lengths = [t.serialize() for t in fn.arguments if _number(t) is not None]
+            if any(_is_far(x) for x in lengths):
+                return "offscreen"
+    return None
+
+
+def _scale_property(value: str) -> bool:
+    """The ``scale`` property collapses the box (``scale: 0``, ``scale: 1 0``)."""
+    numbers = [n for n in (_number(t) for t in _values(value)) if n is not None]
+    scales = [v / 100 if unit == "%" else v for v, unit in numbers]
+    return bool(scales) and any(abs(x) < 0.01 for x in scales[:2])
+
+
+_CLIP_PATH_NONE = frozenset({"", "none", "initial", "unset", "inherit", "revert"})
+
+
+def _clip_path_hides(value: str) -> bool:
+    """A ``clip-path`` that leaves nothing: inset(50%) or more, a zero circle or ellipse, a
+    polygon whose points are all equal."""
+    for fn in _values(value):
+        if fn.type != "function":
+            continue
+        name = fn.lower_name
+        tokens = [t for t in fn.arguments if t.type not in ("whitespace", "comment")]
+        numbers = [_number(t) for t in tokens]
+        if name == "inset":
+            values = [n for n in numbers if n is not None]
+            if (
+                values
+                and all(v >= 50 for v, unit in values[:4] if unit == "%")
+                and all(unit == "%" for _, unit in values[:4])
+            ):
+                return True
+        elif name in ("circle", "ellipse"):
+            radii = []
+            for token, n in zip(tokens, numbers, strict=True):
+                if token.type == "ident" and token.lower_value == "at":
+                    break
+                if n is not None:
+                    radii.append(n[0])
+            if radii and min(radii) == 0:
+                return True
+        elif name == "polygon":
+            points = tinycss2.serialize(fn.arguments).split(",")
+            if len({" ".join(p.split()) for p in points}) == 1:
+                return True
+    return False
+
+
+def _clip_hides(value: str) -> bool:
+    """``clip: rect(...)`` with a zero width or height (``rect(0 0 0 0)``, commas or not)."""
+    for fn in _values(value):
+        if fn.type == "function" and fn.lower_name == "rect":
+            sides = [n[0] for n in (_number(t) for t in fn.arguments) if n is not None]
+            if len(sides) == 4 and (sides[1] <= sides[3] or sides[2] <= sides[0]):
+                return True
+    return False
 
 
 def subtree_method(decl: Declarations, el: Any) -> str | None:
@@ -195,42 +315,46 @@ def _decl_method(decl: Declarations) -> str | None:
         return "display_none"
     if v("mso-hide") == "all":
         return "mso_hide"
-    if "opacity(0)" in v("filter").replace(" ", "") or "opacity(0%)" in v("filter").replace(
-        " ", ""
-    ):
-        return "opacity_zero"
-    opacity = v("opacity")
-    if opacity:
-        try:
-            amount = float(opacity[:-1]) / 100 if opacity.endswith("%") else float(opacity)
-            if amount < 0.05:
+    for fn in _values(v("filter")):
+        if fn.type == "function" and fn.lower_name == "opacity":
+            amounts = _numbers(fn)
+            if amounts and amounts[0] < 0.05:
                 return "opacity_zero"
-        except ValueError:
-            pass
+    opacity = _length(v("opacity"))
+    if opacity is not None:
+        amount = opacity[0] / 100 if opacity[1] == "%" else opacity[0]
+        if amount < 0.05:
+            return "opacity_zero"
     overflow_hidden = any(
-        v(p) in ("hidden", "clip") for p in ("overflow", "overflow-x", "overflow-y")
+        word in ("hidden", "clip")
+        for p in ("overflow", "overflow-x", "overflow-y")
+        for word in v(p).split()
     )
     if overflow_hidden and any(
-        _is_tiny_box(v(p)) for p in ("width", "height", "max-height", "max-width")
+        _is_tiny_box(v(p)) for p in ("width", "height", "max-height", "max-width", "line-height")
     ):
         return "zero_size_box"
-    if "scale(0" in v("transform"):
+    zoom = _length(v("zoom"))
+    if zoom is not None and 0 < (zoom[0] / 100 if zoom[1] == "%" else zoom[0]) < 0.05:
         return "zero_size_box"
-    positioned = v("position") in ("absolute", "fixed")
-    clip = v("clip").replace(" ", "")
-    clip_path = v("clip-path").replace(" ", "")
-    if (positioned and clip.startswith("rect(0") and clip.count("0") >= 4) or clip_path in (
-        "inset(50%)", "inset(100%)", "circle(0)", "circle(0px)", "polygon(0000)"
-    ):  # fmt: skip
+    if "transform" in decl:
+        method = transform_method(v("transform"))
+        if method is not None:
+            return method
+    if "scale" in decl and _scale_property(v("scale")):
+        return "zero_size_box"
+    position = v("position")
+    positioned = position in ("absolute", "fixed")
+    if (positioned and _clip_hides(v("clip"))) or (
+        v("clip-path") not in _CLIP_PATH_NONE and _clip_path_hides(v("clip-path"))
+    ):
         return "clip"
-    if (positioned and any(_is_far_negative(v(p)) for p in ("left", "top"))) or any(
-        _is_far_negative(v(p)) for p in ("text-indent", "margin-left", "margin-top")
-    ):
+    moved = positioned or position in ("relative", "sticky")
+    if moved and any(_is_far(v(p)) for p in ("left", "top", "right", "bottom", "inset")):
         return "offscreen"
-    if positioned and any((_length(v(p)) or (0.0, ""))[0] >= 5000 for p in ("left", "top")):
+    if any(_is_far_negative(v(p)) for p in ("text-indent", "margin-left", "margin-top")):
         return "offscreen"
-    translate = _TRANSLATE_RE.search(v("transform"))
-    if translate and _is_far_negative(translate.group(1)):
+    if "translate" in decl and any(_is_far(t.serialize()) for t in _values(v("translate"))):
         return "offscreen"
     return None
 
@@ -244,31 +368,104 @@ class Facts:
     background: RGB | str | None
     tiny_font: bool | None
     invisible: bool | None
+    #: the custom properties declared (``--name``, value), or None
+    custom: tuple[tuple[str, str], ...] | None = None
+
+
+def _text_color(value: str) -> RGB | str | None:
+    if value in _INHERIT:
+        return None
+    if value == "initial":
+        return (0, 0, 0)
+    return parse_color(value)
 
 
 def _facts(decl: Declarations) -> Facts:
     color: RGB | str | None = None
     if "color" in decl:
-        color = parse_color(decl["color"][0])
+        color = _text_color(decl["color"][0])
     if "-webkit-text-fill-color" in decl:
-        fill = parse_color(decl["-webkit-text-fill-color"][0])
+        fill = _text_color(decl["-webkit-text-fill-color"][0])
         if fill is not None:
             color = fill
     tiny: bool | None = None
     if "font" in decl:
-        size = _FONT_SIZE_IN_SHORTHAND_RE.search(decl["font"][0])
-        if size is not None:
-            tiny = _is_tiny_font(size.group(1))
+        for token in _values(decl["font"][0]):
+            if _number(token) is not None and token.type != "number":
+                tiny = _is_tiny_font(token.serialize())
+                break
+            if token.type == "number" and float(token.value) == 0:
+                tiny = True
+                break
     if "font-size" in decl:
         tiny = _is_tiny_font(decl["font-size"][0])
     invisible = decl["visibility"][0] in ("hidden", "collapse") if "visibility" in decl else None
+    custom = tuple((k, v) for k, (v, _) in decl.items() if k.startswith("--")) or None
     return Facts(
         method=_decl_method(decl),
         color=color,
         background=_decl_background(decl),
         tiny_font=tiny,
         invisible=invisible,
+        custom=custom,
     )
+
+
+_VAR_DEPTH = 16
+
+
+def needs_context(decl: Declarations) -> bool:
+    """Whether ``decl`` uses ``var()`` (its facts depend on inherited custom properties)."""
+    return any("var(" in value for value, _ in decl.values())
+
+
+def resolve_vars(decl: Declarations, inherited: tuple[tuple[str, str], ...]) -> Declarations:
+    """``decl`` with every ``var()`` substituted from its own and inherited custom properties.
+
+    A property whose substitution fails (undefined without fallback, a cycle, too deep) is
+    dropped: it is invalid at computed-value time, so it computes to its unset value.
+    """
+    custom = dict(inherited)
+    custom.update((k, v) for k, (v, _) in decl.items() if k.startswith("--"))
+    out: Declarations = {}
+    for prop, (value, important) in decl.items():
+        if "var(" in value and not prop.startswith("--"):
+            resolved = _substitute(value, custom, 0)
+            if resolved is None:
+                continue
+            value = " ".join(resolved.split()).lower()
+        out[prop] = (value, important)
+    return out
+
+
+def _substitute(value: str, custom: dict[str, str], depth: int) -> str | None:
+    if depth > _VAR_DEPTH:
+        return None
+    out: list[str] = []
+    for token in tinycss2.parse_component_value_list(value, skip_comments=True):
+        if token.type == "function" and token.lower_name == "var":
+            args = [t for t in token.arguments if t.type not in ("whitespace", "comment")]
+            if not args or args[0].type != "ident":
+                return None
+            name = args[0].value
+            found = custom.get(name)
+            if found is not None:
+                sub = _substitute(found, custom, depth + 1)
+            else:
+                text = tinycss2.serialize(token.arguments)
+                _, comma, fallback = text.partition(",")
+                sub = _substitute(fallback, custom, depth + 1) if comma else None
+            if sub is None:
+                return None
+            out.append(f" {sub} ")
+        elif token.type == "function" and "var(" in token.serialize():
+            inner = _substitute(tinycss2.serialize(token.arguments), custom, depth + 1)
+            if inner is None:
+                return None
+            out.append(f"{token.name}({inner})")
+        else:
+            out.append(token.serialize())
+    return "".join(out)
 
 
 _FACTS_CACHE_SIZE = 2048
@@ -331,10 +528,26 @@ class State(NamedTuple):
     background: RGB | str = (255, 255, 255)
     tiny_font: bool = False
     invisible: bool = False
+    #: inherited custom properties (``--name``, value)
+    custom: tuple[tuple[str, str], ...] = ()
+    #: the document renders in quirks mode (tables do not inherit text colour and size)
+    quirks: bool = False
 
 
 #: the inherited state at the document root: black text on white
 ROOT_STATE = State()
+#: the same for a document in quirks mode
+ROOT_QUIRKS = State(quirks=True)
+
+
+def facts_for(decl: Declarations, state: State) -> Facts | None:
+    """:class:`Facts` of an element's cascaded declarations under ``state`` (``var()``
+    resolved from its custom properties), or None when there are none."""
+    if not decl:
+        return None
+    if needs_context(decl):
+        decl = resolve_vars(decl, state.custom)
+    return style_facts(decl)
 
 
 def child_state(state: State, facts: Facts | None, el: Any, names: Collection[str]) -> State:
@@ -348,23 +561,33 @@ def child_state(state: State, facts: Facts | None, el: Any, names: Collection[st
     background = state.background
     tiny = state.tiny_font
     invisible = state.invisible
+    custom = state.custom
     tag = None if el is None else el.tag
     if tag == "a" and "href" in names:
         color = _LINK_BLUE  # clients draw links in their own colour unless styled
     elif tag == "font" and "color" in names:
         parsed = parse_color(el.get("color") or "")
-        if parsed is not None:
+        if parsed is not None and parsed != CURRENT:
             color = parsed
+    elif tag == "table" and state.quirks:
+        color = (0, 0, 0)  # quirks mode: a table's text colour and size start afresh
+        tiny = False
     if facts is not None:
-        if facts.color is not None:
+        if facts.color is not None and facts.color != CURRENT:
             color = facts.color
         own_bg = _attr_background(el, names) if facts.background == _NOT_FOUND else facts.background
+        if own_bg == CURRENT:
+            own_bg = color
         if own_bg is not None:
             background = own_bg
         if facts.tiny_font is not None:
             tiny = facts.tiny_font
         if facts.invisible is not None:
             invisible = facts.invisible
+        if facts.custom:
+            merged = dict(custom)
+            merged.update(facts.custom)
+            custom = tuple(merged.items())
     elif "bgcolor" in names and el.get("bgcolor"):
         own_bg = _attr_background(el, names)
         if own_bg is not None:
@@ -374,9 +597,10 @@ def child_state(state: State, facts: Facts | None, el: Any, names: Collection[st
         and background == state.background
         and tiny == state.tiny_font
         and invisible == state.invisible
+        and custom is state.custom
     ):
         return state
-    return State(color, background, tiny, invisible)
+    return State(color, background, tiny, invisible, custom, state.quirks)
 
 
 def text_method(state: State) -> str | None:
@@ -417,6 +641,8 @@ class Inherited:
         if found is not None:
             return found
         facts = inline_facts(style)
+        if facts is not None and needs_context(inline_declarations(style)):
+            facts = facts_for(inline_declarations(style), self.state)
         result: str | Inherited
         if facts is None:
             result = self

@@ -117,8 +117,8 @@ _REMOVE_TAGS = frozenset({"style", "template", "head", "title", *_ACTIVE, *_DROP
 _COMMENT_TAGS = (etree.Comment, etree.ProcessingInstruction)
 
 
-def _prepass(doc: Any) -> tuple[list[str], dict[str, list[str]], int, int, int]:
-    """Count active/remote content, collect style sheets, drop what no client renders.
+def _prepass(doc: Any) -> tuple[dict[str, list[str]], int, int, int]:
+    """Count active/remote content, drop what no client renders.
 
     Counted over the whole tree as parsed, in one pass: elements with an ``on*`` event handler
     and ``javascript:``/``vbscript:`` links or form actions (active content), form controls,
@@ -158,7 +158,6 @@ def _prepass(doc: Any) -> tuple[list[str], dict[str, list[str]], int, int, int]:
                 elif name == "rel":
                     remote += tag == "link" and "stylesheet" in value.lower()
             active += handler
-    sheets: list[str] = []
     quiet: dict[str, list[str]] = {}
     for el in comments:
         text = _CONDITIONAL_RE.sub(" ", el.text or "")
@@ -167,9 +166,7 @@ def _prepass(doc: Any) -> tuple[list[str], dict[str, list[str]], int, int, int]:
         hidden.drop_keep_tail(el)
     for el in removable:
         tag = el.tag
-        if tag == "style":
-            sheets.append(el.text or "")
-        elif tag in _ACTIVE:
+        if tag in _ACTIVE:
             active += 1
         elif tag == "template":
             text = hidden.text_of(el)
@@ -182,7 +179,7 @@ def _prepass(doc: Any) -> tuple[list[str], dict[str, list[str]], int, int, int]:
                     quiet.setdefault("head", []).append(title.text or "")
         if el is not doc:
             hidden.drop_keep_tail(el)
-    return sheets, quiet, active, forms, remote
+    return quiet, active, forms, remote
 
 
 def process_html(
@@ -201,25 +198,23 @@ def process_html(
     doc = _parse(source)
     if doc is None:
         return HtmlResult(text="", links=[], clean_html="" if want_html else None)
-    sheets, quiet, active, forms, remote = _prepass(doc)
-    index = css.style_index(sheets)
+    _insert_tbody(doc)
+    index = css.style_index([el.text or "" for el in doc.iter("style")])
     if index.size and index.size * sum(1 for _ in doc.iter()) > CSS_WORK_LIMIT:
-        # Every element is matched against the sheet rules: a document padded with both
-        # would cost minutes. What its sheets hide cannot be known cheaply, so nothing of
-        # the part is shown (fail closed) and the limit is named.
+        # Every rule is evaluated over the document: a document padded with both would cost
+        # minutes. What its sheets hide cannot be known cheaply, so nothing of the part is
+        # shown (fail closed) and the limit is named.
+        quiet, active, forms, remote = _prepass(doc)
         warnings.add("mime_limit_exceeded", location, {"limit": "css_work"})
         _count_removed(warnings, location, active, forms, remote)
         return HtmlResult(text="", links=[], clean_html="" if want_html else None)
+    # selectors see the document as parsed, as a browser's do (before anything is removed)
+    matched = index.match(doc)
+    quiet, active, forms, remote = _prepass(doc)
+    if matched.unsupported:
+        warnings.add("html_css_undecidable", location, {"count": matched.unsupported})
     collector = _Hidden()
-    body = doc.find("body")
-    if body is not None and body.getprevious() is not None:
-        # Removing what precedes <body> could change which sheet rules match inside it, so
-        # the preheader is looked for in the tree as parsed, before the walk.
-        walked = walk(
-            doc, index, collector, preheader=_preheader(body, index), find_preheader=False
-        )
-    else:
-        walked = walk(doc, index, collector)
+    walked = walk(doc, matched, collector)
     for method, texts in quiet.items():
         for text in texts:
             collector(method, text, None)
@@ -244,16 +239,19 @@ def _count_removed(
     warnings.count("html_remote_content_removed", location, remote)
 
 
-def _preheader(body: Any, index: css.StyleIndex) -> Any:
-    """The first element of ``body`` hidden as a whole, if no text comes before it."""
-    matcher = css.Matcher()  # the tree does not change here
-    for cand in body.iter():
-        if isinstance(cand.tag, str) and cand is not body:
-            if hidden.subtree_method(index.computed(cand, matcher), cand) is not None:
-                return cand
-            if (cand.text or "").strip():
-                return None
-    return None
+def _insert_tbody(doc: Any) -> None:
+    """Wrap table rows that are direct children of a ``<table>`` in a ``<tbody>``, as an HTML5
+    parser does (libxml2 does not): selectors such as ``tbody td`` must match as in a browser."""
+    for table in doc.xpath("//table[tr]"):
+        body: Any = None
+        for child in list(table):
+            if child.tag == "tr":
+                if body is None:
+                    body = etree.Element("tbody")
+                    child.addprevious(body)
+                body.append(child)  # moves the row with its tail
+            elif child.tag in ("tbody", "thead", "tfoot"):
+                body = None
 
 
 def _emit_hidden(

@@ -34,7 +34,7 @@ import attrs
 from lxml import etree
 
 from mailguard_core.sanitize import hidden
-from mailguard_core.sanitize.css import Matcher, StyleIndex
+from mailguard_core.sanitize.css import Matched, inline_declarations, is_quirks
 
 _PARAGRAPH = [
     "p",
@@ -78,7 +78,7 @@ _ASCII_WS = " \t\n\r\f\v"
 #: the runs of _WS_RE except a single space (replacing those with a space changes nothing)
 _RUNS_RE = re.compile(r" [ \t\n\r\f\v]+|[\t\n\r\f\v][ \t\n\r\f\v]*")
 #: elements whose inherited state depends on more than their style (see ``hidden.child_state``)
-_SPECIAL_TAGS = frozenset({"a", "font", "dialog", "datalist"})
+_SPECIAL_TAGS = frozenset({"a", "font", "dialog", "datalist", "table"})
 #: attributes that hide an element or give it a background (see ``hidden.child_state``):
 #: without them (and a special tag or a sheet rule) only the ``style`` attribute matters
 _LOUD_ATTRS = frozenset({"hidden", "bgcolor", "background"})
@@ -150,43 +150,62 @@ def _join(out: list[str | int]) -> str:
     return "".join(pieces)
 
 
+def _decide(
+    entry: hidden.Inherited, facts: hidden.Facts | None, el: Any, names: Any
+) -> tuple[str | None, hidden.Inherited]:
+    """The hiding method of ``el`` (or None) and what its content inherits, in one variant."""
+    method = hidden.element_method(facts, el, names)
+    if method is not None:
+        return method, entry
+    state = hidden.child_state(entry.state, facts, el, names)
+    return None, entry if state is entry.state else hidden.inherited(state)
+
+
+def _styled(entry: hidden.Inherited, style: str) -> tuple[str | None, hidden.Inherited]:
+    """:func:`_decide` for an element with only a ``style`` attribute (cached per state)."""
+    found = entry.styled.get(style)
+    if found is None:
+        found = entry.with_style(style)
+    if isinstance(found, str):
+        return found, entry
+    return None, found
+
+
 def walk(
     doc: Any,
-    index: StyleIndex,
+    matched: Matched,
     removed: hidden.Removed,
-    *,
-    preheader: Any = None,
-    find_preheader: bool = True,
 ) -> Walked:
     """Remove hidden content below ``doc`` in place and return the visible text.
 
+    ``matched``: the sheet rules matching each element (evaluated on the tree as parsed).
     ``removed(method, text, element)`` is called with each removed text, in document order.
     Visible text follows the rules of the text extraction: paragraphs get a blank line;
-    ``<br>``, list items, rows and divs a line break; table cells a space. When
-    ``find_preheader`` is false, ``preheader`` is returned as given (found by the caller).
+    ``<br>``, list items, rows and divs a line break; table cells a space.
+
+    Two variants of the cascade are carried down the tree (see :mod:`css`): with the certain
+    rules only, and with the possible rules too. ``alt`` is the second variant's inherited
+    state while it differs from the first; what either hides is removed.
     """
     body = doc.find("body")
     scan_root = doc if body is None else body
+    preheader: Any = None
     # Visibility: what the current element's content inherits, and the parent's entry of each
     # open element.
-    entry = hidden.inherited(hidden.ROOT_STATE)
-    entries: list[hidden.Inherited] = []
-    use_sheet = not index.empty
-    matcher = Matcher()  # valid for the whole walk: see its docstring
-    universal = bool(index.universal)
-    by_tag = index.by_tag
-    by_class = bool(index.by_class)
-    by_id = bool(index.by_id)
+    root = hidden.ROOT_QUIRKS if is_quirks(doc) else hidden.ROOT_STATE
+    entry = hidden.inherited(root)
+    alt: hidden.Inherited | None = None
+    entries: list[tuple[hidden.Inherited, hidden.Inherited | None]] = []
+    by_element = matched.rules
+    computed = matched.computed
+    facts_for = hidden.facts_for
     steps = 0
     max_steps = _MAX_STEPS
     quiet = _LOUD_ATTRS.isdisjoint
-    inline_facts = hidden.inline_facts
-    element_method = hidden.element_method
-    child_state = hidden.child_state
     skipping: Any = None  # the hidden element whose subtree the iterator skips
     drop: Any = None  # the hidden element to remove at the next event
     # Preheader search: 0 before the scan root, 1 inside it and undecided, 2 decided.
-    scan = 0 if find_preheader else 2
+    scan = 0
     # Text extraction.
     out: list[str | int] = []
     append = out.append
@@ -205,40 +224,41 @@ def walk(
         if event == "start":
             tag = el.tag
             child = entry
+            child_alt = alt
             if steps < max_steps:
                 steps += 1
                 method = None
                 names = el.keys()
                 style = el.get("style") if names and "style" in names else None
-                facts: hidden.Facts | None
-                if use_sheet and (
-                    universal
-                    or tag in by_tag
-                    or (by_class and "class" in names)
-                    or (by_id and "id" in names)
-                ):
-                    decl = index.computed(el, matcher)
-                    facts = hidden.style_facts(decl) if decl else None
-                    slow = True
-                else:
-                    facts = None
-                    slow = tag in _SPECIAL_TAGS or not quiet(names)
-                    if slow and style:
-                        facts = inline_facts(style)
-                if slow:
-                    method = element_method(facts, el, names)
-                    if method is None:
-                        state = child_state(entry.state, facts, el, names)
-                        if state is not entry.state:
-                            child = hidden.inherited(state)
+                if el in by_element:
+                    first, second = computed(el)
+                    method, child = _decide(entry, facts_for(first, entry.state), el, names)
+                    if second is not None or alt is not None:
+                        base = entry if alt is None else alt
+                        decl = first if second is None else second
+                        other, child_alt = _decide(base, facts_for(decl, base.state), el, names)
+                        method = method or other
+                elif tag in _SPECIAL_TAGS or not quiet(names):
+                    facts = hidden.inline_facts(style) if style else None
+                    if (
+                        style
+                        and facts is not None
+                        and hidden.needs_context(inline_declarations(style))
+                    ):
+                        facts = facts_for(inline_declarations(style), entry.state)
+                    method, child = _decide(entry, facts, el, names)
+                    if alt is not None:
+                        if style:
+                            facts = facts_for(inline_declarations(style), alt.state)
+                        other, child_alt = _decide(alt, facts, el, names)
+                        method = method or other
                 elif style:
-                    found = entry.styled.get(style)
-                    if found is None:
-                        found = entry.with_style(style)
-                    if isinstance(found, str):
-                        method = found
-                    else:
-                        child = found
+                    method, child = _styled(entry, style)
+                    if alt is not None:
+                        other, child_alt = _styled(alt, style)
+                        method = method or other
+                if child_alt is child:
+                    child_alt = None
                 if scan == 1 and el is not scan_root:
                     if method is not None:
                         preheader = el  # hidden, and before any visible text
@@ -253,6 +273,8 @@ def walk(
                     skipping = el
                     continue
                 hide_text = child.text_method
+                if hide_text is None and child_alt is not None:
+                    hide_text = child_alt.text_method
                 if hide_text is not None:
                     gone = "".join([el.text or ""] + [c.tail or "" for c in el])
                     if gone.strip():
@@ -260,8 +282,9 @@ def walk(
                     el.text = None
                     for c in el:
                         c.tail = None
-            entries.append(entry)
+            entries.append((entry, alt))
             entry = child
+            alt = child_alt
             if scan == 0 and el is scan_root:
                 scan = 1
             # text
@@ -299,7 +322,7 @@ def walk(
                     pending += tail  # removing the element moves its tail here
                 drop = el
             continue
-        entry = entries.pop()
+        entry, alt = entries.pop()
         if pending:
             append(pending if pre_depth else collapse_ws(pending))
             pending = ""
@@ -326,8 +349,8 @@ def walk(
         hidden.drop_keep_tail(drop)
     final_body = doc.find("body")  # a hidden <body> was removed with everything in it
     if final_body is not None:
-        first, last = spans[final_body]
-        out = out[first:last]
+        start, end = spans[final_body]
+        out = out[start:end]
         links = [(b, link) for b, link in links if b is final_body]
     text = strip_line_space(_join(out))
     text = _BLANKS_RE.sub("\n\n", text)

@@ -13,6 +13,7 @@ Severity = Literal["adversarial", "informational"]
 SEVERITY: Mapping[str, Severity] = {
     "html_hidden_content_removed": "adversarial",
     "document_hidden_content_removed": "adversarial",
+    "html_css_undecidable": "adversarial",
     "html_script_removed": "adversarial",
     "html_form_removed": "adversarial",
     "html_remote_content_removed": "informational",
