@@ -14,6 +14,7 @@ if [ "$want_test" = 1 ]; then
   command -v dovecot >/dev/null 2>&1 || pkgs+=(dovecot-imapd)
   command -v openssl >/dev/null 2>&1 || pkgs+=(openssl)
   command -v gnome-keyring-daemon >/dev/null 2>&1 || pkgs+=(gnome-keyring libsecret-tools dbus-x11)
+  command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)  # the hidden-text oracle test
 fi
 if [ ${#pkgs[@]} -gt 0 ]; then
   echo "setup: apt-get install ${pkgs[*]}" >&2

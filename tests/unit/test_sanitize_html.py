@@ -309,7 +309,7 @@ class TestInherited:
     def test_with_style_agrees_with_the_full_computation(self, style: str) -> None:
         """The cached outcome of a style alone is the method, or the state child_state gives."""
         parent = hidden.inherited(hidden.ROOT_STATE)
-        outcome = parent.with_style(style)
+        outcome = parent.with_style(style, False)
         facts = hidden.inline_facts(style)
         method = hidden.element_method(facts, lxml.html.fromstring("<p>x</p>"), ())
         if method is not None:
@@ -317,7 +317,7 @@ class TestInherited:
         else:
             assert isinstance(outcome, hidden.Inherited)
             assert outcome.state == hidden.child_state(parent.state, facts, None, ())
-        assert parent.with_style(style) is outcome
+        assert parent.with_style(style, False) is outcome
 
 
 def _padded(rules: int, rows: int) -> str:

@@ -75,10 +75,23 @@ _STATIC_FUNCTIONS = frozenset(
 _TEXT_PSEUDO_ELEMENTS = frozenset({"first-line", "first-letter"})
 #: legacy single-colon pseudo-elements
 _LEGACY_PSEUDO_ELEMENTS = frozenset({"before", "after", "first-line", "first-letter"})
-_LIST_FUNCTIONS = frozenset({"is", "where", "not", "matches", "-webkit-any", "-moz-any"})
+#: selector-list functions Chromium knows (``:matches`` and ``:-moz-any`` it does not)
+_LIST_FUNCTIONS = frozenset({"is", "where", "not", "-webkit-any"})
+#: pseudo-classes browsers know that a static document cannot decide
+_DYNAMIC = frozenset(
+    {
+        "hover", "focus", "active", "visited", "target", "focus-within", "focus-visible",
+        "target-within", "autofill", "-webkit-autofill", "playing", "paused", "current",
+        "past", "future", "user-invalid", "user-valid", "placeholder-shown", "read-only",
+        "read-write", "required", "optional", "valid", "invalid", "in-range", "out-of-range",
+        "indeterminate", "default", "fullscreen", "modal", "popover-open", "open", "closed",
+    }
+)  # fmt: skip
 #: the mark attributes; any the message itself carries are removed before matching
 MARK_PREFIX = "data-mailguard-css-"
 _NEVER = MARK_PREFIX + "never"
+#: top-level delimiters no selector can hold
+_NEVER_IN_SELECTORS = frozenset({";", "!", "{", "}"})
 #: how deep selector functions and nested rules may go before a rule counts as unsupported
 _MAX_DEPTH = 16
 #: rule order values: sheets are numbered apart so a sheet's rules stay after earlier sheets'
@@ -106,8 +119,19 @@ def _value_text(tokens: Iterable[Any]) -> str:
 
 
 def declarations_of(nodes: Iterable[Any]) -> Declarations:
-    """The visibility-relevant and custom declarations of parsed declaration nodes."""
+    """The visibility-relevant and custom declarations of parsed declaration nodes.
+
+    The ``background`` shorthand is also expanded into ``background-color`` (its colour, else
+    ``transparent``) and ``background-image``, so that the cascade orders it against those
+    longhands as a browser does.
+    """
     out: Declarations = {}
+
+    def put(name: str, value: str, important: bool) -> None:
+        if name in out and out[name][1] and not important:
+            return
+        out[name] = (value, important)
+
     for node in nodes:
         if node.type != "declaration":
             continue
@@ -117,10 +141,42 @@ def declarations_of(nodes: Iterable[Any]) -> Declarations:
         value = _value_text(node.value)
         if not name.startswith("--"):
             value = value.lower()
-        if name in out and out[name][1] and not node.important:
-            continue
-        out[name] = (value, node.important)
+        put(name, value, node.important)
+        if name == "background":
+            if "var(" in value:  # expanded once var() is substituted: both read the colour
+                color = image = value
+            else:
+                color, image = _background_parts(node.value)
+            put("background-color", color, node.important)
+            put("background-image", image, node.important)
     return out
+
+
+def _background_parts(tokens: Iterable[Any]) -> tuple[str, str]:
+    """(colour, image) of a ``background`` shorthand's final layer."""
+    color, image = "transparent", "none"
+    for token in tokens:
+        if token.type == "url" or (
+            token.type == "function"
+            and (token.lower_name.endswith("gradient") or token.lower_name == "url")
+        ):
+            image = token.serialize().lower()
+        elif token.type in ("hash", "function") or (
+            token.type == "ident" and token.lower_value not in _BACKGROUND_WORDS
+        ):
+            color = token.serialize().lower()
+    return color, image
+
+
+#: keywords of the background shorthand that are not colours
+_BACKGROUND_WORDS = frozenset(
+    {
+        "none", "repeat", "no-repeat", "repeat-x", "repeat-y", "space", "round", "scroll",
+        "fixed", "local", "top", "bottom", "left", "right", "center", "border-box",
+        "padding-box", "content-box", "text", "cover", "contain", "auto", "inherit",
+        "initial", "unset", "revert",
+    }
+)  # fmt: skip
 
 
 def parse_declarations(text: str) -> Declarations:
@@ -169,6 +225,8 @@ class Compiled:
     specificity: tuple[int, int, int]
     #: the selector holds something a static document cannot decide (a possible rule)
     possible: bool
+    #: the selector holds something browsers do not know
+    unknown: bool = False
 
 
 class _Compiler:
@@ -179,6 +237,8 @@ class _Compiler:
         self.quirks = quirks
         self.marks: list[tuple[str, tuple[str, ...]]] = []
         self.possible = False
+        #: something browsers do not know (which drops a whole selector list in a browser)
+        self.unknown = False
         #: specificity to add for marks (their own counts as one attribute selector)
         self.adjust = [0, 0, 0]
 
@@ -218,6 +278,7 @@ class _Compiler:
                 elif name == "defined":
                     pass
                 else:
+                    self.unknown = self.unknown or name not in _DYNAMIC
                     out.append(self._undecidable(negated))
                 i += 2
                 continue
@@ -240,6 +301,7 @@ class _Compiler:
                 return self._undecidable(negated)
             return f":has({text})"
         if name not in _LIST_FUNCTIONS:
+            self.unknown = self.unknown or name not in ("dir", "host", "host-context", "state")
             return self._undecidable(negated)
         inner_negated = negated != (name == "not")
         expressions: list[str] = []
@@ -376,7 +438,11 @@ def compile_selector(tokens: Sequence[Any], key: str, quirks: bool) -> Compiled:
     adjust = compiler.adjust
     spec = (spec[0] + adjust[0], max(0, spec[1] + adjust[1]), spec[2] + adjust[2])
     return Compiled(
-        marks=tuple(compiler.marks), xpath=xpath, specificity=spec, possible=compiler.possible
+        marks=tuple(compiler.marks),
+        xpath=xpath,
+        specificity=spec,
+        possible=compiler.possible,
+        unknown=compiler.unknown,
     )
 
 
@@ -428,6 +494,8 @@ class Source:
     layer: int
     #: inside a conditional group rule
     conditional: bool
+    #: the selectors of one selector list share it
+    group: int = 0
 
 
 @attrs.frozen
@@ -440,6 +508,8 @@ class Rule:
     possible: bool
     #: the selector could not be compiled (``compiled`` is a superset)
     unsupported: bool
+    #: the selector list it came from
+    group: int = 0
 
 
 class _SheetParser:
@@ -534,9 +604,10 @@ class _SheetParser:
         if not decl:
             return
         rank = UNLAYERED if layer is None else self.layer(layer)
+        group = self.order + 1
         for tokens in selectors:
             self.order += 1
-            self.sources.append(Source(tuple(tokens), decl, self.order, rank, conditional))
+            self.sources.append(Source(tuple(tokens), decl, self.order, rank, conditional, group))
 
 
 def _contents(tokens: Sequence[Any] | None) -> list[Any]:
@@ -565,6 +636,8 @@ def compile_rules(sources: Iterable[Source], quirks: bool) -> list[Rule]:
     """Compile the selectors of ``sources`` for a document in quirks mode or not."""
     rules: list[Rule] = []
     for source in sources:
+        if any(t.type == "literal" and t.value in _NEVER_IN_SELECTORS for t in source.tokens):
+            continue  # invalid in every browser: the rule is dropped (a stray ";" before it)
         unsupported = False
         try:
             compiled = compile_selector(source.tokens, str(source.order), quirks)
@@ -581,8 +654,17 @@ def compile_rules(sources: Iterable[Source], quirks: bool) -> list[Rule]:
                 layer=source.layer,
                 possible=source.conditional or compiled.possible,
                 unsupported=unsupported,
+                group=source.group,
             )
         )
+    # A selector a browser does not know drops its whole list there: such lists only
+    # possibly apply.
+    doubtful = {r.group for r in rules if r.unsupported or r.compiled.unknown}
+    if doubtful:
+        rules = [
+            attrs.evolve(r, possible=True) if r.group in doubtful and not r.possible else r
+            for r in rules
+        ]
     return rules
 
 

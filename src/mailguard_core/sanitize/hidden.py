@@ -93,21 +93,35 @@ def _values(value: str) -> list[Any]:
 
 
 def _decl_background(decl: Declarations) -> RGB | str | None:
-    """The background the declarations alone decide, or ``_NOT_FOUND`` (attributes decide)."""
+    """The background the declarations alone decide, or ``_NOT_FOUND`` (attributes decide).
+
+    ``background`` is expanded into its longhands by :func:`css.declarations_of`; the
+    shorthand itself is read only when it could not be (a ``var()`` inside).
+    """
     image = decl.get("background-image", ("", False))[0]
     shorthand = decl.get("background", ("", False))[0]
-    for value in (decl.get("background-color", ("", False))[0], shorthand):
-        if value in _INHERIT:
-            return _NOT_FOUND
+    values = [decl["background-color"][0]] if "background-color" in decl else [shorthand]
+    found: RGB | str | None = _NOT_FOUND
+    for value in values:
+        if value in _INHERIT or value == "initial":
+            found = None  # transparent over the parent's (attributes are overridden)
+            continue
         for token in _values(value):
             if token.type == "literal":
                 continue
             color = parse_color(token)
             if color is not None:
-                return None if color == TRANSPARENT else color
-    if "url(" in image or "url(" in shorthand or "gradient" in shorthand + image:
+                if color != TRANSPARENT:
+                    return color
+                found = None
+                break
+    if (
+        "url(" in image
+        or "gradient" in image
+        or ("background-color" not in decl and ("url(" in shorthand or "gradient" in shorthand))
+    ):
         return "image"
-    return _NOT_FOUND
+    return found
 
 
 def _attr_background(el: Any, names: Collection[str]) -> RGB | str | None:
@@ -251,35 +265,18 @@ _CLIP_PATH_NONE = frozenset({"", "none", "initial", "unset", "inherit", "revert"
 
 
 def _clip_path_hides(value: str) -> bool:
-    """A ``clip-path`` that leaves nothing: inset(50%) or more, a zero circle or ellipse, a
-    polygon whose points are all equal."""
+    """A ``clip-path`` that can hide text: any shape but ``inset(0)`` (how much of the text a
+    partial clip leaves depends on the layout, so any clipping shape fails closed)."""
     for fn in _values(value):
+        if fn.type == "url":
+            return True
         if fn.type != "function":
             continue
-        name = fn.lower_name
-        tokens = [t for t in fn.arguments if t.type not in ("whitespace", "comment")]
-        numbers = [_number(t) for t in tokens]
-        if name == "inset":
-            values = [n for n in numbers if n is not None]
-            if (
-                values
-                and all(v >= 50 for v, unit in values[:4] if unit == "%")
-                and all(unit == "%" for _, unit in values[:4])
-            ):
-                return True
-        elif name in ("circle", "ellipse"):
-            radii = []
-            for token, n in zip(tokens, numbers, strict=True):
-                if token.type == "ident" and token.lower_value == "at":
-                    break
-                if n is not None:
-                    radii.append(n[0])
-            if radii and min(radii) == 0:
-                return True
-        elif name == "polygon":
-            points = tinycss2.serialize(fn.arguments).split(",")
-            if len({" ".join(p.split()) for p in points}) == 1:
-                return True
+        if fn.lower_name == "inset":
+            values = [n for n in (_number(t) for t in fn.arguments) if n is not None]
+            if all(v <= 0 for v, _ in values):
+                continue
+        return True
     return False
 
 
@@ -301,7 +298,7 @@ def subtree_method(decl: Declarations, el: Any) -> str | None:
         return "display_none"  # the user-agent stylesheet hides these
     if not decl:
         return None
-    return style_facts(decl).method
+    return element_method(style_facts(decl), el, el.keys())
 
 
 def _decl_method(decl: Declarations) -> str | None:
@@ -325,23 +322,8 @@ def _decl_method(decl: Declarations) -> str | None:
         amount = opacity[0] / 100 if opacity[1] == "%" else opacity[0]
         if amount < 0.05:
             return "opacity_zero"
-    overflow_hidden = any(
-        word in ("hidden", "clip")
-        for p in ("overflow", "overflow-x", "overflow-y")
-        for word in v(p).split()
-    )
-    if overflow_hidden and any(
-        _is_tiny_box(v(p)) for p in ("width", "height", "max-height", "max-width", "line-height")
-    ):
-        return "zero_size_box"
     zoom = _length(v("zoom"))
     if zoom is not None and 0 < (zoom[0] / 100 if zoom[1] == "%" else zoom[0]) < 0.05:
-        return "zero_size_box"
-    if "transform" in decl:
-        method = transform_method(v("transform"))
-        if method is not None:
-            return method
-    if "scale" in decl and _scale_property(v("scale")):
         return "zero_size_box"
     position = v("position")
     positioned = position in ("absolute", "fixed")
@@ -352,11 +334,62 @@ def _decl_method(decl: Declarations) -> str | None:
     moved = positioned or position in ("relative", "sticky")
     if moved and any(_is_far(v(p)) for p in ("left", "top", "right", "bottom", "inset")):
         return "offscreen"
-    if any(_is_far_negative(v(p)) for p in ("text-indent", "margin-left", "margin-top")):
-        return "offscreen"
-    if "translate" in decl and any(_is_far(t.serialize()) for t in _values(v("translate"))):
+    if _is_far_negative(v("margin-left")):
         return "offscreen"
     return None
+
+
+def _box_method(decl: Declarations) -> str | None:
+    """The whole-subtree method that applies only to a box that is not inline (sizes,
+    overflow, transforms, vertical margins), or None."""
+    get = decl.get
+
+    def v(prop: str) -> str:
+        return get(prop, ("", False))[0]
+
+    if "transform" in decl:
+        method = transform_method(v("transform"))
+        if method is not None:
+            return method
+    if "scale" in decl and _scale_property(v("scale")):
+        return "zero_size_box"
+    if "translate" in decl and any(_is_far(t.serialize()) for t in _values(v("translate"))):
+        return "offscreen"
+    if _is_far_negative(v("margin-top")):
+        return "offscreen"
+    return None
+
+
+def _clips_to_nothing(decl: Declarations) -> bool:
+    """A zero width or height (or line height) with ``overflow`` hidden or clipped: applies
+    to a block container only (not inline boxes, not table parts, which grow to fit)."""
+    get = decl.get
+
+    def v(prop: str) -> str:
+        return get(prop, ("", False))[0]
+
+    overflow_hidden = any(
+        word in ("hidden", "clip")
+        for p in ("overflow", "overflow-x", "overflow-y")
+        for word in v(p).split()
+    )
+    return overflow_hidden and any(
+        _is_tiny_box(v(p)) for p in ("width", "height", "max-height", "max-width", "line-height")
+    )
+
+
+#: elements laid out as table parts: sizes are minimums and overflow does not clip
+TABLE_PARTS = frozenset({"table", "tbody", "thead", "tfoot", "tr", "td", "th"})
+_BLOCK_DISPLAYS = frozenset({"block", "inline-block", "flow-root", "flex", "grid", "list-item"})
+#: elements a browser lays out inline unless their style says otherwise
+INLINE_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "font", "i", "kbd",
+        "label", "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup",
+        "time", "tt", "u", "var", "big", "nobr", "ins", "del",
+    }
+)  # fmt: skip
+_BLOCKIFIED = frozenset({"absolute", "fixed"})
 
 
 @attrs.frozen
@@ -370,6 +403,18 @@ class Facts:
     invisible: bool | None
     #: the custom properties declared (``--name``, value), or None
     custom: tuple[tuple[str, str], ...] | None = None
+    #: the method that applies only when the box is not inline
+    box_method: str | None = None
+    #: sizes and overflow clip the box to nothing (a block container only)
+    clips: bool = False
+    #: the ``display`` value given, or None
+    display: str | None = None
+    #: positioned absolutely (an inline element is then laid out as a block)
+    blockified: bool = False
+    #: ``-webkit-text-fill-color`` (painted instead of ``color``), CURRENT for none
+    fill: RGB | str | None = None
+    #: a far negative ``text-indent`` (inherited: first lines of blocks leave the window)
+    indent: bool | None = None
 
 
 def _text_color(value: str) -> RGB | str | None:
@@ -383,11 +428,11 @@ def _text_color(value: str) -> RGB | str | None:
 def _facts(decl: Declarations) -> Facts:
     color: RGB | str | None = None
     if "color" in decl:
-        color = _text_color(decl["color"][0])
+        # inherit/unset and currentColor all give the parent's colour (over a link's blue)
+        color = CURRENT if decl["color"][0] in _INHERIT else _text_color(decl["color"][0])
+    fill: RGB | str | None = None
     if "-webkit-text-fill-color" in decl:
         fill = _text_color(decl["-webkit-text-fill-color"][0])
-        if fill is not None:
-            color = fill
     tiny: bool | None = None
     if "font" in decl:
         for token in _values(decl["font"][0]):
@@ -397,9 +442,11 @@ def _facts(decl: Declarations) -> Facts:
             if token.type == "number" and float(token.value) == 0:
                 tiny = True
                 break
-    if "font-size" in decl:
+    if "font-size" in decl and decl["font-size"][0] not in _INHERIT:
         tiny = _is_tiny_font(decl["font-size"][0])
-    invisible = decl["visibility"][0] in ("hidden", "collapse") if "visibility" in decl else None
+    invisible: bool | None = None
+    if "visibility" in decl and decl["visibility"][0] not in _INHERIT:
+        invisible = decl["visibility"][0] in ("hidden", "collapse")
     custom = tuple((k, v) for k, (v, _) in decl.items() if k.startswith("--")) or None
     return Facts(
         method=_decl_method(decl),
@@ -408,6 +455,16 @@ def _facts(decl: Declarations) -> Facts:
         tiny_font=tiny,
         invisible=invisible,
         custom=custom,
+        box_method=_box_method(decl),
+        clips=_clips_to_nothing(decl),
+        display=decl["display"][0] if "display" in decl else None,
+        blockified=decl.get("position", ("", False))[0] in _BLOCKIFIED,
+        fill=fill,
+        indent=(
+            _is_far_negative(decl["text-indent"][0])
+            if "text-indent" in decl and decl["text-indent"][0] not in _INHERIT
+            else None
+        ),
     )
 
 
@@ -431,9 +488,8 @@ def resolve_vars(decl: Declarations, inherited: tuple[tuple[str, str], ...]) -> 
     for prop, (value, important) in decl.items():
         if "var(" in value and not prop.startswith("--"):
             resolved = _substitute(value, custom, 0)
-            if resolved is None:
-                continue
-            value = " ".join(resolved.split()).lower()
+            # a failed substitution makes the property unset (invalid at computed-value time)
+            value = "unset" if resolved is None else " ".join(resolved.split()).lower()
         out[prop] = (value, important)
     return out
 
@@ -514,11 +570,29 @@ def inline_facts(style: str) -> Facts | None:
 def element_method(facts: Facts | None, el: Any, names: Collection[str]) -> str | None:
     """:func:`subtree_method` given the element's :class:`Facts` (None: no declarations) and
     its attribute names."""
-    if "hidden" in names:
-        return "hidden_attribute"
+    if "hidden" in names and (facts is None or facts.display in (None, "none")):
+        return "hidden_attribute"  # the user-agent's [hidden]{display:none}: a style beats it
     if el.tag in ("dialog", "datalist") and "open" not in names:
         return "display_none"  # the user-agent stylesheet hides these
-    return None if facts is None else facts.method
+    if facts is None:
+        return None
+    return facts.method or _box(facts, el.tag in INLINE_TAGS, el.tag in TABLE_PARTS)
+
+
+def _box(facts: Facts, inline: bool, table_part: bool) -> str | None:
+    """The method of ``facts`` that depends on the kind of box (see :class:`Facts`)."""
+    if facts.box_method is None and not facts.clips:
+        return None
+    if facts.blockified:
+        inline = table_part = False
+    elif facts.display:
+        inline = facts.display == "inline"
+        table_part = table_part and facts.display not in _BLOCK_DISPLAYS
+    if inline:
+        return None
+    if facts.clips and not table_part:
+        return "zero_size_box"
+    return facts.box_method
 
 
 class State(NamedTuple):
@@ -532,6 +606,12 @@ class State(NamedTuple):
     custom: tuple[tuple[str, str], ...] = ()
     #: the document renders in quirks mode (tables do not inherit text colour and size)
     quirks: bool = False
+    #: ``-webkit-text-fill-color``, painted instead of ``color`` (None: not set)
+    fill: RGB | str | None = None
+    #: a far negative ``text-indent`` is inherited
+    indent: bool = False
+    #: the ``<body>``'s text colour (a quirks-mode table takes it instead of its parent's)
+    body_color: RGB | str = (0, 0, 0)
 
 
 #: the inherited state at the document root: black text on white
@@ -562,6 +642,8 @@ def child_state(state: State, facts: Facts | None, el: Any, names: Collection[st
     tiny = state.tiny_font
     invisible = state.invisible
     custom = state.custom
+    fill = state.fill
+    indent = state.indent
     tag = None if el is None else el.tag
     if tag == "a" and "href" in names:
         color = _LINK_BLUE  # clients draw links in their own colour unless styled
@@ -569,11 +651,18 @@ def child_state(state: State, facts: Facts | None, el: Any, names: Collection[st
         parsed = parse_color(el.get("color") or "")
         if parsed is not None and parsed != CURRENT:
             color = parsed
+    elif tag == "body" and "text" in names:
+        parsed = parse_color(el.get("text") or "")
+        if parsed is not None and parsed != CURRENT:
+            color = parsed
     elif tag == "table" and state.quirks:
-        color = (0, 0, 0)  # quirks mode: a table's text colour and size start afresh
+        color = state.body_color  # quirks mode: a table takes the body's colour, medium size
         tiny = False
+        indent = False
     if facts is not None:
-        if facts.color is not None and facts.color != CURRENT:
+        if facts.color == CURRENT:
+            color = state.color
+        elif facts.color is not None:
             color = facts.color
         own_bg = _attr_background(el, names) if facts.background == _NOT_FOUND else facts.background
         if own_bg == CURRENT:
@@ -584,6 +673,10 @@ def child_state(state: State, facts: Facts | None, el: Any, names: Collection[st
             tiny = facts.tiny_font
         if facts.invisible is not None:
             invisible = facts.invisible
+        if facts.fill is not None:
+            fill = None if facts.fill == CURRENT else facts.fill
+        if facts.indent is not None:
+            indent = facts.indent
         if facts.custom:
             merged = dict(custom)
             merged.update(facts.custom)
@@ -598,9 +691,13 @@ def child_state(state: State, facts: Facts | None, el: Any, names: Collection[st
         and tiny == state.tiny_font
         and invisible == state.invisible
         and custom is state.custom
+        and fill == state.fill
+        and indent == state.indent
+        and tag != "body"
     ):
         return state
-    return State(color, background, tiny, invisible, custom, state.quirks)
+    body_color = color if tag == "body" else state.body_color
+    return State(color, background, tiny, invisible, custom, state.quirks, fill, indent, body_color)
 
 
 def text_method(state: State) -> str | None:
@@ -609,10 +706,13 @@ def text_method(state: State) -> str | None:
         return "visibility_hidden"
     if state.tiny_font:
         return "tiny_font"
-    if state.color == TRANSPARENT:
+    if state.indent:
+        return "offscreen"
+    color = state.color if state.fill is None else state.fill
+    if color == TRANSPARENT:
         return "transparent_text"
-    if isinstance(state.color, tuple) and isinstance(state.background, tuple):
-        dist = sum((a - b) ** 2 for a, b in zip(state.color, state.background, strict=True)) ** 0.5
+    if isinstance(color, tuple) and isinstance(state.background, tuple):
+        dist = sum((a - b) ** 2 for a, b in zip(color, state.background, strict=True)) ** 0.5
         if dist < _NEAR:
             return "color_match"
     return None
@@ -632,12 +732,14 @@ class Inherited:
     def __init__(self, state: State) -> None:
         self.state = state
         self.text_method = text_method(state)
-        self.styled: dict[str, str | Inherited] = {}
+        self.styled: dict[tuple[str, bool], str | Inherited] = {}
 
-    def with_style(self, style: str) -> str | Inherited:
+    def with_style(self, style: str, inline: bool) -> str | Inherited:
         """The hiding method of an element with only ``style`` under this state, or the
-        :class:`Inherited` its content gets (cached in :attr:`styled`)."""
-        found = self.styled.get(style)
+        :class:`Inherited` its content gets (cached in :attr:`styled`). ``inline``: the
+        element is laid out inline by default (its tag is in :data:`INLINE_TAGS`)."""
+        key = (style, inline)
+        found = self.styled.get(key)
         if found is not None:
             return found
         facts = inline_facts(style)
@@ -648,11 +750,13 @@ class Inherited:
             result = self
         elif facts.method is not None:
             result = facts.method
+        elif (box := _box(facts, inline, False)) is not None:
+            result = box
         else:
             result = inherited(child_state(self.state, facts, None, ()))
         if len(self.styled) >= _STYLED_CACHE_SIZE:
             self.styled.clear()
-        self.styled[style] = result
+        self.styled[key] = result
         return result
 
 

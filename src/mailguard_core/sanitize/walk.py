@@ -78,7 +78,23 @@ _ASCII_WS = " \t\n\r\f\v"
 #: the runs of _WS_RE except a single space (replacing those with a space changes nothing)
 _RUNS_RE = re.compile(r" [ \t\n\r\f\v]+|[\t\n\r\f\v][ \t\n\r\f\v]*")
 #: elements whose inherited state depends on more than their style (see ``hidden.child_state``)
-_SPECIAL_TAGS = frozenset({"a", "font", "dialog", "datalist", "table"})
+_SPECIAL_TAGS = frozenset(
+    {
+        "a",
+        "font",
+        "dialog",
+        "datalist",
+        "body",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "tr",
+        "td",
+        "th",
+    }
+)
+_INLINE = hidden.INLINE_TAGS
 #: attributes that hide an element or give it a background (see ``hidden.child_state``):
 #: without them (and a special tag or a sheet rule) only the ``style`` attribute matters
 _LOUD_ATTRS = frozenset({"hidden", "bgcolor", "background"})
@@ -161,11 +177,13 @@ def _decide(
     return None, entry if state is entry.state else hidden.inherited(state)
 
 
-def _styled(entry: hidden.Inherited, style: str) -> tuple[str | None, hidden.Inherited]:
+def _styled(
+    entry: hidden.Inherited, style: str, inline: bool
+) -> tuple[str | None, hidden.Inherited]:
     """:func:`_decide` for an element with only a ``style`` attribute (cached per state)."""
-    found = entry.styled.get(style)
+    found = entry.styled.get((style, inline))
     if found is None:
-        found = entry.with_style(style)
+        found = entry.with_style(style, inline)
     if isinstance(found, str):
         return found, entry
     return None, found
@@ -253,9 +271,10 @@ def walk(
                         other, child_alt = _decide(alt, facts, el, names)
                         method = method or other
                 elif style:
-                    method, child = _styled(entry, style)
+                    inline = tag in _INLINE
+                    method, child = _styled(entry, style, inline)
                     if alt is not None:
-                        other, child_alt = _styled(alt, style)
+                        other, child_alt = _styled(alt, style, inline)
                         method = method or other
                 if child_alt is child:
                     child_alt = None
