@@ -67,12 +67,21 @@ _VISIBILITY_JS = r"""
     if (style.visibility !== 'visible') return false;
     if (parseFloat(style.fontSize) < 2) return false;
     let opacity = 1;
-    for (let e = el; e; e = e.parentElement) opacity *= parseFloat(win.getComputedStyle(e).opacity);
+    for (let e = el; e; e = e.parentElement) {
+      const s = win.getComputedStyle(e);
+      opacity *= parseFloat(s.opacity);
+      const f = (s.filter || '').match(/opacity\(([\d.]+)(%?)\)/);
+      if (f) opacity *= parseFloat(f[1]) / (f[2] ? 100 : 1);
+    }
     if (opacity < 0.05) return false;
     function opaque(e) {
       const s = win.getComputedStyle(e);
       const c = rgba(s.backgroundColor);
       return (s.backgroundImage && s.backgroundImage !== 'none') || (c && c[3] >= 0.1);
+    }
+    let box = el;  // display:contents has no box: its text is hit as its parent's
+    while (box.parentElement && win.getComputedStyle(box).display === 'contents') {
+      box = box.parentElement;
     }
     let hit = false;
     for (const r of rects) {
@@ -80,8 +89,8 @@ _VISIBILITY_JS = r"""
       // the elements at the point, topmost first: the text shows unless something opaque
       // that is not one of its ancestors lies above it
       for (const found of doc.elementsFromPoint(x, y)) {
-        if (found === el || el.contains(found)) { hit = true; break; }
-        if (!found.contains(el) && opaque(found)) break;
+        if (found === box || el.contains(found)) { hit = true; break; }
+        if (!found.contains(box) && opaque(found)) break;
       }
       if (hit) break;
     }

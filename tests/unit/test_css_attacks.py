@@ -2,7 +2,8 @@
 
 ``hidden``: whether the sanitizer must remove the SECRET (else the SHOWN text must stay);
 ``browser_hides``: what Chromium does with it (differs only where the sanitizer fails closed on
-purpose: a narrow-screen media query, a :hover rule, ::first-line). The oracle test checks the
+purpose: a narrow-screen media query, a :hover rule, ::first-line, an @container without a
+container, @-moz-document and unknown at-rules, which Chromium ignores). The oracle test checks the
 ``browser_hides`` column against a real browser.
 """
 

@@ -352,3 +352,31 @@ def test_a_cascade_under_the_work_limit_is_computed() -> None:
     )  # fmt: skip
     assert out.text.count("visible row") == 50
     assert "mime_limit_exceeded" not in warnings.codes()
+
+
+def test_a_hiding_rule_with_an_unsupported_selector_warns_and_fails_closed() -> None:
+    """A selector cssselect cannot compile (``:nth-child(... of S)``, valid in browsers) on a
+    hiding rule: html_css_undecidable, and the rule applies to every element its rightmost
+    compound could match."""
+    text, found, _ = _run(
+        "<style>p:nth-child(2 of .x, .y){display:none}</style><div>shown</div><p class=x>SECRET</p>"
+    )
+    assert "SECRET" not in text and "shown" in text
+    assert found["html_css_undecidable"] == {"count": 1, "severity": "adversarial"}
+
+
+def test_an_invalid_selector_is_dropped_as_a_browser_drops_it() -> None:
+    """A stray ``;`` before a rule makes its selector invalid in every browser: no warning."""
+    text, found, _ = _run("<style>;p{display:none}</style><p>shown</p>")
+    assert text == "shown" and not found
+
+
+def test_the_mark_attributes_never_reach_the_returned_html() -> None:
+    """:is/:not arguments are evaluated by marking elements; the marks are removed, and a
+    message's own mark attributes do not steer matching."""
+    html = (
+        "<style>p:not(.a, div p){color:#fff}</style>"
+        f'<p class=a {css.MARK_PREFIX}1-0="">kept</p><p>SECRET</p>'
+    )
+    text, _, clean = _run(html, want_html=True)
+    assert text == "kept" and clean is not None and css.MARK_PREFIX not in clean
