@@ -58,6 +58,9 @@ ADVICE: Mapping[str, str] = {
     "document_hidden_content_removed": (
         "Text a reader of the document cannot see was removed; the document hides content. "
     ),
+    "html_css_undecidable": (
+        "Some text may be invisible to the reader: a style rule could not be evaluated. "
+    ),
     "html_script_removed": "Active content was removed; do not ask the user to open the original.",
     "html_form_removed": "A form was removed; never enter or ask for data in mail forms.",
     "html_remote_content_removed": "Remote images were blocked; nothing to do.",
