@@ -255,6 +255,31 @@ def default_audit(config: Config, secrets: Callable[[], SecretStore]) -> AuditSi
     )
 
 
+def credential_version(
+    config: Config, secrets: Callable[[], SecretStore]
+) -> Callable[[str], str | None]:
+    """For the gate: an opaque version of an account's stored credential (its password, or
+    its OAuth2 grant): an HMAC under a key made for this process, never the secret itself;
+    None when it cannot be read. It lets the gate end an auth cooldown once the credential
+    was changed (``mailguard-mcp login``)."""
+    import hashlib
+    import hmac
+    import secrets as random
+
+    key = random.token_bytes(32)
+    oauth = {a.name for a in config.accounts if a.oauth is not None and a.uses_oauth}
+
+    def version(account: str) -> str | None:
+        name = f"{account}:oauth" if account in oauth else account
+        try:
+            value = secrets().get(name).reveal()
+        except MailguardError:
+            return None
+        return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    return version
+
+
 @contextlib.contextmanager
 def open_app(
     config: Config,
@@ -318,6 +343,7 @@ def open_app(
         config, gate=gate, audit=sink, build_service=build_service, on_close=on_close
     )
     gate.set_special_folders_provider(app.special_folder_names)
+    gate.set_credential_version(credential_version(config, get_secrets))
     try:
         yield app
     finally:

@@ -10,6 +10,10 @@
   refused. A successful probe closes the breaker and resets the cooldowns; a failing one reopens
   it with the doubled cooldown. A probe that ends with an error that does not count (bad input,
   not found, a refusal) proves nothing: the next call probes instead.
+- **credentials changed**: an auth cooldown is for a credential the server refused; when the
+  stored credential changes (``mailguard-mcp login``), :meth:`CircuitBreaker.lift_auth` ends
+  the cooldown at once so the next call probes with the new one (the gate asks, see
+  ``Gate.set_credential_version``).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class CircuitBreaker:
     """The breaker of one account; every method takes the monotonic time ``now``."""
 
     __slots__ = (
+        "_auth_open",
         "_auth_opens",
         "_failures",
         "_open_until",
@@ -54,6 +59,8 @@ class CircuitBreaker:
         self._open_until = 0.0
         self._transient_opens = 0
         self._auth_opens = 0
+        #: whether the breaker is open because of an authentication failure
+        self._auth_open = False
         self._probe_in_flight = False
         #: the cooldown chosen when the breaker last opened (seconds)
         self.last_cooldown = 0.0
@@ -80,6 +87,19 @@ class CircuitBreaker:
             raise CircuitOpen(PROBE_RETRY_SECONDS, "circuit half-open: a probe is in flight")
         self._state = BreakerState.HALF_OPEN
         self._probe_in_flight = True
+        return True
+
+    @property
+    def auth_open(self) -> bool:
+        """Open (or half-open) because the server refused the credentials."""
+        return self._auth_open and self._state is not BreakerState.CLOSED
+
+    def lift_auth(self, now: float) -> bool:
+        """End an auth cooldown now (the credentials changed): the next call is the probe.
+        Returns whether there was one to end."""
+        if not self.auth_open or self._state is not BreakerState.OPEN:
+            return False
+        self._open_until = min(self._open_until, now)
         return True
 
     def release_probe(self) -> None:
@@ -130,6 +150,7 @@ class CircuitBreaker:
             cooldown = min(base * 2 ** min(self._transient_opens, 30), cap)
             self._transient_opens += 1
         self._state = BreakerState.OPEN
+        self._auth_open = kind == "auth"
         self._open_until = now + cooldown
         self._failures.clear()
         self.last_cooldown = cooldown

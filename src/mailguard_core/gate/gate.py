@@ -57,7 +57,16 @@ SpecialFoldersProvider = Callable[[str], Mapping[str, str] | Iterable[str]]
 
 
 class _AccountGate:
-    __slots__ = ("breaker", "folders", "learning", "limiter", "name", "specials_known", "tools")
+    __slots__ = (
+        "auth_version",
+        "breaker",
+        "folders",
+        "learning",
+        "limiter",
+        "name",
+        "specials_known",
+        "tools",
+    )
 
     def __init__(self, account: AccountConfig, now: float) -> None:
         where = f"accounts.{account.name}"
@@ -66,6 +75,8 @@ class _AccountGate:
         self.folders = FolderGuard(account.folders, where=f"{where}.folders")
         self.limiter = AccountRateLimiter(account.limits, now=now, where=f"{where}.limits")
         self.breaker = CircuitBreaker(account.breaker, where=f"{where}.breaker")
+        #: the credential version when the breaker last opened for an auth failure
+        self.auth_version: str | None = None
         #: whether the special-use folders are known (learned, or set by the caller)
         self.specials_known = False
         #: held while the provider runs, so concurrent calls ask the server once
@@ -178,6 +189,7 @@ class Gate:
         self.clock: Clock = clock or MonotonicClock()
         self.audit = audit
         self._special_folders = special_folders
+        self._credential_version: Callable[[str], str | None] | None = None
         now = self.clock.monotonic()
         self._accounts: dict[str, _AccountGate] = {}
         for account in accounts:
@@ -243,6 +255,30 @@ class Gate:
         with self._lock:
             entry.folders.set_special_folders(found)
             entry.specials_known = True
+
+    def set_credential_version(self, provider: Callable[[str], str | None] | None) -> None:
+        """``provider(account)``: an opaque version of the account's stored credential (a
+        digest, never the secret), or None when it cannot be read. While an account's breaker
+        is open for an auth failure, each call asks it; a version different from the one
+        seen when the breaker opened ends the cooldown, so a password fixed with
+        ``mailguard-mcp login`` works at once instead of after the cooldown."""
+        self._credential_version = provider
+
+    def _version_of(self, account: str) -> str | None:
+        provider = self._credential_version
+        if provider is None:
+            return None
+        try:
+            return provider(account)
+        except Exception:  # the provider's trouble must never open or close anything
+            return None
+
+    def _auth_lifted(self, entry: _AccountGate, now: float) -> None:
+        if self._credential_version is None or not entry.breaker.auth_open:
+            return
+        version = self._version_of(entry.name)
+        if version is not None and version != entry.auth_version:
+            entry.breaker.lift_auth(now)
 
     def set_special_folders_provider(self, provider: SpecialFoldersProvider | None) -> None:
         """Learn special-use folders lazily through ``provider`` (``None``: never ask).
@@ -380,7 +416,9 @@ class Gate:
             raise invalid
         _check_ref_accounts(entry.name, arguments)
         with self._lock:
-            probe = entry.breaker.before_call(self.clock.monotonic())
+            now = self.clock.monotonic()
+            self._auth_lifted(entry, now)
+            probe = entry.breaker.before_call(now)
         try:
             self._check_folders(entry, tool, arguments)
             with self._lock:
@@ -422,6 +460,8 @@ class Gate:
                 entry.breaker.on_success(now, probe=probe)
             elif isinstance(exc, MailguardError):
                 entry.breaker.on_failure(exc.breaker, now, probe=probe)
+                if exc.breaker == "auth" and entry.breaker.auth_open:
+                    entry.auth_version = self._version_of(entry.name)
             elif probe:
                 entry.breaker.release_probe()
 
