@@ -49,7 +49,7 @@ from mailguard_core.policy_rules import (
     tool_set,
 )
 from mailguard_core.ports.secrets import env_var_name
-from mailguard_core.tools import Posture, ToolName
+from mailguard_core.tools import Posture, ToolName, parse_tool_name
 
 TlsMode = Literal["implicit", "starttls"]
 #: how mailguard signs in to a server: a stored password, or an OAuth2 bearer token
@@ -148,6 +148,42 @@ class SendSettings:
     recipient_allowlist: tuple[str, ...] = ()
 
 
+#: what happens to a confirmed call when the client cannot ask its user (no elicitation)
+OnUnsupported = Literal["draft", "refuse"]
+
+#: the tools a human can be asked to confirm (mailguard builds a summary for each)
+CONFIRMABLE_TOOLS: tuple[str, ...] = (
+    "send_email",
+    "delete_message",
+    "expunge",
+    "move_message",
+    "delete_folder",
+    "rename_folder",
+)
+
+#: the tools that ask the human by default (issue 21)
+DEFAULT_CONFIRM_TOOLS: tuple[str, ...] = (
+    "send_email",
+    "delete_message",
+    "expunge",
+    "delete_folder",
+    "rename_folder",
+)
+
+
+@attrs.frozen(kw_only=True)
+class ConfirmSettings:
+    """``[accounts.confirm]``: tools the human confirms through MCP elicitation."""
+
+    #: tool names; an empty list turns confirmation off for the account
+    tools: tuple[str, ...] = DEFAULT_CONFIRM_TOOLS
+    #: a client without elicitation: ``"draft"`` saves a send as a $PendingReview draft
+    #: (every other confirmed tool is refused); ``"refuse"`` refuses every confirmed call
+    on_unsupported: OnUnsupported = "draft"
+    #: no answer within this many seconds is a decline
+    timeout_seconds: float = 120.0
+
+
 @attrs.frozen(kw_only=True)
 class AccountConfig:
     name: str
@@ -165,6 +201,7 @@ class AccountConfig:
     limits: RateLimitSettings = RateLimitSettings()
     breaker: BreakerSettings = BreakerSettings()
     send: SendSettings = SendSettings()
+    confirm: ConfirmSettings = ConfirmSettings()
     trusted_authserv_id: str | None = None
     #: domains look-alike checks compare against, besides the account's own
     known_domains: tuple[str, ...] = ()
@@ -492,6 +529,9 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook_func(lambda t: t == TlsMode, _structure_tls)
     converter.register_structure_hook_func(lambda t: t == AuthMode, _literal_hook(AuthMode))
     converter.register_structure_hook_func(lambda t: t == ProviderName, _literal_hook(ProviderName))
+    converter.register_structure_hook_func(
+        lambda t: t == OnUnsupported, _literal_hook(OnUnsupported)
+    )
     converter.register_structure_hook(Posture, _structure_posture)
     for cls in (
         ImapSettings,
@@ -502,6 +542,7 @@ def _make_converter() -> cattrs.Converter:
         RateLimitSettings,
         BreakerSettings,
         SendSettings,
+        ConfirmSettings,
         AccountConfig,
         AuditSettings,
         ServerAuthSettings,
@@ -816,6 +857,24 @@ def _validate_send(problems: _Problems, path: str, send: SendSettings) -> SendSe
     return attrs.evolve(send, recipient_allowlist=tuple(entries))
 
 
+def _validate_confirm(problems: _Problems, path: str, confirm: ConfirmSettings) -> None:
+    seen: set[str] = set()
+    for index, name in enumerate(confirm.tools):
+        tool = parse_tool_name(name)
+        if tool is None:
+            problems.add(f"{path}.tools[{index}]", f"unknown tool {name[:64]!r}")
+        elif name not in CONFIRMABLE_TOOLS:
+            problems.add(
+                f"{path}.tools[{index}]",
+                f"{name!r} cannot be confirmed; one of: " + ", ".join(CONFIRMABLE_TOOLS),
+            )
+        elif name in seen:
+            problems.add(f"{path}.tools[{index}]", f"{name!r} is listed twice")
+        seen.add(name)
+    if not (math.isfinite(confirm.timeout_seconds) and 1 <= confirm.timeout_seconds <= 3600):
+        problems.add(f"{path}.timeout_seconds", "must be 1-3600")
+
+
 def _validate_account(problems: _Problems, path: str, account: AccountConfig) -> AccountConfig:
     problems.check(f"{path}.name", validate_account_name, account.name)
     if account.name == AUDIT_HMAC_ENTRY:
@@ -853,6 +912,7 @@ def _validate_account(problems: _Problems, path: str, account: AccountConfig) ->
     problems.extend(f"{path}.limits", rate_limit_problems(account.limits))
     problems.extend(f"{path}.breaker", breaker_problems(account.breaker))
     send = _validate_send(problems, f"{path}.send", account.send)
+    _validate_confirm(problems, f"{path}.confirm", account.confirm)
     if account.trusted_authserv_id is not None and (
         not account.trusted_authserv_id
         or any(c.isspace() or not c.isprintable() for c in account.trusted_authserv_id)

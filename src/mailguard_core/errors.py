@@ -35,7 +35,9 @@ Each error has two texts:
     │   ├── CircuitOpen                         .retry_after seconds
     │   ├── FolderProtected
     │   ├── RecipientNotAllowed
-    │   └── LabelReserved                       $PendingReview in add_label/remove_label
+    │   ├── LabelReserved                       $PendingReview in add_label/remove_label
+    │   ├── ConfirmationDeclined                the human declined, cancelled or did not answer
+    │   └── ConfirmationUnavailable             the client cannot ask its human (no elicitation)
     ├── NotFound (LookupError)
     │   ├── MessageNotFound
     │   ├── FolderNotFound
@@ -195,6 +197,25 @@ class RecipientNotAllowed(PolicyViolation):
 class LabelReserved(PolicyViolation):
     public = "this keyword is reserved for drafts awaiting review; it cannot be added or removed"
     code = "label_reserved"
+
+
+class ConfirmationDeclined(PolicyViolation):
+    """The human did not accept a confirmed call: declined, cancelled, no answer in time, or an
+    answer that was not a clear yes. Nothing was done; never counts towards the breaker."""
+
+    public = "the user did not approve this action; nothing was done"
+    code = "confirmation_declined"
+
+
+class ConfirmationUnavailable(PolicyViolation):
+    """A confirmed call from a client that cannot ask its user (no elicitation capability),
+    on an account whose ``on_unsupported`` refuses it. Nothing was done."""
+
+    public = (
+        "this action needs the user's confirmation and this client cannot ask for it; "
+        "nothing was done"
+    )
+    code = "confirmation_unavailable"
 
 
 class NotFound(MailguardError, LookupError):

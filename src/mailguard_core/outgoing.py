@@ -145,6 +145,21 @@ class OutgoingService:
             return attrs.evolve(outcome, sent_copy_error=f"internal_error: {type(exc).__name__}")
         return attrs.evolve(outcome, sent_copy_stored=True, sent_copy_ref=ref)
 
+    def preview(self, request: OutgoingRequest) -> ComposedMessage:
+        """The message :meth:`send` would submit for ``request`` (same checks, nothing sent or
+        stored; the Message-ID and Date of the real send differ).
+
+        Raises:
+            ToolDenied: the account has no SMTP settings.
+            InputError, LimitExceeded, RecipientNotAllowed: bad input.
+        """
+        if self._sender is None:
+            raise ToolDenied(
+                f"account {self.account.name!r} has no [smtp] settings",
+                public="this account cannot send mail (no SMTP server configured)",
+            )
+        return self._build(request, draft=False)
+
     def _build(self, request: OutgoingRequest, *, draft: bool) -> ComposedMessage:
         threading = None
         if request.in_reply_to is not None:

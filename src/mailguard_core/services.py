@@ -18,7 +18,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mailguard_core import confirm
 from mailguard_core.config import AccountConfig
+from mailguard_core.confirm import ConfirmationSummary
 from mailguard_core.domain import MessageRef, SearchCriteria, SearchPage
 from mailguard_core.errors import (
     FolderNotFound,
@@ -537,6 +539,41 @@ class MailboxService:
             },
             "security_warnings": [],
         }
+
+    # ------------------------------------------------------------------ confirmation
+    def confirm_send(self, request: OutgoingRequest) -> ConfirmationSummary:
+        """What a human approves before :meth:`send_email` (the composed message, read back).
+
+        Raises:
+            InputError, LimitExceeded, RecipientNotAllowed, ToolDenied: as :meth:`send_email`.
+        """
+        if request.in_reply_to is not None:
+            self._check_refs([request.in_reply_to])
+        composed = self._need_outgoing().preview(request)
+        return confirm.summarize_send(self.name, composed)
+
+    def confirm_messages(
+        self, tool: ToolName, refs: Sequence[MessageRef], destination: str | None = None
+    ) -> ConfirmationSummary:
+        """What a human approves before a call on ``refs`` (delete, expunge, move): the
+        stored messages' senders and subjects."""
+        self._check_refs(refs)
+        found = self.store.summaries(refs[: confirm.LISTED_MESSAGES])
+        return confirm.summarize_messages(
+            tool.value, self.name, refs, found, destination=destination
+        )
+
+    def confirm_folder(
+        self, tool: ToolName, folder: str, new_name: str | None = None
+    ) -> ConfirmationSummary:
+        """What a human approves before ``delete_folder`` / ``rename_folder``."""
+        messages = None
+        for info in self.store.list_folders():
+            if info.name == folder:
+                messages = info.messages
+        return confirm.summarize_folder(
+            tool.value, self.name, folder, new_name=new_name, messages=messages
+        )
 
     def close(self) -> None:
         self.store.close()

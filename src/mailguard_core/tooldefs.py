@@ -618,6 +618,9 @@ TOOL_DEFS: dict[ToolName, ToolDef] = {
                     "sent_copy_stored": _BOOL,
                     "sent_copy_ref": _STR_OR_NULL,
                     "sent_copy_error": _STR_OR_NULL,
+                    # a client that cannot ask its user to confirm (on_unsupported = "draft")
+                    "not_sent": _STR,
+                    "draft_ref": _STR_OR_NULL,
                 },
                 required_meta=("account", "message_id", "accepted", "refused", "sent_copy_stored"),
             ),

@@ -36,6 +36,7 @@ from mailguard_core.tooldefs import (
     listed_output_schema,
 )
 from mailguard_core.tools import INFRASTRUCTURE_TOOLS, ToolName, parse_tool_name
+from mailguard_mcp.confirm import needs_confirmation
 
 if TYPE_CHECKING:
     from mailguard_core.gate import GateCall
@@ -190,6 +191,26 @@ async def _guarded_call(
     return result
 
 
+async def _confirmed_call(
+    ctx: Ctx,
+    app: MailguardApp,
+    tool: ToolName,
+    account: str,
+    args: Mapping[str, Any],
+    call: Callable[[MailboxService], Result],
+) -> Result:
+    """:func:`_guarded_call` with the human asked between admission and the service call
+    (``mailguard_mcp.confirm``); a declined call never reaches the service."""
+    from mailguard_mcp.confirm import confirm_call
+
+    async with _guarded(app, tool.value, account, args) as guarded:
+        call, fields = await confirm_call(ctx, app, tool, account, args, guarded, call)
+        with anyio.CancelScope(shield=True):
+            result = await anyio.to_thread.run_sync(app.with_service, account, call)
+        guarded.set_result({**_summary(result), **fields})
+    return result
+
+
 async def _infrastructure(
     ctx: Ctx, app: MailguardApp, tool: ToolName, args: Mapping[str, Any]
 ) -> Result:
@@ -224,7 +245,10 @@ async def call_tool(ctx: Ctx, params: types.CallToolRequestParams) -> types.Call
         except MailguardError as exc:
             early = exc
     try:
-        if early is None and call is not None:
+        if early is None and call is not None and needs_confirmation(app, tool, account):
+            assert tool is not None
+            result = await _confirmed_call(ctx, app, tool, account, args, call)
+        elif early is None and call is not None:
             result = await _guarded_call(app, name, account, args, call)
         else:
             # invalid arguments: audited as given (redacted), refused after the posture

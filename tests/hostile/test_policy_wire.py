@@ -93,6 +93,8 @@ calls_per_second = 100.0
 burst = 100
 [accounts.tools]
 deny = {deny}
+[accounts.confirm]
+tools = []
 """
     path = tmp_path / "mailguard.toml"
     path.write_text(text)

@@ -42,6 +42,8 @@ expunge_allowed = ["Junk", "Scratch"]
 [accounts.limits]
 calls_per_second = {calls_per_second}
 burst = {burst}
+[accounts.confirm]
+tools = []  # confirmation (elicitation) is tested in tests/mcp/test_confirm_*.py
 """
         if breaker:
             block += "[accounts.breaker]\n" + "".join(f"{k} = {v}\n" for k, v in breaker.items())

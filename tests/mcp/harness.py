@@ -20,6 +20,7 @@ from mailguard_core.config import (
     AccountConfig,
     BreakerSettings,
     Config,
+    ConfirmSettings,
     FolderSettings,
     RateLimitSettings,
 )
@@ -89,6 +90,8 @@ def account(name: str = "work", posture: Posture = Posture.FULL, **changes: Any)
         "posture": posture,
         "folders": FolderSettings(expunge_allowed=("Junk", "Scratch")),
         "known_domains": ("paypal.example",),
+        # confirmation (elicitation) is tested in tests/mcp/test_confirm_*.py
+        "confirm": ConfirmSettings(tools=()),
     }
     base.update(changes)
     return AccountConfig(**base)

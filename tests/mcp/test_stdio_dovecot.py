@@ -87,6 +87,8 @@ expunge_allowed = ["Junk", "Scratch"]
 [accounts.limits]
 calls_per_second = 100.0
 burst = 100
+[accounts.confirm]
+tools = []  # confirmation (elicitation) is tested in tests/mcp/test_confirm_*.py
 """
         )
     text = 'default_account = "wire"\n[audit]\npath = "' + str(tmp_path / "audit.jsonl") + '"\n'

@@ -105,6 +105,8 @@ scopes = [{scopes}]
 [accounts.limits]
 calls_per_second = 100.0
 burst = 100
+[accounts.confirm]
+tools = []
 """
     path = tmp_path / "mailguard.toml"
     path.write_text(text)
