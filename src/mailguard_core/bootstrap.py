@@ -15,12 +15,20 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mailguard_core import paths
 from mailguard_core.config import AccountConfig, Config
+from mailguard_core.confirm import (
+    ConfirmationSummary,
+    audit_fields,
+    needs_confirmation,
+    summary_call,
+    unconfirmable_call,
+)
 from mailguard_core.dispatch import (
     Result,
     ServiceCall,
@@ -31,12 +39,18 @@ from mailguard_core.dispatch import (
     use_account_result,
     validate_arguments,
 )
-from mailguard_core.errors import ConfigError, InputError, MailguardError
+from mailguard_core.errors import (
+    ConfigError,
+    ConfirmationDeclined,
+    ConfirmationUnavailable,
+    InputError,
+    MailguardError,
+)
 from mailguard_core.ports import AuditSink, MailStore, SecretStore, Sender, TokenProvider
 from mailguard_core.tools import INFRASTRUCTURE_TOOLS, ToolName, parse_tool_name
 
 if TYPE_CHECKING:
-    from mailguard_core.gate import Clock, Gate
+    from mailguard_core.gate import Clock, Gate, GateCall
     from mailguard_core.services import MailboxService
 
 logger = logging.getLogger(__name__)
@@ -79,6 +93,10 @@ class MailguardApp:
         self._locks = {name: threading.Lock() for name in names}
         self._build_lock = threading.Lock()
         self._on_close = on_close
+        #: asked (with the summary, in the caller's thread) before a call the account
+        #: confirms (``[accounts.confirm]``); True alone proceeds. None: nobody can be asked,
+        #: so ``on_unsupported`` applies (a send becomes a draft, the rest are refused)
+        self.confirmer: Callable[[ConfirmationSummary], bool] | None = None
 
     def account(self, name: str) -> AccountConfig:
         for account in self.config.accounts:
@@ -155,6 +173,13 @@ class MailguardApp:
         with self.gate.guard(name, account, args, invalid=early) as guarded:
             if early is not None:  # pragma: no cover - the gate raised it already
                 raise early
+            fields: dict[str, Any] = {}
+            if (
+                call is not None
+                and tool is not None
+                and needs_confirmation(self.account(account), tool)
+            ):
+                call, fields = self._confirm(tool, account, args, guarded, call)
             if call is not None:
                 result = self.with_service(account, call)
             elif tool is ToolName.LIST_ACCOUNTS:
@@ -164,8 +189,38 @@ class MailguardApp:
                 posture = self.account(target).posture.value
                 self.active = target
                 result = use_account_result(posture, target, self.allowed_tools(target))
-            guarded.set_result(summary(result))
+            guarded.set_result({**summary(result), **fields})
         return result
+
+    def _confirm(
+        self,
+        tool: ToolName,
+        account: str,
+        args: Mapping[str, Any],
+        guarded: GateCall,
+        call: ServiceCall,
+    ) -> tuple[ServiceCall, dict[str, Any]]:
+        """The library face's confirmation: :attr:`confirmer`, else ``on_unsupported``."""
+        config = self.account(account)
+        if self.confirmer is None:
+            try:
+                fallback = unconfirmable_call(config, tool, args)
+            except ConfirmationUnavailable:
+                guarded.set_result({"confirm_decision": "unsupported_refused"})
+                raise
+            return fallback, {"confirm_decision": "unsupported_draft"}
+        shown = self.with_service(account, summary_call(tool, args))
+        started = time.monotonic()
+        try:
+            decision = "accept" if self.confirmer(shown) is True else "decline"
+        except Exception:
+            logger.warning("the confirmer of %s raised; taken as a refusal", tool.value)
+            decision = "error"
+        fields = audit_fields(shown, decision, time.monotonic() - started)
+        if decision != "accept":
+            guarded.set_result(fields)
+            raise ConfirmationDeclined(f"{tool.value}: the confirmer answered {decision}")
+        return call, fields
 
     def close(self) -> None:
         """Close every mail store, then the audit log. Idempotent."""

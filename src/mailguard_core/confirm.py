@@ -22,15 +22,21 @@ import email.parser
 import email.policy
 import hashlib
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from email.headerregistry import Address
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from mailguard_core.compose import ComposedMessage
+from mailguard_core.config import AccountConfig
 from mailguard_core.domain import MessageRef, MessageSummary
+from mailguard_core.errors import ConfirmationUnavailable
+from mailguard_core.tools import ToolName
+
+if TYPE_CHECKING:
+    from mailguard_core.services import MailboxService
 
 #: at most this many characters of one value (subject, name, address, line)
 VALUE_CHARS = 200
@@ -234,3 +240,79 @@ def audit_fields(summary: ConfirmationSummary, decision: str, seconds: float) ->
         "confirm_decision": decision,
         "confirm_ms": round(seconds * 1000.0, 3),
     }
+
+
+# --------------------------------------------------------------------------- the decision
+#: the ``not_sent`` text of a send saved as a draft because nobody could be asked
+NOT_SENT = (
+    "not sent: this client cannot ask the user to confirm a send, so the message was saved "
+    "as a $PendingReview draft for the user to review and send"
+)
+
+#: answers a human (or a library caller's confirmer) can give; anything but accept refuses
+DECISIONS = ("accept", "decline", "cancel", "timeout", "malformed", "error")
+
+
+def needs_confirmation(account: AccountConfig, tool: ToolName | None) -> bool:
+    """Whether ``tool`` on ``account`` asks a human before it runs (``[accounts.confirm]``)."""
+    return tool is not None and tool.value in account.confirm.tools
+
+
+def summary_call(
+    tool: ToolName, args: Mapping[str, Any]
+) -> Callable[[MailboxService], ConfirmationSummary]:
+    """The service call that builds the summary of a confirmed call (arguments already
+    validated against the tool's schema).
+
+    Raises:
+        InputError: an argument is malformed.
+    """
+    from mailguard_core.dispatch import outgoing_request_of, refs_of
+
+    if tool is ToolName.SEND_EMAIL:
+        request = outgoing_request_of(args)
+        return lambda s: s.confirm_send(request)
+    if tool in (ToolName.DELETE_MESSAGE, ToolName.EXPUNGE, ToolName.MOVE_MESSAGE):
+        refs = refs_of(args)
+        destination = args.get("destination")
+        return lambda s: s.confirm_messages(tool, refs, destination)
+    if tool is ToolName.DELETE_FOLDER:
+        folder = args["folder"]
+        return lambda s: s.confirm_folder(tool, folder)
+    if tool is ToolName.RENAME_FOLDER:
+        folder, new = args["folder"], args["new_name"]
+        return lambda s: s.confirm_folder(tool, folder, new)
+    raise AssertionError(f"no confirmation summary for {tool}")  # config refuses the rest
+
+
+def unconfirmable_call(
+    account: AccountConfig, tool: ToolName, args: Mapping[str, Any]
+) -> Callable[[MailboxService], dict[str, Any]]:
+    """What a confirmed call becomes when nobody can be asked (``on_unsupported``): a send
+    saved as a ``$PendingReview`` draft (the result's ``not_sent`` says so).
+
+    Raises:
+        ConfirmationUnavailable: ``on_unsupported = "refuse"``, or a tool other than a send.
+    """
+    if tool is not ToolName.SEND_EMAIL or account.confirm.on_unsupported != "draft":
+        raise ConfirmationUnavailable(f"{tool.value}: nobody can be asked to confirm it")
+    from mailguard_core.dispatch import outgoing_request_of
+
+    request = outgoing_request_of(args)
+
+    def draft(service: MailboxService) -> dict[str, Any]:
+        made = service.create_draft(request)["meta"]
+        return {
+            "meta": {
+                "account": made["account"],
+                "message_id": made["message_id"],
+                "accepted": [],
+                "refused": [],
+                "sent_copy_stored": False,
+                "not_sent": NOT_SENT,
+                "draft_ref": made["draft_ref"],
+            },
+            "security_warnings": [],
+        }
+
+    return draft

@@ -30,8 +30,15 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import mcp.types as types
 from mcp.server.context import ServerRequestContext
+from mcp.shared.exceptions import NoBackChannelError
 
-from mailguard_core.confirm import ConfirmationSummary, audit_fields
+from mailguard_core.confirm import (
+    ConfirmationSummary,
+    audit_fields,
+    summary_call,
+    unconfirmable_call,
+)
+from mailguard_core.confirm import needs_confirmation as core_needs_confirmation
 from mailguard_core.errors import ConfirmationDeclined, ConfirmationUnavailable
 from mailguard_core.tools import ToolName
 
@@ -60,34 +67,6 @@ REQUESTED_SCHEMA: types.ElicitRequestedSchema = {
     "required": [APPROVE],
 }
 
-NOT_SENT = (
-    "not sent: this client cannot ask the user to confirm a send, so the message was saved "
-    "as a $PendingReview draft for the user to review and send"
-)
-
-_T = ToolName
-
-
-def _summary_call(
-    tool: ToolName, args: Mapping[str, Any]
-) -> Callable[[MailboxService], ConfirmationSummary]:
-    from mailguard_core.dispatch import outgoing_request_of, refs_of
-
-    if tool is _T.SEND_EMAIL:
-        request = outgoing_request_of(args)
-        return lambda s: s.confirm_send(request)
-    if tool in (_T.DELETE_MESSAGE, _T.EXPUNGE, _T.MOVE_MESSAGE):
-        refs = refs_of(args)
-        destination = args.get("destination")
-        return lambda s: s.confirm_messages(tool, refs, destination)
-    if tool is _T.DELETE_FOLDER:
-        folder = args["folder"]
-        return lambda s: s.confirm_folder(tool, folder)
-    if tool is _T.RENAME_FOLDER:
-        folder, new = args["folder"], args["new_name"]
-        return lambda s: s.confirm_folder(tool, folder, new)
-    raise AssertionError(f"no confirmation summary for {tool}")  # config refuses the rest
-
 
 def client_can_elicit(ctx: ServerRequestContext[Any]) -> bool:
     """Whether the client declared form-mode elicitation in ``initialize`` (an empty
@@ -109,6 +88,8 @@ async def ask(ctx: ServerRequestContext[Any], summary: ConfirmationSummary, time
             )
     except TimeoutError:
         return "timeout"
+    except NoBackChannelError:  # declared, but this transport cannot carry the request
+        return "unsupported"
     except Exception as exc:  # an error reply, a result that does not parse: not a yes
         logger.info("elicitation failed: %s", type(exc).__name__)
         return "error"
@@ -120,29 +101,6 @@ async def ask(ctx: ServerRequestContext[Any], summary: ConfirmationSummary, time
     if result.action in ("decline", "cancel"):
         return str(result.action)
     return "malformed"  # pragma: no cover - the SDK's model admits only the three actions
-
-
-def _as_draft(args: Mapping[str, Any]) -> ServiceCall:
-    from mailguard_core.dispatch import outgoing_request_of
-
-    request = outgoing_request_of(args)
-
-    def draft(service: MailboxService) -> Result:
-        made = service.create_draft(request)["meta"]
-        return {
-            "meta": {
-                "account": made["account"],
-                "message_id": made["message_id"],
-                "accepted": [],
-                "refused": [],
-                "sent_copy_stored": False,
-                "not_sent": NOT_SENT,
-                "draft_ref": made["draft_ref"],
-            },
-            "security_warnings": [],
-        }
-
-    return draft
 
 
 async def confirm_call(
@@ -163,16 +121,22 @@ async def confirm_call(
         ConfirmationUnavailable: the client cannot ask and ``on_unsupported`` refuses.
         MailguardError: building the summary failed (bad input, the store failed).
     """
-    settings = app.account(account).confirm
-    if not client_can_elicit(ctx):
-        if tool is _T.SEND_EMAIL and settings.on_unsupported == "draft":
-            return _as_draft(args), {"confirm_decision": "unsupported_draft"}
-        guarded.set_result({"confirm_decision": "unsupported_refused"})
-        raise ConfirmationUnavailable(f"{tool.value}: the client has no form elicitation")
-    summary = await anyio.to_thread.run_sync(app.with_service, account, _summary_call(tool, args))
-    started = time.monotonic()
-    decision = await ask(ctx, summary, settings.timeout_seconds)
-    fields = audit_fields(summary, decision, time.monotonic() - started)
+    config = app.account(account)
+    decision = "unsupported"
+    if client_can_elicit(ctx):
+        summary = await anyio.to_thread.run_sync(
+            app.with_service, account, summary_call(tool, args)
+        )
+        started = time.monotonic()
+        decision = await ask(ctx, summary, config.confirm.timeout_seconds)
+        fields = audit_fields(summary, decision, time.monotonic() - started)
+    if decision == "unsupported":
+        try:
+            fallback = unconfirmable_call(config, tool, args)
+        except ConfirmationUnavailable:
+            guarded.set_result({"confirm_decision": "unsupported_refused"})
+            raise
+        return fallback, {"confirm_decision": "unsupported_draft"}
     if decision != "accept":
         guarded.set_result(fields)
         raise ConfirmationDeclined(f"{tool.value}: the user's answer was {decision}")
@@ -182,6 +146,4 @@ async def confirm_call(
 def needs_confirmation(app: MailguardApp, tool: ToolName | None, account: str) -> bool:
     """Whether ``tool`` on ``account`` asks the human first (unknown accounts: no; the gate
     refuses them)."""
-    if tool is None or not app.has_account(account):
-        return False
-    return tool.value in app.account(account).confirm.tools
+    return app.has_account(account) and core_needs_confirmation(app.account(account), tool)
