@@ -8,13 +8,13 @@ from pathlib import Path
 import anyio
 import mcp.types as types
 import pytest
-from mcp import Client
 from mcp.client.context import ClientRequestContext
 
 from mailguard_core.config import ConfirmSettings
 from mailguard_core.confirm import ConfirmationSummary
 from mailguard_core.errors import ConfirmationDeclined, ConfirmationUnavailable
 from mailguard_core.tools import Posture
+from mcp import Client
 from tests.mcp.harness import Harness, account, limits, make_harness, structured
 
 SEND = {"to": ["bob@example.org"], "subject": "hi", "body": "b"}

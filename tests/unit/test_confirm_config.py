@@ -12,12 +12,16 @@ from tests.unit.test_config import account, problems_of
 
 def test_confirmation_is_on_by_default_for_sends_deletions_expunges_and_folder_ops() -> None:
     [acc] = parse_config({"accounts": [account()]}).accounts
-    assert acc.confirm.tools == DEFAULT_CONFIRM_TOOLS == (
-        "send_email",
-        "delete_message",
-        "expunge",
-        "delete_folder",
-        "rename_folder",
+    assert (
+        acc.confirm.tools
+        == DEFAULT_CONFIRM_TOOLS
+        == (
+            "send_email",
+            "delete_message",
+            "expunge",
+            "delete_folder",
+            "rename_folder",
+        )
     )
     assert acc.confirm.on_unsupported == "draft" and acc.confirm.timeout_seconds == 120.0
 
