@@ -3,6 +3,7 @@
 Each sub-command lives in its own module with its own ``main(argv) -> int``:
 
 - ``mailguard-mcp [serve] [--config PATH] [--dry-run]``, ``mailguard-mcp demo``: ``serve_cli``
+- ``mailguard-mcp init [...]``: ``init_cli`` (a first configuration)
 - ``mailguard-mcp login ACCOUNT [--config PATH]``: ``login_cli``
 - ``mailguard-mcp audit verify|show PATH ...``: ``audit_cli``
 - ``mailguard-mcp --version`` (anywhere before ``--``): the installed version
@@ -13,7 +14,11 @@ from __future__ import annotations
 import importlib
 import sys
 
-_COMMANDS = {"audit": "mailguard_mcp.audit_cli", "login": "mailguard_mcp.login_cli"}
+_COMMANDS = {
+    "audit": "mailguard_mcp.audit_cli",
+    "init": "mailguard_mcp.init_cli",
+    "login": "mailguard_mcp.login_cli",
+}
 
 
 def main(argv: list[str] | None = None) -> int:

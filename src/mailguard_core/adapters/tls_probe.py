@@ -37,6 +37,7 @@ __all__ = [
     "presented_certificate",
     "speaks_tls",
     "tls_failure",
+    "verify_certificate",
 ]
 
 Protocol = Literal["imap", "smtp"]
@@ -127,10 +128,15 @@ class CertificateInfo:
     """The leaf certificate a server presented (not verified)."""
 
     sha256: str
+    der: bytes = attrs.field(repr=False)
     subject: str
     issuer: str
     not_before: dt.datetime
     not_after: dt.datetime
+
+    @property
+    def pem(self) -> str:
+        return ssl.DER_cert_to_PEM_cert(self.der)
 
     @property
     def self_signed(self) -> bool:
@@ -153,6 +159,7 @@ def certificate_info(der: bytes) -> CertificateInfo:
     cert = x509.load_der_x509_certificate(der)
     return CertificateInfo(
         sha256=hashlib.sha256(der).hexdigest(),
+        der=der,
         subject=cert.subject.rfc4514_string(),
         issuer=cert.issuer.rfc4514_string(),
         not_before=cert.not_valid_before_utc,
@@ -175,7 +182,35 @@ def presented_certificate(
         TLSError: no TLS handshake (the message names a TLS mismatch where it can).
         ConnectionFailed / OperationTimeout: the server cannot be reached.
     """
-    ctx = _unverified_context()
+    return _handshake(host, port, tls=tls, protocol=protocol, timeout=timeout)
+
+
+def verify_certificate(
+    host: str,
+    port: int,
+    *,
+    tls: Literal["implicit", "starttls"],
+    protocol: Protocol,
+    timeout: float = 10.0,
+    ca_file: str | None = None,
+) -> CertificateInfo:
+    """Like :func:`presented_certificate`, but verified against the system's trust (plus
+    ``ca_file``) and the host name; raises TLSError naming the cause when it does not."""
+    ctx = ssl.create_default_context(cafile=ca_file)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return _handshake(host, port, tls=tls, protocol=protocol, timeout=timeout, ctx=ctx)
+
+
+def _handshake(
+    host: str,
+    port: int,
+    *,
+    tls: Literal["implicit", "starttls"],
+    protocol: Protocol,
+    timeout: float,
+    ctx: ssl.SSLContext | None = None,
+) -> CertificateInfo:
+    ctx = ctx or _unverified_context()
     action = f"{protocol} certificate probe"
     try:
         if tls == "implicit":
