@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import re
 from typing import Any
 
 from mailguard_core.errors import AttachmentUnreadable
@@ -40,6 +41,13 @@ _FAR = [bytes(1 if abs(x - v) >= MIN_CONTRAST else 0 for x in range(256)) for v 
 MAX_RENDER_PIXELS = 4_000_000
 _RENDER_SCALE = 2.0
 _INVISIBLE_MODES = frozenset({3, 7})
+#: pdfium's parser stops at this nesting depth of arrays and dictionaries
+#: (``kParserMaxRecursionDepth`` in core/fpdfapi/parser/cpdf_syntax_parser.cpp) and drops what
+#: lies deeper without an error; a file nested deeper may therefore not be read whole
+PDFIUM_MAX_DEPTH = 64
+_TOKEN = re.compile(rb"<<|>>|[\[\]()%]|\bstream\b")
+_STRING_TOKEN = re.compile(rb"[()\\]")
+_NEWLINE = re.compile(rb"[\r\n]")
 
 
 def extract_pdf(data: bytes, limits: ExtractLimits) -> Extracted:
@@ -56,6 +64,8 @@ def extract_pdf(data: bytes, limits: ExtractLimits) -> Extracted:
     except pdfium.PdfiumError as exc:
         raise AttachmentUnreadable(f"pdfium: {str(exc)[:200]}") from None
     try:
+        if nesting_depth(data, stop_above=PDFIUM_MAX_DEPTH) > PDFIUM_MAX_DEPTH:
+            out.limits_hit.append("pdf_nesting_depth")
         count = len(pdf)
         out.pages = count
         if count > limits.max_pages:
@@ -77,6 +87,59 @@ def extract_pdf(data: bytes, limits: ExtractLimits) -> Extracted:
     finally:
         pdf.close()
     return out
+
+
+def nesting_depth(data: bytes, stop_above: int | None = None) -> int:
+    """The deepest nesting of arrays and dictionaries in the file's uncompressed syntax
+    (returned as soon as it exceeds ``stop_above``, when given).
+
+    One pass over the bytes: literal strings (with escapes and balanced parentheses),
+    comments and stream data (``stream`` to ``endstream``) are skipped, so brackets inside
+    them do not count. Objects inside compressed object streams are not seen (a known
+    limit, docs/sanitizer.md).
+    """
+    depth = deepest = 0
+    pos, end = 0, len(data)
+    while pos < end:
+        match = _TOKEN.search(data, pos)
+        if match is None:
+            break
+        token = match.group()
+        pos = match.end()
+        if token in (b"[", b"<<"):
+            depth += 1
+            deepest = max(deepest, depth)
+            if stop_above is not None and deepest > stop_above:
+                break
+        elif token in (b"]", b">>"):
+            depth = max(0, depth - 1)
+        elif token == b"%":
+            newline = _NEWLINE.search(data, pos)
+            pos = end if newline is None else newline.end()
+        elif token == b"stream":
+            stop = data.find(b"endstream", pos)
+            pos = end if stop < 0 else stop + len(b"endstream")
+        elif token == b"(":
+            pos = _skip_string(data, pos)
+    return deepest
+
+
+def _skip_string(data: bytes, pos: int) -> int:
+    """The position after the literal string whose opening parenthesis ends before ``pos``."""
+    level = 1
+    while level:
+        match = _STRING_TOKEN.search(data, pos)
+        if match is None:
+            return len(data)
+        pos = match.end()
+        char = match.group()
+        if char == b"\\":
+            pos += 1
+        elif char == b"(":
+            level += 1
+        else:
+            level -= 1
+    return pos
 
 
 class _Pixels:
