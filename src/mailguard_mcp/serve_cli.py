@@ -265,7 +265,12 @@ def _serve_http(
 # ---------------------------------------------------------------- demo
 def demo_config(root: Path) -> Config:
     """The demo account over a materialized Maildir at ``root``."""
-    from mailguard_core.config import AuditSettings, RateLimitSettings
+    from mailguard_core.config import (
+        DEFAULT_CONFIRM_TOOLS,
+        AuditSettings,
+        ConfirmSettings,
+        RateLimitSettings,
+    )
     from mailguard_core.tools import Posture
     from mailguard_mcp.demo import DEMO_ADDRESS, DEMO_AUTHSERV_ID
 
@@ -280,6 +285,9 @@ def demo_config(root: Path) -> Config:
         download_dir=str(root / "downloads"),
         # a newcomer's client may read the whole demo inbox in one go
         limits=RateLimitSettings(calls_per_second=50.0, burst=200),
+        # the demo cannot send or delete (draft-safe): it shows the human confirmation
+        # (docs/security-model.md) on moving messages; a client without elicitation is refused
+        confirm=ConfirmSettings(tools=(*DEFAULT_CONFIRM_TOOLS, "move_message")),
     )
     return Config(
         accounts=(account,),
