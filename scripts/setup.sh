@@ -15,6 +15,7 @@ if [ "$want_test" = 1 ]; then
   command -v openssl >/dev/null 2>&1 || pkgs+=(openssl)
   command -v gnome-keyring-daemon >/dev/null 2>&1 || pkgs+=(gnome-keyring libsecret-tools dbus-x11)
   command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)  # the hidden-text oracle test
+  command -v redis-server >/dev/null 2>&1 || pkgs+=(redis-server)
 fi
 if [ ${#pkgs[@]} -gt 0 ]; then
   echo "setup: apt-get install ${pkgs[*]}" >&2

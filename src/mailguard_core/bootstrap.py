@@ -51,6 +51,7 @@ from mailguard_core.tools import INFRASTRUCTURE_TOOLS, ToolName, parse_tool_name
 
 if TYPE_CHECKING:
     from mailguard_core.gate import Clock, Gate, GateCall
+    from mailguard_core.ports.gate_state import GateState
     from mailguard_core.services import MailboxService
 
 logger = logging.getLogger(__name__)
@@ -300,6 +301,9 @@ def default_audit(config: Config, secrets: Callable[[], SecretStore]) -> AuditSi
     path = (
         Path(config.audit.path).expanduser() if config.audit.path else state_dir() / "audit.jsonl"
     )
+    replica = os.environ.get("MAILGUARD_REPLICA") or config.server.state.replica
+    if replica:  # replicas write one hash-chained log each (audit verify checks each)
+        path = path.with_name(f"{path.stem}-{replica}{path.suffix}")
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets().get("audit-hmac") if config.audit.hmac else None
     return JsonlAuditSink(
@@ -333,6 +337,16 @@ def credential_version(
         return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
 
     return version
+
+
+def default_state(config: Config) -> GateState | None:
+    """Redis when ``[server.state] redis_url`` is set, else the gate's own memory (None)."""
+    url = config.server.state.redis_url
+    if url is None:
+        return None
+    from mailguard_core.adapters.redis_gate_state import RedisGateState
+
+    return RedisGateState(url, prefix=config.server.state.key_prefix)
 
 
 @contextlib.contextmanager
@@ -390,7 +404,7 @@ def open_app(
 
     sink = audit if audit is not None else default_audit(config, get_secrets)
     try:
-        gate = Gate.from_config(config, sink, clock=clock)
+        gate = Gate.from_config(config, sink, clock=clock, state=default_state(config))
     except BaseException:
         sink.close()
         raise

@@ -261,6 +261,17 @@ class PrincipalSettings:
 
 
 @attrs.frozen(kw_only=True)
+class ServerStateSettings:
+    """``[server.state]``: where the gate keeps token buckets and breaker marks."""
+
+    #: ``redis://`` or ``rediss://``: shared by every replica; none: this process's memory
+    redis_url: str | None = None
+    key_prefix: str = "mailguard:"
+    #: this replica's name: the audit file becomes ``<stem>-<replica>.jsonl``
+    replica: str | None = None
+
+
+@attrs.frozen(kw_only=True)
 class ServerSettings:
     """``[server]``: how ``mailguard-mcp serve`` is reached (stdio, or streamable HTTP)."""
 
@@ -280,6 +291,7 @@ class ServerSettings:
     shutdown_grace_seconds: float = 30.0
     auth: ServerAuthSettings | None = None
     principals: tuple[PrincipalSettings, ...] = ()
+    state: ServerStateSettings = ServerStateSettings()
 
 
 @attrs.frozen(kw_only=True)
@@ -547,6 +559,7 @@ def _make_converter() -> cattrs.Converter:
         AuditSettings,
         ServerAuthSettings,
         PrincipalSettings,
+        ServerStateSettings,
         ServerSettings,
     ):
         converter.register_structure_hook(cls, _table_first(converter.get_structure_hook(cls)))
@@ -1017,6 +1030,16 @@ def _validate_server(
         if auth.leeway_seconds < 0 or auth.leeway_seconds > 300:
             problems.add("server.auth.leeway_seconds", "must be 0-300")
         auth = attrs.evolve(auth, jwks_file=_expand(auth.jwks_file))
+    state = server.state
+    if state.redis_url is not None and not state.redis_url.startswith(
+        ("redis://", "rediss://", "unix://")
+    ):
+        problems.add("server.state.redis_url", "must start with redis://, rediss:// or unix://")
+    if state.replica is not None and not (
+        0 < len(state.replica) <= 64
+        and all(c.isascii() and (c.isalnum() or c in "-_.") for c in state.replica)
+    ):
+        problems.add("server.state.replica", "1-64 characters of A-Z a-z 0-9 - _ .")
     if server.principals and auth is None:
         problems.add("server.principals", "principals need [server.auth]")
     seen: set[str] = set()

@@ -55,6 +55,7 @@ Each error has two texts:
     │       ├── MessageRefused     a permanent (5xx) refusal of this message (does not count)
     │       └── RecipientRefused   (does not count)
     ├── SecretUnavailable
+    ├── StateUnavailable                        the shared gate state (Redis) is unreachable
     └── AuditError
         ├── AuditLocked                         another process holds the log
         └── AuditTampered
@@ -182,6 +183,13 @@ class RateLimited(_RetryLater):
 class CircuitOpen(_RetryLater):
     public = "the mail server is failing; calls are paused"
     code = "circuit_open"
+
+
+class StateUnavailable(MailguardError):
+    """The shared gate state (Redis) cannot be reached: the call is refused (fails closed)."""
+
+    public = "the rate-limit store is unavailable; try again shortly"
+    code = "state_unavailable"
 
 
 class FolderProtected(PolicyViolation):

@@ -51,7 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     verify = commands.add_parser("verify", help="verify the hash chain (exit 0 when intact)")
     verify.add_argument(
-        "path", type=Path, nargs="?", help="the log (default: the configured [audit] path)"
+        "path",
+        type=Path,
+        nargs="*",
+        help="the log, or the logs of several replicas (default: the configured [audit] path)",
     )
     verify.add_argument(
         "--config",
@@ -122,12 +125,21 @@ def _verify(args: argparse.Namespace, out: TextIO) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    path: Path | None = args.path
-    if path is None:
+    paths: list[Path] = list(args.path or [])
+    if not paths:
         if config is None:
             print("error: no PATH given and no configuration file found", file=sys.stderr)
             return EXIT_ERROR
-        path = _default_log(config)
+        paths = [_default_log(config)]
+    worst = EXIT_OK
+    for path in paths:  # replicas: one chain each, all must verify
+        if len(paths) > 1:
+            print(f"{path}:", file=out)
+        worst = max(worst, _verify_one(path, args, config, out))
+    return worst
+
+
+def _verify_one(path: Path, args: argparse.Namespace, config: Any, out: TextIO) -> int:
     if not log_files(path):
         print(f"error: no audit log at {path}", file=sys.stderr)
         return EXIT_ERROR

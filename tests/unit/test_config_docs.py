@@ -21,6 +21,7 @@ from mailguard_core.config import (
     SendSettings,
     ServerAuthSettings,
     ServerSettings,
+    ServerStateSettings,
     SmtpSettings,
     ToolOverrides,
     effective_tools,
@@ -65,6 +66,7 @@ SECTIONS = {
     "## Server": ServerSettings,
     "### `[server.auth]`": ServerAuthSettings,
     "### `[[server.principals]]`": PrincipalSettings,
+    "### `[server.state]`": ServerStateSettings,
 }
 ROW = re.compile(r"^\| `\[{0,2}(?:[a-z]+\.)*([a-z0-9_]+)\]{0,2}` \| [^|]* \| ([^|]*) \|", re.M)
 

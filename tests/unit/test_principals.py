@@ -160,3 +160,39 @@ def test_gate_refuses_outside_the_principal_like_an_unknown_account() -> None:
         pass
     starts = [r for r in audit.records if r["kind"] == "call_start"]
     assert [r.get("principal") for r in starts] == ["ann:ann", None, "ops:z", "ann:ann"]
+
+
+def test_two_gates_over_one_state_enforce_one_limit_and_share_an_open_breaker() -> None:
+    """Two gates (replicas) over one GateState: the account's burst holds across both; a
+    breaker opened in one refuses in the other; the limit applies only with the state."""
+    from mailguard_core.adapters.memory_gate_state import InMemoryGateState
+    from mailguard_core.errors import CircuitOpen, ConnectionFailed, RateLimited
+
+    data = {
+        **BASE,
+        "accounts": [{**BASE["accounts"][0], "limits": {"calls_per_second": 0.001, "burst": 3}}],
+    }
+    config = parse_config(data)
+    now = [0.0]
+    shared = InMemoryGateState(lambda: now[0])
+    gates = [Gate.from_config(config, InMemoryAuditSink(), state=shared) for _ in range(2)]
+    outcomes = []
+    for i in range(5):
+        try:
+            with gates[i % 2].guard("search", "a", {}):
+                pass
+            outcomes.append("ok")
+        except RateLimited:
+            outcomes.append("limited")
+    assert outcomes == ["ok", "ok", "ok", "limited", "limited"]
+    first, second = gates
+    threshold = config.accounts[0].breaker.failure_threshold
+    for _ in range(threshold):
+        now[0] += 5000.0  # a token for each
+        with pytest.raises(ConnectionFailed), first.guard("search", "a", {}):
+            raise ConnectionFailed("down")
+    with pytest.raises(CircuitOpen), second.guard("search", "a", {}):  # checked before tokens
+        pass
+    now[0] += 10_000.0  # the mark expires with the cooldown
+    with second.guard("search", "a", {}):
+        pass

@@ -12,6 +12,7 @@ the outcome, the error code and detail, and a small result summary.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
@@ -19,10 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from mailguard_core.config import AccountConfig, Config
 from mailguard_core.errors import (
+    CircuitOpen,
     ConfigError,
     InputError,
     MailguardError,
     PolicyViolation,
+    RateLimited,
+    StateUnavailable,
     ToolDenied,
 )
 from mailguard_core.gate.audit import (
@@ -33,7 +37,7 @@ from mailguard_core.gate.audit import (
     redact_arguments,
     summarize_result,
 )
-from mailguard_core.gate.breaker import CircuitBreaker
+from mailguard_core.gate.breaker import BreakerState, CircuitBreaker
 from mailguard_core.gate.clock import Clock, MonotonicClock
 from mailguard_core.gate.folders import SPECIAL_FOLDER_TOOLS, FolderGuard
 from mailguard_core.gate.policy import effective_tools
@@ -42,6 +46,7 @@ from mailguard_core.ports.audit import AuditSink
 from mailguard_core.tools import INFRASTRUCTURE_TOOLS, ToolName, parse_tool_name
 
 if TYPE_CHECKING:
+    from mailguard_core.ports.gate_state import GateState
     from mailguard_core.principals import Principal
 
 _DETAIL_CHARS = 500
@@ -185,8 +190,11 @@ class Gate:
         *,
         clock: Clock | None = None,
         special_folders: SpecialFoldersProvider | None = None,
+        state: GateState | None = None,
     ) -> None:
         self.clock: Clock = clock or MonotonicClock()
+        #: shared token buckets and breaker marks (Redis, for replicas); None: this process only
+        self.state = state
         self.audit = audit
         self._special_folders = special_folders
         self._credential_version: Callable[[str], str | None] | None = None
@@ -206,6 +214,7 @@ class Gate:
         *,
         clock: Clock | None = None,
         special_folders: SpecialFoldersProvider | None = None,
+        state: GateState | None = None,
     ) -> Gate:
         """The gate for ``config``'s accounts, writing to ``audit``; ``special_folders`` (if
         given) is asked for an account's special-use folders when a folder tool first needs
@@ -215,7 +224,9 @@ class Gate:
             ConfigError: an override or limit names an unknown tool, a rate is malformed, the
                 folder lists overlap, or a breaker setting is out of range.
         """
-        return cls(config.accounts, audit, clock=clock, special_folders=special_folders)
+        return cls(
+            config.accounts, audit, clock=clock, special_folders=special_folders, state=state
+        )
 
     # -- queries ------------------------------------------------------------------------
 
@@ -420,9 +431,19 @@ class Gate:
             self._auth_lifted(entry, now)
             probe = entry.breaker.before_call(now)
         try:
+            state = self.state
+            if state is not None:
+                left = state.breaker_open_for(entry.name)
+                if left > 0.0:
+                    raise CircuitOpen(left, f"circuit open (shared) for another {left:.3f} s")
             self._check_folders(entry, tool, arguments)
-            with self._lock:
-                entry.limiter.acquire(tool, self.clock.monotonic())
+            if state is None:
+                with self._lock:
+                    entry.limiter.acquire(tool, self.clock.monotonic())
+            else:
+                wait = state.take(entry.limiter.buckets(entry.name, tool))
+                if wait > 0.0:
+                    raise RateLimited(wait, f"shared rate limit for {tool.value}: {wait:.3f} s")
         except BaseException as exc:
             # a refusal frees the probe slot; a provider failure counts like a body's
             self._feed_breaker(entry, probe, exc)
@@ -454,16 +475,27 @@ class Gate:
         self._feed_breaker(self._accounts[call.account], probe, exc)
 
     def _feed_breaker(self, entry: _AccountGate, probe: bool, exc: BaseException | None) -> None:
+        opened = 0.0
         with self._lock:
             now = self.clock.monotonic()
             if exc is None:
                 entry.breaker.on_success(now, probe=probe)
             elif isinstance(exc, MailguardError):
+                was_open = entry.breaker.state(now) is BreakerState.OPEN
                 entry.breaker.on_failure(exc.breaker, now, probe=probe)
                 if exc.breaker == "auth" and entry.breaker.auth_open:
                     entry.auth_version = self._version_of(entry.name)
+                if not was_open and entry.breaker.state(now) is BreakerState.OPEN:
+                    opened = entry.breaker.last_cooldown
             elif probe:
                 entry.breaker.release_probe()
+        if opened > 0.0 and self.state is not None:
+            try:  # the other replicas refuse too, until the cooldown ends
+                self.state.open_breaker(entry.name, opened)
+            except StateUnavailable as error:  # this replica's own breaker is open regardless
+                logging.getLogger("mailguard_core").warning(
+                    "breaker of %s not shared: %s", entry.name, error
+                )
 
 
 def _check_ref_accounts(account: str, arguments: Mapping[str, Any]) -> None:

@@ -18,6 +18,7 @@ from mailguard_core.policy_rules import (
     rate_limit_problems,
     tool_rate_problems,
 )
+from mailguard_core.ports.gate_state import Bucket
 from mailguard_core.tools import ToolName, parse_tool_name
 
 __all__ = ["AccountRateLimiter", "TokenBucket", "parse_rate", "parse_tool_rates"]
@@ -67,6 +68,14 @@ class AccountRateLimiter:
             tool: TokenBucket(rate.per_second, rate.count, now=now)
             for tool, rate in self._tool_rates.items()
         }
+
+    def buckets(self, account: str, tool: ToolName) -> list[Bucket]:
+        """The shared-state buckets a call of ``tool`` on ``account`` takes a token from."""
+        found = [Bucket(f"{account}", self._account.rate, self._account.burst)]
+        rate = self._tool_rates.get(tool)
+        if rate is not None:
+            found.append(Bucket(f"{account}:{tool.value}", rate.per_second, rate.count))
+        return found
 
     def acquire(self, tool: ToolName, now: float) -> None:
         """Take a token from the account bucket and the tool's bucket, or none at all.
