@@ -128,20 +128,22 @@ class JwtVerifier:
         self._fetch = fetch or _fetch_url
         self._lock = threading.Lock()
         self._keys: Any = None
-        self._fetched_at = -JWKS_REFRESH_SECONDS
+        self._refreshed_at = -JWKS_REFRESH_SECONDS
 
     def _load(self, force: bool = False) -> Any:
         from joserfc.jwk import KeySet
 
         with self._lock:
-            stale = force and time.monotonic() - self._fetched_at >= JWKS_REFRESH_SECONDS
-            if self._keys is None or (stale and self._auth.jwks_url):
+            now = time.monotonic()
+            refresh = force and now - self._refreshed_at >= JWKS_REFRESH_SECONDS
+            if refresh:  # an unknown key: download again, at most once a minute
+                self._refreshed_at = now
+            if self._keys is None or (refresh and self._auth.jwks_url):
                 if self._auth.jwks_file is not None:
                     raw = Path(self._auth.jwks_file).read_bytes()
                 else:
                     assert self._auth.jwks_url is not None
                     raw = self._fetch(self._auth.jwks_url)
-                    self._fetched_at = time.monotonic()
                 self._keys = KeySet.import_key_set(json.loads(raw))
             return self._keys
 
