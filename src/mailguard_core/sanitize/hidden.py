@@ -732,13 +732,14 @@ class Inherited:
     def __init__(self, state: State) -> None:
         self.state = state
         self.text_method = text_method(state)
-        self.styled: dict[tuple[str, bool], str | Inherited] = {}
+        self.styled: dict[tuple[str, bool, bool], str | Inherited] = {}
 
-    def with_style(self, style: str, inline: bool) -> str | Inherited:
+    def with_style(self, style: str, inline: bool, table_part: bool = False) -> str | Inherited:
         """The hiding method of an element with only ``style`` under this state, or the
         :class:`Inherited` its content gets (cached in :attr:`styled`). ``inline``: the
-        element is laid out inline by default (its tag is in :data:`INLINE_TAGS`)."""
-        key = (style, inline)
+        element is laid out inline by default (its tag is in :data:`INLINE_TAGS`);
+        ``table_part``: it is a table part (in :data:`TABLE_PARTS`)."""
+        key = (style, inline, table_part)
         found = self.styled.get(key)
         if found is not None:
             return found
@@ -750,7 +751,7 @@ class Inherited:
             result = self
         elif facts.method is not None:
             result = facts.method
-        elif (box := _box(facts, inline, False)) is not None:
+        elif (box := _box(facts, inline, table_part)) is not None:
             result = box
         else:
             result = inherited(child_state(self.state, facts, None, ()))

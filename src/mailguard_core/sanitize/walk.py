@@ -78,23 +78,9 @@ _ASCII_WS = " \t\n\r\f\v"
 #: the runs of _WS_RE except a single space (replacing those with a space changes nothing)
 _RUNS_RE = re.compile(r" [ \t\n\r\f\v]+|[\t\n\r\f\v][ \t\n\r\f\v]*")
 #: elements whose inherited state depends on more than their style (see ``hidden.child_state``)
-_SPECIAL_TAGS = frozenset(
-    {
-        "a",
-        "font",
-        "dialog",
-        "datalist",
-        "body",
-        "table",
-        "tbody",
-        "thead",
-        "tfoot",
-        "tr",
-        "td",
-        "th",
-    }
-)
+_SPECIAL_TAGS = frozenset({"a", "font", "dialog", "datalist", "body", "table"})
 _INLINE = hidden.INLINE_TAGS
+_TABLE_PARTS = hidden.TABLE_PARTS
 #: attributes that hide an element or give it a background (see ``hidden.child_state``):
 #: without them (and a special tag or a sheet rule) only the ``style`` attribute matters
 _LOUD_ATTRS = frozenset({"hidden", "bgcolor", "background"})
@@ -178,12 +164,12 @@ def _decide(
 
 
 def _styled(
-    entry: hidden.Inherited, style: str, inline: bool
+    entry: hidden.Inherited, style: str, inline: bool, table_part: bool
 ) -> tuple[str | None, hidden.Inherited]:
     """:func:`_decide` for an element with only a ``style`` attribute (cached per state)."""
-    found = entry.styled.get((style, inline))
+    found = entry.styled.get((style, inline, table_part))
     if found is None:
-        found = entry.with_style(style, inline)
+        found = entry.with_style(style, inline, table_part)
     if isinstance(found, str):
         return found, entry
     return None, found
@@ -272,9 +258,10 @@ def walk(
                         method = method or other
                 elif style:
                     inline = tag in _INLINE
-                    method, child = _styled(entry, style, inline)
+                    part = tag in _TABLE_PARTS
+                    method, child = _styled(entry, style, inline, part)
                     if alt is not None:
-                        other, child_alt = _styled(alt, style, inline)
+                        other, child_alt = _styled(alt, style, inline, part)
                         method = method or other
                 if child_alt is child:
                     child_alt = None
