@@ -310,3 +310,71 @@ def test_non_loopback_bind_without_auth_is_refused(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "without [server.auth]" in done.stderr
+
+
+async def test_sigterm_lets_an_in_flight_call_finish_and_closes_the_audit(tmp_path: Path) -> None:
+    """A call in flight when SIGTERM arrives gets its answer; the audit log ends closed."""
+    import signal
+    import socket
+    import time
+
+    import anyio
+
+    silent = socket.socket()  # accepts, never greets: the IMAP login waits for its timeout
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    port = free_port()
+    config = write_config(tmp_path, port, auth=False)
+    config.write_text(
+        config.read_text()
+        + f"""
+[[accounts]]
+name = "slow"
+address = "s@slow.example"
+posture = "readonly"
+[accounts.imap]
+host = "127.0.0.1"
+port = {silent.getsockname()[1]}
+tls = "implicit"
+username = "s"
+connect_timeout = 3.0
+""".replace("[server]", "")
+    )
+    text = config.read_text()
+    # the [[accounts]] appended after [server] would nest under it: move [server] last
+    head, _, server = text.partition("\n[server]\n")
+    server_lines, _, rest = server.partition("\n[[accounts]]")
+    config.write_text(head + "\n[[accounts]]" + rest + "\n[server]\n" + server_lines + "\n")
+    env = {
+        "MAILGUARD_SLOW_PASSWORD": "x",
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+    try:
+        with http_server(config, port, env=env, stderr=tmp_path / "stderr.log") as process:
+            url = f"http://127.0.0.1:{port}/mcp"
+            async with (
+                httpx2.AsyncClient(timeout=30) as http,
+                Client(streamable_http_client(url, http_client=http)) as client,
+            ):
+                result: list[Any] = []
+
+                async def call() -> None:
+                    result.append(await client.call_tool("list_folders", {"account": "slow"}))
+
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(call)
+                    await anyio.sleep(1.0)
+                    started = time.monotonic()
+                    process.send_signal(signal.SIGTERM)
+            assert result and result[0].is_error is True
+            assert "error" in (result[0].structured_content or {})
+            assert time.monotonic() - started < 10
+            process.wait(20)
+    finally:
+        silent.close()
+    records = [json.loads(x) for x in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert records[-1]["kind"] == "log_close"
+    ends = [r for r in records if r.get("kind") == "call_end"]
+    # the call ran its whole timeout (3 s) though SIGTERM came 1 s in
+    assert ends and (ends[-1]["outcome"], ends[-1]["code"]) == ("error", "timeout"), ends
+    assert ends[-1]["ms"] >= 2500
