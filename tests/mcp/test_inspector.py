@@ -87,3 +87,40 @@ def test_the_inspector_lists_the_demo_tools_and_reads_an_attack_message(inspecto
     codes = {w["code"] for w in fetched["structuredContent"]["security_warnings"]}
     assert "html_hidden_content_removed" in codes
     assert "ignore all previous" not in fetched["content"][0]["text"]
+
+
+def test_own_config_reaches_the_server_through_dashdash_or_the_environment(
+    inspector: Path, tmp_path: Path
+) -> None:
+    """docs/clients.md: `--config` right after the server command is taken by the Inspector
+    (it fails); `--` before the server's arguments, or MAILGUARD_CONFIG via `-e`, works."""
+    maildir = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    (maildir / "new" / "1.eml").write_bytes(
+        b"From: a@b.example\r\nTo: me@example.org\r\nSubject: Own config\r\n\r\nHi\r\n"
+    )
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[audit]\npath = "{tmp_path / "audit.jsonl"}"\n[[accounts]]\nname = "box"\n'
+        f'address = "me@example.org"\nposture = "readonly"\nmaildir = "{maildir}"\n'
+    )
+    server = [sys.executable, "-m", "mailguard_mcp", "serve"]
+    method = ["--method", "tools/call", "--tool-name", "search"]
+    arg = ["--tool-arg", "subject=Own"]  # last: --tool-arg takes every value after it
+    forms = {
+        "clash": [str(inspector), "--cli", *method, *server, "--config", str(config), *arg],
+        "dashdash": [str(inspector), "--cli", *method, "--", *server, "--config", str(config),
+                     *arg],
+        "env": [str(inspector), "--cli", "-e", f"MAILGUARD_CONFIG={config}", *method, *server,
+                *arg],
+    }  # fmt: skip
+    results = {}
+    for name, argv in forms.items():
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=180, check=False)
+        results[name] = out
+    assert results["clash"].returncode != 0
+    for name in ("dashdash", "env"):
+        assert results[name].returncode == 0, results[name].stdout + results[name].stderr
+        [item] = json.loads(results[name].stdout)["structuredContent"]["items"]
+        assert item["meta"]["message_ref"].startswith("box:INBOX:")
