@@ -1,7 +1,9 @@
 """``mailguard`` command line: ``mailguard sanitize [--html] [--attachments] PATH...``.
 
-Reads ``.eml`` files, mbox files, Maildir folders (or any directory of message files) and
-``-`` (stdin), and prints one envelope per message as JSON Lines. A message that cannot be
+Reads ``.eml`` files, mbox files, Maildir folders with their Maildir++ subfolders
+(``.Folder``), or any directory of message files, and ``-`` (stdin), and prints one envelope
+per message as JSON Lines, each with ``"source"``: the file it came from (``PATH#N`` for the
+Nth message of an mbox, ``-`` for stdin). A message that cannot be
 sanitized gets an error line (``{"source": ..., "error": {"code": ..., "message": ...}}``)
 and the rest are processed. Exit status: 0 all fine, 1 some message failed, 2 some input
 could not be read (with a message on stderr). With ``--attachments`` each envelope line is
@@ -64,6 +66,10 @@ def _is_mbox(path: Path) -> bool:
         return handle.read(5) == b"From "
 
 
+def _is_maildir(path: Path) -> bool:
+    return (path / "cur").is_dir() or (path / "new").is_dir()
+
+
 def _messages(path_text: str, stdin: BinaryIO) -> Iterator[tuple[str, bytes | Exception]]:
     """Yield (source label, raw bytes or the error reading it) for every message in a path."""
     if path_text == "-":
@@ -71,10 +77,17 @@ def _messages(path_text: str, stdin: BinaryIO) -> Iterator[tuple[str, bytes | Ex
         return
     path = Path(path_text)
     if path.is_dir():
-        if (path / "cur").is_dir() or (path / "new").is_dir():
-            files = sorted(
-                p for sub in ("new", "cur") for p in (path / sub).glob("*") if p.is_file()
-            )
+        if _is_maildir(path):
+            # Maildir++: the root, then each ".Folder" (".Work.Projects"...) beside new/cur
+            subfolders = (d for d in path.iterdir() if d.name.startswith(".") and _is_maildir(d))
+            folders = [path, *sorted(subfolders)]
+            files = [
+                p
+                for folder in folders
+                for p in sorted(
+                    q for sub in ("new", "cur") for q in (folder / sub).glob("*") if q.is_file()
+                )
+            ]
         else:
             files = sorted(p for p in path.rglob("*") if p.is_file())
         for file in files[:_MAX_FILES]:
@@ -165,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     status = max(status, 1)
                     continue
-                _write(out, envelope)
+                _write(out, {"source": label, **envelope})
                 if args.attachments:
                     _attachment_lines(out, label, raw, options)
         except OSError as exc:

@@ -141,3 +141,25 @@ def test_sanitize_without_attachments_flag_prints_envelopes_only(
     (tmp_path / "a.eml").write_bytes(bytes(msg))
     assert main(["sanitize", str(tmp_path / "a.eml")]) == 0
     assert len(_lines(capsys.readouterr().out)) == 1
+
+
+def test_sanitize_walks_maildir_plus_plus_subfolders_and_names_each_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15: a Maildir's subfolders were skipped silently (27 of 28 messages) and lines
+    did not say where they came from."""
+    for folder in (tmp_path, tmp_path / ".Work", tmp_path / ".Work.Projects"):
+        for sub in ("new", "cur", "tmp"):
+            (folder / sub).mkdir(parents=True)
+    (tmp_path / "new" / "1.host").write_bytes(MSG)
+    (tmp_path / ".Work" / "cur" / "2.host:2,S").write_bytes(MSG2)
+    (tmp_path / ".Work.Projects" / "new" / "3.host").write_bytes(MSG)
+    assert main(["sanitize", str(tmp_path)]) == 0
+    lines = _lines(capsys.readouterr().out)
+    sources = [str(line["source"]) for line in lines]
+    assert sources == [
+        str(tmp_path / "new" / "1.host"),
+        str(tmp_path / ".Work" / "cur" / "2.host:2,S"),
+        str(tmp_path / ".Work.Projects" / "new" / "3.host"),
+    ]
+    assert [line["untrusted"]["subject"] for line in lines] == ["one", "two", "one"]  # type: ignore[index]
