@@ -15,6 +15,7 @@ import binascii
 import re
 import urllib.parse
 from collections.abc import Sequence
+from typing import Any
 
 from mailguard_core.ports.detector import InjectionDetector
 
@@ -649,6 +650,54 @@ _PLAN = tuple(
 )  # fmt: skip
 
 
+def _masks() -> tuple[Any, ...]:
+    """``_PLAN``'s triggers as bit masks (bit ``i`` is rule ``i``), for :meth:`_detect`."""
+    any_mask: dict[str, int] = {}
+    also_mask: dict[str, int] = {}
+    no_also = 0
+    subs: dict[str, int] = {}
+    required: dict[str, int] = {}
+    for i, (_, _, _, any_of, also, all_subs, _, needed) in enumerate(_PLAN):
+        bit = 1 << i
+        for word in any_of:
+            any_mask[word] = any_mask.get(word, 0) | bit
+        for word in also:
+            also_mask[word] = also_mask.get(word, 0) | bit
+        if not also:
+            no_also |= bit
+        for sub in all_subs:
+            subs[sub] = subs.get(sub, 0) | bit
+        if needed:
+            required[needed] = required.get(needed, 0) | bit
+
+    def grouped(
+        items: list[tuple[str, int]],
+    ) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
+        # a substring is looked for only when its first character is in the text
+        groups: dict[str, list[tuple[str, int]]] = {}
+        for sub, sub_mask in items:
+            groups.setdefault(sub[0], []).append((sub, sub_mask))
+        return tuple((guard, tuple(group)) for guard, group in groups.items())
+
+    return (
+        any_mask,
+        also_mask,
+        no_also,
+        frozenset(any_mask) | frozenset(also_mask),
+        grouped([(sub, m) for sub, m in subs.items() if sub.isascii()]),
+        grouped(list(subs.items())),
+        tuple(required.items()),
+        tuple((1 << i, plan[1]) for i, plan in enumerate(_PLAN)),
+        tuple((1 << i, plan[0], plan[1], plan[2]) for i, plan in enumerate(_PLAN)),
+    )
+
+
+(
+    _ANY_MASK, _ALSO_MASK, _NO_ALSO_MASK, _TRIGGER_WORDS, _ASCII_SUBSTRINGS, _ALL_SUBSTRINGS,
+    _REQUIRED_MASKS, _WEIGHTS, _BITS,
+) = _masks()  # fmt: skip
+
+
 _INVISIBLE_RE = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff\U000e0000-\U000e007f]")
 _TAG_RE = re.compile("[\U000e0020-\U000e007e]")
 _SPACED_RE = re.compile(r"(?<![A-Za-z])(?:[A-Za-z][ .\-_*·]{1,2}){3,}[A-Za-z](?![A-Za-z])")
@@ -826,23 +875,33 @@ class RuleBasedDetector:
 
     def _detect(self, sample: str) -> tuple[str, ...]:
         lower = sample.lower()
-        ascii_text = lower.isascii()
-        isdisjoint = _words(lower).isdisjoint
-        candidates: list[tuple[str, int, re.Pattern[str]]] = []
+        # the rules whose trigger holds, as a bit mask over _PLAN (see :func:`_triggered`):
+        # one set intersection with every trigger word, then the masks of the words found
+        any_mask = 0
+        also_mask = _NO_ALSO_MASK
+        for word in _words(lower) & _TRIGGER_WORDS:
+            any_mask |= _ANY_MASK.get(word, 0)
+            also_mask |= _ALSO_MASK.get(word, 0)
+        mask = any_mask & also_mask
+        for guard, group in _ASCII_SUBSTRINGS if lower.isascii() else _ALL_SUBSTRINGS:
+            if guard in lower:
+                for sub, sub_mask in group:
+                    if sub_mask & ~mask and sub in lower:
+                        mask |= sub_mask
+        for required, required_mask in _REQUIRED_MASKS:
+            if mask & required_mask and required not in lower:
+                mask &= ~required_mask
+        if not mask:
+            return ()
         possible = 0
-        for name, weight, rx, any_of, also, all_subs, ascii_subs, required in _PLAN:
-            # inlined :func:`_triggered`
-            if required and required not in lower:
-                continue
-            substrings = ascii_subs if ascii_text else all_subs
-            if (substrings and any(sub in lower for sub in substrings)) or (
-                any_of and not isdisjoint(any_of) and (not also or not isdisjoint(also))
-            ):
-                candidates.append((name, weight, rx))
+        for bit, weight in _WEIGHTS:
+            if mask & bit:
                 possible += weight
         if possible < self.threshold:
             return ()  # the rules that fire are among the triggered: they cannot reach it
-        fired = [(name, weight) for name, weight, rx in candidates if rx.search(sample)]
+        fired = [
+            (name, weight) for bit, name, weight, rx in _BITS if mask & bit and rx.search(sample)
+        ]
         if sum(w for _, w in fired) >= self.threshold:
             return tuple(name for name, _ in fired)
         return ()
