@@ -736,6 +736,31 @@ _MIXED_TOKEN_RE = re.compile(
 _MAX_FRAGMENT = 8_000
 
 
+def _table(classes: dict[str, bytes]) -> bytes:
+    """A ``bytes.translate`` table: each character of a key becomes that key's byte, every
+    other byte (the bytes of non-ASCII characters among them) a space."""
+    table = bytearray(b" " * 256)
+    for chars, byte in classes.items():
+        for ch in chars:
+            table[ord(ch)] = byte[0]
+    return bytes(table)
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#: ASCII letters ``a``, the spacing separators ``s`` (``·`` is replaced by ``.`` first), the
+#: leet characters ``0``: what :data:`_SPACED_RE` and :data:`_LEET_PAIR_RE` look at
+_CLASS_BYTES = _table({_LETTERS: b"a", " .-_*": b"s", "013457@$": b"0"})
+#: the characters :data:`_B64_RE` runs over
+_B64_BYTES = _table({_LETTERS + "0123456789+/_-": b"b"})
+
+
+def _classes(text: str, table: bytes) -> bytes:
+    """``text`` as bytes with every ASCII character replaced by its class in ``table``;
+    a non-ASCII character becomes one to four spaces (the patterns read ASCII only), so
+    two ASCII characters are adjacent here exactly when they are adjacent in ``text``."""
+    return text.encode("utf-8", "surrogatepass").translate(table)
+
+
 def _printable(data: bytes) -> str | None:
     """``data`` as text when it reads as text (at least 85% printable ASCII or valid UTF-8)."""
     try:
@@ -761,7 +786,9 @@ def _decoded_fragments(sample: str) -> tuple[list[str], list[str], list[str], li
     b64: list[str] = []
     hexes: list[str] = []
     # one scan for both: a hex run of 24+ digits is also a base64-alphabet token
-    for _, match in zip(range(_MAX_ATTEMPTS), _B64_RE.finditer(sample), strict=False):
+    # no run of 16 base64-alphabet characters: _B64_RE finds nothing (and no hex run)
+    tokens = _B64_RE.finditer(sample) if b"b" * 16 in _classes(sample, _B64_BYTES) else ()
+    for _, match in zip(range(_MAX_ATTEMPTS), tokens, strict=False):
         if len(b64) + len(hexes) >= _MAX_FRAGMENTS:
             break
         token = match.group(0)[:_MAX_FRAGMENT]
@@ -833,12 +860,17 @@ def variants(sample: str) -> list[tuple[str, str]]:
         folded = _fold_homoglyphs(sample)
         if folded is not None:
             out.append(("obfuscation_homoglyphs", folded))
-    if _SPACED_RE.search(sample):
+    classes = _classes(sample.replace("\u00b7", "."), _CLASS_BYTES)
+    # every _SPACED_RE match holds two single letters between separators (its 2nd and 3rd
+    # repetitions): without ``sasas`` or ``sassas`` here, the regex cannot match
+    if (b"sasas" in classes or b"sassas" in classes) and _SPACED_RE.search(sample):
         out.append(
             ("obfuscation_letter_spacing",
              _SPACED_RE.sub(lambda m: _unspace(m.group(0)), sample))
         )  # fmt: skip
-    if len(_LEET_PAIR_RE.findall(sample[:20_000])) >= 3:
+    # ``len(_LEET_PAIR_RE.findall(sample[:20_000]))``: both count non-overlapping matches
+    # from the left, and a non-ASCII character separates here as it does in the text
+    if _classes(sample[:20_000], _CLASS_BYTES).count(b"a0a") >= 3:
         leet = _LEET_WORD_RE.sub(lambda m: m.group(0).lower().translate(_LEET), sample)
         out.append(("obfuscation_leetspeak", leet))
     b64, hexes, percent, escapes = _decoded_fragments(sample)
