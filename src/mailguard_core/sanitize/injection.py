@@ -698,6 +698,49 @@ def _masks() -> tuple[Any, ...]:
 ) = _masks()  # fmt: skip
 
 
+def _top_level_alternatives(pattern: str) -> list[str]:
+    """``pattern`` split at its top-level ``|`` (the rules' patterns escape no ``|``)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(pattern):
+        if ch == "(" and pattern[i - 1 : i] != "\\":
+            depth += 1
+        elif ch == ")" and pattern[i - 1 : i] != "\\":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+    parts.append(pattern[start:])
+    return parts
+
+
+_SECRET_CODE_BIT = next(bit for bit, name, _, _ in _BITS if name == "secret_code_request")
+_SECRET_CODE_RX = next(rx for _, name, _, rx in _BITS if name == "secret_code_request")
+#: secret_code_request's two alternatives ("reply with ... code", "send ... the user's code")
+_SECRET_REPLY_RX, _SECRET_SEND_RX = (
+    re.compile(alt, _F) for alt in _top_level_alternatives(_SECRET_CODE_RX.pattern)
+)
+assert f"{_SECRET_REPLY_RX.pattern}|{_SECRET_SEND_RX.pattern}" == _SECRET_CODE_RX.pattern
+
+
+def _secret_code_request(sample: str, lower: str, words: set[str]) -> bool:
+    """``_SECRET_CODE_RX.search(sample)`` for an ASCII ``sample``: an alternative runs only
+    when the words or the literal phrase it cannot match without are in the text (in ASCII
+    ``\\b`` bounds exactly the ``[a-z_]`` runs :func:`_words` splits, and the pattern's
+    spaces are literal)."""
+    if (
+        "with" in words
+        and not words.isdisjoint(("reply", "respond", "answer"))
+        and _SECRET_REPLY_RX.search(sample)
+    ):
+        return True
+    if any(phrase in lower for phrase in _SECRET_OWNERS):
+        return _SECRET_SEND_RX.search(sample) is not None
+    return False
+
+
+_SECRET_OWNERS = ("the user", "the owner", "the recipient", "the account holder")
+
+
 _INVISIBLE_RE = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff\U000e0000-\U000e007f]")
 _TAG_RE = re.compile("[\U000e0020-\U000e007e]")
 _SPACED_RE = re.compile(r"(?<![A-Za-z])(?:[A-Za-z][ .\-_*·]{1,2}){3,}[A-Za-z](?![A-Za-z])")
@@ -911,7 +954,8 @@ class RuleBasedDetector:
         # one set intersection with every trigger word, then the masks of the words found
         any_mask = 0
         also_mask = _NO_ALSO_MASK
-        for word in _words(lower) & _TRIGGER_WORDS:
+        words = _words(lower)
+        for word in words & _TRIGGER_WORDS:
             any_mask |= _ANY_MASK.get(word, 0)
             also_mask |= _ALSO_MASK.get(word, 0)
         mask = any_mask & also_mask
@@ -931,8 +975,16 @@ class RuleBasedDetector:
                 possible += weight
         if possible < self.threshold:
             return ()  # the rules that fire are among the triggered: they cannot reach it
+        ascii_text = lower.isascii()
         fired = [
-            (name, weight) for bit, name, weight, rx in _BITS if mask & bit and rx.search(sample)
+            (name, weight)
+            for bit, name, weight, rx in _BITS
+            if mask & bit
+            and (
+                _secret_code_request(sample, lower, words)
+                if bit == _SECRET_CODE_BIT and ascii_text
+                else rx.search(sample)
+            )
         ]
         if sum(w for _, w in fired) >= self.threshold:
             return tuple(name for name, _ in fired)
