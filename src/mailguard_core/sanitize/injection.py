@@ -804,15 +804,27 @@ def _classes(text: str, table: bytes) -> bytes:
     return text.encode("utf-8", "surrogatepass").translate(table)
 
 
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n\t"
+_ASCII_LETTERS = _LETTERS.encode("ascii")
+
+
 def _printable(data: bytes) -> str | None:
     """``data`` as text when it reads as text (at least 85% printable ASCII or valid UTF-8)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if not text or sum(c.isprintable() or c in "\n\t" for c in text) < 0.85 * len(text):
+    if not text:
         return None
-    letters = sum(c.isalpha() for c in text)
+    if data.isascii():
+        # the same counts in C: printable ASCII is `` `` to ``~``, ASCII letters are A-Za-z
+        printable = len(data) - len(data.translate(None, _PRINTABLE_ASCII))
+        letters = len(data) - len(data.translate(None, _ASCII_LETTERS))
+    else:
+        printable = sum(c.isprintable() or c in "\n\t" for c in text)
+        letters = sum(c.isalpha() for c in text)
+    if printable < 0.85 * len(text):
+        return None
     return text if letters >= 0.5 * len(text.replace(" ", "")) else None
 
 
@@ -852,7 +864,7 @@ def _decoded_fragments(sample: str) -> tuple[list[str], list[str], list[str], li
         if text:
             b64.append(text)
     percent: list[str] = []
-    if "%" in sample:
+    if sample.count("%") >= 3:  # a token is kept only with 3 escapes or more
         for _, m in zip(range(_MAX_ATTEMPTS), _PERCENT_RE.finditer(sample), strict=False):
             token = m.group(0)[:_MAX_FRAGMENT]
             if token.count("%") >= 3:
