@@ -181,7 +181,9 @@ def _phishing_signals(
     credential-harvest check is skipped (the other signals stay).
     """
     hrefs = [phishing.Href(link.href, link.text) for link in html_links]
-    for _, match in zip(range(500), URL_RE.finditer(text), strict=False):
+    # URL_RE needs ``://`` or ``ww.`` (any case): without both, the scan finds nothing
+    scan = "://" in text or "w." in text or "W." in text
+    for _, match in zip(range(500), URL_RE.finditer(text) if scan else (), strict=False):
         url = match.group(0).rstrip(_URL_TAIL)
         hrefs.append(phishing.Href(url if "://" in url[:8] else "http://" + url))
     links = phishing.check_links(hrefs, warnings)
