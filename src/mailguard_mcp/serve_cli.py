@@ -498,6 +498,20 @@ def dry_run(config: Config, out: TextIO) -> int:
 
 
 # ---------------------------------------------------------------- main
+#: libraries whose DEBUG records carry mail: imapclient logs every IMAP response line (whole
+#: raw messages on FETCH), the MCP SDK every JSON-RPC message (tool results with bodies)
+CHATTY_LOGGERS = ("imapclient", "mcp", "httpx", "httpcore")
+
+
+def quiet_libraries() -> None:
+    """Keep ``--log-level DEBUG`` to mailguard's own records: the libraries that would log
+    message contents stay at INFO or above (stderr ends up in client log files)."""
+    for name in CHATTY_LOGGERS:
+        library = logging.getLogger(name)
+        if library.getEffectiveLevel() < logging.INFO:
+            library.setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
@@ -505,6 +519,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s mailguard %(levelname)s %(message)s",
     )
+    quiet_libraries()
     if args.command == "demo":
         if args.dry_run:
             with tempfile.TemporaryDirectory(prefix="mailguard-demo-") as tmp:

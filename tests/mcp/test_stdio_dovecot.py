@@ -282,3 +282,34 @@ async def test_name_and_address_recipients_draft_and_send_over_stdio(
     stored = email.message_from_bytes(draft_file.read_bytes(), policy=email.policy.default)
     assert [a.display_name for a in stored["To"].addresses] == ["Bob Example", "Doe, Jane"]
     assert "\u202e" not in str(stored["Cc"])
+
+
+async def test_debug_logs_carry_no_message_bodies(
+    tmp_path: Path,
+    dovecot: DovecotServer,  # noqa: F811
+    mailbox: str,
+    smtp: SmtpTestServer,
+) -> None:
+    """Issue 15: ``--log-level DEBUG`` wrote whole raw messages to stderr (imapclient's and
+    the SDK's DEBUG records); mailguard's own DEBUG records stay."""
+    marker = "BODYMARKER-7f3e9a"
+    dovecot.deliver(mailbox, "INBOX", plain_message("Secret memo", f"The code is {marker}."))
+    config = _write_config(tmp_path, dovecot, mailbox, smtp)
+    stderr_path = tmp_path / "stderr.log"
+    from tests.mcp.wire import raw_session
+
+    args = ["serve", "--config", str(config), "--log-level", "DEBUG"]
+    with anyio.fail_after(60):
+        async with raw_session(args, env=_environment(tmp_path), stderr=stderr_path) as session:
+            await session.initialize()
+            found = await session.request(
+                "tools/call", {"name": "search", "arguments": {"subject": "Secret memo"}}
+            )
+            ref = found["structuredContent"]["items"][0]["meta"]["message_ref"]
+            fetched = await session.request(
+                "tools/call", {"name": "fetch_message", "arguments": {"message_ref": ref}}
+            )
+    assert marker in json.dumps(fetched["structuredContent"])
+    logged = stderr_path.read_text()
+    assert "DEBUG" in logged  # the level took effect for mailguard's own records
+    assert marker not in logged
