@@ -11,7 +11,8 @@
   cannot be read, the configuration is broken, or a key is needed and not available. The key
   is the secret store's ``audit-hmac`` entry: ``--keyring`` reads it like the server does (OS
   keyring, else ``$MAILGUARD_AUDIT_HMAC_PASSWORD``), ``--key-env VAR`` from another variable.
-- ``show PATH [--tool NAME] [--since WHEN] [--json]``: prints the records, one per line
+- ``show [PATH] [--config FILE] [--tool NAME] [--since WHEN] [--json]``: prints the records
+  of PATH (default: the configured ``[audit]`` log), one per line
   (``--since`` takes an ISO 8601 date or time, UTC unless an offset is given).
 """
 
@@ -69,7 +70,10 @@ def _parser() -> argparse.ArgumentParser:
         help="read the HMAC key from the secret store entry 'audit-hmac'",
     )
     show = commands.add_parser("show", help="print the records")
-    show.add_argument("path", type=Path)
+    show.add_argument(
+        "path", type=Path, nargs="?", help="the log (default: the configured [audit] path)"
+    )
+    show.add_argument("--config", metavar="FILE", help="configuration naming the log")
     show.add_argument("--tool", help="only calls of this tool")
     show.add_argument("--since", help="only records at or after this ISO 8601 date/time")
     show.add_argument("--json", action="store_true", help="print the raw JSON records")
@@ -242,7 +246,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "verify":
             return _verify(args, out)
-        return _show(args.path, args.tool, args.since, args.json, out)
+        path = args.path
+        if path is None:
+            try:
+                config = _configuration(args.config)
+            except ConfigError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return EXIT_ERROR
+            if config is None:
+                print("error: no PATH given and no configuration file found", file=sys.stderr)
+                return EXIT_ERROR
+            path = _default_log(config)
+        return _show(path, args.tool, args.since, args.json, out)
     except AuditError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -147,3 +147,21 @@ def test_verify_can_read_the_key_from_the_secret_store(
     monkeypatch.setattr(audit_cli, "_secret_store", lambda: InMemorySecretStore())
     assert audit_cli.main(["verify", str(path), "--keyring"]) == 2
     assert "no audit HMAC key" in capsys.readouterr().err
+
+
+def test_show_defaults_to_the_configured_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15: `audit show` as the README writes it (no PATH) reads the [audit] path."""
+    path = tmp_path / "configured.jsonl"
+    make_log(path)
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[audit]\npath = "{path}"\n[[accounts]]\nname = "a"\naddress = "a@example.org"\n'
+        f'maildir = "{tmp_path / "Maildir"}"\n'
+    )
+    assert audit_cli.main(["show", "--config", str(config), "--tool", "send_email"]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in shown] == ["#4", "#5"]
+    assert audit_cli.main(["show"]) == audit_cli.EXIT_ERROR  # no PATH, no configuration
+    assert "no PATH given and no configuration" in capsys.readouterr().err
