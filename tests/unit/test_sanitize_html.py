@@ -7,7 +7,7 @@ import re
 import lxml.html
 import pytest
 
-from mailguard_core.sanitize import css, hidden, html, walk
+from mailguard_core.sanitize import colors, css, css_declarations, hidden, html, style_facts, walk
 from mailguard_core.sanitize.html import process_html
 from mailguard_core.sanitize.warnings import WarningCollector
 
@@ -30,12 +30,12 @@ def _run(
     return out.text, found, out.clean_html
 
 
-def _computed(sheet: str, html: str, xpath: str) -> css.Declarations:
+def _computed(sheet: str, html: str, xpath: str) -> css_declarations.Declarations:
     """The declarations certain to apply to the element (the first cascade variant)."""
     return _variants(sheet, html, xpath)[0]
 
 
-def _variants(sheet: str, html: str, xpath: str) -> tuple[css.Declarations, object]:
+def _variants(sheet: str, html: str, xpath: str) -> tuple[css_declarations.Declarations, object]:
     doc = lxml.html.document_fromstring(html)
     matched = css.StyleIndex([sheet]).match(doc)
     return matched.computed(doc.xpath(xpath)[0])
@@ -76,7 +76,7 @@ class TestCascade:
 
     def test_only_visibility_properties_are_kept(self) -> None:
         """Declarations that cannot hide text are not stored."""
-        assert css.parse_declarations("padding:4px; font-family:Arial; color:red") == {
+        assert css_declarations.parse_declarations("padding:4px; font-family:Arial; color:red") == {
             "color": ("red", False)
         }
 
@@ -102,7 +102,7 @@ class TestCascade:
 )
 def test_colour_parsing(value: str, expected: object) -> None:
     """Names, #rgb, #rrggbb, rgb(), rgba() with alpha 0 are understood."""
-    assert hidden.parse_color(value) == expected
+    assert colors.parse_color(value) == expected
 
 
 class TestHiddenRemoval:
@@ -310,8 +310,8 @@ class TestInherited:
         """The cached outcome of a style alone is the method, or the state child_state gives."""
         parent = hidden.inherited(hidden.ROOT_STATE)
         outcome = parent.with_style(style, False)
-        facts = hidden.inline_facts(style)
-        method = hidden.element_method(facts, lxml.html.fromstring("<p>x</p>"), ())
+        facts = style_facts.inline_facts(style)
+        method = style_facts.element_method(facts, lxml.html.fromstring("<p>x</p>"), ())
         if method is not None:
             assert outcome == method
         else:

@@ -33,8 +33,9 @@ from typing import Any
 import attrs
 from lxml import etree
 
-from mailguard_core.sanitize import hidden
-from mailguard_core.sanitize.css import Matched, inline_declarations, is_quirks
+from mailguard_core.sanitize import hidden, style_facts
+from mailguard_core.sanitize.css import Matched, is_quirks
+from mailguard_core.sanitize.css_declarations import inline_declarations
 
 _PARAGRAPH = [
     "p",
@@ -79,8 +80,8 @@ _ASCII_WS = " \t\n\r\f\v"
 _RUNS_RE = re.compile(r" [ \t\n\r\f\v]+|[\t\n\r\f\v][ \t\n\r\f\v]*")
 #: elements whose inherited state depends on more than their style (see ``hidden.child_state``)
 _SPECIAL_TAGS = frozenset({"a", "font", "dialog", "datalist", "body", "table"})
-_INLINE = hidden.INLINE_TAGS
-_TABLE_PARTS = hidden.TABLE_PARTS
+_INLINE = style_facts.INLINE_TAGS
+_TABLE_PARTS = style_facts.TABLE_PARTS
 #: attributes that hide an element or give it a background (see ``hidden.child_state``):
 #: without them (and a special tag or a sheet rule) only the ``style`` attribute matters
 _LOUD_ATTRS = frozenset({"hidden", "bgcolor", "background"})
@@ -153,10 +154,10 @@ def _join(out: list[str | int]) -> str:
 
 
 def _decide(
-    entry: hidden.Inherited, facts: hidden.Facts | None, el: Any, names: Any
+    entry: hidden.Inherited, facts: style_facts.Facts | None, el: Any, names: Any
 ) -> tuple[str | None, hidden.Inherited]:
     """The hiding method of ``el`` (or None) and what its content inherits, in one variant."""
-    method = hidden.element_method(facts, el, names)
+    method = style_facts.element_method(facts, el, names)
     if method is not None:
         return method, entry
     state = hidden.child_state(entry.state, facts, el, names)
@@ -243,11 +244,11 @@ def walk(
                         other, child_alt = _decide(base, facts_for(decl, base.state), el, names)
                         method = method or other
                 elif tag in _SPECIAL_TAGS or not quiet(names):
-                    facts = hidden.inline_facts(style) if style else None
+                    facts = style_facts.inline_facts(style) if style else None
                     if (
                         style
                         and facts is not None
-                        and hidden.needs_context(inline_declarations(style))
+                        and style_facts.needs_context(inline_declarations(style))
                     ):
                         facts = facts_for(inline_declarations(style), entry.state)
                     method, child = _decide(entry, facts, el, names)

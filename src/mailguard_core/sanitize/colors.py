@@ -1,0 +1,122 @@
+"""Colours as a human sees them: CSS Color 4 values (tinycss2), backgrounds, legacy attributes."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+import tinycss2.color4
+
+from mailguard_core.sanitize.css_declarations import Declarations
+from mailguard_core.sanitize.css_values import _values
+
+RGB = tuple[int, int, int]
+
+TRANSPARENT = "transparent"
+#: ``currentColor``: the element's own text colour
+CURRENT = "currentcolor"
+#: ``inherit``/``unset``/``revert``: the parent's value
+_INHERIT = frozenset({"inherit", "unset", "revert", "revert-layer"})
+#: XYZ (D65) to linear sRGB
+_XYZ_TO_SRGB = (
+    (3.2409699, -1.5373832, -0.4986108),
+    (-0.9692436, 1.8759675, 0.0415551),
+    (0.0556301, -0.2039770, 1.0569708),
+)
+
+
+def _gamma(linear: float) -> float:
+    if linear <= 0.0031308:
+        return 12.92 * linear
+    return float(1.055 * abs(linear) ** (1 / 2.4) - 0.055)
+
+
+def parse_color(value: str | Any) -> RGB | str | None:
+    """Parse a CSS colour (tinycss2's CSS Color 4 parser): an RGB tuple, ``"transparent"``
+    (alpha under 0.1), ``"currentcolor"``, or None if it is not a colour."""
+    try:
+        color = tinycss2.color4.parse_color(value)
+    except (ValueError, TypeError, ZeroDivisionError, IndexError):
+        return None
+    if color is None:
+        return None
+    if isinstance(color, str):
+        return CURRENT
+    if color.alpha < 0.1:
+        return TRANSPARENT
+    channels: tuple[float, ...]
+    try:
+        channels = tuple(color.to("srgb"))[:3]
+    except NotImplementedError:
+        try:
+            xyz = tuple(color.to("xyz-d65"))[:3]
+            channels = tuple(_gamma(sum(m * c for m, c in zip(row, xyz, strict=True)))
+                             for row in _XYZ_TO_SRGB)  # fmt: skip
+        except NotImplementedError:
+            params = tuple(color.params)
+            if color.space in ("lab", "lch", "oklab", "oklch"):
+                scale = 100.0 if color.space in ("lab", "lch") else 1.0
+                channels = (float(params[0] or 0) / scale,) * 3  # lightness only
+            else:
+                channels = tuple(float(p or 0) for p in params[:3])
+    r, g, b = (max(0, min(255, round(255 * (c or 0.0)))) for c in channels)
+    return (r, g, b)
+
+
+_NOT_FOUND = "not-found"
+
+
+def _decl_background(decl: Declarations) -> RGB | str | None:
+    """The background the declarations alone decide, or ``_NOT_FOUND`` (attributes decide).
+
+    ``background`` is expanded into its longhands by :func:`css.declarations_of`; the
+    shorthand itself is read only when it could not be (a ``var()`` inside).
+    """
+    image = decl.get("background-image", ("", False))[0]
+    shorthand = decl.get("background", ("", False))[0]
+    values = [decl["background-color"][0]] if "background-color" in decl else [shorthand]
+    found: RGB | str | None = _NOT_FOUND
+    for value in values:
+        if value in _INHERIT or value == "initial":
+            found = None  # transparent over the parent's (attributes are overridden)
+            continue
+        for token in _values(value):
+            if token.type == "literal":
+                continue
+            color = parse_color(token)
+            if color is not None:
+                if color != TRANSPARENT:
+                    return color
+                found = None
+                break
+    if (
+        "url(" in image
+        or "gradient" in image
+        or ("background-color" not in decl and ("url(" in shorthand or "gradient" in shorthand))
+    ):
+        return "image"
+    return found
+
+
+def _attr_background(el: Any, names: Collection[str]) -> RGB | str | None:
+    """The background the ``bgcolor``/``background`` attributes give (``names``: the
+    element's attribute names), when the declarations do not decide it.
+
+    Clients block remote images by default, so a background colour given beside an image is
+    what the reader sees; an image or gradient without a colour makes the background unknown.
+    """
+    if "bgcolor" in names:
+        color = parse_color(el.get("bgcolor") or "")
+        if color is not None and color != TRANSPARENT and color != CURRENT:
+            return color
+    if "background" in names and el.get("background"):
+        return "image"
+    return None
+
+
+def _text_color(value: str) -> RGB | str | None:
+    if value in _INHERIT:
+        return None
+    if value == "initial":
+        return (0, 0, 0)
+    return parse_color(value)

@@ -1,0 +1,331 @@
+"""What an element's declarations decide about its visibility (:class:`Facts`), cached."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection
+from typing import Any
+
+import attrs
+import tinycss2
+
+from mailguard_core.sanitize.colors import (
+    _INHERIT,
+    CURRENT,
+    RGB,
+    _decl_background,
+    _text_color,
+)
+from mailguard_core.sanitize.css_declarations import Declarations, inline_declarations
+from mailguard_core.sanitize.css_values import (
+    _CLIP_PATH_NONE,
+    _clip_hides,
+    _clip_path_hides,
+    _is_far,
+    _is_far_negative,
+    _is_tiny_box,
+    _is_tiny_font,
+    _length,
+    _number,
+    _numbers,
+    _scale_property,
+    _values,
+    transform_method,
+)
+
+
+def subtree_method(decl: Declarations, el: Any) -> str | None:
+    """The method hiding the whole element (and its descendants), or None."""
+    if el.get("hidden") is not None:
+        return "hidden_attribute"
+    if el.tag in ("dialog", "datalist") and el.get("open") is None:
+        return "display_none"  # the user-agent stylesheet hides these
+    if not decl:
+        return None
+    return element_method(style_facts(decl), el, el.keys())
+
+
+def _decl_method(decl: Declarations) -> str | None:
+    """The whole-subtree method the declarations alone decide, or None."""
+    get = decl.get
+
+    def v(prop: str) -> str:
+        return get(prop, ("", False))[0]
+
+    if v("display") == "none" or v("content-visibility") == "hidden":
+        return "display_none"
+    if v("mso-hide") == "all":
+        return "mso_hide"
+    for fn in _values(v("filter")):
+        if fn.type == "function" and fn.lower_name == "opacity":
+            amounts = _numbers(fn)
+            if amounts and amounts[0] < 0.05:
+                return "opacity_zero"
+    opacity = _length(v("opacity"))
+    if opacity is not None:
+        amount = opacity[0] / 100 if opacity[1] == "%" else opacity[0]
+        if amount < 0.05:
+            return "opacity_zero"
+    zoom = _length(v("zoom"))
+    if zoom is not None and 0 < (zoom[0] / 100 if zoom[1] == "%" else zoom[0]) < 0.05:
+        return "zero_size_box"
+    position = v("position")
+    positioned = position in ("absolute", "fixed")
+    if (positioned and _clip_hides(v("clip"))) or (
+        v("clip-path") not in _CLIP_PATH_NONE and _clip_path_hides(v("clip-path"))
+    ):
+        return "clip"
+    moved = positioned or position in ("relative", "sticky")
+    if moved and any(_is_far(v(p)) for p in ("left", "top", "right", "bottom", "inset")):
+        return "offscreen"
+    if _is_far_negative(v("margin-left")):
+        return "offscreen"
+    return None
+
+
+def _box_method(decl: Declarations) -> str | None:
+    """The whole-subtree method that applies only to a box that is not inline (sizes,
+    overflow, transforms, vertical margins), or None."""
+    get = decl.get
+
+    def v(prop: str) -> str:
+        return get(prop, ("", False))[0]
+
+    if "transform" in decl:
+        method = transform_method(v("transform"))
+        if method is not None:
+            return method
+    if "scale" in decl and _scale_property(v("scale")):
+        return "zero_size_box"
+    if "translate" in decl and any(_is_far(t.serialize()) for t in _values(v("translate"))):
+        return "offscreen"
+    if _is_far_negative(v("margin-top")):
+        return "offscreen"
+    return None
+
+
+def _clips_to_nothing(decl: Declarations) -> bool:
+    """A zero width or height (or line height) with ``overflow`` hidden or clipped: applies
+    to a block container only (not inline boxes, not table parts, which grow to fit)."""
+    get = decl.get
+
+    def v(prop: str) -> str:
+        return get(prop, ("", False))[0]
+
+    overflow_hidden = any(
+        word in ("hidden", "clip")
+        for p in ("overflow", "overflow-x", "overflow-y")
+        for word in v(p).split()
+    )
+    return overflow_hidden and any(
+        _is_tiny_box(v(p)) for p in ("width", "height", "max-height", "max-width", "line-height")
+    )
+
+
+#: elements laid out as table parts: sizes are minimums and overflow does not clip
+TABLE_PARTS = frozenset({"table", "tbody", "thead", "tfoot", "tr", "td", "th"})
+_BLOCK_DISPLAYS = frozenset({"block", "inline-block", "flow-root", "flex", "grid", "list-item"})
+#: elements a browser lays out inline unless their style says otherwise
+INLINE_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "font", "i", "kbd",
+        "label", "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup",
+        "time", "tt", "u", "var", "big", "nobr", "ins", "del",
+    }
+)  # fmt: skip
+_BLOCKIFIED = frozenset({"absolute", "fixed"})
+
+
+@attrs.frozen
+class Facts:
+    """What a set of declarations decides, independent of the element (cached by value)."""
+
+    method: str | None
+    color: RGB | str | None
+    background: RGB | str | None
+    tiny_font: bool | None
+    invisible: bool | None
+    #: the custom properties declared (``--name``, value), or None
+    custom: tuple[tuple[str, str], ...] | None = None
+    #: the method that applies only when the box is not inline
+    box_method: str | None = None
+    #: sizes and overflow clip the box to nothing (a block container only)
+    clips: bool = False
+    #: the ``display`` value given, or None
+    display: str | None = None
+    #: positioned absolutely (an inline element is then laid out as a block)
+    blockified: bool = False
+    #: ``-webkit-text-fill-color`` (painted instead of ``color``), CURRENT for none
+    fill: RGB | str | None = None
+    #: a far negative ``text-indent`` (inherited: first lines of blocks leave the window)
+    indent: bool | None = None
+
+
+def _facts(decl: Declarations) -> Facts:
+    color: RGB | str | None = None
+    if "color" in decl:
+        # inherit/unset and currentColor all give the parent's colour (over a link's blue)
+        color = CURRENT if decl["color"][0] in _INHERIT else _text_color(decl["color"][0])
+    fill: RGB | str | None = None
+    if "-webkit-text-fill-color" in decl:
+        fill = _text_color(decl["-webkit-text-fill-color"][0])
+    tiny: bool | None = None
+    if "font" in decl:
+        for token in _values(decl["font"][0]):
+            if _number(token) is not None and token.type != "number":
+                tiny = _is_tiny_font(token.serialize())
+                break
+            if token.type == "number" and float(token.value) == 0:
+                tiny = True
+                break
+    if "font-size" in decl and decl["font-size"][0] not in _INHERIT:
+        tiny = _is_tiny_font(decl["font-size"][0])
+    invisible: bool | None = None
+    if "visibility" in decl and decl["visibility"][0] not in _INHERIT:
+        invisible = decl["visibility"][0] in ("hidden", "collapse")
+    custom = tuple((k, v) for k, (v, _) in decl.items() if k.startswith("--")) or None
+    return Facts(
+        method=_decl_method(decl),
+        color=color,
+        background=_decl_background(decl),
+        tiny_font=tiny,
+        invisible=invisible,
+        custom=custom,
+        box_method=_box_method(decl),
+        clips=_clips_to_nothing(decl),
+        display=decl["display"][0] if "display" in decl else None,
+        blockified=decl.get("position", ("", False))[0] in _BLOCKIFIED,
+        fill=fill,
+        indent=(
+            _is_far_negative(decl["text-indent"][0])
+            if "text-indent" in decl and decl["text-indent"][0] not in _INHERIT
+            else None
+        ),
+    )
+
+
+_VAR_DEPTH = 16
+
+
+def needs_context(decl: Declarations) -> bool:
+    """Whether ``decl`` uses ``var()`` (its facts depend on inherited custom properties)."""
+    return any("var(" in value for value, _ in decl.values())
+
+
+def resolve_vars(decl: Declarations, inherited: tuple[tuple[str, str], ...]) -> Declarations:
+    """``decl`` with every ``var()`` substituted from its own and inherited custom properties.
+
+    A property whose substitution fails (undefined without fallback, a cycle, too deep) is
+    dropped: it is invalid at computed-value time, so it computes to its unset value.
+    """
+    custom = dict(inherited)
+    custom.update((k, v) for k, (v, _) in decl.items() if k.startswith("--"))
+    out: Declarations = {}
+    for prop, (value, important) in decl.items():
+        if "var(" in value and not prop.startswith("--"):
+            resolved = _substitute(value, custom, 0)
+            # a failed substitution makes the property unset (invalid at computed-value time)
+            value = "unset" if resolved is None else " ".join(resolved.split()).lower()
+        out[prop] = (value, important)
+    return out
+
+
+def _substitute(value: str, custom: dict[str, str], depth: int) -> str | None:
+    if depth > _VAR_DEPTH:
+        return None
+    out: list[str] = []
+    for token in tinycss2.parse_component_value_list(value, skip_comments=True):
+        if token.type == "function" and token.lower_name == "var":
+            args = [t for t in token.arguments if t.type not in ("whitespace", "comment")]
+            if not args or args[0].type != "ident":
+                return None
+            name = args[0].value
+            found = custom.get(name)
+            if found is not None:
+                sub = _substitute(found, custom, depth + 1)
+            else:
+                text = tinycss2.serialize(token.arguments)
+                _, comma, fallback = text.partition(",")
+                sub = _substitute(fallback, custom, depth + 1) if comma else None
+            if sub is None:
+                return None
+            out.append(f" {sub} ")
+        elif token.type == "function" and "var(" in token.serialize():
+            inner = _substitute(tinycss2.serialize(token.arguments), custom, depth + 1)
+            if inner is None:
+                return None
+            out.append(f"{token.name}({inner})")
+        else:
+            out.append(token.serialize())
+    return "".join(out)
+
+
+_FACTS_CACHE_SIZE = 2048
+_FACTS_CACHE_MAX_CHARS = 2000
+_facts_cache: dict[tuple[tuple[str, tuple[str, bool]], ...], Facts] = {}
+_facts_lock = threading.Lock()
+
+
+def style_facts(decl: Declarations) -> Facts:
+    """:class:`Facts` of ``decl``, cached by value (mail repeats the same inline styles)."""
+    key = tuple(decl.items())
+    found = _facts_cache.get(key)
+    if found is not None:
+        return found
+    facts = _facts(decl)
+    if sum(len(v) for v, _ in decl.values()) <= _FACTS_CACHE_MAX_CHARS:
+        with _facts_lock:
+            if len(_facts_cache) >= _FACTS_CACHE_SIZE:
+                _facts_cache.clear()
+            _facts_cache[key] = facts
+    return facts
+
+
+_inline_facts: dict[str, Facts | None] = {}
+
+
+def inline_facts(style: str) -> Facts | None:
+    """:class:`Facts` of a ``style`` attribute alone, or None when it declares nothing relevant.
+
+    Cached by the attribute's text, as :func:`css.inline_declarations` is.
+    """
+    try:
+        return _inline_facts[style]
+    except KeyError:
+        pass
+    decl = inline_declarations(style)
+    facts = style_facts(decl) if decl else None
+    if len(style) <= _FACTS_CACHE_MAX_CHARS:
+        with _facts_lock:
+            if len(_inline_facts) >= _FACTS_CACHE_SIZE:
+                _inline_facts.clear()
+            _inline_facts[style] = facts
+    return facts
+
+
+def element_method(facts: Facts | None, el: Any, names: Collection[str]) -> str | None:
+    """:func:`subtree_method` given the element's :class:`Facts` (None: no declarations) and
+    its attribute names."""
+    if "hidden" in names and (facts is None or facts.display in (None, "none")):
+        return "hidden_attribute"  # the user-agent's [hidden]{display:none}: a style beats it
+    if el.tag in ("dialog", "datalist") and "open" not in names:
+        return "display_none"  # the user-agent stylesheet hides these
+    if facts is None:
+        return None
+    return facts.method or _box(facts, el.tag in INLINE_TAGS, el.tag in TABLE_PARTS)
+
+
+def _box(facts: Facts, inline: bool, table_part: bool) -> str | None:
+    """The method of ``facts`` that depends on the kind of box (see :class:`Facts`)."""
+    if facts.box_method is None and not facts.clips:
+        return None
+    if facts.blockified:
+        inline = table_part = False
+    elif facts.display:
+        inline = facts.display == "inline"
+        table_part = table_part and facts.display not in _BLOCK_DISPLAYS
+    if inline:
+        return None
+    if facts.clips and not table_part:
+        return "zero_size_box"
+    return facts.box_method
