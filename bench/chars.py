@@ -136,7 +136,7 @@ def _pick(floor: Floor) -> dict[str, int]:
 
 
 async def measure(server: Any, work: Path, *, skip_peer: bool, peer_version: str) -> dict[str, Any]:
-    from mailguard_core.tools import Posture, ToolName, posture_allows
+    from mailguard_core.model.tools import Posture, ToolName, posture_allows
     from mailguard_mcp.server import listed_tools
 
     floor = Floor(server)

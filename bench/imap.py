@@ -40,7 +40,7 @@ from imapclient import IMAPClient  # type: ignore[import-untyped]
 from tests.support.dovecot import start_dovecot
 
 from mailguard_core.adapters.imap import ImapMailStore
-from mailguard_core.domain import MessageRef, SearchCriteria
+from mailguard_core.model.values import MessageRef, SearchCriteria
 from mailguard_core.ports.secrets import Secret
 
 FOLDER = "BenchImap"

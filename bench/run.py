@@ -284,7 +284,7 @@ class InProcess:
         self.service = self.app.service(ACCOUNT)
 
     def call(self, name: str, arguments: dict[str, Any]) -> str:
-        from mailguard_core.tools import parse_tool_name
+        from mailguard_core.model.tools import parse_tool_name
         from mailguard_mcp.server import ok_result, prepare_call, validate_arguments
 
         tool = parse_tool_name(name)
@@ -389,7 +389,7 @@ def echo_spec(work: Path) -> ServerSpec:
 
 
 def mailguard_spec(server: Any, work: Path, uidvalidity: Mapping[str, int]) -> ServerSpec:
-    from mailguard_core.domain import MessageRef
+    from mailguard_core.model.values import MessageRef
 
     config = write_mailguard_config(server, work)
     home = work / "mailguard-home"

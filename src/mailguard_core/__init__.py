@@ -7,8 +7,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from mailguard_core.config import AccountConfig, Config, load_config, parse_config
-from mailguard_core.domain import MessageRef
-from mailguard_core.errors import (
+from mailguard_core.gate import Clock, FakeClock, Gate, GateCall, MonotonicClock
+from mailguard_core.model.errors import (
     AuditError,
     BackendError,
     InputError,
@@ -18,13 +18,12 @@ from mailguard_core.errors import (
     RateLimited,
     ToolDenied,
 )
-from mailguard_core.gate import Clock, FakeClock, Gate, GateCall, MonotonicClock
-from mailguard_core.tools import Posture, ToolName
+from mailguard_core.model.tools import Posture, ToolName
+from mailguard_core.model.values import MessageRef
 
 if TYPE_CHECKING:
     from mailguard_core.adapters.memory_audit import InMemoryAuditSink
-    from mailguard_core.mailbox import Envelope, Mailbox, open_mailbox
-    from mailguard_core.outgoing import DraftOutcome, OutgoingRequest, OutgoingService, SendOutcome
+    from mailguard_core.app.mailbox import Envelope, Mailbox, open_mailbox
     from mailguard_core.sanitize import (
         AttachmentText,
         ExtractOptions,
@@ -42,18 +41,26 @@ if TYPE_CHECKING:
         sanitize_text,
         sniff_content_type,
     )
-    from mailguard_core.tooldefs import TOOL_DEFS, ToolDef, listed_input_schema
+    from mailguard_core.services.outgoing import (
+        DraftOutcome,
+        OutgoingRequest,
+        OutgoingService,
+        SendOutcome,
+    )
+    from mailguard_core.services.tooldefs import TOOL_DEFS, ToolDef, listed_input_schema
 
 #: names that load on first use, with their module: importing the sanitizer (lxml, nh3,
 #: tldextract, ...) and message composition (the stdlib email package) is a large share of
 #: the MCP server's startup, which needs neither before the first tool call
 _LAZY_NAMES = {
-    **dict.fromkeys(("Envelope", "Mailbox", "open_mailbox"), "mailguard_core.mailbox"),
+    **dict.fromkeys(("Envelope", "Mailbox", "open_mailbox"), "mailguard_core.app.mailbox"),
     "InMemoryAuditSink": "mailguard_core.adapters.memory_audit",
-    **dict.fromkeys(("TOOL_DEFS", "ToolDef", "listed_input_schema"), "mailguard_core.tooldefs"),
+    **dict.fromkeys(
+        ("TOOL_DEFS", "ToolDef", "listed_input_schema"), "mailguard_core.services.tooldefs"
+    ),
     **dict.fromkeys(
         ("DraftOutcome", "OutgoingRequest", "OutgoingService", "SendOutcome"),
-        "mailguard_core.outgoing",
+        "mailguard_core.services.outgoing",
     ),
     **dict.fromkeys(
         (

@@ -1,10 +1,10 @@
-"""The MCP server's composition root is the library's: :mod:`mailguard_core.bootstrap`.
+"""The MCP server's composition root is the library's: :mod:`mailguard_core.app.bootstrap`.
 
 Kept so that ``from mailguard_mcp.app import ...`` goes on working (the default adapters also
-under their former private names); new code imports from ``mailguard_core.bootstrap``.
+under their former private names); new code imports from ``mailguard_core.app.bootstrap``.
 """
 
-from mailguard_core.bootstrap import (
+from mailguard_core.app.bootstrap import (
     MailguardApp,
     default_audit,
     default_secrets,

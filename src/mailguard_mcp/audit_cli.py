@@ -29,8 +29,8 @@ from typing import Any, TextIO
 
 from mailguard_core.adapters.jsonl_audit import log_files, verify_log
 from mailguard_core.config import Config, config_path, load_config
-from mailguard_core.errors import AuditError, ConfigError, SecretUnavailable
 from mailguard_core.gate.audit import KIND_CALL_END, KIND_CALL_START, iter_records
+from mailguard_core.model.errors import AuditError, ConfigError, SecretUnavailable
 from mailguard_core.ports.secrets import SecretStore
 
 EXIT_OK = 0
@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _secret_store() -> SecretStore:
     """The server's secret store (the keyring, then ``MAILGUARD_*`` variables)."""
-    from mailguard_core.bootstrap import default_secrets
+    from mailguard_core.app.bootstrap import default_secrets
 
     return default_secrets()
 
@@ -118,7 +118,7 @@ def _configuration(explicit: str | None) -> Config | None:
 def _default_log(config: Config) -> Path:
     if config.audit.path:
         return Path(config.audit.path).expanduser()
-    from mailguard_core.bootstrap import state_dir
+    from mailguard_core.app.bootstrap import state_dir
 
     return state_dir() / "audit.jsonl"
 

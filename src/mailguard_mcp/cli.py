@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     options = args[: args.index("--")] if "--" in args else args
     if "--version" in options or options[:1] == ["-V"]:
-        from mailguard_core.cli import package_version
+        from mailguard_core.app.cli import package_version
 
         print(f"mailguard-mcp {package_version()}")
         return 0

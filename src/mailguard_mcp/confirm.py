@@ -3,18 +3,18 @@
 For a tool in the account's ``[accounts.confirm] tools``, once the gate has admitted the call
 and before the service runs it, :func:`confirm_call`:
 
-1. builds the summary in ``mailguard_core.confirm`` (from the composed message or the stored
-   messages; never from the model's words) in a worker thread;
+1. builds the summary in ``mailguard_core.services.confirm`` (from the composed message or the
+   stored messages; never from the model's words) in a worker thread;
 2. asks the client's user with ``elicitation/create`` (form mode: the summary as the message
    and one required boolean, ``approve``), bounded by ``timeout_seconds``;
 3. returns the service call to run only for an ``accept`` whose content is exactly
    ``{"approve": true}``. Decline, cancel, no answer in time, an error reply, or any other
-   answer raise :class:`~mailguard_core.errors.ConfirmationDeclined` (a refusal; the breaker
+   answer raise :class:`~mailguard_core.model.errors.ConfirmationDeclined` (a refusal; the breaker
    does not count it).
 
 A client that did not declare form elicitation in ``initialize`` is never asked: a send with
 ``on_unsupported = "draft"`` becomes a ``$PendingReview`` draft (the result says it was not
-sent), anything else raises :class:`~mailguard_core.errors.ConfirmationUnavailable`.
+sent), anything else raises :class:`~mailguard_core.model.errors.ConfirmationUnavailable`.
 
 The audit end record gets the summary's SHA-256, the decision and how long it took
 (``confirm_sha256``, ``confirm_decision``, ``confirm_ms``).
@@ -32,20 +32,20 @@ import mcp.types as types
 from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import NoBackChannelError
 
-from mailguard_core.confirm import (
+from mailguard_core.model.errors import ConfirmationDeclined, ConfirmationUnavailable
+from mailguard_core.model.tools import ToolName
+from mailguard_core.services.confirm import (
     ConfirmationSummary,
     audit_fields,
     summary_call,
     unconfirmable_call,
 )
-from mailguard_core.confirm import needs_confirmation as core_needs_confirmation
-from mailguard_core.errors import ConfirmationDeclined, ConfirmationUnavailable
-from mailguard_core.tools import ToolName
+from mailguard_core.services.confirm import needs_confirmation as core_needs_confirmation
 
 if TYPE_CHECKING:
-    from mailguard_core.bootstrap import MailguardApp
+    from mailguard_core.app.bootstrap import MailguardApp
     from mailguard_core.gate import GateCall
-    from mailguard_core.services import MailboxService
+    from mailguard_core.services.use_cases import MailboxService
 
 logger = logging.getLogger("mailguard_mcp")
 

@@ -39,11 +39,11 @@ import mcp.types as types
 from mcp.server import Server
 from mcp.server.auth.provider import AccessToken
 
-from mailguard_core.bootstrap import MailguardApp
+from mailguard_core.app.bootstrap import MailguardApp
 from mailguard_core.config import Config, ServerAuthSettings, ServerSettings
-from mailguard_core.errors import ConfigError, InputError
-from mailguard_core.principals import Principal, resolve_principal
-from mailguard_core.tools import ToolName
+from mailguard_core.gate.principals import Principal, resolve_principal
+from mailguard_core.model.errors import ConfigError, InputError
+from mailguard_core.model.tools import ToolName
 from mailguard_mcp import server as mcp_server
 
 if TYPE_CHECKING:

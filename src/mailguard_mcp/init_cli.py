@@ -29,7 +29,7 @@ from typing import Literal, TextIO
 
 import attrs
 
-from mailguard_core.errors import MailguardError
+from mailguard_core.model.errors import MailguardError
 
 PROG = "mailguard-mcp init"
 
@@ -211,7 +211,7 @@ def _trust(
     """Check the server's certificate: (pin, None) or (None, PEM to save) when a certificate
     that does not verify was trusted; (None, None) when it verifies. Raises when refused."""
     from mailguard_core.adapters.tls_probe import presented_certificate, verify_certificate
-    from mailguard_core.errors import TLSError
+    from mailguard_core.model.errors import TLSError
 
     protocol: Literal["imap", "smtp"] = "imap" if kind == "imap" else "smtp"
     tls: Literal["implicit", "starttls"] = "implicit" if server.tls == "implicit" else "starttls"

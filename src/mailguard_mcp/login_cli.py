@@ -32,13 +32,13 @@ from typing import TextIO
 
 from mailguard_core.adapters.keyring_secrets import KeyringSecretStore, env_var_name
 from mailguard_core.config import AUDIT_HMAC_ENTRY, AccountConfig, Config, load_config
-from mailguard_core.errors import (
+from mailguard_core.model.errors import (
     AuthenticationFailed,
     ConfigError,
     MailguardError,
     SecretUnavailable,
 )
-from mailguard_core.oauth import client_secret_entry, refresh_token_entry
+from mailguard_core.model.oauth import client_secret_entry, refresh_token_entry
 from mailguard_core.ports.secrets import Secret, SecretStore
 
 PROG = "mailguard-mcp login"

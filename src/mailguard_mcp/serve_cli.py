@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mailguard_core.config import AccountConfig, Config, ImapSettings, SmtpSettings
-from mailguard_core.errors import MailguardError, TLSError
-from mailguard_core.tools import GATED_TOOLS, ToolName
+from mailguard_core.model.errors import MailguardError, TLSError
+from mailguard_core.model.tools import GATED_TOOLS, ToolName
 
 logger = logging.getLogger("mailguard_mcp")
 
@@ -271,7 +271,7 @@ def demo_config(root: Path) -> Config:
         ConfirmSettings,
         RateLimitSettings,
     )
-    from mailguard_core.tools import Posture
+    from mailguard_core.model.tools import Posture
     from mailguard_mcp.demo import DEMO_ADDRESS, DEMO_AUTHSERV_ID
 
     account = AccountConfig(
@@ -299,7 +299,7 @@ def demo_config(root: Path) -> Config:
 @contextmanager
 def demo_app(root: Path | None = None) -> Iterator[object]:
     """A demo app over a fresh copy of the bundled mailbox (removed afterwards when temporary)."""
-    from mailguard_core.bootstrap import open_app
+    from mailguard_core.app.bootstrap import open_app
     from mailguard_mcp.demo import materialize
 
     temporary = root is None
@@ -376,7 +376,7 @@ def _check_smtp(
     account: AccountConfig, get_secrets: Callable[[], object], tokens: object, out: TextIO
 ) -> bool:
     """Connect, TLS, EHLO, AUTH and QUIT on the account's SMTP server; no mail is sent."""
-    from mailguard_core.bootstrap import default_sender
+    from mailguard_core.app.bootstrap import default_sender
 
     smtp = account.smtp
     assert smtp is not None
@@ -396,7 +396,7 @@ def _check_smtp(
 
 def _check_audit(config: Config, get_secrets: Callable[[], object], out: TextIO) -> bool:
     """The audit log's folder can be created and written, and its HMAC key can be read."""
-    from mailguard_core.bootstrap import state_dir
+    from mailguard_core.app.bootstrap import state_dir
 
     path = (
         Path(config.audit.path).expanduser() if config.audit.path else state_dir() / "audit.jsonl"
@@ -425,7 +425,7 @@ def _check_audit(config: Config, get_secrets: Callable[[], object], out: TextIO)
 def dry_run(config: Config, out: TextIO) -> int:
     from mailguard_core.adapters.keyring_secrets import env_var_name
     from mailguard_core.adapters.memory_audit import InMemoryAuditSink
-    from mailguard_core.bootstrap import default_secrets, default_store, default_tokens
+    from mailguard_core.app.bootstrap import default_secrets, default_store, default_tokens
     from mailguard_core.gate import Gate
 
     gate = Gate.from_config(config, InMemoryAuditSink())
@@ -540,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.dry_run:
         return dry_run(config, sys.stdout)
-    from mailguard_core.bootstrap import open_app
+    from mailguard_core.app.bootstrap import open_app
 
     if args.http or config.server.transport == "http":
         return _serve_http(config, args.http, lambda: open_app(config))

@@ -24,23 +24,23 @@ from mcp.server import Server
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import NotificationOptions
 
-from mailguard_core import dispatch
-from mailguard_core.bootstrap import MailguardApp
-from mailguard_core.dispatch import prepare_call, validate_arguments
-from mailguard_core.dispatch import summary as _summary
-from mailguard_core.errors import InputError, MailguardError, PolicyViolation
-from mailguard_core.tooldefs import (
+from mailguard_core.app.bootstrap import MailguardApp
+from mailguard_core.model.errors import InputError, MailguardError, PolicyViolation
+from mailguard_core.model.tools import INFRASTRUCTURE_TOOLS, ToolName, parse_tool_name
+from mailguard_core.services import dispatch
+from mailguard_core.services.dispatch import prepare_call, validate_arguments
+from mailguard_core.services.dispatch import summary as _summary
+from mailguard_core.services.tooldefs import (
     TOOL_DEFS,
     ToolDef,
     listed_input_schema,
     listed_output_schema,
 )
-from mailguard_core.tools import INFRASTRUCTURE_TOOLS, ToolName, parse_tool_name
 from mailguard_mcp.confirm import needs_confirmation
 
 if TYPE_CHECKING:
     from mailguard_core.gate import GateCall
-    from mailguard_core.services import MailboxService
+    from mailguard_core.services.use_cases import MailboxService
 
 logger = logging.getLogger("mailguard_mcp")
 
@@ -89,7 +89,7 @@ def listed_tools(allowed: frozenset[ToolName]) -> list[types.Tool]:
 
 # ---------------------------------------------------------------- argument handling
 def resolve_account(app: MailguardApp, tool: ToolName, arguments: Mapping[str, Any]) -> str:
-    """The account a call acts on (:func:`mailguard_core.dispatch.resolve_account` with the
+    """The account a call acts on (:func:`mailguard_core.services.dispatch.resolve_account` with the
     session's active account)."""
     return dispatch.resolve_account(app.active, tool, arguments)
 

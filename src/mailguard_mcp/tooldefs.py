@@ -1,7 +1,7 @@
-"""The tool table moved to :mod:`mailguard_core.tooldefs` (the library describes its tools
+"""The tool table moved to :mod:`mailguard_core.services.tooldefs` (the library describes its tools
 to agent frameworks from the same table); kept so that old imports go on working."""
 
-from mailguard_core.tooldefs import (
+from mailguard_core.services.tooldefs import (
     ACCOUNT_PATTERN,
     TOOL_DEFS,
     JsonSchema,

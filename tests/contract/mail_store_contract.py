@@ -14,8 +14,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from mailguard_core.domain import MessageRef, SearchCriteria
-from mailguard_core.errors import (
+from mailguard_core.model.errors import (
     AttachmentNotFound,
     FolderNotFound,
     InputError,
@@ -26,6 +25,7 @@ from mailguard_core.errors import (
     MessageTooLarge,
     StaleReference,
 )
+from mailguard_core.model.values import MessageRef, SearchCriteria
 from mailguard_core.ports import MailStore
 
 ACCOUNT = "acct"

@@ -12,8 +12,8 @@ import pytest
 
 from mailguard_core.adapters.jsonl_audit import JsonlAuditSink, log_files
 from mailguard_core.adapters.memory_audit import InMemoryAuditSink
-from mailguard_core.errors import AuditError
 from mailguard_core.gate.audit import verify_chain
+from mailguard_core.model.errors import AuditError
 from mailguard_core.ports.audit import AuditSink
 
 Opened = tuple[AuditSink, Callable[[], bytes]]

@@ -9,7 +9,7 @@ import pytest
 
 from mailguard_core.adapters.memory_gate_state import InMemoryGateState
 from mailguard_core.adapters.redis_gate_state import RedisGateState
-from mailguard_core.errors import StateUnavailable
+from mailguard_core.model.errors import StateUnavailable
 from mailguard_core.ports.gate_state import Bucket, GateState
 from tests.support.redis_server import RedisServer, redis_server
 

@@ -24,7 +24,7 @@ from mailguard_core.adapters.keyring_secrets import (
     env_var_name,
 )
 from mailguard_core.adapters.memory_secrets import InMemorySecretStore
-from mailguard_core.errors import InputError, MailguardError, SecretUnavailable
+from mailguard_core.model.errors import InputError, MailguardError, SecretUnavailable
 from mailguard_core.ports.secrets import Secret, SecretStore
 
 VALUES = ["hunter2", "pässwörd ✓ 密码", " spaces around ", "a=b;c:d'\"\\", "x" * 500]

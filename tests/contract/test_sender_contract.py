@@ -10,8 +10,8 @@ import pytest
 
 from mailguard_core.adapters.memory_sender import InMemorySender
 from mailguard_core.adapters.smtp import SmtpSender
-from mailguard_core.compose import Mailbox, compose
-from mailguard_core.errors import AuthenticationFailed, MailguardError, RecipientRefused
+from mailguard_core.model.compose import Mailbox, compose
+from mailguard_core.model.errors import AuthenticationFailed, MailguardError, RecipientRefused
 from mailguard_core.ports.secrets import Secret
 from mailguard_core.ports.sender import Sender
 from tests.support.smtpd import SmtpTestServer, smtpd_certificate, start_smtpd

@@ -20,7 +20,7 @@ from mailguard_core.adapters.memory_secrets import InMemorySecretStore
 from mailguard_core.adapters.memory_tokens import InMemoryIssuer, InMemoryTokenProvider
 from mailguard_core.adapters.oauth_tokens import AuthlibTokenProvider, CachedTokenProvider
 from mailguard_core.config import OAuthSettings
-from mailguard_core.errors import (
+from mailguard_core.model.errors import (
     AuthenticationFailed,
     ConnectionFailed,
     MailguardError,
@@ -183,7 +183,7 @@ class TokenProviderContract:
         refresh = issuer.grant("alice")
         store = EnvSecretStore({"MAILGUARD_WORK_REFRESH_TOKEN": refresh})
         provider = make(store)
-        with caplog.at_level(logging.WARNING, logger="mailguard_core.oauth"):
+        with caplog.at_level(logging.WARNING, logger="mailguard_core.model.oauth"):
             provider.access_token()
             clock.advance(issuer.expires_in)
             token = provider.access_token()

@@ -15,8 +15,14 @@ from hypothesis import strategies as st
 
 from mailguard_core.adapters.imap import ImapMailStore
 from mailguard_core.adapters.imap_support import SERVER_TROUBLE_CODES, imap_errors
-from mailguard_core.adapters.search_query import parse_expression
-from mailguard_core.domain import (
+from mailguard_core.model.errors import (
+    InputError,
+    InvalidSearchError,
+    MailguardError,
+    ProtocolError,
+)
+from mailguard_core.model.tools import ToolName
+from mailguard_core.model.values import (
     SEARCH_YEAR_MAX,
     SEARCH_YEAR_MIN,
     UID_MAX,
@@ -24,9 +30,8 @@ from mailguard_core.domain import (
     SearchCriteria,
     decimal_pattern,
 )
-from mailguard_core.errors import InputError, InvalidSearchError, MailguardError, ProtocolError
 from mailguard_core.ports.secrets import Secret
-from mailguard_core.tools import ToolName
+from mailguard_core.search.query import parse_expression
 from mailguard_mcp.server import prepare_call, validate_arguments
 from tests.support.dovecot import DovecotServer
 

@@ -20,8 +20,8 @@ import pytest
 from imapclient import IMAPClient  # type: ignore[import-untyped]
 
 from mailguard_core.adapters.imap import ImapMailStore
-from mailguard_core.domain import MessageRef, SearchCriteria
-from mailguard_core.errors import UnreadableResponse
+from mailguard_core.model.errors import UnreadableResponse
+from mailguard_core.model.values import MessageRef, SearchCriteria
 from mailguard_core.ports.secrets import Secret
 from mcp import Client, StdioServerParameters
 from tests.hostile.messages import many_attachments

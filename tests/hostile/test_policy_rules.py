@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 from mailguard_core.adapters.memory_audit import InMemoryAuditSink
 from mailguard_core.adapters.memory_store import InMemoryMailStore
 from mailguard_core.config import AccountConfig, FolderSettings
-from mailguard_core.errors import FolderProtected, LabelReserved
+from mailguard_core.config.policy_rules import RESERVED_LABELS
 from mailguard_core.gate import FakeClock, Gate
 from mailguard_core.gate.folders import FolderGuard
-from mailguard_core.outgoing import OutgoingRequest, OutgoingService
-from mailguard_core.policy_rules import RESERVED_LABELS
-from mailguard_core.services import MailboxService
-from mailguard_core.tools import Posture, ToolName
+from mailguard_core.model.errors import FolderProtected, LabelReserved
+from mailguard_core.model.tools import Posture, ToolName
+from mailguard_core.services.outgoing import OutgoingRequest, OutgoingService
+from mailguard_core.services.use_cases import MailboxService
 from tests.mcp.harness import plain_message
 
 SPECIAL = {"\\Drafts": "Entwürfe", "\\Sent": "Gesendet", "\\Trash": "Papierkorb"}

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailguard_core.gate.audit import redact_arguments
-from mailguard_core.tools import Posture, ToolName
+from mailguard_core.model.tools import Posture, ToolName
 from mcp import Client
 from tests.mcp.harness import account, breaker, limits, make_harness, structured
 

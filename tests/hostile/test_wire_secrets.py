@@ -27,9 +27,9 @@ from mcp.client.stdio import stdio_client
 from mailguard_core.adapters.imap import ImapMailStore
 from mailguard_core.adapters.keyring_secrets import EnvSecretStore
 from mailguard_core.adapters.smtp import SmtpSender
-from mailguard_core.compose import Mailbox, compose
 from mailguard_core.config import AUDIT_HMAC_ENTRY, ConfigValidationError, parse_config
-from mailguard_core.errors import AuthenticationFailed, MailguardError
+from mailguard_core.model.compose import Mailbox, compose
+from mailguard_core.model.errors import AuthenticationFailed, MailguardError
 from mailguard_core.ports.secrets import Secret, env_var_name
 from mcp import Client, StdioServerParameters
 from tests.hostile.wire_support import environment, write_config
@@ -190,7 +190,7 @@ def test_non_ascii_credentials_without_auth_plain_are_refused_as_auth_not_protoc
 
 def test_a_codec_error_anywhere_in_imap_is_reported_without_its_text() -> None:
     from mailguard_core.adapters.imap_support import imap_errors
-    from mailguard_core.errors import InputError
+    from mailguard_core.model.errors import InputError
 
     for action, expected in (("login", AuthenticationFailed), ("search", InputError)):
         with pytest.raises(expected) as caught, imap_errors(action):

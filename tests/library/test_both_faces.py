@@ -12,7 +12,7 @@ import pytest
 from mailguard_core import Mailbox, MailguardError, Posture, ToolName, open_mailbox
 from mailguard_core.adapters.memory_audit import InMemoryAuditSink
 from mailguard_core.adapters.memory_store import InMemoryMailStore
-from mailguard_core.domain import MessageRef
+from mailguard_core.model.values import MessageRef
 from mcp import Client
 from tests.mcp.harness import Harness, account, limits, make_harness
 from tests.mcp.test_server_tools import arguments_for

@@ -21,8 +21,8 @@ from mailguard_core import (
 from mailguard_core.adapters.memory_secrets import InMemorySecretStore
 from mailguard_core.adapters.memory_sender import InMemorySender
 from mailguard_core.config import AccountConfig, Config
-from mailguard_core.errors import AuditLocked, ConfigError, FolderProtected
-from mailguard_core.tools import posture_allows
+from mailguard_core.model.errors import AuditLocked, ConfigError, FolderProtected
+from mailguard_core.model.tools import posture_allows
 from mailguard_mcp.demo import materialize
 from tests.mcp.harness import account, limits, make_harness, plain_message
 from tests.support.dovecot import DovecotServer

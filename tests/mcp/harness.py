@@ -24,10 +24,10 @@ from mailguard_core.config import (
     FolderSettings,
     RateLimitSettings,
 )
-from mailguard_core.domain import MessageRef
 from mailguard_core.gate import FakeClock
+from mailguard_core.model.tools import Posture
+from mailguard_core.model.values import MessageRef
 from mailguard_core.ports import MailStore
-from mailguard_core.tools import Posture
 from mailguard_mcp.app import MailguardApp, open_app
 from mailguard_mcp.server import build_server
 

@@ -12,8 +12,8 @@ import mcp.types as types
 import pytest
 
 from mailguard_core.adapters.memory_store import InMemoryMailStore
-from mailguard_core.errors import ConnectionFailed
-from mailguard_core.tools import Posture
+from mailguard_core.model.errors import ConnectionFailed
+from mailguard_core.model.tools import Posture
 from mailguard_mcp.server import _guarded, _guarded_call
 from mcp import Client
 from tests.mcp.harness import account, breaker, limits, make_harness, structured

@@ -11,9 +11,9 @@ import pytest
 from mcp.client.context import ClientRequestContext
 
 from mailguard_core.config import ConfirmSettings
-from mailguard_core.confirm import ConfirmationSummary
-from mailguard_core.errors import ConfirmationDeclined, ConfirmationUnavailable
-from mailguard_core.tools import Posture
+from mailguard_core.model.errors import ConfirmationDeclined, ConfirmationUnavailable
+from mailguard_core.model.tools import Posture
+from mailguard_core.services.confirm import ConfirmationSummary
 from mcp import Client
 from tests.mcp.harness import Harness, account, limits, make_harness, structured
 

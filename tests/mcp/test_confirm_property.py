@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from mcp.client.context import ClientRequestContext
 
 from mailguard_core.config import ConfirmSettings, SendSettings
-from mailguard_core.tools import Posture
+from mailguard_core.model.tools import Posture
 from mcp import Client
 from tests.mcp.harness import account, limits, make_harness
 

@@ -13,7 +13,7 @@ import mcp.types as types
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mailguard_core.tools import Posture, ToolName
+from mailguard_core.model.tools import Posture, ToolName
 from mailguard_mcp.server import call_tool
 from mailguard_mcp.tooldefs import TOOL_DEFS
 from tests.mcp.harness import account, limits, make_harness

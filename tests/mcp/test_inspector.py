@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from mailguard_core.tools import Posture, ToolName, posture_allows
+from mailguard_core.model.tools import Posture, ToolName, posture_allows
 
 # npm install on a cold cache plus three Node + Python processes can pass the default 120 s
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]

@@ -151,7 +151,7 @@ def test_every_module_of_both_packages_imports_without_posix_only_modules(
     result = json.loads(out.stdout)
     assert result["failed"] == {}
     assert result["imported"] == len(modules)
-    for cli in ("mailguard_mcp", "mailguard_core.cli"):
+    for cli in ("mailguard_mcp", "mailguard_core.app.cli"):
         helped = subprocess.run(
             [sys.executable, "-m", cli, "--help"],
             capture_output=True,
@@ -179,7 +179,7 @@ def test_the_audit_lock_keeps_one_writer_without_fcntl(tmp_path: Path) -> None:
         import json, os, subprocess, sys
         import filelock
         from mailguard_core.adapters.jsonl_audit import JsonlAuditSink
-        from mailguard_core.errors import AuditLocked
+        from mailguard_core.model.errors import AuditLocked
         second = "import sys\\nfrom mailguard_core.adapters.jsonl_audit import JsonlAuditSink\\n"
         second += "JsonlAuditSink(sys.argv[1])\\n"
         result = {"lock": filelock.FileLock.__name__}

@@ -10,7 +10,7 @@ import jsonschema
 import mcp.types as types
 import pytest
 
-from mailguard_core.tools import ToolName
+from mailguard_core.model.tools import ToolName
 from mailguard_mcp.tooldefs import TOOL_DEFS
 from tests.mcp.wire import raw_session
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from mailguard_core.domain import MessageRef
-from mailguard_core.tools import Posture, ToolName, posture_allows
+from mailguard_core.model.tools import Posture, ToolName, posture_allows
+from mailguard_core.model.values import MessageRef
 from mcp import Client, StdioServerParameters
 from tests.mcp.harness import (
     attachment_message,

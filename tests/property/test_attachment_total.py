@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailguard_core import AttachmentText, ExtractOptions, extract_attachment_text
-from mailguard_core.errors import MailguardError, SanitizeError
+from mailguard_core.model.errors import MailguardError, SanitizeError
 from mailguard_core.sanitize.extract import Extracted, ExtractLimits
 from mailguard_core.sanitize.extract.run import KINDS, extract
 from tests.support import documents as docs

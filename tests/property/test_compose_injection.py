@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from mailguard_core.adapters.memory_sender import InMemorySender
 from mailguard_core.adapters.memory_store import InMemoryMailStore
 from mailguard_core.adapters.smtp import SmtpSender
-from mailguard_core.compose import Mailbox, compose, parse_mailbox
 from mailguard_core.config import AccountConfig
-from mailguard_core.errors import HeaderInjectionError, MailguardError
-from mailguard_core.outgoing import OutgoingRequest, OutgoingService
+from mailguard_core.model.compose import Mailbox, compose, parse_mailbox
+from mailguard_core.model.errors import HeaderInjectionError, MailguardError
 from mailguard_core.ports.secrets import Secret
+from mailguard_core.services.outgoing import OutgoingRequest, OutgoingService
 from tests.support.smtpd import SmtpTestServer, make_certificate, start_smtpd
 
 #: what an attacker may smuggle into a header value

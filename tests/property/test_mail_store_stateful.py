@@ -26,7 +26,7 @@ from hypothesis.stateful import (
 from mailguard_core.adapters.imap import ImapMailStore
 from mailguard_core.adapters.maildir_store import MaildirMailStore
 from mailguard_core.adapters.memory_store import InMemoryMailStore
-from mailguard_core.domain import MessageRef, SearchCriteria
+from mailguard_core.model.values import MessageRef, SearchCriteria
 from mailguard_core.ports import MailStore
 from mailguard_core.ports.secrets import Secret
 from tests.support.dovecot import DovecotServer

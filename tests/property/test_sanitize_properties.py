@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mailguard_core.errors import MailguardError, SanitizeError
+from mailguard_core.model.errors import MailguardError, SanitizeError
 from mailguard_core.sanitize import SanitizeOptions, render_text, sanitize_message
 from mailguard_core.sanitize.text import _invisible_class, normalize_text
 from mailguard_core.sanitize.warnings import WarningCollector

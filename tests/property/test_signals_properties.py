@@ -9,7 +9,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mailguard_core.errors import MailguardError
+from mailguard_core.model.errors import MailguardError
 from mailguard_core.sanitize import brands, phishing, render_text, sanitize_message
 from mailguard_core.sanitize.injection import RuleBasedDetector, variants
 from mailguard_core.sanitize.warnings import SEVERITY, WarningCollector

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from mailguard_core import ExtractOptions, extract_attachment_text
-from mailguard_core.errors import (
+from mailguard_core.model.errors import (
     AttachmentUnreadable,
     ExtractionLimitExceeded,
     MailguardError,

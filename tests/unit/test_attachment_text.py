@@ -10,7 +10,7 @@ import pytest
 
 import mailguard_core
 from mailguard_core import ExtractOptions, extract_attachment_text
-from mailguard_core.errors import (
+from mailguard_core.model.errors import (
     AttachmentUnreadable,
     ExtractionLimitExceeded,
     InputError,

@@ -17,7 +17,7 @@ import pytest
 
 from mailguard_core.adapters import jsonl_audit
 from mailguard_core.adapters.jsonl_audit import JsonlAuditSink, log_files, verify_log
-from mailguard_core.errors import AuditError, AuditLocked
+from mailguard_core.model.errors import AuditError, AuditLocked
 from mailguard_core.ports.secrets import Secret
 
 KEY = Secret("k" * 32)
@@ -189,7 +189,7 @@ def test_a_second_process_fails_clearly_and_the_first_keeps_working(tmp_path: Pa
         """
         import sys
         from mailguard_core.adapters.jsonl_audit import JsonlAuditSink
-        from mailguard_core.errors import AuditLocked
+        from mailguard_core.model.errors import AuditLocked
         try:
             JsonlAuditSink(sys.argv[1])
         except AuditLocked as exc:

@@ -10,7 +10,7 @@ from mailguard_core.gate.audit import (
     redact_arguments,
     summarize_result,
 )
-from mailguard_core.tools import ToolName
+from mailguard_core.model.tools import ToolName
 
 T = ToolName
 

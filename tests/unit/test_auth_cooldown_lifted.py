@@ -11,12 +11,12 @@ import pytest
 
 from mailguard_core.adapters.memory_audit import InMemoryAuditSink
 from mailguard_core.adapters.memory_secrets import InMemorySecretStore
-from mailguard_core.bootstrap import open_app
+from mailguard_core.app.bootstrap import open_app
 from mailguard_core.config import AccountConfig, Config
-from mailguard_core.errors import AuthenticationFailed, CircuitOpen
 from mailguard_core.gate.breaker import BreakerState, CircuitBreaker
+from mailguard_core.model.errors import AuthenticationFailed, CircuitOpen
+from mailguard_core.model.tools import Posture
 from mailguard_core.ports.secrets import Secret
-from mailguard_core.tools import Posture
 from tests.support.dovecot import DovecotServer
 
 

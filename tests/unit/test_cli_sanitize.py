@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mailguard_core.cli import main
+from mailguard_core.app.cli import main
 
 MSG = b"From: a@example.org\r\nSubject: one\r\n\r\nfirst body\r\n"
 MSG2 = b"From: b@example.org\r\nSubject: two\r\n\r\nsecond body\r\n"

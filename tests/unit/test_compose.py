@@ -9,7 +9,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from mailguard_core.compose import (
+from mailguard_core.model.compose import (
     MAX_REFERENCES,
     Limits,
     Mailbox,
@@ -23,7 +23,7 @@ from mailguard_core.compose import (
     validate_domain,
     validate_header_text,
 )
-from mailguard_core.errors import (
+from mailguard_core.model.errors import (
     HeaderInjectionError,
     InputError,
     LimitExceeded,

@@ -22,12 +22,12 @@ from mailguard_core.config import (
     load_config,
     parse_config,
 )
-from mailguard_core.errors import ConfigError
+from mailguard_core.config.policy_rules import Rate, parse_rate
 from mailguard_core.gate.breaker import CircuitBreaker
 from mailguard_core.gate.folders import FolderGuard
 from mailguard_core.gate.ratelimit import AccountRateLimiter
-from mailguard_core.policy_rules import Rate, parse_rate
-from mailguard_core.tools import INFRASTRUCTURE_TOOLS, Posture, ToolName
+from mailguard_core.model.errors import ConfigError
+from mailguard_core.model.tools import INFRASTRUCTURE_TOOLS, Posture, ToolName
 
 PIN = "AB:" * 31 + "AB"
 

@@ -106,7 +106,7 @@ def test_the_file_loader_lists_them_all_too(tmp_path: Path) -> None:
     [
         ["-m", "mailguard_mcp", "--version"],
         ["-m", "mailguard_mcp", "serve", "--version"],
-        ["-m", "mailguard_core.cli", "--version"],
+        ["-m", "mailguard_core.app.cli", "--version"],
     ],
 )
 def test_version_on_both_commands(argv: list[str]) -> None:

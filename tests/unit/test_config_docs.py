@@ -27,7 +27,7 @@ from mailguard_core.config import (
     effective_tools,
     load_config,
 )
-from mailguard_core.tools import Posture, ToolName
+from mailguard_core.model.tools import Posture, ToolName
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "config.toml"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mailguard_core.errors import MailguardError
+from mailguard_core.model.errors import MailguardError
 from mailguard_core.sanitize import SanitizeOptions, sanitize_message
 from mailguard_core.sanitize.lookalike import confusable_with
 

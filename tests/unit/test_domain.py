@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mailguard_core.domain import MessageRef
-from mailguard_core.errors import InputError
+from mailguard_core.model.errors import InputError
+from mailguard_core.model.values import MessageRef
 from mailguard_core.ports import Secret
 
 

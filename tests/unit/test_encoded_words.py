@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from mailguard_core.adapters import imap_support, search_query
+from mailguard_core.adapters import imap_support
 from mailguard_core.sanitize import sanitize_message
 from mailguard_core.sanitize.encoded_words import split_words
 from mailguard_core.sanitize.headers import decode_value
 from mailguard_core.sanitize.warnings import WarningCollector
+from mailguard_core.search import query as search_query
 
 
 def _decode(value: str) -> tuple[str, set[str]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mailguard_core.config import BreakerSettings
-from mailguard_core.errors import CircuitOpen, ConfigError
 from mailguard_core.gate.breaker import BreakerState, CircuitBreaker
+from mailguard_core.model.errors import CircuitOpen, ConfigError
 
 
 def fail(breaker: CircuitBreaker, now: float, times: int = 1, kind: str = "transient") -> None:

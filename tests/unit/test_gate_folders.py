@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from mailguard_core.config import FolderSettings
-from mailguard_core.errors import ConfigError, FolderProtected, InputError
 from mailguard_core.gate.folders import FolderGuard, folder_key
-from mailguard_core.tools import ToolName
+from mailguard_core.model.errors import ConfigError, FolderProtected, InputError
+from mailguard_core.model.tools import ToolName
 
 T = ToolName
 

@@ -18,7 +18,9 @@ from mailguard_core.config import (
     RateLimitSettings,
     ToolOverrides,
 )
-from mailguard_core.errors import (
+from mailguard_core.gate import FakeClock, Gate
+from mailguard_core.gate.audit import verify_chain
+from mailguard_core.model.errors import (
     AuditError,
     AuthenticationFailed,
     CircuitOpen,
@@ -30,9 +32,7 @@ from mailguard_core.errors import (
     RateLimited,
     ToolDenied,
 )
-from mailguard_core.gate import FakeClock, Gate
-from mailguard_core.gate.audit import verify_chain
-from mailguard_core.tools import INFRASTRUCTURE_TOOLS, Posture, ToolName
+from mailguard_core.model.tools import INFRASTRUCTURE_TOOLS, Posture, ToolName
 
 
 def make_gate(

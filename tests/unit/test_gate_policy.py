@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from mailguard_core.config import ToolOverrides
-from mailguard_core.errors import ConfigError
 from mailguard_core.gate.policy import effective_tools
-from mailguard_core.tools import Posture, ToolName
+from mailguard_core.model.errors import ConfigError
+from mailguard_core.model.tools import Posture, ToolName
 
 R, D, F, X = Posture.READONLY, Posture.DRAFT_SAFE, Posture.FULL, Posture.DESTRUCTIVE
 ALL = (R, D, F, X)

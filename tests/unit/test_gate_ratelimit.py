@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from mailguard_core.config import RateLimitSettings
-from mailguard_core.errors import ConfigError, RateLimited
 from mailguard_core.gate.ratelimit import AccountRateLimiter, TokenBucket, parse_rate
-from mailguard_core.tools import ToolName
+from mailguard_core.model.errors import ConfigError, RateLimited
+from mailguard_core.model.tools import ToolName
 
 T = ToolName
 

@@ -16,7 +16,8 @@ from mailguard_core.config import (
     FolderSettings,
     RateLimitSettings,
 )
-from mailguard_core.errors import (
+from mailguard_core.gate import FakeClock, Gate
+from mailguard_core.model.errors import (
     AuthenticationFailed,
     CircuitOpen,
     ConnectionFailed,
@@ -25,8 +26,7 @@ from mailguard_core.errors import (
     RateLimited,
     ToolDenied,
 )
-from mailguard_core.gate import FakeClock, Gate
-from mailguard_core.tools import Posture
+from mailguard_core.model.tools import Posture
 
 SPECIALS = {"work": ["Gesendet", "Entwürfe"], "home": ["Sent Items"]}
 

@@ -12,7 +12,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet, OctKey, RSAKey
 
 from mailguard_core.config import ServerAuthSettings
-from mailguard_core.principals import Principal
+from mailguard_core.gate.principals import Principal
 from mailguard_mcp.http import JwtVerifier
 from tests.support.http_server import ISSUER, Issuer
 

@@ -13,8 +13,8 @@ import pytest
 from imapclient import IMAPClient  # type: ignore[import-untyped]
 
 from mailguard_core.adapters.imap import ImapMailStore
-from mailguard_core.domain import SearchCriteria
-from mailguard_core.errors import ConnectionFailed, OperationTimeout
+from mailguard_core.model.errors import ConnectionFailed, OperationTimeout
+from mailguard_core.model.values import SearchCriteria
 from mailguard_core.ports.secrets import Secret
 from tests.support.dovecot import DovecotServer, dovecot_available, start_dovecot
 from tests.support.tcp_proxy import TcpProxy

@@ -17,8 +17,8 @@ import pytest
 
 from mailguard_core.adapters.imap import ImapMailStore
 from mailguard_core.config import ImapSettings
-from mailguard_core.domain import MessageRef
-from mailguard_core.errors import ConnectionFailed, UnsupportedByServer
+from mailguard_core.model.errors import ConnectionFailed, UnsupportedByServer
+from mailguard_core.model.values import MessageRef
 from mailguard_core.ports.secrets import Secret
 
 WHEN = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)

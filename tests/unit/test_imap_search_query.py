@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailguard_core.adapters.search_query import (
+from mailguard_core.model.errors import InputError, InvalidCursorError, InvalidSearchError
+from mailguard_core.model.values import SearchCriteria
+from mailguard_core.search.cursor import (
+    CursorState,
+    decode_cursor,
+    encode_cursor,
+    page_uids,
+    validate_limit,
+)
+from mailguard_core.search.query import (
     And,
     Key,
     Not,
@@ -16,15 +25,6 @@ from mailguard_core.adapters.search_query import (
     criteria_to_node,
     parse_expression,
     to_imap_args,
-)
-from mailguard_core.domain import SearchCriteria
-from mailguard_core.errors import InputError, InvalidCursorError, InvalidSearchError
-from mailguard_core.search_cursor import (
-    CursorState,
-    decode_cursor,
-    encode_cursor,
-    page_uids,
-    validate_limit,
 )
 
 

@@ -9,7 +9,7 @@ import attrs
 import pytest
 
 from mailguard_core.adapters.imap import ImapMailStore
-from mailguard_core.errors import AuthenticationFailed, InputError, TLSError
+from mailguard_core.model.errors import AuthenticationFailed, InputError, TLSError
 from mailguard_core.ports.secrets import Secret
 from tests.support.dovecot import DovecotServer, dovecot_available, start_dovecot
 

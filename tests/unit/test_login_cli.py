@@ -10,7 +10,7 @@ from keyrings.alt.file import PlaintextKeyring
 
 from mailguard_core.adapters.keyring_secrets import KeyringSecretStore
 from mailguard_core.adapters.memory_secrets import InMemorySecretStore
-from mailguard_core.errors import SecretUnavailable
+from mailguard_core.model.errors import SecretUnavailable
 from mailguard_core.ports.secrets import Secret
 from mailguard_mcp import login_cli
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from mailguard_core.adapters.maildir_store import MaildirMailStore
-from mailguard_core.domain import SearchCriteria
-from mailguard_core.errors import BackendError, InvalidFolderNameError
+from mailguard_core.model.errors import BackendError, InvalidFolderNameError
+from mailguard_core.model.values import SearchCriteria
 
 RAW = b"From: a@example.org\r\nSubject: hi\r\n\r\nbody\r\n"
 

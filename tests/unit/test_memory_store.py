@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailguard_core.adapters.memory_store import InMemoryMailStore
-from mailguard_core.domain import SearchCriteria
-from mailguard_core.errors import InvalidCursorError, MailguardError, StaleReference
+from mailguard_core.model.errors import InvalidCursorError, MailguardError, StaleReference
+from mailguard_core.model.values import SearchCriteria
 
 RAW = b"Subject: seeded\r\n\r\nbody\r\n"
 

@@ -321,7 +321,7 @@ def test_absurd_nesting_still_ends_in_recursion_error() -> None:
 
 
 def test_absurd_nesting_is_limit_exceeded_in_the_sanitizer() -> None:
-    from mailguard_core.errors import LimitExceeded
+    from mailguard_core.model.errors import LimitExceeded
     from mailguard_core.sanitize import sanitize_message
 
     with pytest.raises(LimitExceeded):

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from mailguard_core.adapters.keyring_secrets import env_var_name
 from mailguard_core.config import ConfigValidationError, oauth_endpoints, parse_config
-from mailguard_core.oauth import (
+from mailguard_core.model.oauth import (
     PRESETS,
     client_secret_entry,
     oauth_mechanism,
@@ -411,7 +411,7 @@ JSON = st.recursive(
 def test_any_token_endpoint_answer_is_a_token_or_a_protocol_error(answer: object) -> None:
     """Hostile token responses: an IssuedToken with a non-empty access token, or ProtocolError."""
     from mailguard_core.adapters.oauth_tokens import issued_from
-    from mailguard_core.errors import ProtocolError
+    from mailguard_core.model.errors import ProtocolError
 
     try:
         issued = issued_from(answer)

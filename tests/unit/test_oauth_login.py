@@ -19,7 +19,7 @@ import requests
 from mailguard_core.adapters.memory_secrets import InMemorySecretStore
 from mailguard_core.adapters.oauth_tokens import AuthlibTokenProvider
 from mailguard_core.config import load_config
-from mailguard_core.errors import SecretUnavailable
+from mailguard_core.model.errors import SecretUnavailable
 from mailguard_mcp import login_cli
 from tests.support.oauth_server import (
     SECRET_CLIENT_ID,

@@ -13,8 +13,7 @@ import pytest
 from mailguard_core.adapters.memory_sender import InMemorySender
 from mailguard_core.adapters.memory_store import InMemoryMailStore
 from mailguard_core.config import AccountConfig, SendSettings
-from mailguard_core.domain import MessageRef
-from mailguard_core.errors import (
+from mailguard_core.model.errors import (
     AuthenticationFailed,
     ConnectionFailed,
     HeaderInjectionError,
@@ -23,7 +22,8 @@ from mailguard_core.errors import (
     RecipientNotAllowed,
     ToolDenied,
 )
-from mailguard_core.outgoing import OutgoingRequest, OutgoingService
+from mailguard_core.model.values import MessageRef
+from mailguard_core.services.outgoing import OutgoingRequest, OutgoingService
 
 ACCOUNT = AccountConfig(
     name="work", address="me@example.com", display_name="Mé Myself", maildir="/unused"

@@ -11,10 +11,10 @@ import pytest
 from mailguard_core.adapters.imap import ImapMailStore
 from mailguard_core.adapters.smtp import SmtpSender
 from mailguard_core.config import AccountConfig
-from mailguard_core.domain import SearchCriteria
-from mailguard_core.errors import AuthenticationFailed
-from mailguard_core.outgoing import OutgoingRequest, OutgoingService
+from mailguard_core.model.errors import AuthenticationFailed
+from mailguard_core.model.values import SearchCriteria
 from mailguard_core.ports.secrets import Secret
+from mailguard_core.services.outgoing import OutgoingRequest, OutgoingService
 from tests.support.dovecot import DovecotServer, dovecot, imap_user
 from tests.support.smtpd import SmtpTestServer, smtpd_certificate, smtpd_starttls
 from tests.support.tcp_proxy import TcpProxy

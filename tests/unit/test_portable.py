@@ -14,9 +14,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from mailguard_core import paths, portable
 from mailguard_core.config import config_path
-from mailguard_core.services import default_download_dir
+from mailguard_core.services.use_cases import default_download_dir
+from mailguard_core.system import paths, portable
 from mailguard_mcp import app
 
 SRC = Path(__file__).resolve().parents[2] / "src"

@@ -9,10 +9,10 @@ import pytest
 
 from mailguard_core.adapters.memory_audit import InMemoryAuditSink
 from mailguard_core.config import ConfigValidationError, parse_config
-from mailguard_core.errors import ToolDenied
 from mailguard_core.gate import Gate
-from mailguard_core.principals import resolve_principal
-from mailguard_core.tools import ToolName
+from mailguard_core.gate.principals import resolve_principal
+from mailguard_core.model.errors import ToolDenied
+from mailguard_core.model.tools import ToolName
 
 BASE: dict[str, Any] = {
     "accounts": [
@@ -166,7 +166,7 @@ def test_two_gates_over_one_state_enforce_one_limit_and_share_an_open_breaker() 
     """Two gates (replicas) over one GateState: the account's burst holds across both; a
     breaker opened in one refuses in the other; the limit applies only with the state."""
     from mailguard_core.adapters.memory_gate_state import InMemoryGateState
-    from mailguard_core.errors import CircuitOpen, ConnectionFailed, RateLimited
+    from mailguard_core.model.errors import CircuitOpen, ConnectionFailed, RateLimited
 
     data = {
         **BASE,

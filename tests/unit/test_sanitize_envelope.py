@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pytest
 
 import mailguard_core
-from mailguard_core.errors import MailguardError, MessageTooLarge, SanitizeError
+from mailguard_core.model.errors import MailguardError, MessageTooLarge, SanitizeError
 from mailguard_core.sanitize import (
     MimeLimits,
     SanitizeOptions,

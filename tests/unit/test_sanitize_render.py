@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from mailguard_core.errors import InputError
+from mailguard_core.model.errors import InputError
 from mailguard_core.sanitize import render_text, sanitize_message
 
 NONCE = "0123456789abcdef"

@@ -11,9 +11,9 @@ import pytest
 
 from mailguard_core.adapters.memory_store import InMemoryMailStore
 from mailguard_core.config import AccountConfig, FolderSettings
-from mailguard_core.domain import MessageRef, SearchCriteria
-from mailguard_core.errors import FolderNotFound, FolderProtected, InputError
-from mailguard_core.services import MailboxService, default_download_dir
+from mailguard_core.model.errors import FolderNotFound, FolderProtected, InputError
+from mailguard_core.model.values import MessageRef, SearchCriteria
+from mailguard_core.services.use_cases import MailboxService, default_download_dir
 from tests.mcp.harness import attachment_message, plain_message
 
 EXE = b"MZ\x90\x00" + b"\x00" * 60

@@ -12,9 +12,9 @@ import attrs
 import pytest
 
 from mailguard_core.adapters.smtp import EHLO_NAME, SmtpSender, make_tls_context
-from mailguard_core.compose import Mailbox, compose
 from mailguard_core.config import SmtpSettings
-from mailguard_core.errors import (
+from mailguard_core.model.compose import Mailbox, compose
+from mailguard_core.model.errors import (
     ConnectionFailed,
     HeaderInjectionError,
     MailguardError,

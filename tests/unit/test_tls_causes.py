@@ -16,7 +16,7 @@ from mailguard_core.adapters import tls_probe
 from mailguard_core.adapters.imap import ImapMailStore
 from mailguard_core.adapters.smtp import SmtpSender
 from mailguard_core.adapters.tls_probe import presented_certificate, speaks_tls, tls_failure
-from mailguard_core.errors import TLSError
+from mailguard_core.model.errors import TLSError
 from mailguard_core.ports.secrets import Secret
 from tests.support.dovecot import DovecotServer
 from tests.support.smtpd import SmtpTestServer, smtpd_certificate, start_smtpd  # noqa: F401
@@ -126,7 +126,7 @@ def test_smtp_check_signs_in_and_sends_nothing(
         assert sender.check().startswith("TLSv1.")
         assert server.messages == []
     bad = SmtpSender(smtp_pair[0].smtp_settings(), lambda: Secret("wrong"))
-    from mailguard_core.errors import AuthenticationFailed
+    from mailguard_core.model.errors import AuthenticationFailed
 
     with pytest.raises(AuthenticationFailed):
         bad.check()

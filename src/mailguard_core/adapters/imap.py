@@ -62,34 +62,13 @@ from mailguard_core.adapters.mail_common import (
     validate_folder_name,
     validate_part_id,
 )
-from mailguard_core.adapters.search_query import (
-    Key,
-    Node,
-    criteria_to_node,
-    describe,
-    flatten_and,
-    parse_expression,
-    to_imap_args,
-)
 from mailguard_core.adapters.tls_probe import (
     GREETING_PROBE_SECONDS,
     implicit_tls_port,
     speaks_tls,
 )
 from mailguard_core.config import ImapSettings
-from mailguard_core.domain import (
-    AttachmentInfo,
-    FolderInfo,
-    Labels,
-    MessageRef,
-    MessageSummary,
-    PartData,
-    RawMessage,
-    SearchCriteria,
-    SearchPage,
-    ServerInfo,
-)
-from mailguard_core.errors import (
+from mailguard_core.model.errors import (
     AttachmentNotFound,
     AuthenticationFailed,
     ConfigError,
@@ -103,14 +82,35 @@ from mailguard_core.errors import (
     TLSError,
     UnsupportedByServer,
 )
-from mailguard_core.oauth import oauth_mechanism, token_refused
+from mailguard_core.model.oauth import oauth_mechanism, token_refused
+from mailguard_core.model.values import (
+    AttachmentInfo,
+    FolderInfo,
+    Labels,
+    MessageRef,
+    MessageSummary,
+    PartData,
+    RawMessage,
+    SearchCriteria,
+    SearchPage,
+    ServerInfo,
+)
 from mailguard_core.ports.secrets import Secret
 from mailguard_core.ports.tokens import TokenProvider
-from mailguard_core.search_cursor import (
+from mailguard_core.search.cursor import (
     decode_cursor,
     page_uids,
     query_fingerprint,
     validate_limit,
+)
+from mailguard_core.search.query import (
+    Key,
+    Node,
+    criteria_to_node,
+    describe,
+    flatten_and,
+    parse_expression,
+    to_imap_args,
 )
 
 __all__ = ["ImapMailStore"]

@@ -22,8 +22,7 @@ from imapclient import exceptions as imap_exc  # type: ignore[import-untyped]
 from mailguard_core.adapters.mail_common import is_attachment
 from mailguard_core.adapters.tls_probe import tls_failure
 from mailguard_core.config import ImapSettings
-from mailguard_core.domain import AttachmentInfo
-from mailguard_core.errors import (
+from mailguard_core.model.errors import (
     AuthenticationFailed,
     ConnectionFailed,
     FolderNotFound,
@@ -35,6 +34,7 @@ from mailguard_core.errors import (
     TLSError,
     UnreadableResponse,
 )
+from mailguard_core.model.values import AttachmentInfo
 from mailguard_core.sanitize.encoded_words import chunk_text, split_words
 
 __all__ = [

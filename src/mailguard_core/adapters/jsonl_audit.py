@@ -1,7 +1,7 @@
 """``JsonlAuditSink``: the audit log as an append-only, hash-chained JSON Lines file.
 
 See ``docs/audit-log.md``. The file is created with mode 0600 (and set to 0600 if it exists),
-never through a symlink (:mod:`mailguard_core.portable`). A lock file (``PATH.lock``, taken
+never through a symlink (:mod:`mailguard_core.system.portable`). A lock file (``PATH.lock``, taken
 with ``filelock``: ``flock`` on POSIX, ``LockFileEx`` on Windows) is held for the sink's
 lifetime: a second process (or a second sink) on the same path gets :class:`AuditLocked`.
 Each record is one ``os.write`` of a whole line on an ``O_APPEND`` descriptor; lifecycle
@@ -29,7 +29,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mailguard_core.errors import AuditError, AuditLocked
 from mailguard_core.gate.audit import (
     GENESIS,
     KIND_CLOSE,
@@ -45,8 +44,9 @@ from mailguard_core.gate.audit import (
     verify_chain,
 )
 from mailguard_core.gate.clock import Clock, MonotonicClock
-from mailguard_core.portable import fsync_directory, make_private, open_nofollow, pread
+from mailguard_core.model.errors import AuditError, AuditLocked
 from mailguard_core.ports.secrets import Secret
+from mailguard_core.system.portable import fsync_directory, make_private, open_nofollow, pread
 
 with warnings.catch_warnings():
     # Off Windows and without fcntl.flock, filelock falls back to its soft lock (a marker

@@ -18,7 +18,7 @@ import keyring
 import keyring.backend
 import keyring.errors
 
-from mailguard_core.errors import InputError, SecretUnavailable
+from mailguard_core.model.errors import InputError, SecretUnavailable
 from mailguard_core.ports.secrets import Secret, SecretStore, env_var_name
 
 __all__ = ["SERVICE", "ChainSecretStore", "EnvSecretStore", "KeyringSecretStore", "env_var_name"]

@@ -27,15 +27,15 @@ from mailguard_core.adapters.mail_common import (
     validate_folder_name,
     validate_part_id,
 )
-from mailguard_core.adapters.search_query import (
-    MessageView,
-    Node,
-    criteria_to_node,
-    describe,
-    matches,
-    parse_expression,
+from mailguard_core.model.errors import (
+    AttachmentNotFound,
+    FolderNotFound,
+    InputError,
+    MessageNotFound,
+    MessageTooLarge,
+    StaleReference,
 )
-from mailguard_core.domain import (
+from mailguard_core.model.values import (
     AttachmentInfo,
     FolderInfo,
     Labels,
@@ -47,15 +47,15 @@ from mailguard_core.domain import (
     SearchPage,
     ServerInfo,
 )
-from mailguard_core.errors import (
-    AttachmentNotFound,
-    FolderNotFound,
-    InputError,
-    MessageNotFound,
-    MessageTooLarge,
-    StaleReference,
+from mailguard_core.search.cursor import decode_cursor, page_uids, query_fingerprint
+from mailguard_core.search.query import (
+    MessageView,
+    Node,
+    criteria_to_node,
+    describe,
+    matches,
+    parse_expression,
 )
-from mailguard_core.search_cursor import decode_cursor, page_uids, query_fingerprint
 
 __all__ = ["DELIMITER", "Backend", "LocalMailStore", "StoredMessage"]
 

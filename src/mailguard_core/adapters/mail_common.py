@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from email.message import Message
 
-from mailguard_core.domain import AttachmentInfo, MessageRef
-from mailguard_core.errors import InputError, InvalidFolderNameError
+from mailguard_core.model.errors import InputError, InvalidFolderNameError
+from mailguard_core.model.values import AttachmentInfo, MessageRef
 
 __all__ = [
     "SYSTEM_FLAGS",

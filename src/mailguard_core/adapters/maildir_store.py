@@ -33,7 +33,7 @@ import attrs
 from imapclient import imap_utf7  # type: ignore[import-untyped]
 
 from mailguard_core.adapters.local_store import LocalMailStore, StoredMessage
-from mailguard_core.errors import BackendError, InvalidFolderNameError
+from mailguard_core.model.errors import BackendError, InvalidFolderNameError
 
 __all__ = ["MaildirMailStore"]
 

@@ -8,8 +8,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from mailguard_core.errors import AuditError
 from mailguard_core.gate.audit import Chain, pseudonym
+from mailguard_core.model.errors import AuditError
 
 
 class InMemoryAuditSink:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from mailguard_core.errors import InputError, SecretUnavailable
+from mailguard_core.model.errors import InputError, SecretUnavailable
 from mailguard_core.ports.secrets import Secret
 
 

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import attrs
 
-from mailguard_core.compose import message_id_of
-from mailguard_core.domain import SendResult
-from mailguard_core.errors import MailguardError, RecipientRefused
+from mailguard_core.model.compose import message_id_of
+from mailguard_core.model.errors import MailguardError, RecipientRefused
+from mailguard_core.model.values import SendResult
 
 
 @attrs.frozen(kw_only=True)

@@ -16,7 +16,7 @@ import attrs
 
 from mailguard_core.adapters.local_store import LocalMailStore, StoredMessage
 from mailguard_core.adapters.mail_common import validate_flags, validate_folder_name
-from mailguard_core.domain import MessageRef
+from mailguard_core.model.values import MessageRef
 
 __all__ = ["DEFAULT_FOLDERS", "InMemoryMailStore"]
 

@@ -18,7 +18,7 @@ from mailguard_core.adapters.oauth_tokens import (
     IssuedToken,
     login_again,
 )
-from mailguard_core.errors import ConnectionFailed
+from mailguard_core.model.errors import ConnectionFailed
 from mailguard_core.ports.secrets import Secret, SecretStore
 
 __all__ = ["InMemoryIssuer", "InMemoryTokenProvider"]

@@ -30,7 +30,7 @@ from mailguard_core.adapters.oauth_tokens import (
     oauth_session,
 )
 from mailguard_core.config import OAuthSettings, oauth_endpoints
-from mailguard_core.errors import (
+from mailguard_core.model.errors import (
     AuthenticationFailed,
     ConfigError,
     ConnectionFailed,

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 import attrs
 
 from mailguard_core.config import OAuthSettings, oauth_endpoints
-from mailguard_core.errors import (
+from mailguard_core.model.errors import (
     AuthenticationFailed,
     ConnectionFailed,
     MailguardError,
@@ -34,7 +34,7 @@ from mailguard_core.errors import (
     ProtocolError,
     SecretUnavailable,
 )
-from mailguard_core.oauth import Endpoints, client_secret_entry, refresh_token_entry
+from mailguard_core.model.oauth import Endpoints, client_secret_entry, refresh_token_entry
 from mailguard_core.ports.secrets import Secret, SecretStore
 
 __all__ = [
@@ -45,7 +45,7 @@ __all__ = [
     "login_again",
 ]
 
-logger = logging.getLogger("mailguard_core.oauth")
+logger = logging.getLogger("mailguard_core.model.oauth")
 
 #: lifetime assumed when a token response has no ``expires_in`` (RFC 6749 5.1 allows that)
 DEFAULT_LIFETIME = 600.0

@@ -3,7 +3,7 @@
 Token buckets are hashes updated by one Lua script (atomic: all-or-none over the account's
 and the tool's bucket, the time read from Redis itself, so replicas' clocks do not matter);
 each key expires once its bucket would be full again. A breaker mark is a key whose expiry is
-the cooldown. Any Redis error becomes :class:`~mailguard_core.errors.StateUnavailable` and the
+the cooldown. Any Redis error becomes :class:`~mailguard_core.model.errors.StateUnavailable` and the
 gate refuses the call (fails closed); the audit log is a local file and records the refusal.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mailguard_core.errors import StateUnavailable
+from mailguard_core.model.errors import StateUnavailable
 from mailguard_core.ports.gate_state import Bucket
 
 #: KEYS: the buckets; ARGV: rate_1, burst_1, rate_2, burst_2, ...

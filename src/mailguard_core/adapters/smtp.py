@@ -1,7 +1,7 @@
 """``SmtpSender``: SMTP submission with smtplib over implicit TLS or STARTTLS, with AUTH.
 
 One connection per message, closed before ``send`` returns; no retries (a retry could send
-twice). Library, socket and TLS errors become ``mailguard_core.errors`` classes here; their
+twice). Library, socket and TLS errors become ``mailguard_core.model.errors`` classes here; their
 texts never include the password or the server's reply text. A permanent (5xx) refusal of
 the message or of a recipient does not count towards the circuit breaker (the caller chose
 the content); a 4xx reply, a lost connection or a timeout does.
@@ -23,10 +23,9 @@ from mailguard_core.adapters.tls_probe import (
     speaks_tls,
     tls_failure,
 )
-from mailguard_core.compose import message_id_of, validate_header_text
 from mailguard_core.config import SmtpSettings
-from mailguard_core.domain import SendResult
-from mailguard_core.errors import (
+from mailguard_core.model.compose import message_id_of, validate_header_text
+from mailguard_core.model.errors import (
     AuthenticationFailed,
     ConfigError,
     ConnectionFailed,
@@ -36,7 +35,8 @@ from mailguard_core.errors import (
     SendFailed,
     TLSError,
 )
-from mailguard_core.oauth import oauth_mechanism, token_refused
+from mailguard_core.model.oauth import oauth_mechanism, token_refused
+from mailguard_core.model.values import SendResult
 from mailguard_core.ports.secrets import Secret
 from mailguard_core.ports.tokens import TokenProvider
 

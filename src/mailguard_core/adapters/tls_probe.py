@@ -28,7 +28,7 @@ from typing import Literal
 
 import attrs
 
-from mailguard_core.errors import ConnectionFailed, OperationTimeout, TLSError
+from mailguard_core.model.errors import ConnectionFailed, OperationTimeout, TLSError
 
 __all__ = [
     "GREETING_PROBE_SECONDS",

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import attrs
 
-from mailguard_core.tools import ToolName
+from mailguard_core.model.tools import ToolName
 
 FORMAT_VERSION: Final = 1
 GENESIS: Final = "0" * 64

@@ -3,7 +3,7 @@
 - **closed**: calls pass. Errors whose class says ``breaker = "transient"`` (connection,
   timeout, TLS, protocol) are kept in a sliding window; ``failure_threshold`` of them within
   ``window_seconds`` open the breaker. One ``"auth"`` error opens it at once.
-- **open**: calls are refused with :class:`~mailguard_core.errors.CircuitOpen` until the
+- **open**: calls are refused with :class:`~mailguard_core.model.errors.CircuitOpen` until the
   cooldown ends. The cooldown doubles each time the breaker opens again without a success in
   between (transient: 15 s up to 300 s; auth: 60 s up to 600 s, by default).
 - **half-open**: after the cooldown exactly one call (the probe) goes through; the others are
@@ -22,8 +22,8 @@ import enum
 from collections import deque
 
 from mailguard_core.config import BreakerSettings
-from mailguard_core.errors import BreakerKind, CircuitOpen
-from mailguard_core.policy_rules import breaker_problems, raise_first
+from mailguard_core.config.policy_rules import breaker_problems, raise_first
+from mailguard_core.model.errors import BreakerKind, CircuitOpen
 
 _DEFAULTS = BreakerSettings()
 #: how long callers are told to wait while a probe is in flight

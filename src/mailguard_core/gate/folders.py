@@ -1,6 +1,6 @@
 """The folder guard: protected folders, the allowlist for permanent deletion, the review queue.
 
-Folder names are compared by :func:`~mailguard_core.policy_rules.folder_keys` (shared with
+Folder names are compared by :func:`~mailguard_core.config.policy_rules.folder_keys` (shared with
 config validation and the services): a confusable skeleton after NFKC, case folding and
 removing default-ignorable code points and combining marks, so ``ＩＮＢＯＸ``, ``Іnbox``
 (Cyrillic), ``İnbox``, ``Sent`` + U+FE0F or U+2800, ``D̶rafts`` all collide with the folder
@@ -31,9 +31,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mailguard_core.config import FolderSettings
-from mailguard_core.domain import MessageRef
-from mailguard_core.errors import FolderProtected, InputError, LabelReserved
-from mailguard_core.policy_rules import (
+from mailguard_core.config.policy_rules import (
     INBOX_NAMES,
     OUTGOING_FOLDERS,
     folder_key,
@@ -44,7 +42,9 @@ from mailguard_core.policy_rules import (
     is_reserved_label,
     raise_first,
 )
-from mailguard_core.tools import ToolName
+from mailguard_core.model.errors import FolderProtected, InputError, LabelReserved
+from mailguard_core.model.tools import ToolName
+from mailguard_core.model.values import MessageRef
 
 __all__ = ["SPECIAL_FOLDER_TOOLS", "FolderGuard", "folder_key"]
 
@@ -129,7 +129,7 @@ class FolderGuard:
         self._outgoing = folder_keys_of([*OUTGOING_FOLDERS.values(), *outgoing])
 
     def protected_keys(self) -> frozenset[str]:
-        """Comparison keys (:func:`~mailguard_core.policy_rules.folder_keys`) of every
+        """Comparison keys (:func:`~mailguard_core.config.policy_rules.folder_keys`) of every
         protected folder."""
         return self._configured | self._special | _INBOX_KEYS
 

@@ -19,16 +19,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from mailguard_core.config import AccountConfig, Config
-from mailguard_core.errors import (
-    CircuitOpen,
-    ConfigError,
-    InputError,
-    MailguardError,
-    PolicyViolation,
-    RateLimited,
-    StateUnavailable,
-    ToolDenied,
-)
 from mailguard_core.gate.audit import (
     KIND_CALL_END,
     KIND_CALL_START,
@@ -42,12 +32,22 @@ from mailguard_core.gate.clock import Clock, MonotonicClock
 from mailguard_core.gate.folders import SPECIAL_FOLDER_TOOLS, FolderGuard
 from mailguard_core.gate.policy import effective_tools
 from mailguard_core.gate.ratelimit import AccountRateLimiter
+from mailguard_core.model.errors import (
+    CircuitOpen,
+    ConfigError,
+    InputError,
+    MailguardError,
+    PolicyViolation,
+    RateLimited,
+    StateUnavailable,
+    ToolDenied,
+)
+from mailguard_core.model.tools import INFRASTRUCTURE_TOOLS, ToolName, parse_tool_name
 from mailguard_core.ports.audit import AuditSink
-from mailguard_core.tools import INFRASTRUCTURE_TOOLS, ToolName, parse_tool_name
 
 if TYPE_CHECKING:
+    from mailguard_core.gate.principals import Principal
     from mailguard_core.ports.gate_state import GateState
-    from mailguard_core.principals import Principal
 
 _DETAIL_CHARS = 500
 #: the one public refusal for unknown tools, unknown accounts and denied tools
@@ -56,7 +56,7 @@ DENIED_PUBLIC = ToolDenied.public
 #: Asks an account's mail server for its special-use folders: a mapping of special-use flag
 #: (``\Sent``, ``\Drafts``, ``\Trash`` ...) to folder name, or just the names (then only the
 #: fallback names count as Drafts and Sent). Called with the account name, in the caller's
-#: thread, and may block; it raises :class:`~mailguard_core.errors.MailguardError` subclasses
+#: thread, and may block; it raises :class:`~mailguard_core.model.errors.MailguardError` subclasses
 #: (a connection or login failure).
 SpecialFoldersProvider = Callable[[str], Mapping[str, str] | Iterable[str]]
 

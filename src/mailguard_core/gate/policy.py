@@ -1,15 +1,15 @@
 """Which tools an account may call: its posture's column of the matrix, then its overrides.
 
-Tool names are matched exactly (:func:`~mailguard_core.tools.parse_tool_name`): any other
+Tool names are matched exactly (:func:`~mailguard_core.model.tools.parse_tool_name`): any other
 spelling is an unknown tool, and unknown tools are refused like denied ones. The rules live in
-:mod:`mailguard_core.policy_rules`, shared with configuration validation.
+:mod:`mailguard_core.config.policy_rules`, shared with configuration validation.
 """
 
 from __future__ import annotations
 
 from mailguard_core.config import ToolOverrides
-from mailguard_core.policy_rules import known_tools, override_problems, raise_first, tool_set
-from mailguard_core.tools import Posture, ToolName
+from mailguard_core.config.policy_rules import known_tools, override_problems, raise_first, tool_set
+from mailguard_core.model.tools import Posture, ToolName
 
 _NO_OVERRIDES = ToolOverrides()
 

@@ -10,16 +10,16 @@ import math
 from collections.abc import Mapping
 
 from mailguard_core.config import RateLimitSettings
-from mailguard_core.errors import ConfigError, RateLimited
-from mailguard_core.policy_rules import (
+from mailguard_core.config.policy_rules import (
     Rate,
     parse_rate,
     raise_first,
     rate_limit_problems,
     tool_rate_problems,
 )
+from mailguard_core.model.errors import ConfigError, RateLimited
+from mailguard_core.model.tools import ToolName, parse_tool_name
 from mailguard_core.ports.gate_state import Bucket
-from mailguard_core.tools import ToolName, parse_tool_name
 
 __all__ = ["AccountRateLimiter", "TokenBucket", "parse_rate", "parse_tool_rates"]
 
@@ -98,7 +98,7 @@ def parse_tool_rates(
     tools: Mapping[str, str], *, where: str = "limits.tools"
 ) -> dict[ToolName, Rate]:
     """Parse per-tool limits, keyed by exact tool names of gated tools
-    (:func:`~mailguard_core.policy_rules.tool_rate_problems`).
+    (:func:`~mailguard_core.config.policy_rules.tool_rate_problems`).
 
     Raises:
         ConfigError: an unknown or infrastructure tool name, or a malformed rate.

@@ -34,7 +34,7 @@ class GateState(Protocol):
     - :meth:`open_breaker` marks ``account``'s breaker open for ``seconds`` (a later, longer
       mark wins; a shorter one never shortens it); :meth:`breaker_open_for` returns the seconds
       left (0.0 when not open). Marks and idle buckets expire on their own.
-    - Every method may raise :class:`~mailguard_core.errors.StateUnavailable` when the state
+    - Every method may raise :class:`~mailguard_core.model.errors.StateUnavailable` when the state
       cannot be reached; the gate then refuses the call (fails closed).
     """
 

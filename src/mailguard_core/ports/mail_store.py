@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from mailguard_core.domain import (
+from mailguard_core.model.values import (
     AttachmentInfo,
     FolderInfo,
     Labels,
@@ -39,7 +39,7 @@ class MailStore(Protocol):
     Reading
     - ``search``/``search_raw`` return refs newest first (highest uid first), at most ``limit``
       (1..500, else ``InputError``) per page; the cursor continues the same result set even
-      when new mail arrives (see ``mailguard_core.search_cursor``); a cursor from another
+      when new mail arrives (see ``mailguard_core.search.cursor``); a cursor from another
       folder, query, process or UIDVALIDITY raises ``InvalidCursorError``. ``total`` is the
       match count when the first page was served. Search terms with control characters and
       raw expressions that are not in the allowed grammar raise ``InvalidSearchError``.

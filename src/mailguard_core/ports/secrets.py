@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import Protocol, final
 
-from mailguard_core.oauth import CLIENT_SECRET_SUFFIX, REFRESH_TOKEN_SUFFIX
+from mailguard_core.model.oauth import CLIENT_SECRET_SUFFIX, REFRESH_TOKEN_SUFFIX
 
 __all__ = ["Secret", "SecretStore", "env_var_name"]
 
 
 #: environment-variable kind of the OAuth entries (``ACCOUNT`` + suffix, see
-#: :mod:`mailguard_core.oauth`); any other entry is a password (``_PASSWORD``)
+#: :mod:`mailguard_core.model.oauth`); any other entry is a password (``_PASSWORD``)
 _ENV_KINDS = {REFRESH_TOKEN_SUFFIX: "REFRESH_TOKEN", CLIENT_SECRET_SUFFIX: "CLIENT_SECRET"}
 
 

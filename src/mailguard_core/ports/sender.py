@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from mailguard_core.domain import SendResult
+from mailguard_core.model.values import SendResult
 
 
 class Sender(Protocol):

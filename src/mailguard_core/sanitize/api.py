@@ -8,7 +8,12 @@ import re
 from email.message import Message
 from typing import Any
 
-from mailguard_core.errors import LimitExceeded, MailguardError, MessageTooLarge, SanitizeError
+from mailguard_core.model.errors import (
+    LimitExceeded,
+    MailguardError,
+    MessageTooLarge,
+    SanitizeError,
+)
 from mailguard_core.ports.detector import InjectionDetector
 from mailguard_core.sanitize import brands, files, headers, identity, mimeparse, phishing
 from mailguard_core.sanitize.body import URL_RE, Budget, attachment_head_and_size, build_body

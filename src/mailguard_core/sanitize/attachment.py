@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from mailguard_core.errors import (
+from mailguard_core.model.errors import (
     ExtractionLimitExceeded,
     InputError,
     MailguardError,

@@ -17,7 +17,7 @@ SCHEMA = "mailguard.envelope/1"
 class MimeLimits:
     """Hard limits for MIME parsing. Over a limit: truncate with a warning, or raise.
 
-    ``max_message_bytes`` raises :class:`~mailguard_core.errors.MessageTooLarge`; every other
+    ``max_message_bytes`` raises :class:`~mailguard_core.model.errors.MessageTooLarge`; every other
     limit truncates (parts beyond the count or depth are skipped, bodies and the HTML source
     handed to the parser are cut) and adds a ``mime_limit_exceeded`` warning naming it.
     """

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from mailguard_core.errors import InputError
+from mailguard_core.model.errors import InputError
 
 _NONCE_RE = re.compile(r"[0-9a-f]{8,64}")
 _PLAIN_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")

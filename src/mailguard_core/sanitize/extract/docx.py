@@ -28,7 +28,7 @@ from typing import Any
 
 from lxml import etree
 
-from mailguard_core.errors import AttachmentUnreadable, ExtractionLimitExceeded
+from mailguard_core.model.errors import AttachmentUnreadable, ExtractionLimitExceeded
 from mailguard_core.sanitize.extract import Extracted, ExtractLimits
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

@@ -11,7 +11,7 @@ import codecs
 import datetime as dt
 from typing import Any
 
-from mailguard_core.errors import AttachmentUnreadable
+from mailguard_core.model.errors import AttachmentUnreadable
 from mailguard_core.sanitize.extract import Extracted, ExtractLimits
 from mailguard_core.sanitize.headers import decode_bytes
 from mailguard_core.sanitize.warnings import WarningCollector

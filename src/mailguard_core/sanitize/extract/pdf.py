@@ -28,7 +28,7 @@ import math
 import re
 from typing import Any
 
-from mailguard_core.errors import AttachmentUnreadable
+from mailguard_core.model.errors import AttachmentUnreadable
 from mailguard_core.sanitize.extract import Extracted, ExtractLimits
 
 #: glyph boxes smaller than this (points, both ways) are unreadable

@@ -27,8 +27,8 @@ from typing import Any
 
 import attrs
 
-from mailguard_core import errors
-from mailguard_core.errors import (
+from mailguard_core.model import errors
+from mailguard_core.model.errors import (
     AttachmentUnreadable,
     ExtractionLimitExceeded,
     MailguardError,

@@ -20,16 +20,24 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from mailguard_core import paths
 from mailguard_core.config import AccountConfig, Config
-from mailguard_core.confirm import (
+from mailguard_core.model.errors import (
+    ConfigError,
+    ConfirmationDeclined,
+    ConfirmationUnavailable,
+    InputError,
+    MailguardError,
+)
+from mailguard_core.model.tools import INFRASTRUCTURE_TOOLS, ToolName, parse_tool_name
+from mailguard_core.ports import AuditSink, MailStore, SecretStore, Sender, TokenProvider
+from mailguard_core.services.confirm import (
     ConfirmationSummary,
     audit_fields,
     needs_confirmation,
     summary_call,
     unconfirmable_call,
 )
-from mailguard_core.dispatch import (
+from mailguard_core.services.dispatch import (
     Result,
     ServiceCall,
     accounts_result,
@@ -39,20 +47,12 @@ from mailguard_core.dispatch import (
     use_account_result,
     validate_arguments,
 )
-from mailguard_core.errors import (
-    ConfigError,
-    ConfirmationDeclined,
-    ConfirmationUnavailable,
-    InputError,
-    MailguardError,
-)
-from mailguard_core.ports import AuditSink, MailStore, SecretStore, Sender, TokenProvider
-from mailguard_core.tools import INFRASTRUCTURE_TOOLS, ToolName, parse_tool_name
+from mailguard_core.system import paths
 
 if TYPE_CHECKING:
     from mailguard_core.gate import Clock, Gate, GateCall
     from mailguard_core.ports.gate_state import GateState
-    from mailguard_core.services import MailboxService
+    from mailguard_core.services.use_cases import MailboxService
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ T = TypeVar("T")
 
 
 def state_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """The default folder of the audit log (:func:`mailguard_core.paths.state_dir`: on Linux
+    """The default folder of the audit log (:func:`mailguard_core.system.paths.state_dir`: on Linux
     ``$XDG_STATE_HOME/mailguard``, ``~/.local/state/mailguard`` when unset)."""
     return paths.state_dir(environ)
 
@@ -383,8 +383,8 @@ def open_app(
             raise ConfigError(f"account {account.name!r} has neither imap nor maildir settings")
 
     def build_service(account: AccountConfig) -> MailboxService:
-        from mailguard_core.outgoing import OutgoingService
-        from mailguard_core.services import MailboxService
+        from mailguard_core.services.outgoing import OutgoingService
+        from mailguard_core.services.use_cases import MailboxService
 
         if tokens is not None and account.name in tokens:
             token_source: TokenProvider | None = tokens[account.name]

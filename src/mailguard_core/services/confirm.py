@@ -29,14 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from mailguard_core.compose import ComposedMessage
 from mailguard_core.config import AccountConfig
-from mailguard_core.domain import MessageRef, MessageSummary
-from mailguard_core.errors import ConfirmationUnavailable
-from mailguard_core.tools import ToolName
+from mailguard_core.model.compose import ComposedMessage
+from mailguard_core.model.errors import ConfirmationUnavailable
+from mailguard_core.model.tools import ToolName
+from mailguard_core.model.values import MessageRef, MessageSummary
 
 if TYPE_CHECKING:
-    from mailguard_core.services import MailboxService
+    from mailguard_core.services.use_cases import MailboxService
 
 #: at most this many characters of one value (subject, name, address, line)
 VALUE_CHARS = 200
@@ -267,7 +267,7 @@ def summary_call(
     Raises:
         InputError: an argument is malformed.
     """
-    from mailguard_core.dispatch import outgoing_request_of, refs_of
+    from mailguard_core.services.dispatch import outgoing_request_of, refs_of
 
     if tool is ToolName.SEND_EMAIL:
         request = outgoing_request_of(args)
@@ -296,7 +296,7 @@ def unconfirmable_call(
     """
     if tool is not ToolName.SEND_EMAIL or account.confirm.on_unsupported != "draft":
         raise ConfirmationUnavailable(f"{tool.value}: nobody can be asked to confirm it")
-    from mailguard_core.dispatch import outgoing_request_of
+    from mailguard_core.services.dispatch import outgoing_request_of
 
     request = outgoing_request_of(args)
 

@@ -1,7 +1,7 @@
 """Every tool as a client sees it: description, input and output JSON schemas, annotations.
 
 Plain data (dicts) so that ``tools/list`` costs nothing to build and the schemas can be checked
-by tests without a server. The names are exactly :class:`mailguard_core.tools.ToolName`.
+by tests without a server. The names are exactly :class:`mailguard_core.model.tools.ToolName`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 import attrs
 
-from mailguard_core.domain import SEARCH_DATE_PATTERN, UID_PATTERN, UIDVALIDITY_PATTERN
-from mailguard_core.tools import ToolName
+from mailguard_core.model.tools import ToolName
+from mailguard_core.model.values import SEARCH_DATE_PATTERN, UID_PATTERN, UIDVALIDITY_PATTERN
 
 JsonSchema = dict[str, Any]
 

@@ -34,12 +34,7 @@ import attrs
 import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
 
-from mailguard_core.compose import validate_address, validate_domain, validate_header_text
-from mailguard_core.domain import validate_account_name
-from mailguard_core.errors import ConfigError, MailguardError
-from mailguard_core.oauth import PRESETS, Endpoints, client_secret_entry, refresh_token_entry
-from mailguard_core.paths import config_dir
-from mailguard_core.policy_rules import (
+from mailguard_core.config.policy_rules import (
     Problem,
     breaker_problems,
     folder_list_problems,
@@ -48,8 +43,13 @@ from mailguard_core.policy_rules import (
     rate_limit_problems,
     tool_set,
 )
+from mailguard_core.model.compose import validate_address, validate_domain, validate_header_text
+from mailguard_core.model.errors import ConfigError, MailguardError
+from mailguard_core.model.oauth import PRESETS, Endpoints, client_secret_entry, refresh_token_entry
+from mailguard_core.model.tools import Posture, ToolName, parse_tool_name
+from mailguard_core.model.values import validate_account_name
 from mailguard_core.ports.secrets import env_var_name
-from mailguard_core.tools import Posture, ToolName, parse_tool_name
+from mailguard_core.system.paths import config_dir
 
 TlsMode = Literal["implicit", "starttls"]
 #: how mailguard signs in to a server: a stored password, or an OAuth2 bearer token
@@ -341,7 +341,7 @@ def effective_tools(account: AccountConfig) -> frozenset[ToolName]:
 
     Unknown names in the overrides are ignored here (validation refuses them); the
     infrastructure tools are always included. The same rule as the gate's
-    (:func:`mailguard_core.policy_rules.tool_set`).
+    (:func:`mailguard_core.config.policy_rules.tool_set`).
     """
     return tool_set(
         account.posture, known_tools(account.tools.allow), known_tools(account.tools.deny)
@@ -1168,7 +1168,7 @@ def parse_config(data: Mapping[str, Any], *, source: str | None = None) -> Confi
 
 def config_path(path: str | None = None, *, environ: Mapping[str, str] | None = None) -> Path:
     """The file :func:`load_config` reads: ``path``, else ``$MAILGUARD_CONFIG``, else
-    ``config.toml`` in :func:`mailguard_core.paths.config_dir` (on Linux
+    ``config.toml`` in :func:`mailguard_core.system.paths.config_dir` (on Linux
     ``$XDG_CONFIG_HOME/mailguard``, ``~/.config/mailguard`` when XDG_CONFIG_HOME is unset)."""
     env = os.environ if environ is None else environ
     if path:

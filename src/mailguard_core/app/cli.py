@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from mailguard_core.errors import MailguardError
+from mailguard_core.model.errors import MailguardError
 from mailguard_core.sanitize import MimeLimits, SanitizeOptions, sanitize_message
 
 _MAX_FILES = 1_000_000

@@ -18,22 +18,18 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mailguard_core import confirm
 from mailguard_core.config import AccountConfig
-from mailguard_core.confirm import ConfirmationSummary
-from mailguard_core.domain import MessageRef, SearchCriteria, SearchPage
-from mailguard_core.errors import (
+from mailguard_core.config.policy_rules import is_reserved_label
+from mailguard_core.gate.folders import FolderGuard
+from mailguard_core.model.errors import (
     FolderNotFound,
     InputError,
     LabelReserved,
     LimitExceeded,
     MailguardError,
 )
-from mailguard_core.gate.folders import FolderGuard
-from mailguard_core.outgoing import OutgoingRequest, OutgoingService
-from mailguard_core.paths import state_dir
-from mailguard_core.policy_rules import is_reserved_label
-from mailguard_core.portable import ELOOP, open_nofollow
+from mailguard_core.model.tools import ToolName
+from mailguard_core.model.values import MessageRef, SearchCriteria, SearchPage
 from mailguard_core.ports.mail_store import MailStore
 from mailguard_core.sanitize import (
     ExtractOptions,
@@ -47,7 +43,11 @@ from mailguard_core.sanitize import (
     sniff_content_type,
 )
 from mailguard_core.sanitize.warnings import SEVERITY
-from mailguard_core.tools import ToolName
+from mailguard_core.services import confirm
+from mailguard_core.services.confirm import ConfirmationSummary
+from mailguard_core.services.outgoing import OutgoingRequest, OutgoingService
+from mailguard_core.system.paths import state_dir
+from mailguard_core.system.portable import ELOOP, open_nofollow
 
 Result = dict[str, Any]
 
@@ -74,7 +74,7 @@ _MIXED_RE = re.compile(rb"(?im)^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart/mix
 
 
 def default_download_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """``downloads`` in :func:`mailguard_core.paths.state_dir` (on Linux
+    """``downloads`` in :func:`mailguard_core.system.paths.state_dir` (on Linux
     ``$XDG_STATE_HOME/mailguard/downloads``, ``~/.local/state/...`` when unset)."""
     return state_dir(environ) / "downloads"
 

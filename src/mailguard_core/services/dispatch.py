@@ -2,9 +2,9 @@
 call, and summarize the result for the audit log.
 
 Both faces use these: the MCP server (``mailguard_mcp.server``, async, in worker threads) and
-the library's :class:`~mailguard_core.mailbox.Mailbox` (sync). Arguments are the JSON-shaped
+the library's :class:`~mailguard_core.app.mailbox.Mailbox` (sync). Arguments are the JSON-shaped
 ``dict`` a tool takes over MCP, validated against the tool's full input schema
-(:data:`mailguard_core.tooldefs.TOOL_DEFS`), so both faces accept and refuse the same calls
+(:data:`mailguard_core.services.tooldefs.TOOL_DEFS`), so both faces accept and refuse the same calls
 and the gate audits the same arguments.
 """
 
@@ -16,14 +16,14 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from mailguard_core.config import Config
-from mailguard_core.domain import MessageRef, SearchCriteria, parse_search_date
-from mailguard_core.errors import InputError
-from mailguard_core.tooldefs import TOOL_DEFS
-from mailguard_core.tools import ToolName
+from mailguard_core.model.errors import InputError
+from mailguard_core.model.tools import ToolName
+from mailguard_core.model.values import MessageRef, SearchCriteria, parse_search_date
+from mailguard_core.services.tooldefs import TOOL_DEFS
 
 if TYPE_CHECKING:
-    from mailguard_core.outgoing import OutgoingRequest
-    from mailguard_core.services import MailboxService
+    from mailguard_core.services.outgoing import OutgoingRequest
+    from mailguard_core.services.use_cases import MailboxService
 
 Result = dict[str, Any]
 ServiceCall = Callable[["MailboxService"], Result]
@@ -156,7 +156,7 @@ def criteria_of(a: Mapping[str, Any]) -> SearchCriteria:
 
 def outgoing_request_of(a: Mapping[str, Any]) -> OutgoingRequest:
     """The message of a ``create_draft`` or ``send_email`` call."""
-    from mailguard_core.outgoing import OutgoingRequest
+    from mailguard_core.services.outgoing import OutgoingRequest
 
     reply = a.get("in_reply_to")
     return OutgoingRequest(

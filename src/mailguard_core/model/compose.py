@@ -37,7 +37,7 @@ from email.message import EmailMessage
 
 import attrs
 
-from mailguard_core.errors import (
+from mailguard_core.model.errors import (
     HeaderInjectionError,
     InputError,
     LimitExceeded,

@@ -8,7 +8,7 @@ it never shifts later pages; a message deleted between pages simply does not app
 
 A cursor is bound to one account, folder, query (by hash) and UIDVALIDITY, and is signed with a
 per-process random key: a cursor from another query, a changed folder, another process or with
-edited bytes raises :class:`~mailguard_core.errors.InvalidCursorError`, never wrong results.
+edited bytes raises :class:`~mailguard_core.model.errors.InvalidCursorError`, never wrong results.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-from mailguard_core.errors import InputError, InvalidCursorError
+from mailguard_core.model.errors import InputError, InvalidCursorError
 
 __all__ = [
     "MAX_PAGE_SIZE",

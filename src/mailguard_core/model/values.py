@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from mailguard_core.errors import InputError
+from mailguard_core.model.errors import InputError
 
 _ACCOUNT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -122,7 +122,8 @@ class MessageRef:
     """Where one message lives: ``account:folder:uidvalidity:uid``.
 
     The folder is the exact (decoded) name the server uses. A ref whose UIDVALIDITY no longer
-    matches the folder's is stale and refused with :class:`~mailguard_core.errors.StaleReference`.
+    matches the folder's is stale and refused with
+    :class:`~mailguard_core.model.errors.StaleReference`.
     """
 
     account: str

@@ -15,7 +15,7 @@ import attrs
 
 from mailguard_core.config import PrincipalSettings
 from mailguard_core.gate.policy import effective_tools
-from mailguard_core.tools import INFRASTRUCTURE_TOOLS, Posture, ToolName
+from mailguard_core.model.tools import INFRASTRUCTURE_TOOLS, Posture, ToolName
 
 
 @attrs.frozen

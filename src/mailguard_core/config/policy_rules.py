@@ -20,10 +20,10 @@ from typing import Protocol
 
 import attrs
 
-from mailguard_core.compose import DRAFT_FLAGS
-from mailguard_core.errors import ConfigError
-from mailguard_core.skeleton import skeleton
-from mailguard_core.tools import (
+from mailguard_core.model.compose import DRAFT_FLAGS
+from mailguard_core.model.errors import ConfigError
+from mailguard_core.model.skeleton import skeleton
+from mailguard_core.model.tools import (
     GATED_TOOLS,
     INFRASTRUCTURE_TOOLS,
     Posture,
@@ -68,7 +68,7 @@ def parse_rate(text: str, *, where: str = "rate") -> Rate:
 
 def folder_key(name: str) -> str:
     """The case-insensitive comparison key of a folder name: its confusable skeleton
-    (:func:`~mailguard_core.skeleton.skeleton`: NFKC, case folding, no default-ignorable code
+    (:func:`~mailguard_core.model.skeleton.skeleton`: NFKC, case folding, no default-ignorable code
     points or combining marks, look-alike characters mapped to one prototype, blanks collapsed
     and trimmed). ``ＩＮＢＯＸ``, ``Іnbox`` (Cyrillic І), ``İnbox``, ``Sent\u034f`` and
     ``D\u0336rafts`` get the key of ``INBOX``, ``Sent`` and ``Drafts``."""

@@ -17,7 +17,9 @@ from collections.abc import Sequence
 
 import attrs
 
-from mailguard_core.compose import (
+from mailguard_core.config import AccountConfig
+from mailguard_core.config.policy_rules import OUTGOING_FOLDERS
+from mailguard_core.model.compose import (
     DRAFT_FLAGS,
     SENT_FLAGS,
     ComposedMessage,
@@ -27,10 +29,8 @@ from mailguard_core.compose import (
     compose,
     threading_from_headers,
 )
-from mailguard_core.config import AccountConfig
-from mailguard_core.domain import MessageRef
-from mailguard_core.errors import InputError, MailguardError, MessageNotFound, ToolDenied
-from mailguard_core.policy_rules import OUTGOING_FOLDERS
+from mailguard_core.model.errors import InputError, MailguardError, MessageNotFound, ToolDenied
+from mailguard_core.model.values import MessageRef
 from mailguard_core.ports.mail_store import MailStore
 from mailguard_core.ports.sender import Sender
 

@@ -22,8 +22,13 @@ from email.message import Message
 
 import attrs
 
-from mailguard_core.domain import UID_MAX, SearchCriteria, check_search_date, parse_search_date
-from mailguard_core.errors import InputError, InvalidSearchError
+from mailguard_core.model.errors import InputError, InvalidSearchError
+from mailguard_core.model.values import (
+    UID_MAX,
+    SearchCriteria,
+    check_search_date,
+    parse_search_date,
+)
 from mailguard_core.sanitize.encoded_words import chunk_text, split_words
 
 __all__ = [
@@ -130,7 +135,7 @@ def _check_term(value: str, what: str) -> str:
 
 def _parse_date(text: str) -> dt.date:
     """``31-Jan-2026`` (IMAP) or ``2026-01-31`` in the years the domain allows
-    (:func:`~mailguard_core.domain.check_search_date`, the one rule for search dates)."""
+    (:func:`~mailguard_core.model.values.check_search_date`, the one rule for search dates)."""
     m = re.fullmatch(r"(\d{1,2})-([A-Za-z]{3})-(\d{4})", text, flags=re.ASCII)
     try:
         if not m:

@@ -18,7 +18,7 @@ links on Windows needs a privilege or Developer Mode, and the directories are th
 
 **Private modes.** ``0600`` files and ``0700`` directories where the mode bits are the access
 control (POSIX). On Windows the bits only toggle read-only; privacy comes from the ACL of the
-user's profile, under which the default paths (:mod:`mailguard_core.paths`) lie. A path
+user's profile, under which the default paths (:mod:`mailguard_core.system.paths`) lie. A path
 configured elsewhere on Windows gets that directory's ACL: documented in
 ``docs/platforms.md``.
 """

@@ -6,7 +6,7 @@ into the tool's JSON arguments (exactly what an MCP client would send; ``None`` 
 given"), and makes the call through :meth:`MailguardApp.call`: the same schema validation,
 the same gate (posture, folder guard, rate limits, breaker), the same audit records, the same
 service and the same result envelope as ``tools/call`` over MCP. A refusal or failure raises
-the :class:`~mailguard_core.errors.MailguardError` subclass that the MCP server would have
+the :class:`~mailguard_core.model.errors.MailguardError` subclass that the MCP server would have
 answered with ``error <code>``.
 
 Calls block (IMAP, SMTP, the sanitizer); see ``docs/library.md`` for asyncio.
@@ -22,11 +22,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from mailguard_core.config import Config, load_config
-from mailguard_core.domain import MessageRef
-from mailguard_core.tools import Posture, ToolName
+from mailguard_core.model.tools import Posture, ToolName
+from mailguard_core.model.values import MessageRef
 
 if TYPE_CHECKING:
-    from mailguard_core.bootstrap import MailguardApp
+    from mailguard_core.app.bootstrap import MailguardApp
     from mailguard_core.ports import AuditSink, MailStore, SecretStore, Sender
 
 
@@ -133,7 +133,7 @@ class Mailbox:
             MailguardError: the refusal or failure (``ToolDenied`` for an unknown name).
         """
         if self._manager is None:
-            from mailguard_core.errors import InputError
+            from mailguard_core.model.errors import InputError
 
             raise InputError("call on a closed Mailbox", public="this mailbox is closed")
         name = tool.value if isinstance(tool, ToolName) else tool
@@ -367,7 +367,7 @@ def open_mailbox(
         InputError: ``account`` is not a configured account.
         AuditLocked: another mailguard process holds the audit log.
     """
-    from mailguard_core.bootstrap import open_app
+    from mailguard_core.app.bootstrap import open_app
 
     if not isinstance(config, Config):
         config = load_config(None if config is None else str(config))

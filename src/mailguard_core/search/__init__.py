@@ -1,0 +1,1 @@
+"""Search semantics every mail store shares: the query AST and the signed, paged cursor."""
