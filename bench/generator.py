@@ -182,6 +182,8 @@ class GeneratedMessage:
     #: Maildir info letters, e.g. "S" (seen) or "FS" (flagged and seen)
     flags: str
     message_id: str
+    #: True when one of ``_INJECTIONS`` was planted in it (visible or hidden)
+    injected: bool = False
 
 
 def _words(rng: random.Random, n: int) -> str:
@@ -504,6 +506,7 @@ def generate_message(index: int, *, seed: int = 0) -> GeneratedMessage:
         date=date,
         flags=flags,
         message_id=message_id,
+        injected=inject is not None and kind != "non_latin",
     )
 
 

@@ -29,6 +29,7 @@ import argparse
 import collections
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ from bench.sanitize import load_paths  # noqa: E402
 
 from mailguard_core.sanitize import RuleBasedDetector, sanitize_message  # noqa: E402
 
-CORPUS = (ROOT / ".." / "shared" / "corpus").resolve()
+CORPUS = Path(os.environ.get("MAILGUARD_CORPUS") or (ROOT / ".." / "shared" / "corpus")).resolve()
 SIGNALS = ROOT / "tests" / "data" / "signals"
 SANITIZER = ROOT / "tests" / "data" / "sanitizer"
 NEW_CODES = (
@@ -67,29 +68,47 @@ def _warnings(raw: bytes) -> list[Any]:
     return list(sanitize_message(raw).warnings)
 
 
-def legit_rates(name: str, messages: list[bytes]) -> dict[str, Any]:
-    """Share of messages with any adversarial warning, and with an identity/phishing one."""
+def legit_rates(name: str, messages: list[tuple[str, bytes]]) -> dict[str, Any]:
+    """Share of messages with any adversarial warning, and with an identity/phishing one;
+    messages per adversarial code, and which messages were flagged with what."""
     any_adv = identity_adv = 0
     codes: collections.Counter[str] = collections.Counter()
-    for raw in messages:
+    flagged: list[tuple[str, list[str]]] = []
+    for label, raw in messages:
         adv = {w.code for w in _warnings(raw) if w.severity == "adversarial"}
         any_adv += bool(adv)
         identity_adv += bool(adv & IDENTITY)
-        codes.update(adv & IDENTITY)
+        codes.update(adv)
+        if adv:
+            flagged.append((label, sorted(adv)))
     n = len(messages)
     return {"set": name, "messages": n, "any_adversarial": any_adv,
-            "identity_adversarial": identity_adv, "codes": dict(codes)}  # fmt: skip
+            "identity_adversarial": identity_adv, "codes": dict(codes),
+            "flagged": flagged}  # fmt: skip
+
+
+def _labelled(folder: Path) -> list[tuple[str, bytes]]:
+    """Every message under ``folder`` named by its path (mbox members by ``#index``), chosen
+    as :func:`bench.sanitize.load_paths` chooses them."""
+    out: list[tuple[str, bytes]] = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = str(path.relative_to(folder))
+        found = load_paths([path])
+        out.extend((rel if len(found) == 1 else f"{rel}#{i}", raw) for i, raw in enumerate(found))
+    return out
 
 
 def phishing_rates(name: str, messages: list[bytes]) -> dict[str, Any]:
     """Per new code: messages that got it; and messages with any identity/phishing warning."""
     per: collections.Counter[str] = collections.Counter()
-    flagged = 0
+    flagged = any_adv = 0
     for raw in messages:
         ws = _warnings(raw)
         per.update({w.code for w in ws if w.code in NEW_CODES})
         flagged += any(w.code in IDENTITY and w.severity == "adversarial" for w in ws)
-    return {"set": name, "messages": len(messages), "flagged": flagged, "per_code": dict(per)}
+        any_adv += any(w.severity == "adversarial" for w in ws)
+    return {"set": name, "messages": len(messages), "flagged": flagged, "any": any_adv,
+            "per_code": dict(per)}  # fmt: skip
 
 
 def _spamscope() -> list[bytes]:
@@ -170,43 +189,56 @@ def main(argv: list[str] | None = None) -> int:
     if args.corpus is not None:
         global CORPUS
         CORPUS = args.corpus.resolve()
-    legit: list[tuple[str, list[bytes]]] = []
+    legit: list[tuple[str, list[tuple[str, bytes]]]] = []
     if (CORPUS / "legit").is_dir():
-        legit.append(("shared corpus legit/", load_paths([CORPUS / "legit"])))
+        legit.append(("shared corpus legit/", _labelled(CORPUS / "legit")))
     else:
-        print(f"skipped: shared corpus not at {CORPUS}")
-    legit.append(("guard set tests/data/signals/legit", _emls(SIGNALS / "legit")))
+        print(f"skipped: shared corpus not at {CORPUS} (--corpus DIR or MAILGUARD_CORPUS)")
+    guard = [(p.name, p.read_bytes()) for p in sorted((SIGNALS / "legit").glob("*.eml"))]
+    legit.append(("guard set tests/data/signals/legit", guard))
     if args.generated:
         from bench import generator
 
-        markers = [str(i)[:30].encode() for i in generator._INJECTIONS]
         ordinary = [
-            m.raw for m in generator.generate_messages(args.generated)
-            if not any(marker in m.raw for marker in markers)
+            (f"generated #{m.index}", m.raw) for m in generator.generate_messages(args.generated)
+            if not m.injected
         ]  # fmt: skip
         legit.append((f"bench generator ordinary mail ({args.generated})", ordinary))
     print("## Legitimate mail: share with an adversarial warning (target <= 1%)\n")
     print("| set | messages | any adversarial | identity/link/phishing adversarial | codes |")
     print("|---|---|---|---|---|")
-    for name, messages in legit:
-        r = legit_rates(name, messages)
-        print(f"| {name} | {r['messages']} | {_pct(r['any_adversarial'], r['messages'])} | "
+    results = [legit_rates(name, messages) for name, messages in legit]
+    for r in results:
+        print(f"| {r['set']} | {r['messages']} | {_pct(r['any_adversarial'], r['messages'])} | "
               f"{_pct(r['identity_adversarial'], r['messages'])} | {r['codes']} |")  # fmt: skip
+    all_codes = sorted({c for r in results for c in r["codes"]})
+    if all_codes:
+        print("\nMessages per adversarial code:\n")
+        print("| code | " + " | ".join(r["set"] for r in results) + " |")
+        print("|---|" + "---|" * len(results))
+        for code in all_codes:
+            print(f"| {code} | " + " | ".join(str(r["codes"].get(code, 0)) for r in results) + " |")
+    for r in results:
+        if r["flagged"]:
+            print(f"\nFlagged in {r['set']}:")
+            for label, codes in r["flagged"]:
+                print(f"- {label}: {', '.join(codes)}")
     print("\n## Phishing: detection per signal\n")
     phish = [
         ("spamscope phishing/spam (shared corpus)", _spamscope()),
         ("tests/data/signals/phish (author-written)", _emls(SIGNALS / "phish")),
     ]
     print(
-        "| set | messages | any adversarial identity/link/phishing | "
+        "| set | messages | any adversarial | any adversarial identity/link/phishing | "
         + " | ".join(NEW_CODES)
         + " |"
     )
-    print("|---|---|---|" + "---|" * len(NEW_CODES))
+    print("|---|---|---|---|" + "---|" * len(NEW_CODES))
     for name, messages in phish:
         r = phishing_rates(name, messages)
         cells = " | ".join(str(r["per_code"].get(c, 0)) for c in NEW_CODES)
-        print(f"| {name} | {r['messages']} | {_pct(r['flagged'], r['messages'])} | {cells} |")
+        print(f"| {name} | {r['messages']} | {_pct(r['any'], r['messages'])} | "
+              f"{_pct(r['flagged'], r['messages'])} | {cells} |")  # fmt: skip
     print("\n## Injection detection (RuleBasedDetector)\n")
     print("| set | attacks detected | benign flagged |")
     print("|---|---|---|")

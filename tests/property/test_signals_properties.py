@@ -11,6 +11,9 @@ from hypothesis import strategies as st
 
 from mailguard_core.model.errors import MailguardError
 from mailguard_core.sanitize import brands, phishing, render_text, sanitize_message
+from mailguard_core.sanitize.body import hidden_destinations
+from mailguard_core.sanitize.files import type_mismatch_severity
+from mailguard_core.sanitize.html import Link
 from mailguard_core.sanitize.injection import RuleBasedDetector, variants
 from mailguard_core.sanitize.warnings import SEVERITY, WarningCollector
 
@@ -91,3 +94,27 @@ def test_envelope_shape_and_fence_are_unchanged_by_the_signals(
     assert text.count("<<untrusted nonce=0123456789abcdef>>") == 2
     assert text.count("<</untrusted nonce=0123456789abcdef>>") == 2
     assert text.count("<<") == 4
+
+
+@FAST
+@given(
+    plain=MIXED | ANY_TEXT,
+    hrefs=st.lists(MIXED, max_size=4),
+    declared=st.sampled_from(["text/html", "text/rtf", "image/png", "application/pdf", ""])
+    | st.text(max_size=40),
+    head=st.binary(max_size=24),
+    name=MIXED,
+)
+def test_structural_grading_is_total(
+    plain: str, hrefs: list[str], declared: str, head: bytes, name: str
+) -> None:
+    """The graders of mime_alternative_mismatch and mime_type_mismatch answer for anything:
+    a count of destinations, and None or a catalogue severity."""
+    links = [Link(href=h, text="") for h in hrefs]
+    assert hidden_destinations(plain, links, frozenset({"example.com"})) >= 0
+    for data in (head, b"\x89PNG\r\n\x1a\n" + head, b"MZ" + head, b"7z\xbc\xaf\x27\x1c" + head):
+        assert type_mismatch_severity(declared, data, name) in (
+            None,
+            "adversarial",
+            "informational",
+        )

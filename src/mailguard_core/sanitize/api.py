@@ -15,7 +15,15 @@ from mailguard_core.model.errors import (
     SanitizeError,
 )
 from mailguard_core.ports.detector import InjectionDetector
-from mailguard_core.sanitize import brands, files, headers, identity, mimeparse, phishing
+from mailguard_core.sanitize import (
+    brands,
+    files,
+    headers,
+    identity,
+    lookalike,
+    mimeparse,
+    phishing,
+)
 from mailguard_core.sanitize.body import URL_RE, Budget, attachment_head_and_size, build_body
 from mailguard_core.sanitize.envelope import SafeMessage, SanitizeOptions
 from mailguard_core.sanitize.injection import RuleBasedDetector
@@ -71,6 +79,14 @@ def _guarded(raw: bytes, options: SanitizeOptions, *, headers_only: bool) -> Saf
         raise SanitizeError(f"sanitizer failed: {type(exc).__name__}") from exc
 
 
+def _own_domains(untrusted: dict[str, Any]) -> frozenset[str]:
+    """The registrable domain of the From address (empty when there is none)."""
+    sender = untrusted.get("from")
+    address = str(sender.get("address", "")) if isinstance(sender, dict) else ""
+    domain = address.rpartition("@")[2].lower().strip().rstrip(".")
+    return frozenset({lookalike.registrable(domain)}) if domain and "@" in address else frozenset()
+
+
 def _flagger(detector: InjectionDetector) -> Any:
     def flagged(text: str) -> bool:
         return bool(detector.detect(text))
@@ -118,6 +134,7 @@ def _sanitize(raw: bytes, options: SanitizeOptions, *, headers_only: bool) -> Sa
         body = build_body(
             tree.shown, limits=limits, budget=budget, warnings=warnings,
             flagged=_flagger(detector), want_html=options.include_html,
+            own=_own_domains(untrusted),
         )  # fmt: skip
         identity.check_links(body.links, known, warnings)
         text = normalize_text(body.text, "body", warnings).strip()
@@ -266,9 +283,17 @@ def _attachments(
         fallback = f"attachment-{item.part_id}.{_SIMPLE_EXT.get(ctype, 'bin')}"
         filename, name_warnings = files.safe_filename(name_text, fallback=fallback)
         warnings.extend(name_warnings)
-        if ctype != "message/rfc822" and files.type_mismatch(ctype, data, filename):
+        grade = (
+            None
+            if ctype == "message/rfc822"
+            else files.type_mismatch_severity(ctype, data, filename)
+        )
+        if grade is not None:
             warnings.add(
-                "mime_type_mismatch", f"attachment:{item.part_id}", {"declared": ctype[:100]}
+                "mime_type_mismatch",
+                f"attachment:{item.part_id}",
+                {"declared": ctype[:100]},
+                severity=grade,
             )
         if pages is not None and phishing.is_page(filename, ctype):
             pages[item.part_id] = phishing.page_features(_page_bytes(part))

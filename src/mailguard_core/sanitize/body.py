@@ -12,6 +12,7 @@ import attrs
 from mailguard_core.sanitize.envelope import MimeLimits
 from mailguard_core.sanitize.headers import HeaderIndex, decode_bytes, decode_value, raw_header
 from mailguard_core.sanitize.html import Link, process_html
+from mailguard_core.sanitize.lookalike import registrable
 from mailguard_core.sanitize.mime import Shown, charset_param
 from mailguard_core.sanitize.warnings import WarningCollector
 
@@ -20,6 +21,9 @@ _WORD_RE = re.compile(r"[^\W\d_]{3,}")
 #: an ``h`` or ``w`` in C (three times faster on long plain parts); U+017F (long s) is in the
 #: ``s`` class because IGNORECASE folds it to ``s``
 URL_RE = re.compile(r"[HhWw](?:(?<=[Hh])[Tt][Tt][Pp][Ss\u017f]?://|(?<=[Ww])[Ww][Ww]\.)\S+")
+_ADDRESS_RE = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
+_HOST_IN_URL_RE = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^/?#@]*@)?([^/?#:\s]+)", re.IGNORECASE)
+_MAX_DESTINATIONS = 200
 _MISMATCH_MIN_WORDS = 10
 _MISMATCH_RATIO = 0.25
 _PLAIN_BLANKS_RE = re.compile(r"\n{3,}")
@@ -128,6 +132,31 @@ def materially_different(plain: str, visible: str) -> bool:
     )
 
 
+def _url_domain(url: str) -> str:
+    match = _HOST_IN_URL_RE.match(url if "://" in url[:12] else "http://" + url)
+    return match.group(1).lower().rstrip(".") if match else ""
+
+
+def hidden_destinations(plain: str, visible_links: list[Link], own: frozenset[str]) -> int:
+    """Registrable domains the hidden alternative sends a reader to (URLs and addresses) that
+    neither a visible link nor the sender's own domains (``own``, registrable) lead to."""
+    seen = set(own)
+    for link in visible_links[:_MAX_DESTINATIONS]:
+        host = _url_domain(link.href)
+        if host:
+            seen.add(registrable(host))
+    found: set[str] = set()
+    urls = URL_RE.finditer(plain)
+    addresses = _ADDRESS_RE.finditer(plain) if "@" in plain else iter(())
+    for _, match in zip(range(_MAX_DESTINATIONS), urls, strict=False):
+        host = _url_domain(match.group(0))
+        if host:
+            found.add(registrable(host))
+    for _, match in zip(range(_MAX_DESTINATIONS), addresses, strict=False):
+        found.add(registrable(match.group(1).lower()))
+    return len(found - seen - {""})
+
+
 def _forward_heading(nested: Message, warnings: WarningCollector) -> str:
     lines = ["---------- Attached message ----------"]
     index = HeaderIndex(nested)
@@ -147,8 +176,16 @@ def build_body(
     warnings: WarningCollector,
     flagged: Callable[[str], bool],
     want_html: bool,
+    own: frozenset[str] = frozenset(),
 ) -> BodyResult:
-    """Visible text of all shown parts, in order, plus links and clean HTML."""
+    """Visible text of all shown parts, in order, plus links and clean HTML.
+
+    A plain alternative that says something else than the visible HTML gives
+    ``mime_alternative_mismatch``: adversarial when it holds instructions (``flagged``) or
+    sends the reader somewhere the visible part does not (:func:`hidden_destinations`;
+    ``own`` are the sender's registrable domains), informational otherwise (its text is
+    never shown, so a divergence with neither can neither steer the model nor the reader).
+    """
     result = BodyResult()
     pieces: list[str] = []
     for item in shown:
@@ -159,6 +196,7 @@ def build_body(
         text = part_text(part, data, location, warnings)
         if result.source is None:
             result.source = ctype
+        part_links: list[Link] = []
         if ctype == "text/html":
             if len(text) > limits.max_html_bytes:
                 warnings.add("mime_limit_exceeded", "mime", {"limit": "max_html_bytes"})
@@ -167,6 +205,7 @@ def build_body(
                 text, location=location, warnings=warnings, flagged=flagged, want_html=want_html
             )
             visible = out.text
+            part_links = out.links
             result.links.extend(out.links)
             if out.clean_html is not None:
                 result.html.append(out.clean_html)
@@ -178,7 +217,15 @@ def build_body(
             alt_data = part_bytes(item.plain_alternative, limits, budget, warnings)
             plain = part_text(item.plain_alternative, alt_data, "body:text", warnings)
             if materially_different(plain, visible):
-                warnings.add("mime_alternative_mismatch", "body", {"shown": "text/html"})
+                destinations = hidden_destinations(plain, part_links, own)
+                instructions = flagged(plain)
+                warnings.add(
+                    "mime_alternative_mismatch",
+                    "body",
+                    {"shown": "text/html", "destinations": destinations,
+                     "instructions": instructions},
+                    severity="adversarial" if destinations or instructions else "informational",
+                )  # fmt: skip
                 result.hidden_alternatives.append(plain)
         if item.forwarded is not None:
             visible = _forward_heading(item.forwarded, warnings) + visible

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from mailguard_core.sanitize.text import BIDI, normalize_text, truncate_graphemes
-from mailguard_core.sanitize.warnings import SecurityWarning, WarningCollector
+from mailguard_core.sanitize.warnings import SecurityWarning, Severity, WarningCollector
 
 _RESERVED = frozenset(
     ["con", "prn", "aux", "nul", "clock$"]
@@ -133,6 +133,26 @@ _COMPATIBLE: dict[str, tuple[str, ...]] = {
         "application/vnd.microsoft.portable-executable", "application/x-ms-installer",
     ),
 }  # fmt: skip
+#: sniffed types that only show a picture when opened (a mislabelled one hides nothing)
+_PICTURES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/tiff"})
+#: sniffed archive formats, and the declared types that say "an archive" (any format)
+_ARCHIVES = frozenset(
+    {"application/zip", "application/gzip", "application/vnd.rar", "application/x-7z-compressed"}
+)
+_ARCHIVE_DECLARED = (
+    "application/zip", "application/x-zip", "application/gzip", "application/x-gzip",
+    "application/x-tar", "application/vnd.rar", "application/x-rar", "application/x-7z",
+    "application/x-compressed",
+)  # fmt: skip
+#: declared types and name extensions a viewer renders or runs (a polyglot's second reading)
+_ACTIVE_DECLARED = (
+    "text/html", "application/xhtml", "image/svg", "text/xml", "application/xml",
+    "application/javascript", "text/javascript", "application/x-javascript",
+    "application/ecmascript", "text/vbscript", "application/hta", "application/pdf",
+    "application/x-ms", "application/x-sh", "application/x-executable", "application/java",
+    "application/vnd.microsoft.portable-executable",
+)  # fmt: skip
+_ACTIVE_EXT = frozenset({"html", "htm", "shtml", "xhtml", "svg", "xml", "pdf", "mht", "mhtml"})
 _UNSPECIFIC = frozenset(
     {
         "application/octet-stream",
@@ -155,17 +175,36 @@ def sniff_content_type(data: bytes) -> str | None:
 
 def type_mismatch(declared: str, data: bytes, filename: str) -> bool:
     """True when the declared type (or the name's extension) contradicts the magic bytes."""
+    return type_mismatch_severity(declared, data, filename) is not None
+
+
+def type_mismatch_severity(declared: str, data: bytes, filename: str) -> Severity | None:
+    """How much a contradiction between the declared type (or name) and the magic bytes matters.
+
+    None: no contradiction. ``informational``: the content is a picture declared as another
+    passive type, or an archive declared as another archive format; opening it shows what it
+    is, nothing in it runs that its label hid. ``adversarial``: anything else, above all active
+    content (an executable, an OLE or PDF document, RTF, PostScript, an archive) under a label
+    that says something else, or a picture labelled as a type a viewer renders actively.
+    """
     sniffed = sniff_content_type(data[:16])
     if sniffed is None:
-        return False
+        return None
     declared = declared.lower()
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if sniffed in ("application/x-msdownload", "application/x-executable") and ext in _DOCUMENT:
-        return True
+        return "adversarial"
     if declared in _UNSPECIFIC or not declared:
-        return False
+        return None
     allowed = _COMPATIBLE.get(sniffed, (sniffed,))
-    return not declared.startswith(allowed)
+    if declared.startswith(allowed):
+        return None
+    active_label = declared.startswith(_ACTIVE_DECLARED) or ext in _DANGEROUS or ext in _ACTIVE_EXT
+    if sniffed in _PICTURES and not active_label:
+        return "informational"
+    if sniffed in _ARCHIVES and declared.startswith(_ARCHIVE_DECLARED) and not active_label:
+        return "informational"
+    return "adversarial"
 
 
 def safe_filename(name: str | None, *, fallback: str) -> tuple[str, list[SecurityWarning]]:

@@ -108,6 +108,10 @@ def header_str(value: Any) -> str:
     return text
 
 
+#: address headers whose display name the identity and phishing checks read
+_SENDER_LOCATIONS = frozenset({"header:from", "header:sender", "header:reply-to"})
+
+
 def decode_value(
     raw: str,
     *,
@@ -127,7 +131,14 @@ def decode_value(
         return raw.strip()[:limit]  # plain printable ASCII: nothing to decode, strip or fold
     if len(raw) > limit * _READ_FACTOR:
         raw = raw[: limit * _READ_FACTOR]
-        warnings.add("mime_limit_exceeded", location, {"limit": "max_header_chars"})
+        # informational: the value is cut far beyond what is shown (``limit`` characters);
+        # nothing the reader sees in the first ``limit`` characters went unchecked
+        warnings.add(
+            "mime_limit_exceeded",
+            location,
+            {"limit": "max_header_chars"},
+            severity="informational",
+        )
     unfolded = _FOLD_RE.sub(" ", raw)
     smuggled = 0
     if "\r" in unfolded or "\n" in unfolded:
@@ -190,7 +201,14 @@ def addresses(
             pairs = email.utils.getaddresses([v[:_MAX_ADDRESS_HEADER] for v in raw])
     except (ValueError, IndexError, TypeError, RecursionError):
         # the stdlib address parser recurses per token: fall back to bare addresses
-        warnings.add("mime_limit_exceeded", location, {"limit": "address_header_complexity"})
+        # the display names are lost: on a sender header that blinds the identity checks
+        # (adversarial); on a recipient list only the names are missing (informational)
+        warnings.add(
+            "mime_limit_exceeded",
+            location,
+            {"limit": "address_header_complexity"},
+            severity="adversarial" if location in _SENDER_LOCATIONS else "informational",
+        )
         pairs = [("", a) for v in raw for a in _BARE_ADDRESS_RE.findall(v[:_MAX_ADDRESS_HEADER])]
     for display, address in pairs[:200]:
         if not display and not address:

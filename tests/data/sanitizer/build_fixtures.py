@@ -416,6 +416,14 @@ case(
     must=["Lunch on Friday"],
     must_not=["drop@evil.example"],
     warnings=["mime_alternative_mismatch", "injection_suspected"],
+    details=[
+        {
+            "code": "mime_alternative_mismatch",
+            "severity": "adversarial",
+            "instructions": True,
+            "destinations": 1,
+        }
+    ],
 )
 case(
     "injection_visible_text",
