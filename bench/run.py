@@ -276,8 +276,8 @@ class InProcess:
     """
 
     def __init__(self, config_path: Path) -> None:
+        from mailguard_core.app.bootstrap import open_app
         from mailguard_core.config import load_config
-        from mailguard_mcp.app import open_app
 
         self._manager = open_app(load_config(str(config_path)))
         self.app = self._manager.__enter__()

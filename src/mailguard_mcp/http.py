@@ -1,7 +1,7 @@
 """``mailguard-mcp serve --http``: the same tools, gate and audit over the SDK's streamable HTTP.
 
-One process serves many sessions from one :class:`~mailguard_mcp.app.MailguardApp` (one gate,
-one audit log, one connection per account). Each request sees a per-session view of it
+One process serves many sessions from one :class:`~mailguard_core.app.bootstrap.MailguardApp`
+(one gate, one audit log, one connection per account). Each request sees a per-session view of it
 (:class:`SessionApp`): its own active account and, with ``[server.auth]``, only the accounts
 of the caller's principal.
 

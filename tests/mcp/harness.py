@@ -16,6 +16,7 @@ from mailguard_core.adapters.memory_audit import InMemoryAuditSink
 from mailguard_core.adapters.memory_secrets import InMemorySecretStore
 from mailguard_core.adapters.memory_sender import InMemorySender
 from mailguard_core.adapters.memory_store import InMemoryMailStore
+from mailguard_core.app.bootstrap import MailguardApp, open_app
 from mailguard_core.config import (
     AccountConfig,
     BreakerSettings,
@@ -28,7 +29,6 @@ from mailguard_core.gate import FakeClock
 from mailguard_core.model.tools import Posture
 from mailguard_core.model.values import MessageRef
 from mailguard_core.ports import MailStore
-from mailguard_mcp.app import MailguardApp, open_app
 from mailguard_mcp.server import build_server
 
 SPECIAL = {"Drafts": "\\Drafts", "Sent": "\\Sent", "Trash": "\\Trash", "Junk": "\\Junk"}

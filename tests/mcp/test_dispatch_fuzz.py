@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailguard_core.model.tools import Posture, ToolName
+from mailguard_core.services.tooldefs import TOOL_DEFS
 from mailguard_mcp.server import call_tool
-from mailguard_mcp.tooldefs import TOOL_DEFS
 from tests.mcp.harness import account, limits, make_harness
 
 _NAMES = sorted({key for d in TOOL_DEFS.values() for key in d.input_schema["properties"]})

@@ -11,7 +11,7 @@ import pytest
 
 from mailguard_core.model.tools import MINIMUM_POSTURE, Posture, ToolName, posture_allows
 from mailguard_core.model.values import MessageRef
-from mailguard_mcp.tooldefs import TOOL_DEFS
+from mailguard_core.services.tooldefs import TOOL_DEFS
 from mcp import Client
 from tests.mcp.harness import account, limits, make_harness, structured
 

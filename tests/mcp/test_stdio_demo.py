@@ -11,7 +11,7 @@ import mcp.types as types
 import pytest
 
 from mailguard_core.model.tools import ToolName
-from mailguard_mcp.tooldefs import TOOL_DEFS
+from mailguard_core.services.tooldefs import TOOL_DEFS
 from tests.mcp.wire import raw_session
 
 pytestmark = pytest.mark.anyio

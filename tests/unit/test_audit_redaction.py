@@ -22,7 +22,7 @@ def fake_pseudonym(value: str) -> str:
 def test_every_tool_has_a_rule_for_exactly_the_arguments_its_schema_declares() -> None:
     """The MCP input schemas and the redaction rules name the same arguments, so nothing a
     tool accepts falls through to '[redacted]' and no rule is stale."""
-    from mailguard_mcp.tooldefs import TOOL_DEFS
+    from mailguard_core.services.tooldefs import TOOL_DEFS
 
     assert set(REDACTION_RULES) == set(ToolName)
     for name, definition in TOOL_DEFS.items():

@@ -14,10 +14,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from mailguard_core.app import bootstrap
 from mailguard_core.config import config_path
 from mailguard_core.services.use_cases import default_download_dir
 from mailguard_core.system import paths, portable
-from mailguard_mcp import app
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -210,7 +210,7 @@ def test_the_running_platform_is_the_default(monkeypatch: pytest.MonkeyPatch) ->
     env = {"XDG_CONFIG_HOME": "/x/c", "XDG_STATE_HOME": "/x/s"}
     assert config_path(None, environ=env) == Path("/x/c/mailguard/config.toml")
     assert default_download_dir(env) == Path("/x/s/mailguard/downloads")
-    assert app.state_dir(env) == Path("/x/s/mailguard")
+    assert bootstrap.state_dir(env) == Path("/x/s/mailguard")
 
 
 def test_on_macos_the_folder_is_application_support(
