@@ -12,9 +12,11 @@ What this module adds to the SDK's transport:
   plus the configured ``allowed_hosts`` / ``allowed_origins``;
 - bounded request bodies, sessions (and their idle time) and concurrent tool calls;
 - bearer tokens: signed JWTs checked with ``joserfc`` (issuer, audience, expiry, signature
-  against the JWKS), 401 with ``WWW-Authenticate`` naming the Protected Resource Metadata
-  (RFC 9728), served at ``/.well-known/oauth-protected-resource`` and at the path-inserted
-  URL the SDK uses;
+  against the JWKS of ``jwks_url`` or ``jwks_file``), or opaque tokens asked about at the
+  issuer's RFC 7662 ``introspection_url`` (authlib's client); 401 with ``WWW-Authenticate``
+  naming the Protected Resource Metadata (RFC 9728), served at
+  ``/.well-known/oauth-protected-resource`` and at the path-inserted URL the SDK uses; a
+  valid token lacking a ``required_scopes`` entry gets the SDK's 403 ``insufficient_scope``;
 - graceful shutdown: on SIGTERM/SIGINT uvicorn stops accepting, lets in-flight requests finish
   (up to ``shutdown_grace_seconds``), then closes the app (mail stores, audit log).
 """
@@ -57,6 +59,14 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 PRM_PATH = "/.well-known/oauth-protected-resource"
 #: the least time between two JWKS downloads (a token naming an unknown key asks again)
 JWKS_REFRESH_SECONDS = 60.0
+#: after a failed JWKS download, tokens are refused without trying again for this long
+JWKS_RETRY_SECONDS = 5.0
+#: seconds an introspection request may take (then the token is refused)
+INTROSPECTION_TIMEOUT = 5.0
+#: the secret-store entry of the introspection client's secret
+INTROSPECTION_SECRET = "server-introspection"
+#: longer bearer tokens are refused unread
+MAX_TOKEN_CHARS = 16_384
 #: sessions (or principals) whose active account is remembered, least recently used dropped
 ACTIVE_MEMORY = 10_000
 
@@ -106,83 +116,41 @@ def public_url(settings: ServerSettings) -> str:
 
 
 # ---------------------------------------------------------------- tokens
-class JwtVerifier:
-    """The SDK's ``TokenVerifier`` for signed JWT access tokens (``joserfc``).
+class _Verifier:
+    """The SDK's ``TokenVerifier`` over :meth:`claims` (blocking, run in a worker thread).
 
-    A token is accepted when its signature verifies against a key of the JWKS (asymmetric
-    algorithms of ``algorithms`` only), ``iss`` is the issuer, ``aud`` names the audience,
-    ``exp`` is in the future and ``nbf``/``iat`` are not (within ``leeway_seconds``), it has a
-    ``sub``, it carries the ``required_scopes``, and (with principals configured) it maps to a
-    principal. Anything else is ``None``: the SDK answers 401 ``invalid_token``.
+    A token whose claims verify and that maps to a principal becomes an ``AccessToken`` (its
+    scopes included, so that the SDK answers a token lacking a ``required_scopes`` entry with
+    403 ``insufficient_scope``); anything else is ``None``: the SDK answers 401
+    ``invalid_token``.
     """
 
     def __init__(
         self,
         auth: ServerAuthSettings,
         principals: Callable[[Mapping[str, Any]], Principal | None],
-        *,
-        fetch: Callable[[str], bytes] | None = None,
     ) -> None:
         self._auth = auth
         self._principals = principals
-        self._fetch = fetch or _fetch_url
-        self._lock = threading.Lock()
-        self._keys: Any = None
-        self._refreshed_at = -JWKS_REFRESH_SECONDS
 
-    def _load(self, force: bool = False) -> Any:
-        from joserfc.jwk import KeySet
+    def claims(self, token: str) -> dict[str, Any] | None:  # pragma: no cover - abstract
+        raise NotImplementedError
 
-        with self._lock:
-            now = time.monotonic()
-            refresh = force and now - self._refreshed_at >= JWKS_REFRESH_SECONDS
-            if refresh:  # an unknown key: download again, at most once a minute
-                self._refreshed_at = now
-            if self._keys is None or (refresh and self._auth.jwks_url):
-                if self._auth.jwks_file is not None:
-                    raw = Path(self._auth.jwks_file).read_bytes()
-                else:
-                    assert self._auth.jwks_url is not None
-                    raw = self._fetch(self._auth.jwks_url)
-                self._keys = KeySet.import_key_set(json.loads(raw))
-            return self._keys
-
-    def claims(self, token: str) -> dict[str, Any] | None:
-        """The verified claims of ``token``, or ``None``. Blocks (may download the JWKS)."""
+    def _registry(self) -> Any:
         from joserfc import jwt
-        from joserfc.errors import JoseError
 
         auth = self._auth
-        if len(token) > 16_384:
-            return None
-        try:
-            try:
-                decoded = jwt.decode(token, self._load(), algorithms=list(auth.algorithms))
-            except JoseError as exc:
-                if "key" not in str(exc).lower() or not auth.jwks_url:
-                    raise
-                decoded = jwt.decode(
-                    token, self._load(force=True), algorithms=list(auth.algorithms)
-                )
-            registry = jwt.JWTClaimsRegistry(
-                leeway=auth.leeway_seconds,
-                iss={"essential": True, "value": auth.issuer},
-                aud={"essential": True, "value": auth.audience},
-                exp={"essential": True},
-                sub={"essential": True},
-            )
-            registry.validate(decoded.claims)
-        except (JoseError, ValueError, TypeError) as exc:
-            logger.info("bearer token refused: %s", str(exc)[:200])
-            return None
-        claims = dict(decoded.claims)
-        scopes = _scopes(claims)
-        if not set(auth.required_scopes) <= set(scopes):
-            logger.info("bearer token refused: missing scope")
-            return None
-        return claims
+        return jwt.JWTClaimsRegistry(
+            leeway=auth.leeway_seconds,
+            iss={"essential": True, "value": auth.issuer},
+            aud={"essential": True, "value": auth.audience},
+            exp={"essential": True},
+            sub={"essential": True},
+        )
 
     async def verify_token(self, token: str) -> AccessToken | None:
+        if len(token) > MAX_TOKEN_CHARS:
+            return None
         claims = await anyio.to_thread.run_sync(self.claims, token)
         if claims is None:
             return None
@@ -199,6 +167,189 @@ class JwtVerifier:
             subject=str(claims["sub"]),
             claims=claims,
         )
+
+
+class JwtVerifier(_Verifier):
+    """Signed JWT access tokens, checked with ``joserfc``.
+
+    A token is accepted when its signature verifies against a key of the JWKS (asymmetric
+    algorithms of ``algorithms`` only), ``iss`` is the issuer, ``aud`` names the audience,
+    ``exp`` is in the future and ``nbf``/``iat`` are not (within ``leeway_seconds``), it has a
+    ``sub``, and (with principals configured) it maps to a principal.
+
+    ``jwks_url``: the key set is downloaded at the first token; a token naming a key id the
+    set lacks (the issuer rotated its keys) downloads it again, at most once every
+    :data:`JWKS_REFRESH_SECONDS`; a download that fails refuses the token (fail closed) and
+    is not tried again for :data:`JWKS_RETRY_SECONDS` (a flood of tokens never becomes a
+    flood of downloads). The last good key set stays in use when a refresh fails.
+    """
+
+    def __init__(
+        self,
+        auth: ServerAuthSettings,
+        principals: Callable[[Mapping[str, Any]], Principal | None],
+        *,
+        fetch: Callable[[str], bytes] | None = None,
+    ) -> None:
+        super().__init__(auth, principals)
+        self._fetch = fetch or _fetch_url
+        self._lock = threading.Lock()
+        self._keys: Any = None
+        self._refreshed_at = -JWKS_REFRESH_SECONDS
+        self._failed_at = -JWKS_RETRY_SECONDS
+
+    def _load(self, force: bool = False) -> Any:
+        """The key set; ``force``: the token names a key it lacks (download again if due).
+
+        Raises:
+            OSError, ValueError: the JWKS cannot be read (or was not tried: a recent failure).
+        """
+        from joserfc.jwk import KeySet
+
+        with self._lock:
+            now = time.monotonic()
+            refresh = force and now - self._refreshed_at >= JWKS_REFRESH_SECONDS
+            if self._keys is not None and not (refresh and self._auth.jwks_url):
+                return self._keys
+            if self._auth.jwks_file is not None:
+                raw = Path(self._auth.jwks_file).read_bytes()
+            else:
+                assert self._auth.jwks_url is not None
+                if now - self._failed_at < JWKS_RETRY_SECONDS:
+                    if self._keys is not None:
+                        return self._keys
+                    raise OSError("the JWKS download failed moments ago")
+                if refresh:
+                    self._refreshed_at = now
+                try:
+                    raw = self._fetch(self._auth.jwks_url)
+                    keys = KeySet.import_key_set(json.loads(raw))
+                except Exception as exc:
+                    self._failed_at = now
+                    logger.warning("JWKS download failed: %s", str(exc)[:200])
+                    if self._keys is not None:
+                        return self._keys
+                    raise OSError(f"JWKS download failed: {type(exc).__name__}") from exc
+                self._keys = keys
+                return keys
+            self._keys = KeySet.import_key_set(json.loads(raw))
+            return self._keys
+
+    def claims(self, token: str) -> dict[str, Any] | None:
+        """The verified claims of ``token``, or ``None``. Blocks (may download the JWKS)."""
+        from joserfc import jwt
+        from joserfc.errors import InvalidKeyIdError, JoseError
+
+        algorithms = list(self._auth.algorithms)
+        try:
+            try:
+                decoded = jwt.decode(token, self._load(), algorithms=algorithms)
+            except InvalidKeyIdError:
+                if not self._auth.jwks_url:
+                    raise
+                decoded = jwt.decode(token, self._load(force=True), algorithms=algorithms)
+            self._registry().validate(decoded.claims)
+        except (JoseError, ValueError, TypeError, OSError) as exc:
+            logger.info("bearer token refused: %s", str(exc)[:200])
+            return None
+        return dict(decoded.claims)
+
+
+class IntrospectionVerifier(_Verifier):
+    """Opaque access tokens, asked about at the issuer's RFC 7662 introspection endpoint.
+
+    Each token is POSTed to ``introspection_url`` with authlib's OAuth 2.0 client
+    (``introspect_token``, client authentication ``client_secret_basic`` with ``client_id``
+    and the secret store's ``server-introspection`` entry), and accepted only when the answer
+    is HTTP 200 with ``"active": true`` (authlib's ``IntrospectTokenValidator``) and the same
+    claims a JWT must carry: ``iss`` the issuer, ``aud`` naming the audience, ``exp`` in the
+    future, a ``sub``. An endpoint that cannot be reached, answers anything else or times
+    out (``INTROSPECTION_TIMEOUT`` seconds) refuses the token: fail closed. Answers are not
+    cached (a revoked token stops working at once).
+    """
+
+    def __init__(
+        self,
+        auth: ServerAuthSettings,
+        principals: Callable[[Mapping[str, Any]], Principal | None],
+        *,
+        client_secret: Callable[[], str | None] | None = None,
+    ) -> None:
+        super().__init__(auth, principals)
+        self._client_secret = client_secret or _introspection_secret
+        self._secret: str | None = None
+        self._lock = threading.Lock()
+
+    def _session(self) -> Any:
+        from authlib.integrations.requests_client import OAuth2Session
+
+        with self._lock:
+            if self._secret is None:
+                self._secret = self._client_secret()
+        return OAuth2Session(
+            client_id=self._auth.client_id,
+            client_secret=self._secret,
+            token_endpoint_auth_method="client_secret_basic" if self._secret else "none",
+        )
+
+    def claims(self, token: str) -> dict[str, Any] | None:
+        from authlib.oauth2.rfc6750 import InvalidTokenError
+        from authlib.oauth2.rfc7662 import IntrospectionToken, IntrospectTokenValidator
+        from joserfc.errors import JoseError
+
+        url = self._auth.introspection_url
+        assert url is not None
+
+        class Validator(IntrospectTokenValidator):  # type: ignore[misc]
+            def __init__(self, session: Any) -> None:
+                super().__init__()
+                self.session = session
+
+            def introspect_token(self, token_string: str) -> IntrospectionToken:
+                response = self.session.introspect_token(
+                    url,
+                    token=token_string,
+                    token_type_hint="access_token",
+                    timeout=INTROSPECTION_TIMEOUT,
+                    allow_redirects=False,
+                )
+                if response.status_code != 200:
+                    raise ValueError(f"introspection endpoint answered {response.status_code}")
+                if len(response.content) > 100_000:
+                    raise ValueError("introspection answer too large")
+                data = response.json()
+                if not isinstance(data, dict):
+                    raise ValueError("introspection answer is not an object")
+                return IntrospectionToken(data)
+
+        try:
+            with self._session() as session:
+                validator = Validator(session)
+                answer = validator.authenticate_token(token)
+                if answer.get("active") is not True:
+                    raise InvalidTokenError()
+                validator.validate_token(answer, [], None)
+                claims = dict(answer)
+                self._registry().validate(claims)
+        except (InvalidTokenError, JoseError) as exc:
+            logger.info("bearer token refused: %s", str(exc)[:200])
+            return None
+        except Exception as exc:  # unreachable, timed out, a bad answer: fail closed
+            logger.warning("token introspection failed: %s: %s", type(exc).__name__, exc)
+            return None
+        return claims
+
+
+def _introspection_secret() -> str | None:
+    """The introspection client's secret: the secret store's ``server-introspection`` entry
+    (``MAILGUARD_SERVER_INTROSPECTION_PASSWORD``), or None (a public client)."""
+    from mailguard_core.bootstrap import default_secrets
+    from mailguard_core.errors import MailguardError
+
+    try:
+        return default_secrets().get(INTROSPECTION_SECRET).reveal()
+    except MailguardError:
+        return None
 
 
 def _scopes(claims: Mapping[str, Any]) -> list[str]:
@@ -405,7 +556,8 @@ class HttpServer:
         )
         server = self.build(version=version)
         routes: list[Route] = []
-        auth = verifier = None
+        auth = None
+        verifier: _Verifier | None = None
         if settings.auth is not None:
             a = settings.auth
             auth = AuthSettings(
@@ -414,7 +566,11 @@ class HttpServer:
                 required_scopes=list(a.required_scopes) or None,
                 validate_token_resource=True,
             )
-            verifier = JwtVerifier(a, self.principal)
+            verifier = (
+                IntrospectionVerifier(a, self.principal)
+                if a.introspection_url is not None
+                else JwtVerifier(a, self.principal)
+            )
             metadata = {
                 "resource": a.audience,
                 "authorization_servers": [a.issuer],

@@ -81,3 +81,52 @@ def test_redis_going_away_raises_state_unavailable() -> None:
         with pytest.raises(StateUnavailable):
             adapter.breaker_open_for("a")
         adapter.close()
+
+
+def test_the_app_closes_its_redis_connections() -> None:
+    """``open_app`` with ``[server.state] redis_url``: leaving it closes the Redis pool (no
+    ResourceWarning for an unclosed socket, the server sees the client go)."""
+    import gc
+    import tempfile
+    import warnings
+    from pathlib import Path
+
+    import redis
+
+    from mailguard_core.bootstrap import open_app
+    from mailguard_core.config import (
+        AccountConfig,
+        AuditSettings,
+        Config,
+        ServerSettings,
+        ServerStateSettings,
+    )
+    from mailguard_core.tools import Posture
+    from mailguard_mcp.demo import materialize
+
+    with redis_server() as server, tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        materialize(root / "Maildir")
+        config = Config(
+            accounts=(
+                AccountConfig(
+                    name="a", address="a@b.example", posture=Posture.READONLY,
+                    maildir=str(root / "Maildir"),
+                ),
+            ),
+            audit=AuditSettings(path=str(root / "audit.jsonl")),
+            server=ServerSettings(state=ServerStateSettings(redis_url=server.url)),
+        )  # fmt: skip
+        watcher = redis.Redis.from_url(server.url, decode_responses=True)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                with open_app(config) as app:
+                    app.call("list_folders", {})
+                    during = len(watcher.client_list())
+                gc.collect()
+            after = len(watcher.client_list())
+        finally:
+            watcher.close()
+    assert during == after + 1  # the app's connection was open, and is closed
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)], caught

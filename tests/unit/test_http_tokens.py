@@ -1,5 +1,7 @@
 """The JWT check of ``serve --http`` (``mailguard_mcp.http.JwtVerifier``) with a JWKS fetched
-from a URL: a rotated key is fetched again; audience lists, scopes and algorithms are checked."""
+from a URL: a rotated key is fetched again; audience lists, scopes and algorithms are checked;
+a JWKS that cannot be fetched refuses tokens (fail closed) without a download per token.
+Over real HTTP: ``tests/mcp/test_http_tokens_wire.py``."""
 
 from __future__ import annotations
 
@@ -59,7 +61,10 @@ def test_audience_lists_scopes_and_algorithms() -> None:
         issuer.key,
     )
     assert verifier.claims(both) is not None
-    assert verifier.claims(issuer.token("u", AUD, scope="openid")) is None  # no mail scope
+    # a missing required scope is not this check's: the SDK answers it with 403
+    # insufficient_scope (tests/mcp/test_http.py)
+    lacking = anyio.run(verifier.verify_token, issuer.token("u", AUD, scope="openid"))
+    assert lacking is not None and lacking.scopes == ["openid"]
     assert verifier.claims(issuer.token("", AUD, scope="mail")) is None
     secret = OctKey.generate_key(256)
     forged = jwt.encode(
@@ -85,3 +90,24 @@ def test_verify_token_builds_the_sdk_access_token() -> None:
 def test_malformed_tokens_are_refused(bad: str) -> None:
     verifier = _verifier([Issuer().key], [])
     assert verifier.claims(bad) is None
+
+
+def test_a_jwks_that_cannot_be_fetched_refuses_without_a_download_per_token() -> None:
+    issuer, fetches = Issuer(), []
+    failing = [True]
+
+    def fetch(url: str) -> bytes:
+        fetches.append(url)
+        if failing[0]:
+            raise OSError("connection refused")
+        return json.dumps(KeySet([issuer.key]).as_dict(private=False)).encode()
+
+    settings = ServerAuthSettings(issuer=ISSUER, audience=AUD, jwks_url="https://idp.example/j")
+    verifier = JwtVerifier(settings, _everyone, fetch=fetch)
+    token = issuer.token("u", AUD)
+    assert [verifier.claims(token) for _ in range(20)] == [None] * 20
+    assert len(fetches) == 1  # then no new try for JWKS_RETRY_SECONDS
+    verifier._failed_at -= 60.0  # the retry delay passed
+    failing[0] = False
+    assert verifier.claims(token) is not None
+    assert len(fetches) == 2

@@ -37,6 +37,7 @@ AUTH = {
     "audience": "https://mail.example/mcp",
     "jwks_url": "https://idp.example/jwks",
 }
+OPAQUE = {k: v for k, v in AUTH.items() if k != "jwks_url"}
 
 
 def _config(server: dict[str, Any]) -> Any:
@@ -71,7 +72,25 @@ def test_server_settings_parse_with_principals() -> None:
     [
         ({"transport": "carrier-pigeon"}, "server.transport"),
         ({"principals": [{"name": "x", "subject": "x", "accounts": ["a"]}]}, "need [server.auth]"),
-        ({"auth": {**AUTH, "jwks_file": "/k"}}, "exactly one of jwks_url and jwks_file"),
+        ({"auth": {**AUTH, "jwks_file": "/k"}}, "exactly one of jwks_url, jwks_file and"),
+        (
+            {"auth": {**OPAQUE, "introspection_url": "https://idp.example/i"}},
+            "introspection_url needs the client_id",
+        ),
+        (
+            {"auth": {**AUTH, "introspection_url": "https://idp.example/i", "client_id": "c"}},
+            "exactly one of jwks_url, jwks_file and introspection_url",
+        ),
+        (
+            {
+                "auth": {
+                    **OPAQUE,
+                    "introspection_url": "http://idp.example/i",
+                    "client_id": "c",
+                }
+            },
+            "server.auth.introspection_url",
+        ),
         ({"auth": {**AUTH, "algorithms": ["HS256"]}}, "asymmetric"),
         ({"auth": {**AUTH, "issuer": "http://idp.example"}}, "server.auth.issuer"),
         (

@@ -403,10 +403,14 @@ def open_app(
         )
 
     sink = audit if audit is not None else default_audit(config, get_secrets)
+    state = None
     try:
-        gate = Gate.from_config(config, sink, clock=clock, state=default_state(config))
+        state = default_state(config)
+        gate = Gate.from_config(config, sink, clock=clock, state=state)
     except BaseException:
         sink.close()
+        if state is not None:
+            state.close()
         raise
     app = MailguardApp(
         config, gate=gate, audit=sink, build_service=build_service, on_close=on_close
@@ -416,4 +420,8 @@ def open_app(
     try:
         yield app
     finally:
-        app.close()
+        try:
+            app.close()
+        finally:
+            if state is not None:  # the Redis connections of [server.state]
+                state.close()

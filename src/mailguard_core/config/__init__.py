@@ -235,13 +235,18 @@ class AuditSettings:
 
 @attrs.frozen(kw_only=True)
 class ServerAuthSettings:
-    """``[server.auth]``: mailguard as an OAuth 2.1 resource server (signed JWT access tokens)."""
+    """``[server.auth]``: mailguard as an OAuth 2.1 resource server (signed JWT access tokens,
+    or opaque ones checked by RFC 7662 introspection)."""
 
     issuer: str
     #: the server's own URL as tokens name it in ``aud`` (RFC 8707 resource indicator)
     audience: str
     jwks_url: str | None = None
     jwks_file: str | None = None
+    #: RFC 7662 endpoint for opaque tokens (instead of a JWKS)
+    introspection_url: str | None = None
+    #: the client mailguard authenticates as at ``introspection_url``
+    client_id: str | None = None
     algorithms: tuple[str, ...] = ("RS256", "ES256", "PS256", "EdDSA")
     required_scopes: tuple[str, ...] = ()
     leeway_seconds: int = 30
@@ -1020,9 +1025,15 @@ def _validate_server(
     if auth is not None:
         _check_url(problems, "server.auth.issuer", auth.issuer)
         _check_url(problems, "server.auth.audience", auth.audience)
-        if (auth.jwks_url is None) == (auth.jwks_file is None):
-            problems.add("server.auth", "set exactly one of jwks_url and jwks_file")
+        sources = (auth.jwks_url, auth.jwks_file, auth.introspection_url)
+        if sum(source is not None for source in sources) != 1:
+            problems.add(
+                "server.auth", "set exactly one of jwks_url, jwks_file and introspection_url"
+            )
         _check_url(problems, "server.auth.jwks_url", auth.jwks_url)
+        _check_url(problems, "server.auth.introspection_url", auth.introspection_url)
+        if auth.introspection_url is not None and not auth.client_id:
+            problems.add("server.auth.client_id", "introspection_url needs the client_id")
         if not auth.algorithms or any(
             a.upper().startswith(("HS", "NONE")) for a in auth.algorithms
         ):
