@@ -4,6 +4,7 @@ proceed. In process, over in-memory adapters."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import anyio
 import mcp.types as types
@@ -15,7 +16,7 @@ from mailguard_core.model.errors import ConfirmationDeclined, ConfirmationUnavai
 from mailguard_core.model.tools import Posture
 from mailguard_core.services.confirm import ConfirmationSummary
 from mcp import Client
-from tests.mcp.harness import Harness, account, limits, make_harness, structured
+from tests.mcp.harness import Harness, account, breaker, limits, make_harness, structured
 
 SEND = {"to": ["bob@example.org"], "subject": "hi", "body": "b"}
 
@@ -93,3 +94,91 @@ def test_on_unsupported_refuse_refuses_a_library_send(tmp_path: Path) -> None:
     with h.open() as app, pytest.raises(ConfirmationUnavailable):
         app.call("send_email", SEND)
     assert h.senders["work"].sent == []
+
+
+def _declining(asked: list[str]) -> Any:
+    async def human(
+        context: ClientRequestContext, params: types.ElicitRequestParams
+    ) -> types.ElicitResult:
+        asked.append(params.message)
+        return types.ElicitResult(action="decline")
+
+    return human
+
+
+@pytest.mark.anyio
+async def test_a_decline_spends_its_rate_limit_token_and_never_trips_the_breaker(
+    tmp_path: Path,
+) -> None:
+    """docs/security-model.md, "Declines and the limits": the token is taken when the gate
+    admits the call, before the human is asked, and a decline keeps it spent, so an agent
+    (or an injected message) retrying a refused send can interrupt the human at most as often
+    as the tool's rate allows; the decline is the human's answer, not the mail server's
+    failure, so a breaker that opens at the first failure stays closed."""
+    h = make_harness(
+        tmp_path,
+        account(
+            posture=Posture.FULL,
+            confirm=ConfirmSettings(tools=("send_email",)),
+            limits=limits(1000.0, 1000, send_email="2/h"),
+            breaker=breaker(1),
+        ),
+    )
+    h.seed()
+    asked: list[str] = []
+    with anyio.fail_after(30):
+        async with Client(h.server(), mode="legacy", elicitation_callback=_declining(asked)) as c:
+            tries = [await c.call_tool("send_email", SEND) for _ in range(3)]
+            search = await c.call_tool("search", {"subject": "hello"})
+    codes = [structured(t)["error"]["code"] for t in tries]
+    assert codes == ["confirmation_declined", "confirmation_declined", "rate_limited"]
+    assert len(asked) == 2  # the third try never reached the human
+    assert search.is_error is not True, structured(search)
+    assert h.senders["work"].sent == []
+    ends = h.audit.of_kind("call_end")
+    assert [r.get("code") for r in ends[:3]] == codes
+    assert [r["outcome"] for r in ends] == ["refused", "refused", "refused", "ok"]
+
+
+def test_the_summary_shows_display_names_and_addresses_sanitized(tmp_path: Path) -> None:
+    """Recipients given as ``Name <addr>`` (accepted since 69a40e6): the human sees each
+    display name beside its address, exactly as the sent message carries them: composing
+    drops bidi and zero-width characters from names and writes a look-alike domain in its
+    ASCII (IDNA) form, and the summary, read back from the composed bytes, shows just that."""
+    import email.parser
+    import email.policy
+
+    h = _harness(tmp_path)
+    seen: list[ConfirmationSummary] = []
+    args = {
+        "to": [
+            "Bob Example <bob@example.org>",
+            "\u202eevil\u202c Mallory\u200d <m@p\u0430ypal.example>",
+            "B\u043eb \u2066x\u2069 <b@example.org>",
+        ],
+        "cc": ['"Smith, Ann" <ann@example.org>'],
+        "bcc": ["Hidden Person <h@example.org>"],
+        "subject": "hi",
+        "body": "b",
+    }
+    with h.open() as app:
+        app.confirmer = lambda s: seen.append(s) is None
+        app.call("send_email", args)
+    [summary] = seen
+    lines = {line.split(": ", 1)[0]: line for line in summary.text.split("\n") if ": " in line}
+    assert lines["To"] == (
+        'To: "Bob Example" <bob@example.org>, "evil Mallory" <m@xn--pypal-4ve.example>, '
+        '"B\u043eb x" <b@example.org>'
+    )
+    assert lines["Cc"] == 'Cc: "Smith, Ann" <ann@example.org>'
+    assert lines["Bcc"] == "Bcc: <h@example.org>"  # the envelope carries no name for Bcc
+    assert not any(c in summary.text for c in "\u202e\u202c\u200d\u2066\u2069\u0430")
+    [message] = h.senders["work"].sent
+    parsed = email.parser.BytesParser(policy=email.policy.default).parsebytes(message.data)
+    for header in ("To", "Cc"):
+        shown = [f'"{a.display_name}" <{a.addr_spec}>' for a in parsed[header].addresses]
+        assert lines[header] == f"{header}: " + ", ".join(shown)
+    assert sorted(message.recipients) == sorted(
+        ["bob@example.org", "m@xn--pypal-4ve.example", "b@example.org", "ann@example.org",
+         "h@example.org"]
+    )  # fmt: skip
