@@ -343,8 +343,8 @@ class IntrospectionVerifier(_Verifier):
 def _introspection_secret() -> str | None:
     """The introspection client's secret: the secret store's ``server-introspection`` entry
     (``MAILGUARD_SERVER_INTROSPECTION_PASSWORD``), or None (a public client)."""
-    from mailguard_core.bootstrap import default_secrets
-    from mailguard_core.errors import MailguardError
+    from mailguard_core.app.bootstrap import default_secrets
+    from mailguard_core.model.errors import MailguardError
 
     try:
         return default_secrets().get(INTROSPECTION_SECRET).reveal()

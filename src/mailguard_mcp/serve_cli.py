@@ -270,6 +270,7 @@ def demo_config(root: Path) -> Config:
         AuditSettings,
         ConfirmSettings,
         RateLimitSettings,
+        ToolOverrides,
     )
     from mailguard_core.model.tools import Posture
     from mailguard_mcp.demo import DEMO_ADDRESS, DEMO_AUTHSERV_ID
@@ -285,8 +286,10 @@ def demo_config(root: Path) -> Config:
         download_dir=str(root / "downloads"),
         # a newcomer's client may read the whole demo inbox in one go
         limits=RateLimitSettings(calls_per_second=50.0, burst=200),
-        # the demo cannot send or delete (draft-safe): it shows the human confirmation
-        # (docs/security-model.md) on moving messages; a client without elicitation is refused
+        # draft-safe, and send_email, whose messages go to a local outbox (demo_app), never
+        # the network: a send and a move ask the human first (docs/security-model.md); a
+        # client without elicitation gets a $PendingReview draft, or a refused move
+        tools=ToolOverrides(allow=("send_email",)),
         confirm=ConfirmSettings(tools=(*DEFAULT_CONFIRM_TOOLS, "move_message")),
     )
     return Config(
@@ -298,7 +301,10 @@ def demo_config(root: Path) -> Config:
 
 @contextmanager
 def demo_app(root: Path | None = None) -> Iterator[object]:
-    """A demo app over a fresh copy of the bundled mailbox (removed afterwards when temporary)."""
+    """A demo app over a fresh copy of the bundled mailbox (removed afterwards when temporary);
+    ``send_email`` delivers into its ``outbox`` folder (:class:`OutboxSender`), never the
+    network."""
+    from mailguard_core.adapters.outbox_sender import OutboxSender
     from mailguard_core.app.bootstrap import open_app
     from mailguard_mcp.demo import materialize
 
@@ -306,7 +312,8 @@ def demo_app(root: Path | None = None) -> Iterator[object]:
     base = Path(tempfile.mkdtemp(prefix="mailguard-demo-")) if root is None else root
     try:
         materialize(base / "Maildir")
-        with open_app(demo_config(base), senders={"demo": None}) as app:
+        outbox = OutboxSender(base / "outbox")  # sends are written here, never sent
+        with open_app(demo_config(base), senders={"demo": outbox}) as app:
             yield app
     finally:
         if temporary:

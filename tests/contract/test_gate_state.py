@@ -93,7 +93,7 @@ def test_the_app_closes_its_redis_connections() -> None:
 
     import redis
 
-    from mailguard_core.bootstrap import open_app
+    from mailguard_core.app.bootstrap import open_app
     from mailguard_core.config import (
         AccountConfig,
         AuditSettings,
@@ -101,7 +101,7 @@ def test_the_app_closes_its_redis_connections() -> None:
         ServerSettings,
         ServerStateSettings,
     )
-    from mailguard_core.tools import Posture
+    from mailguard_core.model.tools import Posture
     from mailguard_mcp.demo import materialize
 
     with redis_server() as server, tempfile.TemporaryDirectory() as tmp:

@@ -9,6 +9,7 @@ import attrs
 import pytest
 
 from mailguard_core.adapters.memory_sender import InMemorySender
+from mailguard_core.adapters.outbox_sender import OutboxSender
 from mailguard_core.adapters.smtp import SmtpSender
 from mailguard_core.model.compose import Mailbox, compose
 from mailguard_core.model.errors import AuthenticationFailed, MailguardError, RecipientRefused
@@ -160,3 +161,23 @@ class TestSmtpSender(SenderContract):
             yield smtp_harness(server)
         finally:
             server.stop()
+
+
+class TestOutboxSender(SenderContract):
+    """The demo's sender: delivers into a local folder, never the network."""
+
+    @pytest.fixture
+    def harness(self, tmp_path: Path) -> Harness:
+        sender = OutboxSender(tmp_path / "outbox")
+
+        def received() -> list[Received]:
+            return [Received(m.envelope_from, m.recipients, m.data) for m in sender.delivered()]
+
+        return Harness(
+            sender=sender,
+            bad_credentials=OutboxSender(
+                tmp_path / "other", fail_with=AuthenticationFailed("bad login")
+            ),
+            received=received,
+            refuse=sender.refuse.add,
+        )

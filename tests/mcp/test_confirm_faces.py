@@ -14,7 +14,7 @@ from mcp.client.context import ClientRequestContext
 from mailguard_core.config import ConfirmSettings
 from mailguard_core.model.errors import ConfirmationDeclined, ConfirmationUnavailable
 from mailguard_core.model.tools import Posture
-from mailguard_core.services.confirm import ConfirmationSummary
+from mailguard_core.services.confirm import ConfirmationSummary, display_name
 from mcp import Client
 from tests.mcp.harness import Harness, account, breaker, limits, make_harness, structured
 
@@ -155,6 +155,7 @@ def test_the_summary_shows_display_names_and_addresses_sanitized(tmp_path: Path)
             "Bob Example <bob@example.org>",
             "\u202eevil\u202c Mallory\u200d <m@p\u0430ypal.example>",
             "B\u043eb \u2066x\u2069 <b@example.org>",
+            "Jos\u00e9 \u0418\u0432\u0430\u043d <ivan@example.org>",
         ],
         "cc": ['"Smith, Ann" <ann@example.org>'],
         "bcc": ["Hidden Person <h@example.org>"],
@@ -168,17 +169,51 @@ def test_the_summary_shows_display_names_and_addresses_sanitized(tmp_path: Path)
     lines = {line.split(": ", 1)[0]: line for line in summary.text.split("\n") if ": " in line}
     assert lines["To"] == (
         'To: "Bob Example" <bob@example.org>, "evil Mallory" <m@xn--pypal-4ve.example>, '
-        '"B\u043eb x" <b@example.org>'
+        '"B\\u{043E}b x" <b@example.org>, "Jos\u00e9 \u0418\u0432\u0430\u043d" <ivan@example.org>'
     )
     assert lines["Cc"] == 'Cc: "Smith, Ann" <ann@example.org>'
     assert lines["Bcc"] == "Bcc: <h@example.org>"  # the envelope carries no name for Bcc
-    assert not any(c in summary.text for c in "\u202e\u202c\u200d\u2066\u2069\u0430")
+    # bidi and zero-width characters are gone; a name mixing scripts within a word is
+    # escaped like an address, names whose words keep to one script are shown as they are
+    assert not any(c in summary.text for c in "\u202e\u202c\u200d\u2066\u2069")
+    assert "B\u043eb" not in summary.text and "p\u0430ypal" not in summary.text
     [message] = h.senders["work"].sent
     parsed = email.parser.BytesParser(policy=email.policy.default).parsebytes(message.data)
     for header in ("To", "Cc"):
-        shown = [f'"{a.display_name}" <{a.addr_spec}>' for a in parsed[header].addresses]
+        shown = [
+            f'"{display_name(a.display_name)}" <{a.addr_spec}>' for a in parsed[header].addresses
+        ]
         assert lines[header] == f"{header}: " + ", ".join(shown)
     assert sorted(message.recipients) == sorted(
-        ["bob@example.org", "m@xn--pypal-4ve.example", "b@example.org", "ann@example.org",
-         "h@example.org"]
+        ["bob@example.org", "m@xn--pypal-4ve.example", "b@example.org", "ivan@example.org",
+         "ann@example.org", "h@example.org"]
     )  # fmt: skip
+
+
+def test_open_mailbox_takes_a_confirmer(tmp_path: Path) -> None:
+    """The public face: ``open_mailbox(confirmer=...)`` and ``Mailbox.confirmer``
+    (docs/library.md, "Asking a human first")."""
+    from mailguard_core import InMemoryAuditSink, open_mailbox
+
+    h = _harness(tmp_path)
+    seen: list[str] = []
+    answers = [False, True]
+
+    def confirmer(summary: ConfirmationSummary) -> bool:
+        seen.append(summary.text)
+        return answers.pop(0)
+
+    with open_mailbox(
+        h.config, stores=h.stores, senders=h.senders, audit=InMemoryAuditSink(),
+        confirmer=confirmer,
+    ) as mailbox:  # fmt: skip
+        assert mailbox.confirmer is confirmer
+        with pytest.raises(ConfirmationDeclined):
+            mailbox.send_email(to=["Bob <bob@example.org>"], subject="hi", body="b")
+        sent = mailbox.send_email(to=["Bob <bob@example.org>"], subject="hi", body="b")
+        mailbox.confirmer = None
+        drafted = mailbox.send_email(to=["bob@example.org"], subject="hi", body="b")
+    assert sent["meta"]["accepted"] == ["bob@example.org"]
+    assert len(h.senders["work"].sent) == 1
+    assert len(seen) == 2 and seen[0] == seen[1] and 'To: "Bob" <bob@example.org>' in seen[0]
+    assert "not_sent" in drafted["meta"]

@@ -81,7 +81,8 @@ async def test_demo_drafts_go_to_a_copy_and_the_package_data_stays_untouched(
             "create_draft", {"to": ["ann@colleagues.example"], "subject": "Hi", "body": "Hello"}
         )
         drafts = await _all_refs(client, "Drafts")
-    assert "create_draft" in tools and "send_email" not in tools
+    # send_email too (to a local outbox, after the human confirmed: test_confirm_demo.py)
+    assert "create_draft" in tools and "send_email" in tools and "delete_message" not in tools
     assert not draft.is_error, draft.content[0].text
     assert len(drafts) == 1
     stored = [p for p in (root / "Maildir" / ".Drafts").rglob("*") if p.parent.name == "cur"]

@@ -62,8 +62,9 @@ def _result(process: subprocess.Popen[str]) -> dict[str, Any]:
 
 
 def test_the_inspector_lists_the_demo_tools_and_reads_an_attack_message(inspector: Path) -> None:
-    """tools/list shows the draft-safe tools; search and fetch_message work from the CLI (the
-    three commands run side by side: demo refs are the same in every session)."""
+    """tools/list shows the draft-safe tools and send_email; search and fetch_message work
+    from the CLI, and a send (no elicitation) becomes a draft (the four commands run side by
+    side: demo refs are the same in every session)."""
     ref = "demo:INBOX:1000:11"
     running = [
         _start(inspector, "--method", "tools/list"),
@@ -77,16 +78,28 @@ def test_the_inspector_lists_the_demo_tools_and_reads_an_attack_message(inspecto
             *("--method", "tools/call", "--tool-name", "fetch_message"),
             *("--tool-arg", f"message_ref={ref}"),
         ),
+        # the Inspector (0.15.0, the newest line on Node 20) declares no elicitation: the
+        # demo's send falls back to a $PendingReview draft (test_confirm_demo.py asks)
+        _start(
+            inspector,
+            *("--method", "tools/call", "--tool-name", "send_email"),
+            *("--tool-arg", 'to=["Ann <ann@colleagues.example>"]', "subject=Hi", "body=Hello"),
+        ),
     ]
-    listed, found, fetched = (_result(p) for p in running)
+    listed, found, fetched, sent = (_result(p) for p in running)
     names = {tool["name"] for tool in listed["tools"]}
-    assert names == {t.value for t in ToolName if posture_allows(Posture.DRAFT_SAFE, t)}
+    draft_safe = {t.value for t in ToolName if posture_allows(Posture.DRAFT_SAFE, t)}
+    assert names == draft_safe | {"send_email"}  # sends go to a local outbox, confirmed
     [item] = found["structuredContent"]["items"]
     assert item["meta"]["message_ref"] == ref
     assert fetched["isError"] is False
     codes = {w["code"] for w in fetched["structuredContent"]["security_warnings"]}
     assert "html_hidden_content_removed" in codes
     assert "ignore all previous" not in fetched["content"][0]["text"]
+    assert sent["isError"] is False
+    assert sent["structuredContent"]["meta"]["accepted"] == []
+    assert "$PendingReview draft" in sent["structuredContent"]["meta"]["not_sent"]
+    assert sent["structuredContent"]["meta"]["draft_ref"].startswith("demo:Drafts:")
 
 
 def test_own_config_reaches_the_server_through_dashdash_or_the_environment(

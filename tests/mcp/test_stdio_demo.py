@@ -37,7 +37,8 @@ async def test_demo_over_stdio_speaks_valid_mcp(tmp_path: Path) -> None:
             {"name": "fetch_message", "arguments": {"message_ref": "demo:INBOX:999:1"}},
         )
         denied = await session.request(
-            "tools/call", {"name": "send_email", "arguments": {"to": ["a@b.example"]}}
+            "tools/call",
+            {"name": "delete_message", "arguments": {"message_refs": ["demo:INBOX:1:1"]}},
         )
     types.InitializeResult.model_validate(init)
     assert init["capabilities"]["tools"]["listChanged"] is True

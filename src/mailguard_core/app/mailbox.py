@@ -15,7 +15,7 @@ Calls block (IMAP, SMTP, the sanitizer); see ``docs/library.md`` for asyncio.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +28,7 @@ from mailguard_core.model.values import MessageRef
 if TYPE_CHECKING:
     from mailguard_core.app.bootstrap import MailguardApp
     from mailguard_core.ports import AuditSink, MailStore, SecretStore, Sender
+    from mailguard_core.services.confirm import ConfirmationSummary
 
 
 class Envelope(TypedDict, total=False):
@@ -115,6 +116,20 @@ class Mailbox:
     @property
     def config(self) -> Config:
         return self._app.config
+
+    @property
+    def confirmer(self) -> Callable[[ConfirmationSummary], bool] | None:
+        """Asked before a call the account confirms (``[accounts.confirm] tools``), with the
+        summary mailguard built (``.text`` is what a human should read, ``.tool``,
+        ``.account``, ``.sha256``); only ``True`` proceeds, anything else (or an exception)
+        refuses the call with ``ConfirmationDeclined``. None (the default): nobody can be
+        asked, so ``on_unsupported`` applies (a send becomes a ``$PendingReview`` draft, the
+        rest raise ``ConfirmationUnavailable``). Called in the calling thread; it may block."""
+        return self._app.confirmer
+
+    @confirmer.setter
+    def confirmer(self, confirmer: Callable[[ConfirmationSummary], bool] | None) -> None:
+        self._app.confirmer = confirmer
 
     def posture(self, account: str | None = None) -> Posture:
         """The account's configured posture (the active account by default)."""
@@ -344,6 +359,7 @@ def open_mailbox(
     stores: Mapping[str, MailStore] | None = None,
     senders: Mapping[str, Sender | None] | None = None,
     audit: AuditSink | None = None,
+    confirmer: Callable[[ConfirmationSummary], bool] | None = None,
 ) -> Mailbox:
     """Open the configured mailboxes, gated and audited as the MCP server serves them.
 
@@ -358,6 +374,7 @@ def open_mailbox(
             configured one (``None`` as a sender: no sending); tests pass in-memory fakes.
         audit: the audit sink (default: the configured JSONL log, which one process at a
             time may hold). ``InMemoryAuditSink`` keeps the records in a list.
+        confirmer: asked before a confirmed call (see :attr:`Mailbox.confirmer`).
 
     Returns:
         An open :class:`Mailbox`; close it (or use ``with``). Connections open on first use.
@@ -376,6 +393,7 @@ def open_mailbox(
     try:
         if account is not None:
             app.active = app.account(account).name
+        app.confirmer = confirmer
     except BaseException as exc:
         manager.__exit__(type(exc), exc, exc.__traceback__)
         raise

@@ -9,7 +9,8 @@ from the folder names. Every value is made visible before it is shown:
   bidi overrides and zero-width joiners, separators other than the space, unassigned and
   private-use code points) are written as ``\\u{XXXX}``;
 - an address is shown in ASCII: every non-ASCII character escaped the same way, so a Cyrillic
-  ``а`` in ``pаypal.example`` reads ``p\\u{0430}ypal.example``;
+  ``а`` in ``pаypal.example`` reads ``p\\u{0430}ypal.example``; so is a display name whose
+  words mix scripts (:func:`display_name`);
 - every value is bounded (``…(N more characters)``), the body preview to its first lines.
 
 The summary's text is what the face (the MCP server) sends in its elicitation request; its
@@ -21,6 +22,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import hashlib
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from email.headerregistry import Address
@@ -92,10 +94,23 @@ def ascii_visible(text: str, limit: int = VALUE_CHARS) -> str:
     return shown
 
 
+def display_name(name: str) -> str:
+    """A display name made visible; one whose words mix scripts (a Cyrillic ``а`` among Latin
+    letters, UTS #39 highly restrictive) is shown like an address, every non-ASCII character
+    escaped, so ``pаypal.example`` as a name cannot pass for ``paypal.example``. A name in
+    one script (``José``, ``Иван``) is shown as it is."""
+    from mailguard_core.sanitize.lookalike import is_mixed_script
+
+    words = [w for w in re.split(r"[\s.@,;:<>()\[\]\"']+", name[:VALUE_CHARS]) if w]
+    if any(not w.isascii() and is_mixed_script(w) for w in words):
+        return ascii_visible(name)
+    return visible(name)
+
+
 def _mailbox(address: Address) -> str:
     shown = f"<{ascii_visible(address.addr_spec)}>"
     name = address.display_name
-    return f'"{visible(name)}" {shown}' if name else shown
+    return f'"{display_name(name)}" {shown}' if name else shown
 
 
 def _addresses(message: EmailMessage, header: str) -> list[Address]:
