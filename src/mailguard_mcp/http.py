@@ -280,58 +280,29 @@ class IntrospectionVerifier(_Verifier):
         self._secret: str | None = None
         self._lock = threading.Lock()
 
-    def _session(self) -> Any:
-        from authlib.integrations.requests_client import OAuth2Session
-
+    def _secret_value(self) -> str | None:
         with self._lock:
             if self._secret is None:
                 self._secret = self._client_secret()
-        return OAuth2Session(
-            client_id=self._auth.client_id,
-            client_secret=self._secret,
-            token_endpoint_auth_method="client_secret_basic" if self._secret else "none",
-        )
+            return self._secret
 
     def claims(self, token: str) -> dict[str, Any] | None:
-        from authlib.oauth2.rfc6750 import InvalidTokenError
-        from authlib.oauth2.rfc7662 import IntrospectionToken, IntrospectTokenValidator
         from joserfc.errors import JoseError
+
+        from mailguard_core.adapters.token_introspection import IntrospectionRefused, introspect
 
         url = self._auth.introspection_url
         assert url is not None
-
-        class Validator(IntrospectTokenValidator):  # type: ignore[misc]
-            def __init__(self, session: Any) -> None:
-                super().__init__()
-                self.session = session
-
-            def introspect_token(self, token_string: str) -> IntrospectionToken:
-                response = self.session.introspect_token(
-                    url,
-                    token=token_string,
-                    token_type_hint="access_token",
-                    timeout=INTROSPECTION_TIMEOUT,
-                    allow_redirects=False,
-                )
-                if response.status_code != 200:
-                    raise ValueError(f"introspection endpoint answered {response.status_code}")
-                if len(response.content) > 100_000:
-                    raise ValueError("introspection answer too large")
-                data = response.json()
-                if not isinstance(data, dict):
-                    raise ValueError("introspection answer is not an object")
-                return IntrospectionToken(data)
-
         try:
-            with self._session() as session:
-                validator = Validator(session)
-                answer = validator.authenticate_token(token)
-                if answer.get("active") is not True:
-                    raise InvalidTokenError()
-                validator.validate_token(answer, [], None)
-                claims = dict(answer)
-                self._registry().validate(claims)
-        except (InvalidTokenError, JoseError) as exc:
+            claims = introspect(
+                url,
+                token,
+                client_id=self._auth.client_id,
+                client_secret=self._secret_value(),
+                timeout=INTROSPECTION_TIMEOUT,
+            )
+            self._registry().validate(claims)
+        except (IntrospectionRefused, JoseError) as exc:
             logger.info("bearer token refused: %s", str(exc)[:200])
             return None
         except Exception as exc:  # unreachable, timed out, a bad answer: fail closed
