@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailguard_core.adapters.imap import ImapMailStore
-from mailguard_core.adapters.imap_support import SERVER_TROUBLE_CODES, imap_errors
+from mailguard_core.adapters.imap_errors import SERVER_TROUBLE_CODES, imap_errors
 from mailguard_core.model.errors import (
     InputError,
     InvalidSearchError,

@@ -179,7 +179,8 @@ class _NoPlain:
 
 
 def test_non_ascii_credentials_without_auth_plain_are_refused_as_auth_not_protocol() -> None:
-    from mailguard_core.adapters.imap_support import imap_errors, imap_login
+    from mailguard_core.adapters.imap_errors import imap_errors
+    from mailguard_core.adapters.imap_support import imap_login
 
     client = _NoPlain()
     with pytest.raises(AuthenticationFailed) as caught, imap_errors("login"):
@@ -189,7 +190,7 @@ def test_non_ascii_credentials_without_auth_plain_are_refused_as_auth_not_protoc
 
 
 def test_a_codec_error_anywhere_in_imap_is_reported_without_its_text() -> None:
-    from mailguard_core.adapters.imap_support import imap_errors
+    from mailguard_core.adapters.imap_errors import imap_errors
     from mailguard_core.model.errors import InputError
 
     for action, expected in (("login", AuthenticationFailed), ("search", InputError)):
