@@ -1,8 +1,8 @@
 """``ImapMailStore``: the MailStore port over imapclient (IMAP4rev1 + UIDPLUS/MOVE/SPECIAL-USE).
 
 The connection rules (TLS, pins, timeouts, reconnects) and the error mapping: see
-``imap_connection``; the reading methods: ``imap_read``.
-
+``imap_connection``; the reading methods: ``imap_read``; the imapclient methods used and
+where their errors are translated: ``imap_session``.
 
 Wire safety: folder names go through imapclient's modified UTF-7 encoding and quoting after
 control characters were refused; search terms are compiled by ``search_query`` into quoted
@@ -12,18 +12,18 @@ Moves use UID MOVE when offered; otherwise UID COPY + STORE \\Deleted + UID EXPU
 the moved UIDs (UIDPLUS); without either the move is refused, never done with a bare EXPUNGE.
 Gmail (X-GM-EXT-1): keywords are set and read as X-GM-LABELS.
 
-A few imapclient internals are used where its public API lacks a feature, all in this module:
-``_raw_command_untagged`` (SEARCH with our own quoting/literals) and ``_imap.response``
-(COPYUID of MOVE/COPY).
+Two imapclient internals are used where its public API lacks a feature, each behind one
+function of ``imapclient_private``: ``_raw_command_untagged`` (SEARCH with our own
+quoting/literals) and ``_imap.response`` (COPYUID of MOVE/COPY).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 from mailguard_core.adapters.imap_read import ImapReader
 from mailguard_core.adapters.imap_repair import PendingMove
+from mailguard_core.adapters.imap_session import Edge
 from mailguard_core.adapters.imap_support import (
     parse_appenduid,
     parse_uid_pairs,
@@ -54,7 +54,7 @@ class ImapMailStore(ImapReader):
     ) -> None:
         add_l, remove_l = validate_flags(add), validate_flags(remove)
 
-        def op(client: Any) -> None:
+        def op(client: Edge) -> None:
             for folder, uids in self._checked(client, refs, readonly=False).items():
                 self._select(client, folder, readonly=False)
                 for flags, adding in ((add_l, True), (remove_l, False)):
@@ -62,14 +62,12 @@ class ImapMailStore(ImapReader):
                     keywords = [f for f in flags if f not in SYSTEM_FLAGS]
                     if self._gmail() and keywords:
                         (client.add_gmail_labels if adding else client.remove_gmail_labels)(
-                            uids, keywords, silent=True
+                            uids, keywords
                         )
                     else:
                         system += keywords
                     if system:
-                        (client.add_flags if adding else client.remove_flags)(
-                            uids, system, silent=True
-                        )
+                        (client.add_flags if adding else client.remove_flags)(uids, system)
 
         self._run("store", op, idempotent=True)
 
@@ -81,7 +79,7 @@ class ImapMailStore(ImapReader):
         if any(ref.folder == destination for ref in refs):
             raise InputError("move to the same folder", public="the message is already there")
 
-        def op(client: Any) -> dict[MessageRef, MessageRef | None]:
+        def op(client: Edge) -> dict[MessageRef, MessageRef | None]:
             if "MOVE" not in self._caps and "UIDPLUS" not in self._caps:
                 raise UnsupportedByServer(
                     "server has neither MOVE nor UIDPLUS: refusing a move that would need a "
@@ -105,16 +103,16 @@ class ImapMailStore(ImapReader):
                     used_copy="MOVE" not in self._caps,
                 )
                 self._pending.append(journal)  # until the move is known to be complete
-                client._imap.response("COPYUID")  # clear a stale value
+                client.take_copyuid()  # clear a stale value
                 if journal.used_copy:
                     client.copy(uids, destination)
-                    client.add_flags(uids, [b"\\Deleted"], silent=True)
+                    client.add_flags(uids, [b"\\Deleted"])
                     client.uid_expunge(uids)
                 else:
                     client.move(uids, destination)
                 self._pending.remove(journal)
-                _code, data = client._imap.response("COPYUID")
-                pairs = parse_uid_pairs(data) if data and data[0] is not None else None
+                data = client.take_copyuid()
+                pairs = parse_uid_pairs(data, len(uids)) if data and data[0] is not None else None
                 mapping = pairs[1] if pairs and pairs[0] == dest_validity else {}
                 for ref in refs:
                     if ref.folder == folder:
@@ -130,7 +128,7 @@ class ImapMailStore(ImapReader):
         if not isinstance(data, bytes) or not data:
             raise InputError("append needs message bytes", public="the message is empty")
 
-        def op(client: Any) -> MessageRef | None:
+        def op(client: Edge) -> MessageRef | None:
             response = client.append(folder, data, flags=checked)
             parsed = parse_appenduid(response)
             return self._ref(folder, parsed[0], parsed[1]) if parsed else None
@@ -138,7 +136,7 @@ class ImapMailStore(ImapReader):
         return self._run("append", op)
 
     def expunge(self, refs: Sequence[MessageRef]) -> int:
-        def op(client: Any) -> int:
+        def op(client: Edge) -> int:
             if "UIDPLUS" not in self._caps:
                 raise UnsupportedByServer(
                     "server lacks UIDPLUS: UID EXPUNGE of exact messages is impossible",
@@ -147,15 +145,15 @@ class ImapMailStore(ImapReader):
             count = 0
             for folder, uids in self._checked(client, refs, readonly=False).items():
                 self._select(client, folder, readonly=False)
-                client.add_flags(uids, [b"\\Deleted"], silent=True)
+                client.add_flags(uids, [b"\\Deleted"])
                 client.uid_expunge(uids)
                 count += len(uids)
             return count
 
         return self._run("expunge", op)
 
-    def _folder_op(self, action: str, fn: Callable[[Any], None]) -> None:
-        def op(client: Any) -> None:
+    def _folder_op(self, action: str, fn: Callable[[Edge], None]) -> None:
+        def op(client: Edge) -> None:
             if self._selected is not None:
                 self._selected = None
                 if "UNSELECT" in self._caps:
@@ -178,7 +176,7 @@ class ImapMailStore(ImapReader):
         if "INBOX" in (old.upper(), new.upper()):
             raise InputError("rename of INBOX", public="INBOX cannot be renamed")
 
-        def op(client: Any) -> None:
+        def op(client: Edge) -> None:
             # exact match in the full listing (never LIST with the name: * and % would match)
             if any(name == new for _f, _d, name in self._list(client)):
                 raise InputError(f"folder {new!r} exists", public="a folder with that name exists")

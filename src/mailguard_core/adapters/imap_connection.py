@@ -9,7 +9,8 @@ the next call opens a new one (read-only calls retry once at once on a connectio
 out to be dead). A response that could not be read whole (a line over imaplib's limit) or
 parsed drops the connection too: the rest of it must never be read as the next answer.
 
-Errors and the circuit breaker (``imap_support.imap_errors``): a server's BAD or NO is an
+Errors and the circuit breaker (``imap_errors.imap_errors``, applied at each library call by
+``imap_session.Edge``; the adapter's own code is never wrapped): a server's BAD or NO is an
 answer to the values sent (``RefusedByServer``, never counted) unless its response code names
 the server's own trouble (UNAVAILABLE, SERVERBUG, CORRUPTION, INUSE); an unreadable response is
 ``UnreadableResponse`` (not counted: an email can cause it); connection loss, timeouts, TLS
@@ -18,16 +19,17 @@ failures and those response codes count.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import imapclient  # type: ignore[import-untyped]
-from imapclient import exceptions as imap_exc
 
 from mailguard_core.adapters.imap_errors import ConnectionLost, OutOfStep, imap_errors
 from mailguard_core.adapters.imap_repair import PendingMove, repair_move
+from mailguard_core.adapters.imap_session import Edge, ImapSession
 from mailguard_core.adapters.imap_support import (
     check_pin,
     imap_login,
@@ -95,7 +97,7 @@ class ImapConnection:
         settings: ImapSettings,
         password: Callable[[], Secret],
         *,
-        client_factory: Callable[[], Any] | None = None,
+        client_factory: Callable[[], ImapSession] | None = None,
         tokens: TokenProvider | None = None,
     ) -> None:
         self._account = account
@@ -105,7 +107,7 @@ class ImapConnection:
         #: the SASL mechanism (or LOGIN) of the current connection
         self._mechanism: str | None = None
         self._factory = client_factory
-        self._client: Any = None
+        self._client: ImapSession | None = None
         self._selected: tuple[str, bool, int] | None = None  # folder, read-only, uidvalidity
         self._caps: frozenset[str] = frozenset()
         self._tls_version: str | None = None
@@ -122,7 +124,7 @@ class ImapConnection:
     def account(self) -> str:
         return self._account
 
-    def _connect(self) -> Any:
+    def _connect(self) -> ImapSession:
         s = self._settings
         if self._factory is not None:
             with imap_errors("connect"):
@@ -131,41 +133,40 @@ class ImapConnection:
             ctx = tls_context(s)
             client = self._open(ctx)
             try:
-                with imap_errors("starttls"):
-                    if s.tls == "starttls":
-                        if not client.has_capability("STARTTLS"):
-                            raise TLSError("the server does not offer STARTTLS; refusing plaintext")
-                        client.starttls(ctx)
-                    sock = client.socket()
-                    self._cert_sha256 = check_pin(sock, s.pin_sha256)
-                    version = getattr(sock, "version", None)
-                    self._tls_version = version() if callable(version) else None
+                edge = Edge(client, "starttls")
+                if s.tls == "starttls":
+                    if not edge.has_capability("STARTTLS"):
+                        raise TLSError("the server does not offer STARTTLS; refusing plaintext")
+                    edge.starttls(ctx)
+                has_tls, der, self._tls_version = edge.tls_facts()
+                self._cert_sha256 = check_pin(has_tls, der, s.pin_sha256)
             except BaseException:
                 self._kill(client)
                 raise
         client.normalise_times = False
         try:
-            with imap_errors("login"):
-                self._login(client)
-                self._caps = frozenset(_s(c).upper() for c in client.capabilities())
+            edge = Edge(client, "login")
+            self._login(edge)
+            self._caps = frozenset(_s(c).upper() for c in edge.capabilities())
         except BaseException:
             self._kill(client)
             raise
         return client
 
-    def _open(self, ctx: Any) -> Any:
+    def _open(self, ctx: ssl.SSLContext) -> ImapSession:
         """Connect and read the greeting. With STARTTLS, a greeting that has not come after
         ``GREETING_PROBE_SECONDS`` makes a second connection check whether the port speaks
         implicit TLS (a named error at once, instead of waiting out the whole timeout); if it
         does not, the connection is tried again with the full timeout (a slow server)."""
         s = self._settings
 
-        def connect(connect_timeout: float) -> Any:
-            timeout = imapclient.SocketTimeout(connect=connect_timeout, read=s.command_timeout)
+        def connect(connect_timeout: float) -> ImapSession:
             with imap_errors("connect"):
-                return imapclient.IMAPClient(
+                timeout = imapclient.SocketTimeout(connect=connect_timeout, read=s.command_timeout)
+                client: ImapSession = imapclient.IMAPClient(
                     s.host, port=s.port, ssl=s.tls == "implicit", ssl_context=ctx, timeout=timeout
                 )
+                return client
 
         if s.tls != "starttls" or s.connect_timeout <= GREETING_PROBE_SECONDS:
             return connect(s.connect_timeout)
@@ -176,7 +177,7 @@ class ImapConnection:
                 raise implicit_tls_port("connect") from None
         return connect(s.connect_timeout)
 
-    def _login(self, client: Any) -> None:
+    def _login(self, client: Edge) -> None:
         s = self._settings
         if s.auth != "oauth2":
             imap_login(client, s.username, self._password().reveal())
@@ -199,7 +200,7 @@ class ImapConnection:
                     client.oauthbearer_login(s.username, token.reveal())
                 else:
                     client.oauth2_login(s.username, token.reveal())
-            except imap_exc.LoginError:
+            except AuthenticationFailed:
                 # the server refused the token: forget it, get a fresh one, try once more
                 self._tokens.invalidate(token)
                 if attempt == 0:
@@ -212,10 +213,10 @@ class ImapConnection:
             return
 
     @staticmethod
-    def _kill(client: Any) -> None:
+    def _kill(client: ImapSession) -> None:
         try:
             client.shutdown()
-        except Exception:
+        except Exception:  # closing a connection given up on: whatever happens, it is gone
             pass
 
     def _drop(self) -> None:
@@ -232,28 +233,31 @@ class ImapConnection:
         if self._client is None or time.monotonic() - self._last_used < self.probe_after:
             return
         try:
-            with imap_errors("noop"):
-                self._client.noop()
+            Edge(self._client, "noop").noop()
         except (ConnectionLost, OperationTimeout, TLSError, OutOfStep):
             self._drop()
 
-    def _run(self, action: str, fn: Callable[[Any], T], *, idempotent: bool = False) -> T:
+    def _run(self, action: str, fn: Callable[[Edge], T], *, idempotent: bool = False) -> T:
         with self._lock:  # one IMAP conversation at a time, whatever thread calls
             return self._run_locked(action, fn, idempotent=idempotent)
 
-    def _run_locked(self, action: str, fn: Callable[[Any], T], *, idempotent: bool) -> T:
+    def _run_locked(self, action: str, fn: Callable[[Edge], T], *, idempotent: bool) -> T:
+        """``fn`` over the connection (opened if needed), with library errors translated at
+        each call (:class:`Edge`); a connection error drops the connection, and an idempotent
+        call whose idle connection turned out dead is tried once more on a new one. Any other
+        exception (a bug of ours) propagates as itself and leaves the connection in place."""
         if not idempotent:
             self._probe()
         try:
             for attempt in range(2):
-                fresh = self._client is None
-                if fresh:
-                    self._client = self._connect()
+                client = self._client
+                fresh = client is None
+                if client is None:
+                    client = self._client = self._connect()
                 try:
-                    with imap_errors(action):
-                        if fresh and self._pending:
-                            self._repair_moves(self._client)
-                        return fn(self._client)
+                    if fresh and self._pending:
+                        self._repair_moves(Edge(client, "repair move"))
+                    return fn(Edge(client, action))
                 except (ConnectionLost, OperationTimeout, TLSError, OutOfStep) as exc:
                     self._drop()  # never reused: it may hold the rest of a response
                     if (
@@ -269,7 +273,7 @@ class ImapConnection:
             self._last_used = time.monotonic()
 
     # ------------------------------------------------------------------ move repair
-    def _repair_moves(self, client: Any) -> None:
+    def _repair_moves(self, client: Edge) -> None:
         """Finish the bookkeeping of moves a broken connection interrupted.
 
         A server killed mid-MOVE (Dovecot's Maildir MOVE is copy-then-expunge) or mid
@@ -281,8 +285,7 @@ class ImapConnection:
         """
         for journal in list(self._pending):
             try:
-                with imap_errors("repair move"):
-                    repair_move(client, journal, self._select, has_uidplus="UIDPLUS" in self._caps)
+                repair_move(client, journal, self._select, has_uidplus="UIDPLUS" in self._caps)
             except (ConnectionLost, OperationTimeout, TLSError, OutOfStep):
                 raise  # the connection failed again: keep the journal for the next one
             except MailguardError:
@@ -298,11 +301,11 @@ class ImapConnection:
         if client is not None:
             try:
                 client.logout()
-            except Exception:
+            except Exception:  # a last goodbye: whatever happens, the connection is closed
                 self._kill(client)
 
     # ------------------------------------------------------------------ helpers
-    def _select(self, client: Any, folder: str, *, readonly: bool) -> int:
+    def _select(self, client: Edge, folder: str, *, readonly: bool) -> int:
         """Select (or EXAMINE) ``folder`` unless it already is; returns its UIDVALIDITY."""
         validate_folder_name(folder)
         current = self._selected
@@ -315,13 +318,13 @@ class ImapConnection:
         return uidvalidity
 
     def _checked(
-        self, client: Any, refs: Sequence[MessageRef], *, readonly: bool
+        self, client: Edge, refs: Sequence[MessageRef], *, readonly: bool
     ) -> dict[str, list[int]]:
         """Select each folder, check UIDVALIDITY and that every uid exists; uids per folder."""
         return {f: list(flags) for f, flags in self._checked_flags(client, refs, readonly).items()}
 
     def _checked_flags(
-        self, client: Any, refs: Sequence[MessageRef], readonly: bool
+        self, client: Edge, refs: Sequence[MessageRef], readonly: bool
     ) -> dict[str, dict[int, frozenset[str]]]:
         """As :meth:`_checked`, with each message's current flags."""
         check_refs(self._account, refs)

@@ -98,51 +98,74 @@ def is_line_too_long(exc: BaseException) -> bool:
 
 @contextlib.contextmanager
 def imap_errors(action: str) -> Iterator[None]:
-    """Translate imapclient, imaplib, ssl and socket errors into mailguard errors.
+    """Translate the exceptions of imapclient, imaplib, ssl and socket calls; nothing else.
 
-    ``ConnectionLost``/``OperationTimeout``/``TLSError``/``OutOfStep`` mean the connection
-    is unusable. A tagged ``BAD`` or ``NO`` is :class:`RefusedByServer` (it does not count
-    towards the breaker) unless its response code is one of :data:`SERVER_TROUBLE_CODES` or
-    the action sends no caller-chosen value (:data:`VALUELESS_ACTIONS`): then it is
-    :class:`ProtocolError`, which counts; a response too long to read, or one that
-    cannot be parsed, is :class:`OutOfStep` (does not count).
+    Wrap library calls only (``imap_session.Edge`` wraps each one): an exception from the
+    adapter's own code is never translated, so a bug is not mistaken for the server's fault.
+    Every clause names a library exception, most specific first:
+
+    - ``LoginError`` is :class:`AuthenticationFailed`; a read-only folder is
+      :class:`RefusedByServer`; imaplib's ``abort`` (the connection broke), a TLS connection
+      closed under us and any other socket ``OSError`` (``EOFError`` too) are
+      :class:`ConnectionLost`; a timeout is :class:`OperationTimeout`; other ssl errors are
+      ``TLSError`` (``tls_probe.tls_failure`` names the likely cause);
+    - a response that is too long to read (a line over imaplib's limit) or that imapclient
+      cannot parse (its ``ProtocolError``, or the ``ValueError`` its lexer and parsers raise)
+      is :class:`OutOfStep`: the connection is dropped, and it does not count;
+    - a value imaplib cannot encode (``UnicodeError``) is :class:`InputError`
+      (:class:`AuthenticationFailed` at login), without the codec's text;
+    - any other ``IMAP4.error`` is a tagged ``BAD`` or ``NO``: :class:`FolderNotFound`, a
+      folder that exists, else :class:`RefusedByServer` (it does not count towards the
+      breaker) unless its response code is one of :data:`SERVER_TROUBLE_CODES` or the action
+      sends no caller-chosen value (:data:`VALUELESS_ACTIONS`): then :class:`ProtocolError`,
+      which counts.
+
+    A :class:`MailguardError` passes unchanged (one raised inside a wrapped block is already
+    translated).
     """
     try:
         yield
     except MailguardError:
         raise
-    except imap_exc.LoginError as exc:
+    except imap_exc.LoginError as exc:  # an IMAP4.error: before it
         raise AuthenticationFailed(f"{action}: login refused") from exc
-    except TimeoutError as exc:
-        raise OperationTimeout(f"{action}: {_snippet(exc)}") from exc
+    except imaplib.IMAP4.readonly as exc:  # an IMAP4.abort: before it
+        raise RefusedByServer(
+            f"{action}: folder is read-only", public="this folder is read-only on the server"
+        ) from exc
+    except imaplib.IMAP4.abort as exc:  # an IMAP4.error: before it
+        raise ConnectionLost(f"{action}: {_snippet(exc)}") from exc
+    except imap_exc.ProtocolError as exc:  # an IMAP4.error: before it
+        raise OutOfStep(f"{action}: unparseable response: {_snippet(exc)}") from exc
+    except imaplib.IMAP4.error as exc:  # imapclient's IMAPClientError is this class
+        raise _refusal(action, exc) from exc
     except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError) as exc:
         raise ConnectionLost(f"{action}: {_snippet(exc)}") from exc  # the peer went away
-    except ssl.SSLError as exc:  # the public text names the likely cause (tls_probe)
+    except ssl.SSLError as exc:  # an OSError: before it
         raise tls_failure(exc, action) from exc
-    except UnicodeError as exc:  # a value imaplib could not encode (never shown: _snippet)
+    except TimeoutError as exc:  # an OSError (socket.timeout): before it
+        raise OperationTimeout(f"{action}: {_snippet(exc)}") from exc
+    except (OSError, EOFError) as exc:  # the socket
+        raise ConnectionLost(f"{action}: {_snippet(exc)}") from exc
+    except UnicodeError as exc:  # a ValueError: before it (never shown: _snippet)
         if action == "login":
             raise AuthenticationFailed(f"{action}: {_snippet(exc)}") from None
         raise InputError(
             f"{action}: {_snippet(exc)}", public="a value has characters the server cannot take"
         ) from None
-    except imaplib.IMAP4.readonly as exc:  # a subclass of abort: first
-        raise RefusedByServer(
-            f"{action}: folder is read-only", public="this folder is read-only on the server"
-        ) from exc
-    except (imaplib.IMAP4.abort, EOFError, OSError) as exc:
-        raise ConnectionLost(f"{action}: {_snippet(exc)}") from exc
-    except (imap_exc.ProtocolError, ValueError) as exc:  # unparseable server response
+    except ValueError as exc:  # imapclient's lexer and parsers (response_lexer, datetime_util)
         raise OutOfStep(f"{action}: unparseable response: {_snippet(exc)}") from exc
-    except imaplib.IMAP4.error as exc:  # imapclient's IMAPClientError is this class
-        if is_line_too_long(exc):
-            raise OutOfStep(f"{action}: a response line over imaplib's limit") from exc
-        text = str(exc).upper()
-        if any(marker in text for marker in _NOT_FOUND):
-            raise FolderNotFound(f"{action}: {_snippet(exc)}") from exc
-        if any(marker in text for marker in _EXISTS):
-            raise InputError(
-                f"{action}: {_snippet(exc)}", public="a folder with that name exists"
-            ) from exc
-        if action in VALUELESS_ACTIONS or response_code(str(exc)) in SERVER_TROUBLE_CODES:
-            raise ProtocolError(f"{action}: {_snippet(exc)}") from exc
-        raise RefusedByServer(f"{action}: {_snippet(exc)}") from exc
+
+
+def _refusal(action: str, exc: imaplib.IMAP4.error) -> MailguardError:
+    """What a tagged ``BAD``/``NO`` (or another ``IMAP4.error``) means; see imap_errors."""
+    if is_line_too_long(exc):
+        return OutOfStep(f"{action}: a response line over imaplib's limit")
+    text = str(exc).upper()
+    if any(marker in text for marker in _NOT_FOUND):
+        return FolderNotFound(f"{action}: {_snippet(exc)}")
+    if any(marker in text for marker in _EXISTS):
+        return InputError(f"{action}: {_snippet(exc)}", public="a folder with that name exists")
+    if action in VALUELESS_ACTIONS or response_code(str(exc)) in SERVER_TROUBLE_CODES:
+        return ProtocolError(f"{action}: {_snippet(exc)}")
+    return RefusedByServer(f"{action}: {_snippet(exc)}")

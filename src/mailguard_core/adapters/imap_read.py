@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import imaplib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from imapclient.response_parser import parse_message_list  # type: ignore[import-untyped]
-
 from mailguard_core.adapters.imap_connection import ImapConnection, _flags, _s
-from mailguard_core.adapters.imap_errors import is_line_too_long
+from mailguard_core.adapters.imap_session import Edge
 from mailguard_core.adapters.imap_support import (
     decode_transfer,
     to_utc,
@@ -22,8 +19,11 @@ from mailguard_core.adapters.mail_common import (
 )
 from mailguard_core.model.errors import (
     AttachmentNotFound,
+    FolderNotFound,
     MessageNotFound,
     MessageTooLarge,
+    ProtocolError,
+    RefusedByServer,
     StaleReference,
 )
 from mailguard_core.model.values import (
@@ -71,7 +71,7 @@ class ImapReader(ImapConnection):
 
     # ------------------------------------------------------------------ reading
     def server_info(self) -> ServerInfo:
-        def op(client: Any) -> ServerInfo:
+        def op(client: Edge) -> ServerInfo:
             caps = tuple(sorted(_s(c).upper() for c in client.capabilities()))
             return ServerInfo(
                 capabilities=caps,
@@ -82,14 +82,14 @@ class ImapReader(ImapConnection):
 
         return self._run("capability", op, idempotent=True)
 
-    def _list(self, client: Any) -> list[tuple[tuple[str, ...], str | None, str]]:
+    def _list(self, client: Edge) -> list[tuple[tuple[str, ...], str | None, str]]:
         out = []
         for flags, delim, name in client.list_folders():
             out.append((tuple(_s(f) for f in flags), _s(delim) if delim else None, _s(name)))
         return out
 
     def list_folders(self) -> Sequence[FolderInfo]:
-        def op(client: Any) -> list[FolderInfo]:
+        def op(client: Edge) -> list[FolderInfo]:
             folders = []
             for flags, delim, name in self._list(client):
                 selectable = not any(f.lower() in ("\\noselect", "\\nonexistent") for f in flags)
@@ -99,12 +99,8 @@ class ImapReader(ImapConnection):
                         counts = client.folder_status(
                             name, [b"MESSAGES", b"UNSEEN", b"UIDVALIDITY"]
                         )
-                    except imaplib.IMAP4.abort:
-                        raise
-                    except imaplib.IMAP4.error as exc:  # one odd folder: its counts unknown
-                        if is_line_too_long(exc):
-                            raise  # the connection is out of step: imap_errors drops it
-                        counts = {}
+                    except (FolderNotFound, RefusedByServer, ProtocolError):
+                        counts = {}  # one odd folder (a BAD or NO to STATUS): counts unknown
                 special = next((f for f in flags if f in _SPECIAL_USES), None)
                 folders.append(
                     FolderInfo(
@@ -123,7 +119,7 @@ class ImapReader(ImapConnection):
         return self._run("list", op, idempotent=True)
 
     def special_folders(self) -> Mapping[str, str]:
-        def op(client: Any) -> dict[str, str]:
+        def op(client: Edge) -> dict[str, str]:
             listing = self._list(client)
             out: dict[str, str] = {}
             for flags, _delim, name in listing:
@@ -147,7 +143,7 @@ class ImapReader(ImapConnection):
         if cursor is not None:
             state = decode_cursor(cursor, account=self._account, folder=folder, query=query)
 
-        def op(client: Any) -> SearchPage:
+        def op(client: Edge) -> SearchPage:
             uidvalidity = self._select(client, folder, readonly=True)
             uids: list[int] = []
             if state is None or state.below_uid > 1:
@@ -156,8 +152,7 @@ class ImapReader(ImapConnection):
                     wire = flatten_and([Key("UID", (f"1:{state.below_uid - 1}",)), node])
                 args, utf8 = to_imap_args(wire)
                 prefix = [b"CHARSET", b"UTF-8"] if utf8 else []
-                data = client._raw_command_untagged(b"SEARCH", prefix + args)
-                uids = parse_message_list(data)  # already ints
+                uids = client.uid_search(prefix + args)
             page, next_cursor, total = page_uids(
                 uids,
                 limit=limit,
@@ -185,7 +180,7 @@ class ImapReader(ImapConnection):
     def summaries(self, refs: Sequence[MessageRef]) -> Sequence[MessageSummary]:
         check_refs(self._account, refs)
 
-        def op(client: Any) -> list[MessageSummary]:
+        def op(client: Edge) -> list[MessageSummary]:
             found: dict[MessageRef, MessageSummary] = {}
             folders: dict[str, list[MessageRef]] = {}
             for ref in refs:
@@ -212,7 +207,7 @@ class ImapReader(ImapConnection):
 
         return self._run("fetch", op, idempotent=True)
 
-    def _fetch_one(self, client: Any, ref: MessageRef, items: list[bytes]) -> dict[bytes, Any]:
+    def _fetch_one(self, client: Edge, ref: MessageRef, items: list[bytes]) -> dict[bytes, Any]:
         check_refs(self._account, [ref])
         uidvalidity = self._select(client, ref.folder, readonly=True)
         if uidvalidity != ref.uidvalidity:
@@ -223,7 +218,7 @@ class ImapReader(ImapConnection):
         return item
 
     def fetch(self, ref: MessageRef, *, max_bytes: int | None = None) -> RawMessage:
-        def op(client: Any) -> RawMessage:
+        def op(client: Edge) -> RawMessage:
             body = b"BODY.PEEK[]"
             if max_bytes is not None:  # one round trip, never more than max_bytes + 1 read
                 body = f"BODY.PEEK[]<0.{max(0, max_bytes) + 1}>".encode("ascii")
@@ -243,7 +238,7 @@ class ImapReader(ImapConnection):
         return self._run("fetch", op, idempotent=True)
 
     def attachments(self, ref: MessageRef) -> Sequence[AttachmentInfo]:
-        def op(client: Any) -> list[AttachmentInfo]:
+        def op(client: Edge) -> list[AttachmentInfo]:
             bs = self._fetch_one(client, ref, [b"BODYSTRUCTURE"]).get(b"BODYSTRUCTURE")
             infos = (part.attachment_info() for part in walk_bodystructure(bs))
             return [info for info in infos if info is not None]
@@ -253,7 +248,7 @@ class ImapReader(ImapConnection):
     def fetch_part(self, ref: MessageRef, part_id: str) -> PartData:
         validate_part_id(part_id)
 
-        def op(client: Any) -> PartData:
+        def op(client: Edge) -> PartData:
             bs = self._fetch_one(client, ref, [b"BODYSTRUCTURE"]).get(b"BODYSTRUCTURE")
             part = next((p for p in walk_bodystructure(bs) if p.part_id == part_id), None)
             if part is None:
@@ -271,13 +266,13 @@ class ImapReader(ImapConnection):
         return self._run("fetch", op, idempotent=True)
 
     def get_flags(self, ref: MessageRef) -> frozenset[str]:
-        def op(client: Any) -> frozenset[str]:
+        def op(client: Edge) -> frozenset[str]:
             return _flags(self._fetch_one(client, ref, [b"FLAGS"]).get(b"FLAGS", ()))
 
         return self._run("fetch", op, idempotent=True)
 
     def labels(self, ref: MessageRef) -> Labels:
-        def op(client: Any) -> Labels:
+        def op(client: Edge) -> Labels:
             items = [b"FLAGS", b"X-GM-LABELS"] if self._gmail() else [b"FLAGS"]
             item = self._fetch_one(client, ref, items)
             keywords = tuple(sorted(f for f in _flags(item.get(b"FLAGS", ())) if f[:1] != "\\"))

@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from mailguard_core.adapters.imap_session import Edge
 from mailguard_core.adapters.imap_support import to_utc
 
 __all__ = ["PendingMove", "repair_move"]
@@ -35,7 +36,7 @@ class PendingMove:
     used_copy: bool
 
 
-def _fingerprints(client: Any, uids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+def _fingerprints(client: Edge, uids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
     if not uids:
         return {}
     data = client.fetch(list(uids), [b"BODY.PEEK[HEADER]", b"RFC822.SIZE", b"INTERNALDATE"])
@@ -50,7 +51,7 @@ def _fingerprints(client: Any, uids: Sequence[int]) -> dict[int, tuple[Any, ...]
 
 
 def repair_move(
-    client: Any,
+    client: Edge,
     p: PendingMove,
     select: Callable[..., int],
     *,
@@ -59,7 +60,7 @@ def repair_move(
     """Leave every message of ``p`` exactly once (see the module docstring).
 
     ``select(client, folder, readonly=False)`` selects a folder and returns its UIDVALIDITY.
-    Library errors propagate; the caller translates them.
+    Library errors come translated by ``client`` (an :class:`Edge`).
     """
     if select(client, p.source, readonly=False) != p.source_validity:
         return  # the source was renumbered: nothing can be matched safely
@@ -78,10 +79,10 @@ def repair_move(
                 duplicates.append(match)
                 del unused[match]
         if duplicates:
-            client.add_flags(duplicates, [b"\\Deleted"], silent=True)
+            client.add_flags(duplicates, [b"\\Deleted"])
             client.uid_expunge(duplicates)
     if p.used_copy:
         select(client, p.source, readonly=False)
         clear = [u for u in still if u not in p.deleted_before]
         if clear:
-            client.remove_flags(clear, [b"\\Deleted"], silent=True)
+            client.remove_flags(clear, [b"\\Deleted"])

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from mailguard_core.adapters.imap_errors import _snippet
+from mailguard_core.adapters.imap_session import Edge
 from mailguard_core.adapters.mail_common import is_attachment
 from mailguard_core.config import ImapSettings
 from mailguard_core.model.errors import (
@@ -39,7 +40,7 @@ __all__ = [
 ]
 
 
-def imap_login(client: Any, username: str, password: str) -> None:
+def imap_login(client: Edge, username: str, password: str) -> None:
     """Log in: ``LOGIN`` when the credentials are ASCII, else ``AUTHENTICATE PLAIN`` (RFC 4616,
     UTF-8) when the server offers ``AUTH=PLAIN``.
 
@@ -86,14 +87,13 @@ def tls_context(settings: ImapSettings) -> ssl.SSLContext:
     return ctx
 
 
-def check_pin(sock: object, pin: str | None) -> str | None:
-    """SHA-256 (hex) of the peer's leaf certificate; TLSError when it differs from ``pin``."""
-    getpeercert = getattr(sock, "getpeercert", None)
-    if getpeercert is None:
+def check_pin(has_tls: bool, der: bytes | None, pin: str | None) -> str | None:
+    """SHA-256 (hex) of the peer's leaf certificate ``der``; TLSError when it differs from
+    ``pin`` (or there is no TLS socket to check a pin on)."""
+    if not has_tls:
         if pin:
             raise TLSError("no TLS socket to check the pin on")
         return None
-    der = getpeercert(binary_form=True)
     digest = hashlib.sha256(der).hexdigest() if der else None
     if pin and digest != normalise_pin(pin):
         raise TLSError(f"certificate sha256 {digest} does not match the pin")
@@ -201,25 +201,39 @@ def decode_transfer(data: bytes, encoding: str) -> bytes:
     return data
 
 
-def _expand(uid_set: str) -> list[int]:
+_UID_RANGE = re.compile(r"([0-9]{1,10})(?::([0-9]{1,10}))?")
+
+
+def _expand(uid_set: str, limit: int) -> list[int] | None:
+    """A UID set (``3,5:7``) as its UIDs in order; None when it is malformed or names more than
+    ``limit`` UIDs (a server's ``1:4294967295`` is never expanded)."""
     out: list[int] = []
     for part in uid_set.split(","):
-        lo, _, hi = part.partition(":")
-        a, b = int(lo), int(hi or lo)
+        m = _UID_RANGE.fullmatch(part)
+        if m is None:
+            return None
+        a = int(m.group(1))
+        b = int(m.group(2) or a)
+        if len(out) + abs(b - a) + 1 > limit:
+            return None
         step = 1 if b >= a else -1
         out.extend(range(a, b + step, step))
     return out
 
 
-def parse_uid_pairs(data: Any) -> tuple[int, dict[int, int]] | None:
-    """``COPYUID <uidvalidity> <src set> <dst set>`` -> (uidvalidity, {src uid: dst uid})."""
+def parse_uid_pairs(data: Any, limit: int) -> tuple[int, dict[int, int]] | None:
+    """``COPYUID <uidvalidity> <src set> <dst set>`` -> (uidvalidity, {src uid: dst uid}).
+
+    Total over whatever the server sent: None unless both sets are well formed, name at most
+    ``limit`` UIDs (the number of messages moved) and pair up one to one.
+    """
     items = data if isinstance(data, list | tuple) else [data]
     for item in reversed(items):
         text = _text(item)
         m = re.search(r"(?:COPYUID\s+)?(\d+)\s+([\d:,]+)\s+([\d:,]+)", text)
         if m:
-            src, dst = _expand(m.group(2)), _expand(m.group(3))
-            if len(src) == len(dst):
+            src, dst = _expand(m.group(2), limit), _expand(m.group(3), limit)
+            if src is not None and dst is not None and len(src) == len(dst):
                 return int(m.group(1)), dict(zip(src, dst, strict=True))
     return None
 
