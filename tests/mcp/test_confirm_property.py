@@ -6,7 +6,8 @@ marks, line separators, controls, and values far over the display bounds. Over t
 ``mcp`` client (in process) with an elicitation callback:
 
 - nothing is sent unless the human accepted;
-- when it is sent, the summary the human saw names exactly the envelope recipients, and its
+- when it is sent, the summary the human saw names exactly the envelope recipients, each
+  To/Cc mailbox with the display name and address the message carries, and its
   subject and body lines, with the ``\\u{XXXX}`` escapes undone and the clip marker checked,
   are the sent message's subject and body lines (whole, or a prefix whose clipped length the
   marker states exactly);
@@ -19,6 +20,7 @@ import email.parser
 import email.policy
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +84,19 @@ address = st.one_of(
     st.builds(lambda a: a.upper(), st.from_regex(r"[a-z]{1,8}@[a-z]{1,8}\.org", fullmatch=True)),
     wild_address,
 )
+
+#: a display name as the agent may give it (``Name <addr>``, accepted since 69a40e6):
+#: look-alikes, bidi and zero-width characters, quotes, commas, at signs; up to 150
+#: characters, so that the summary shows it unclipped
+name = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(LOOK_ALIKES + INVISIBLE + "\",.@;:'x "),
+        st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")),
+    ),
+    min_size=1,
+    max_size=150,
+).filter(lambda n: "<" not in n and ">" not in n)
+recipient = st.one_of(address, st.builds(lambda n, a: f"{n} <{a}>", name, address))
 
 _ESCAPE = re.compile(r"\\u\{([0-9A-F]{4,6})\}")
 _CLIP = re.compile(r"…\((\d+) more characters\)$")
@@ -157,9 +172,9 @@ async def _send(tmp: Path, args: dict[str, Any], accept: bool) -> tuple[list[str
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    to=st.lists(address, min_size=1, max_size=3),
-    cc=st.lists(address, max_size=2),
-    bcc=st.lists(address, max_size=2),
+    to=st.lists(recipient, min_size=1, max_size=3),
+    cc=st.lists(recipient, max_size=2),
+    bcc=st.lists(recipient, max_size=2),
     subject=long_text,
     body=st.one_of(body_text, long_text, st.lists(long_text, max_size=15).map("\n".join)),
     accept=st.booleans(),
@@ -186,12 +201,31 @@ def test_the_summary_the_human_approves_is_what_is_sent(
         return
     [summary] = shown
     [message] = sent
+    check_shown_is_sent(summary, message.recipients, message.data)
+
+
+def check_shown_is_sent(summary: str, recipients: Sequence[str], data: bytes) -> None:
+    """The summary the human approved names exactly the envelope ``recipients`` and shows the
+    subject and body lines of the message ``data`` (whole, or a prefix whose clipped length
+    its marker states), with no character a reader cannot see."""
     assert not any(_invisible(c) for c in summary), ascii(summary)
-    parsed = _PARSER.parsebytes(message.data)
+    parsed = _PARSER.parsebytes(data)
     # every envelope recipient, and nobody else
     # (an address in both To and Cc is shown in both, as the headers carry it)
-    assert {a.lower() for a in _shown_addresses(summary)} == {r.lower() for r in message.recipients}
-    assert len(message.recipients) == len({r.lower() for r in message.recipients})
+    assert {a.lower() for a in _shown_addresses(summary)} == {r.lower() for r in recipients}
+    assert len(recipients) == len({r.lower() for r in recipients})
+    # each To and Cc mailbox as the message carries it: display name and address
+    for header in ("To", "Cc"):
+        field = parsed[header]
+        line = _line(summary, header)
+        if field is None:
+            assert line is None
+            continue
+        carried = ", ".join(
+            f'"{a.display_name}" <{a.addr_spec}>' if a.display_name else f"<{a.addr_spec}>"
+            for a in field.addresses
+        )
+        assert line is not None and _unescape(line)[0] == carried, (line, carried)
     subject_line = _line(summary, "Subject")
     assert subject_line is not None and _matches(subject_line, str(parsed["Subject"]))
     plain = parsed.get_body(preferencelist=("plain",))
