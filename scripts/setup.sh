@@ -3,6 +3,8 @@
 #   scripts/setup.sh          runtime only
 #   scripts/setup.sh --test   plus Dovecot, keyring backends and the test/lint tools, and a
 #                             ./.venv-3.X for each other claimed Python (scripts/pythons.sh)
+# Every pip install is constrained by constraints.txt: the exact versions the suite was last run
+# with (the lock of the development environment; scripts/lock.sh renews it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
@@ -27,9 +29,9 @@ install() {  # install VENV INTERPRETER
   [ -x "$1/bin/python" ] || "$2" -m venv "$1"
   "$1/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
   if [ "$want_test" = 1 ]; then
-    "$1/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
+    "$1/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
   else
-    "$1/bin/python" -m pip install -q --disable-pip-version-check -e .
+    "$1/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt -e .
   fi
 }
 
