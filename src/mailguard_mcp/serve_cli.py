@@ -434,6 +434,7 @@ def dry_run(config: Config, out: TextIO) -> int:
     from mailguard_core.adapters.memory_audit import InMemoryAuditSink
     from mailguard_core.app.bootstrap import default_secrets, default_store, default_tokens
     from mailguard_core.gate import Gate
+    from mailguard_mcp.preflight import folder_report
 
     gate = Gate.from_config(config, InMemoryAuditSink())
     allowed = {a.name: gate.allowed_tools(a.name) for a in config.accounts}
@@ -473,6 +474,7 @@ def dry_run(config: Config, out: TextIO) -> int:
             store = default_store(account, get_secrets, tokens)  # type: ignore[arg-type]
             try:
                 info = store.server_info()
+                folders = folder_report(account, allowed[account.name], store)
             finally:
                 store.close()
         except MailguardError as exc:
@@ -491,6 +493,7 @@ def dry_run(config: Config, out: TextIO) -> int:
                 "  # certificate fingerprint; to pin it, paste into [accounts.imap]:\n"
                 f'  pin_sha256 = "{info.certificate_sha256}"\n'
             )
+        failures += folders.write(out)
         can_send = account.smtp is not None and ToolName.SEND_EMAIL in allowed[account.name]
         if can_send and not _check_smtp(account, get_secrets, tokens, out):
             failures += 1

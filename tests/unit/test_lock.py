@@ -36,7 +36,8 @@ def _pins() -> dict[str, Version]:
 
 def _declared() -> list[Requirement]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]]
+    declared = project["dependencies"] + project["optional-dependencies"]["test"]
+    return [Requirement(r) for r in declared]
 
 
 def test_every_declared_dependency_is_pinned_to_a_version_it_allows() -> None:
