@@ -10,8 +10,8 @@ Steps: the address; a provider preset (Gmail, Fastmail, Outlook/Microsoft 365, i
 Proton Mail Bridge) or a generic server (host, port, TLS mode); the TLS certificate of each
 server is checked, and one that does not verify (a self-signed Proton Bridge or home server)
 is shown with its subject, issuer, dates and sha256 and trusted only when the user confirms
-it (trust on first use: IMAP gets ``pin_sha256``; SMTP, which has no pin, gets the certificate
-saved as a PEM file for ``ca_file``); in scripts ``--pin`` must equal the presented sha256.
+it (trust on first use: ``pin_sha256`` in ``[accounts.imap]`` or ``[accounts.smtp]``); in
+scripts ``--pin`` must equal the presented sha256.
 Then the TOML is written (mode 0600, never over an existing file without ``--force``), the
 password stored in the OS keyring (``login``'s store; OAuth2 providers: run ``login`` to sign
 in) and the dry run run. Exit code: the dry run's (0 every check passed), 1 when init itself
@@ -136,9 +136,9 @@ def _server(
 
 def _trust(
     kind: str, server: Server, args: argparse.Namespace, asker: _Asker, out: TextIO
-) -> tuple[str | None, bytes | None]:
-    """Check the server's certificate: (pin, None) or (None, PEM to save) when a certificate
-    that does not verify was trusted; (None, None) when it verifies. Raises when refused."""
+) -> str | None:
+    """Check the server's certificate: the pin of a certificate that does not verify and was
+    trusted; None when it verifies. Raises when refused."""
     from mailguard_core.adapters.tls_probe import presented_certificate, verify_certificate
     from mailguard_core.model.errors import TLSError
 
@@ -148,7 +148,7 @@ def _trust(
         verify_certificate(server.host, server.port, tls=tls, protocol=protocol,
                            timeout=args.timeout)  # fmt: skip
         out.write(f"{kind.upper()} {server.host}:{server.port}: certificate verified\n")
-        return None, None
+        return None
     except TLSError as exc:
         failure = exc
     cert = presented_certificate(
@@ -169,9 +169,7 @@ def _trust(
             f"the {kind.upper()} certificate was not trusted; compare its sha256 with the "
             f"server's and pass --pin {cert.sha256} (or set ca_file by hand)"
         )
-    if kind == "imap":
-        return cert.sha256, None
-    return None, cert.pem.encode("ascii")
+    return cert.sha256
 
 
 def _toml_string(value: str) -> str:
@@ -187,7 +185,7 @@ def render(
     imap: Server | None,
     smtp: Server | None,
     pin: str | None,
-    smtp_ca_file: str | None,
+    smtp_pin: str | None,
     provider: Provider,
     client_id: str | None,
 ) -> str:
@@ -229,8 +227,8 @@ def render(
             f"tls = {_toml_string(smtp.tls)}",
             f"username = {_toml_string(username)}",
         ]
-        if smtp_ca_file:
-            lines.append(f"ca_file = {_toml_string(smtp_ca_file)}")
+        if smtp_pin:
+            lines.append(f"pin_sha256 = {_toml_string(smtp_pin)}")
     return "\n".join(lines) + "\n"
 
 
@@ -273,24 +271,19 @@ def main(
             raise _Usage(f"posture must be one of {', '.join(POSTURES)}")
         client_id = None
         imap = smtp = None
-        pin = smtp_ca_file = None
+        pin = smtp_pin = None
         if provider.oauth:
             client_id = asker.value(args.client_id, "OAuth2 client_id (docs/oauth.md)")
         else:
             imap = _server("imap", provider.imap, args, asker)
             smtp = _server("smtp", provider.smtp, args, asker)
             assert imap is not None
-            pin, _ = _trust("imap", imap, args, asker, out)
+            pin = _trust("imap", imap, args, asker, out)
             if smtp is not None:
-                _, pem = _trust("smtp", smtp, args, asker, out)
-                if pem is not None:
-                    cert_file = path.parent / f"{name}-smtp-cert.pem"
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    cert_file.write_bytes(pem)
-                    smtp_ca_file = str(cert_file)
+                smtp_pin = _trust("smtp", smtp, args, asker, out)
         text = render(
             name=name, address=address, posture=posture, username=username, imap=imap,
-            smtp=smtp, pin=pin, smtp_ca_file=smtp_ca_file, provider=provider,
+            smtp=smtp, pin=pin, smtp_pin=smtp_pin, provider=provider,
             client_id=client_id,
         )  # fmt: skip
         import tomllib

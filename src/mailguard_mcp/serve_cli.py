@@ -351,7 +351,7 @@ def _offer_certificate(settings: ImapSettings | SmtpSettings, protocol: str, out
     """After a TLS failure: the certificate the server presents and exactly what to add."""
     from mailguard_core.adapters.tls_probe import presented_certificate
 
-    if isinstance(settings, ImapSettings) and settings.pin_sha256:
+    if settings.pin_sha256:
         return  # a pin mismatch: never offer to replace a pin from here
     timeout = settings.connect_timeout if isinstance(settings, ImapSettings) else settings.timeout
     try:
@@ -366,17 +366,11 @@ def _offer_certificate(settings: ImapSettings | SmtpSettings, protocol: str, out
         return  # the failure above already says what is wrong
     out.write("  the server presents this certificate (not verified):\n")
     out.writelines(f"    {line}\n" for line in cert.describe())
-    if isinstance(settings, ImapSettings):
-        out.write(
-            "  if it is your server's certificate (compare the sha256 with the server's own),\n"
-            "  trust exactly this certificate by adding to [accounts.imap]:\n"
-            f'  pin_sha256 = "{cert.sha256}"\n'
-        )
-    else:
-        out.write(
-            "  if it is your server's certificate, save it as a PEM file and add to "
-            '[accounts.smtp]: ca_file = "/path/to/cert.pem"\n'
-        )
+    out.write(
+        "  if it is your server's certificate (compare the sha256 with the server's own),\n"
+        f"  trust exactly this certificate by adding to [accounts.{protocol}]:\n"
+        f'  pin_sha256 = "{cert.sha256}"\n'
+    )
 
 
 def _check_smtp(
@@ -398,6 +392,12 @@ def _check_smtp(
             _offer_certificate(smtp, "smtp", out)
         return False
     out.write(f"signed in ({version}), no mail sent\n")
+    fingerprint = getattr(sender, "certificate_sha256", None)
+    if fingerprint:
+        out.write(
+            "  # certificate fingerprint; to pin it, paste into [accounts.smtp]:\n"
+            f'  pin_sha256 = "{fingerprint}"\n'
+        )
     return True
 
 

@@ -62,6 +62,7 @@ def _config(
     tls: str = "implicit",
     trust: bool = True,
     hmac: bool = False,
+    smtp_trust: str = "ca_file",
 ) -> Path:
     port = server.imaps_port if tls == "implicit" else server.imap_port
     ca = f'ca_file = "{server.cert_path}"\n' if trust else ""
@@ -82,13 +83,13 @@ username = "{user}"
 {ca}{imap_extra}
 """
     if smtp is not None:
+        trust = f'ca_file = "{smtp.cert_path}"\n' if smtp_trust == "ca_file" else smtp_trust
         text += f"""[accounts.smtp]
 host = "127.0.0.1"
 port = {smtp_port or smtp.port}
 tls = "starttls"
 username = "{user}"
-ca_file = "{smtp.cert_path}"
-timeout = 5.0
+{trust}timeout = 5.0
 """
     path = tmp_path / "mailguard.toml"
     path.write_text(text)
@@ -221,3 +222,50 @@ def test_the_tls_mismatch_is_named_in_the_dry_run(
     out = _dry_run(tmp_path, config)
     assert out.returncode == 1
     assert tls_probe.PLAINTEXT_PORT in out.stdout
+
+
+def _sha256_of(smtp: SmtpTestServer) -> str:
+    import hashlib
+    import ssl
+
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(Path(smtp.cert_path).read_text())).hexdigest()
+
+
+def test_a_self_signed_smtp_server_gets_a_pin_line_too_and_the_pin_works(
+    tmp_path: Path,
+    dovecot: DovecotServer,  # noqa: F811
+    user: str,
+    smtp: SmtpTestServer,
+) -> None:
+    """SMTP has pin_sha256 like IMAP (before: only a PEM file for ca_file was offered)."""
+    config = _config(tmp_path, dovecot, user, smtp=smtp, smtp_trust="")
+    out = _dry_run(tmp_path, config)
+    assert out.returncode == 1, out.stdout + out.stderr
+    [line] = [x for x in out.stdout.splitlines() if x.strip().startswith("smtp ")]
+    assert tls_probe.UNTRUSTED in line
+    assert "trust exactly this certificate by adding to [accounts.smtp]" in out.stdout
+    pin_line = f'pin_sha256 = "{_sha256_of(smtp)}"'
+    assert pin_line in out.stdout
+
+    config = _config(tmp_path, dovecot, user, smtp=smtp, smtp_trust=pin_line + "\n")
+    out = _dry_run(tmp_path, config)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "signed in (TLSv1." in out.stdout
+    # the fingerprint of a verified or pinned server is printed, as for IMAP
+    assert "to pin it, paste into [accounts.smtp]" in out.stdout and pin_line in out.stdout
+
+
+def test_a_wrong_smtp_pin_fails_before_any_password_is_sent_and_offers_nothing(
+    tmp_path: Path,
+    dovecot: DovecotServer,  # noqa: F811
+    user: str,
+    smtp: SmtpTestServer,
+) -> None:
+    wrong = f'pin_sha256 = "{"ab" * 32}"\n'
+    out = _dry_run(tmp_path, _config(tmp_path, dovecot, user, smtp=smtp, smtp_trust=wrong))
+    assert out.returncode == 1, out.stdout + out.stderr
+    [line] = [x for x in out.stdout.splitlines() if x.strip().startswith("smtp ")]
+    assert "FAILED" in line and "does not match the pin" in line
+    # no replacement offered for a pin (the detail names the sha256 it saw, as for IMAP)
+    assert f'pin_sha256 = "{_sha256_of(smtp)}"' not in out.stdout
+    assert "presents this certificate" not in out.stdout

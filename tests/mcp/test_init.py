@@ -100,7 +100,8 @@ def test_init_non_interactive_writes_a_config_that_passes_the_dry_run(
     text = config.read_text()
     assert f'pin_sha256 = "{dovecot.cert_sha256}"' in text
     assert 'tls = "starttls"' in text and f"port = {dovecot.imap_port}" in text
-    assert "ca_file = " in text and (tmp_path / "proton-smtp-cert.pem").exists()
+    assert f'pin_sha256 = "{_sha256_of(smtp)}"' in text  # [accounts.smtp] pinned too
+    assert "ca_file" not in text
     assert oct(config.stat().st_mode & 0o777) == "0o600"
     assert "OK: every account connected" in out.stdout
     assert "signed in (TLSv1." in out.stdout  # the SMTP check of the dry run
@@ -213,7 +214,7 @@ def test_every_provider_preset_renders_a_valid_config() -> None:
         text = render(
             name="acct", address="me@example.org", posture="draft-safe",
             username="me@example.org", imap=imap, smtp=provider.smtp, pin=None,
-            smtp_ca_file=None, provider=provider, client_id="client-123",
+            smtp_pin=None, provider=provider, client_id="client-123",
         )  # fmt: skip
         config = parse_config(tomllib.loads(text))
         account = config.account("acct")

@@ -102,6 +102,44 @@ def test_a_server_without_starttls_is_refused_before_auth(
         plain.stop()
 
 
+def _sha256(server: SmtpTestServer) -> str:
+    import hashlib
+
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(Path(server.cert_path).read_text())).hexdigest()
+
+
+def test_a_pinned_certificate_is_accepted_without_a_ca_and_a_wrong_pin_gets_no_password(
+    server: SmtpTestServer,
+) -> None:
+    """pin_sha256 on SMTP (implicit TLS and STARTTLS): the self-signed certificate whose
+    sha256 is pinned is accepted with no CA; any other certificate is refused right after the
+    handshake, before AUTH: an impostor never sees the password."""
+    asked: list[int] = []
+
+    def password() -> Secret:
+        asked.append(1)
+        return Secret("alicepass")
+
+    wrong = attrs.evolve(server.smtp_settings(), ca_file=None, pin_sha256="00" * 32)
+    sender = SmtpSender(wrong, password)
+    with pytest.raises(TLSError, match="does not match the pin"):
+        send(sender)
+    assert asked == [] and server.messages == []
+
+    pinned = attrs.evolve(wrong, pin_sha256=_sha256(server))
+    sender = SmtpSender(pinned, password)
+    send(sender)
+    assert asked == [1] and len(server.messages) == 1
+    assert sender.certificate_sha256 == _sha256(server)
+    assert sender.check().startswith("TLSv1.")
+
+
+def test_a_pinned_context_skips_ca_and_host_name_checks_only_for_the_pin() -> None:
+    pinned = make_tls_context("/nonexistent/ca.pem", pinned=True)  # ca_file unused with a pin
+    assert pinned.verify_mode is ssl.CERT_NONE and not pinned.check_hostname
+    assert pinned.minimum_version >= ssl.TLSVersion.TLSv1_2
+
+
 def test_a_closed_port_is_connection_failed() -> None:
     """Connecting to a port nobody listens on raises ConnectionFailed."""
     with socket.socket() as sock:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import overload
 
+from mailguard_core.adapters.imap_support import check_pin
 from mailguard_core.adapters.tls_probe import (
     GREETING_PROBE_SECONDS,
     implicit_tls_port,
@@ -70,10 +71,14 @@ class _BearerResponse:
 EHLO_NAME = "localhost"
 
 
-def make_tls_context(ca_file: str | None) -> ssl.SSLContext:
-    """System trust (plus ``ca_file``), hostname checked, TLS 1.2 or newer."""
-    context = ssl.create_default_context(cafile=ca_file)
+def make_tls_context(ca_file: str | None, *, pinned: bool = False) -> ssl.SSLContext:
+    """System trust (plus ``ca_file``), hostname checked, TLS 1.2 or newer. ``pinned``: no CA
+    or host name check; the caller checks the pin right after the handshake, before AUTH."""
+    context = ssl.create_default_context(cafile=None if pinned else ca_file)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if pinned:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # the pin decides (SmtpSender._connect)
     return context
 
 
@@ -154,7 +159,7 @@ class SmtpSender:
     """Submits messages to one SMTP server.
 
     Args:
-        settings: host, port, TLS mode, username, CA file, timeout.
+        settings: host, port, TLS mode, username, CA file or certificate pin, timeout.
         password: called once per send, after the TLS handshake, right before AUTH.
         ssl_context: overrides the default context built from ``settings.ca_file``.
         tokens: with ``settings.auth == "oauth2"``: the account's access tokens, sent with AUTH
@@ -174,23 +179,38 @@ class SmtpSender:
         self._password = password
         self._tokens = tokens
         self._context = ssl_context
+        #: SHA-256 of the certificate the server presented on the last connection
+        self.certificate_sha256: str | None = None
+
+    def _context_for_settings(self) -> ssl.SSLContext:
+        s = self._settings
+        return self._context or make_tls_context(s.ca_file, pinned=bool(s.pin_sha256))
 
     def _connect(self, context: ssl.SSLContext) -> smtplib.SMTP:
+        """Connected, TLS up, EHLO done; with ``pin_sha256`` the certificate checked against
+        the pin before anything else is sent (and recorded in ``certificate_sha256``)."""
         s = self._settings
         if s.tls == "implicit":
-            return smtplib.SMTP_SSL(
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
                 s.host, s.port, local_hostname=EHLO_NAME, timeout=s.timeout, context=context
             )
-        smtp = self._open_plain()
+        else:
+            smtp = self._open_plain()
         try:
-            smtp.ehlo()
-            if not smtp.has_extn("starttls"):
-                raise TLSError(
-                    "the SMTP server does not offer STARTTLS",
-                    public="the mail server does not offer STARTTLS",
-                )
-            smtp.starttls(context=context)
-            smtp.ehlo()
+            if s.tls != "implicit":
+                smtp.ehlo()
+                if not smtp.has_extn("starttls"):
+                    raise TLSError(
+                        "the SMTP server does not offer STARTTLS",
+                        public="the mail server does not offer STARTTLS",
+                    )
+                smtp.starttls(context=context)
+            sock = smtp.sock
+            tls_up = isinstance(sock, ssl.SSLSocket)
+            der = sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
+            self.certificate_sha256 = check_pin(tls_up, der, s.pin_sha256)
+            if s.tls != "implicit":
+                smtp.ehlo()
         except BaseException:
             smtp.close()
             raise
@@ -224,7 +244,7 @@ class SmtpSender:
     def check(self) -> str:
         """Connect, TLS, EHLO and AUTH exactly as :meth:`send` does, then QUIT: no mail is
         sent. Returns the TLS version. Raises what :meth:`send` would raise."""
-        context = self._context or make_tls_context(self._settings.ca_file)
+        context = self._context_for_settings()
         with _smtp_errors():
             smtp = self._connect(context)
             try:
@@ -279,7 +299,7 @@ class SmtpSender:
         validate_header_text(envelope_from, field="sender address")
         for recipient in recipients:
             validate_header_text(recipient, field="recipient address")
-        context = self._context or make_tls_context(self._settings.ca_file)
+        context = self._context_for_settings()
         with _smtp_errors():
             smtp = self._connect(context)
             try:

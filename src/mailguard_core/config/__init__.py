@@ -87,6 +87,8 @@ class SmtpSettings:
     username: str
     port: int = 465
     tls: TlsMode = "implicit"
+    #: as ``ImapSettings.pin_sha256``: with it, only that certificate is accepted
+    pin_sha256: str | None = None
     ca_file: str | None = None
     timeout: float = 30.0
     auth: AuthMode = "password"
@@ -770,7 +772,13 @@ def _validate_smtp(problems: _Problems, path: str, smtp: SmtpSettings) -> SmtpSe
         problems.add(f"{path}.username", "must not be empty")
     _check_sasl_username(problems, f"{path}.username", smtp.username, smtp.auth)
     _positive(problems, f"{path}.timeout", smtp.timeout)
-    return attrs.evolve(smtp, ca_file=_expand(smtp.ca_file))
+    pin = smtp.pin_sha256
+    if pin is not None:
+        try:
+            pin = normalize_pin(pin)
+        except ConfigError as exc:
+            problems.add(f"{path}.pin_sha256", exc.public_message)
+    return attrs.evolve(smtp, pin_sha256=pin, ca_file=_expand(smtp.ca_file))
 
 
 _TOKEN_CHARS = frozenset(
