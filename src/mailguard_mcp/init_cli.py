@@ -7,7 +7,10 @@
         --password-stdin [--name N] [--posture P] [--pin SHA256] [--config PATH] [--force]
 
 Steps: the address; a provider preset (Gmail, Fastmail, Outlook/Microsoft 365, iCloud, Yahoo,
-Proton Mail Bridge) or a generic server (host, port, TLS mode); the TLS certificate of each
+Proton Mail Bridge) or a generic server: its host probed (``--host``: IMAP on 993 then 143,
+SMTP on 465 then 587, or the ``--imap-port``/``--smtp-port`` given; implicit TLS or STARTTLS
+detected, plaintext-only ports ignored, a few seconds at most) or host, port and TLS mode
+given; the TLS certificate of each
 server is checked, and one that does not verify (a self-signed Proton Bridge or home server)
 is shown with its subject, issuer, dates and sha256 and trusted only when the user confirms
 it (trust on first use: ``pin_sha256`` in ``[accounts.imap]`` or ``[accounts.smtp]``); in
@@ -48,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="account name (default: the provider)")
     p.add_argument("--username", help="login name (default: the address)")
     p.add_argument("--posture", choices=POSTURES, default=None)
+    p.add_argument("--host", help="probe this server for IMAP and SMTP (generic provider)")
     p.add_argument("--imap-host")
     p.add_argument("--imap-port", type=int)
     p.add_argument("--imap-tls", choices=("implicit", "starttls"))
@@ -109,10 +113,27 @@ def _choose_provider(args: argparse.Namespace, asker: _Asker) -> Provider:
     raise _Usage(f"unknown provider {answer!r}")
 
 
+def _probe(kind: str, host: str, args: argparse.Namespace, out: TextIO) -> Server | None:
+    """The first port of ``host`` answering as a ``kind`` server with TLS, None if none."""
+    from mailguard_core.adapters.tls_probe import DEFAULT_PORTS, probe_ports
+
+    protocol: Literal["imap", "smtp"] = "imap" if kind == "imap" else "smtp"
+    given = getattr(args, f"{kind}_port")
+    ports = (given,) if given else DEFAULT_PORTS[protocol]
+    found = probe_ports(host, protocol, ports, timeout=min(args.timeout, 3.0))
+    listed = ", ".join(str(p) for p in ports)
+    if not found:
+        out.write(f"{kind.upper()} {host}: no server with TLS answered on port {listed}\n")
+        return None
+    out.write(f"{kind.upper()} {host}: found {found[0].tls} TLS on port {found[0].port}\n")
+    return Server(host, found[0].port, found[0].tls)
+
+
 def _server(
     kind: str, preset: Server | None, args: argparse.Namespace, asker: _Asker
 ) -> Server | None:
-    host = getattr(args, f"{kind}_host") or (preset.host if preset else None)
+    explicit = getattr(args, f"{kind}_host")
+    host = explicit or (preset.host if preset else None) or args.host
     if host is None:
         if kind == "smtp" and not asker.interactive:
             return None
@@ -123,6 +144,13 @@ def _server(
             return None
     tls = getattr(args, f"{kind}_tls") or (preset.tls if preset else None)
     if tls is None:
+        found = _probe(kind, host, args, asker.out)
+        if found is not None:
+            return found
+        if not asker.interactive:
+            if kind == "smtp" and not explicit:
+                return None  # --host only: an account without SMTP (the dry run says so)
+            raise _Usage(f"give --{kind}-port and --{kind}-tls for {host}")
         tls = asker.value(None, f"{kind.upper()} TLS (implicit or starttls)", "implicit")
     if tls not in ("implicit", "starttls"):
         raise _Usage(f"{kind} TLS must be implicit or starttls")

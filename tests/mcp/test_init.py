@@ -251,3 +251,52 @@ def test_the_readme_proton_bridge_quick_start_works_as_written(
     config.write_text(text.replace(commented, pin_line))
     out = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_init_probes_a_host_for_its_tls_modes(
+    tmp_path: Path,
+    dovecot: DovecotServer,  # noqa: F811
+    user: str,
+    smtp: SmtpTestServer,
+) -> None:
+    """A generic server: ``--host`` with the ports but no TLS modes; the probe finds STARTTLS
+    on both (the plaintext IMAP port) and implicit TLS on the other IMAP port."""
+    config = tmp_path / "mailguard.toml"
+    pins = ["--pin", dovecot.cert_sha256, "--pin", _sha256_of(smtp)]
+    argv = [sys.executable, "-m", "mailguard_mcp", "init", "--non-interactive",
+            "--address", f"{user}@home.example", "--provider", "generic", "--host", "127.0.0.1",
+            "--imap-port", str(dovecot.imap_port), "--smtp-port", str(smtp.port),
+            "--username", user, "--posture", "full", "--config", str(config),
+            "--password-stdin", *pins]  # fmt: skip
+    out = subprocess.run(argv, input=PASSWORD + "\n", capture_output=True, text=True,
+                         timeout=60, env=_env(tmp_path))  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"IMAP 127.0.0.1: found starttls TLS on port {dovecot.imap_port}" in out.stdout
+    assert f"SMTP 127.0.0.1: found starttls TLS on port {smtp.port}" in out.stdout
+    text = config.read_text()
+    assert text.count('tls = "starttls"') == 2
+    assert "OK: every account connected" in out.stdout
+
+    argv[argv.index(str(dovecot.imap_port))] = str(dovecot.imaps_port)
+    out = subprocess.run([*argv, "--force"], input=PASSWORD + "\n", capture_output=True,
+                         text=True, timeout=60, env=_env(tmp_path))  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"IMAP 127.0.0.1: found implicit TLS on port {dovecot.imaps_port}" in out.stdout
+    assert 'tls = "implicit"' in config.read_text()
+
+
+def test_init_says_what_to_give_when_the_probe_finds_nothing(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = str(s.getsockname()[1])
+    argv = [sys.executable, "-m", "mailguard_mcp", "init", "--non-interactive",
+            "--address", "me@home.example", "--provider", "generic", "--host", "127.0.0.1",
+            "--imap-port", closed, "--config", str(tmp_path / "c.toml"),
+            "--no-password"]  # fmt: skip
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=_env(tmp_path))
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert f"IMAP 127.0.0.1: no server with TLS answered on port {closed}" in out.stdout
+    assert "give --imap-port and --imap-tls for 127.0.0.1" in out.stderr
+    assert not (tmp_path / "c.toml").exists()

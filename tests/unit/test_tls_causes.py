@@ -197,3 +197,59 @@ def test_certificate_verify_codes_map_to_named_causes(code: int, expected: str) 
 def test_an_unknown_tls_failure_keeps_the_generic_text() -> None:
     exc = ssl.SSLError(1, "something else")
     assert tls_failure(exc, "connect").public_message == TLSError.public
+
+
+def test_the_probe_finds_each_port_and_its_tls_mode_and_ignores_the_wrong_protocol(
+    dovecot: DovecotServer,
+    smtp_pair: tuple[SmtpTestServer, SmtpTestServer],
+    tmp_path: Path,
+    smtpd_certificate: tuple[Path, Path],  # noqa: F811
+) -> None:
+    """``mailguard-mcp init --host``: implicit TLS and STARTTLS told apart on real servers;
+    an SMTP port is no IMAP server (and the reverse); a plaintext-only SMTP port (no
+    STARTTLS) and a closed port are not offered."""
+    from mailguard_core.adapters.tls_probe import Found, probe_ports
+
+    starttls, implicit = smtp_pair
+    plain = start_smtpd(tmp_path / "p", mode="plain", certificate=smtpd_certificate)
+    try:
+        closed = _closed_port()
+        imap_ports = (dovecot.imaps_port, dovecot.imap_port, closed, starttls.port)
+        assert probe_ports("127.0.0.1", "imap", imap_ports, timeout=2.0) == [
+            Found(dovecot.imaps_port, "implicit"),
+            Found(dovecot.imap_port, "starttls"),
+        ]
+        smtp_ports = (implicit.port, starttls.port, plain.port, closed, dovecot.imap_port)
+        assert probe_ports("127.0.0.1", "smtp", smtp_ports, timeout=2.0) == [
+            Found(implicit.port, "implicit"),
+            Found(starttls.port, "starttls"),
+        ]
+    finally:
+        plain.stop()
+    assert starttls.messages == [] and implicit.messages == []  # nothing but EHLO was sent
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_the_probe_of_a_silent_port_ends_within_its_bound() -> None:
+    """A port that accepts and never speaks: no answer, and no hang (two attempts of at most
+    ``timeout`` each, all ports at once)."""
+    import socket
+
+    from mailguard_core.adapters.tls_probe import probe_ports
+
+    with socket.socket() as silent, socket.socket() as other:
+        for s in (silent, other):
+            s.bind(("127.0.0.1", 0))
+            s.listen(4)  # the kernel completes the handshake; nobody ever writes
+        ports = (silent.getsockname()[1], other.getsockname()[1])
+        start = time.monotonic()
+        assert probe_ports("127.0.0.1", "imap", ports, timeout=0.5) == []
+        elapsed = time.monotonic() - start
+    assert elapsed < BOUND, elapsed  # about 1 s: two 0.5 s attempts, both ports in parallel

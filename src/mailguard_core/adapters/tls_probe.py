@@ -11,12 +11,17 @@ to name the cause of a TLS error, by ``--dry-run`` and by ``mailguard-mcp init``
   the server presents (fingerprint, subject, issuer, dates): never used to trust anything by
   itself; the user decides (trust on first use) and the fingerprint becomes ``pin_sha256``.
 
+- :func:`probe_ports` finds which of a host's ports answer as an IMAP or SMTP server and
+  with which TLS mode (a TLS handshake first: implicit TLS; else a plaintext greeting whose
+  capabilities offer STARTTLS), all ports at once, for ``mailguard-mcp init``.
+
 Every connection here is bounded by a timeout and closed before returning; no credential is
 ever sent.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import datetime as dt
 import hashlib
@@ -24,6 +29,7 @@ import imaplib
 import smtplib
 import socket
 import ssl
+import time
 from typing import Literal
 
 import attrs
@@ -31,10 +37,13 @@ import attrs
 from mailguard_core.model.errors import ConnectionFailed, OperationTimeout, TLSError
 
 __all__ = [
+    "DEFAULT_PORTS",
     "GREETING_PROBE_SECONDS",
     "CertificateInfo",
+    "Found",
     "implicit_tls_port",
     "presented_certificate",
+    "probe_ports",
     "speaks_tls",
     "tls_failure",
     "verify_certificate",
@@ -243,3 +252,96 @@ def _handshake(
     if not der:
         raise TLSError(f"{action}: no certificate presented")
     return certificate_info(der)
+
+
+#: the usual ports, in the order they are preferred (implicit TLS first)
+DEFAULT_PORTS: dict[Protocol, tuple[int, ...]] = {"imap": (993, 143), "smtp": (465, 587)}
+
+
+@attrs.frozen
+class Found:
+    """A port that answered as a mail server of the protocol asked for."""
+
+    port: int
+    tls: Literal["implicit", "starttls"]
+
+
+def _greeting_ok(protocol: Protocol, line: bytes) -> bool:
+    return line.startswith(b"* OK") if protocol == "imap" else line.startswith(b"220")
+
+
+def _read_line(sock: socket.socket | ssl.SSLSocket, deadline: float, limit: int = 4096) -> bytes:
+    """One line (up to ``limit`` bytes), read before ``deadline`` (time.monotonic) or cut."""
+    data = b""
+    while not data.endswith(b"\n") and len(data) < limit:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        sock.settimeout(left)
+        chunk = sock.recv(1)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _offers_starttls(
+    protocol: Protocol, sock: socket.socket, greeting: bytes, deadline: float
+) -> bool:
+    """After a plaintext greeting: does the server offer STARTTLS (IMAP CAPABILITY, SMTP
+    EHLO)? At most 50 lines are read."""
+    if protocol == "imap":
+        if b"[CAPABILITY" in greeting.upper():
+            return b"STARTTLS" in greeting.upper()
+        sock.sendall(b"p1 CAPABILITY\r\n")
+    else:
+        sock.sendall(b"EHLO localhost\r\n")
+    for _ in range(50):
+        line = _read_line(sock, deadline)
+        if not line:
+            return False
+        if b"STARTTLS" in line.upper():
+            return True
+        last = line.startswith(b"p1 ") if protocol == "imap" else line[3:4] == b" "
+        if last:
+            return False
+    return False
+
+
+def _probe_one(host: str, port: int, protocol: Protocol, timeout: float) -> Found | None:
+    """Implicit TLS, else STARTTLS, on one port; each attempt ends within ``timeout``."""
+    try:
+        deadline = time.monotonic() + timeout
+        with socket.create_connection((host, port), timeout=timeout) as raw:
+            raw.settimeout(timeout)
+            with _unverified_context().wrap_socket(raw, server_hostname=host) as sock:
+                if _greeting_ok(protocol, _read_line(sock, deadline)):
+                    return Found(port, "implicit")
+                return None
+    except (OSError, ValueError):
+        pass  # not implicit TLS (or nothing there): try a plaintext greeting
+    try:
+        deadline = time.monotonic() + timeout
+        with socket.create_connection((host, port), timeout=timeout) as plain:
+            greeting = _read_line(plain, deadline)
+            if _greeting_ok(protocol, greeting) and _offers_starttls(
+                protocol, plain, greeting, deadline
+            ):
+                return Found(port, "starttls")
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def probe_ports(
+    host: str, protocol: Protocol, ports: tuple[int, ...] | None = None, *, timeout: float = 3.0
+) -> list[Found]:
+    """The ports of ``host`` (default :data:`DEFAULT_PORTS`) that answer as a ``protocol``
+    server with TLS (implicit, or STARTTLS offered), in the order asked. A plaintext-only
+    port is not listed (mailguard never logs in without TLS). All ports are tried at once,
+    each with two attempts (implicit TLS, then plaintext) of at most ``timeout`` seconds
+    each, so the probe ends within about ``2 * timeout`` even when nothing answers."""
+    ports = ports or DEFAULT_PORTS[protocol]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(ports)) as pool:
+        results = list(pool.map(lambda p: _probe_one(host, p, protocol, timeout), ports))
+    return [found for found in results if found is not None]
