@@ -26,12 +26,12 @@ def test_the_readme_opens_with_the_demo_and_test_commands() -> None:
     assert "bash scripts/demo.sh" in first and "bash scripts/test.sh" in first
 
 
-@pytest.mark.parametrize("index", range(6))
+@pytest.mark.parametrize("index", range(8))
 def test_every_config_example_in_the_readme_is_a_valid_config(index: int) -> None:
-    """The Gmail (app password), Microsoft 365 (OAuth2), Gmail (OAuth2), Fastmail, Dovecot and
-    Proton Mail Bridge snippets load with the real config parser."""
+    """The Gmail (app password), Microsoft 365 (OAuth2), Gmail (OAuth2), Fastmail, Dovecot,
+    Proton Mail Bridge, iCloud and Yahoo snippets load with the real config parser."""
     blocks = _blocks("README.md", "toml")
-    assert len(blocks) == 6
+    assert len(blocks) == 8
     config = parse_config(tomllib.loads(blocks[index]))
     assert len(config.accounts) == 1
 
