@@ -4,10 +4,9 @@
 # (scripts/pythons.sh; MAILGUARD_PYTHONS="3.11" narrows it for a quick local run).
 # Arguments go to each pytest run. The last line totals the runs: "total: N passed, N failed".
 # The Chromium visibility oracle (tests/property/test_hidden_oracle.py, minutes of browser work)
-# and the wheel test (tests/packaging: build, twine, a fresh venv; about two minutes) run on the
-# first Python only: the oracle judges the CSS policy and the wheel is pure Python, neither
-# changed by the interpreter version;
-# every other test runs on every version.
+# and the packaging tests (tests/packaging: build, twine, a fresh venv, pipx and uvx; about three
+# minutes) run on the first Python only: the oracle judges the CSS policy and the wheel is pure
+# Python, neither changed by the interpreter version; every other test runs on every version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test

@@ -1,8 +1,9 @@
 """Packaging as users get it (issue 15 item 5): the wheel and the sdist build cleanly and pass
 ``twine check``; the wheel, installed into a fresh virtual environment that cannot see the
-source tree, runs ``mailguard-mcp demo`` for the real MCP client (what ``pipx install`` and
-``uvx --from`` do). Slow (a build and an install with dependencies from the package index or
-pip's cache): one test does it all."""
+source tree, runs ``mailguard-mcp demo`` for the real MCP client; and the README's
+``pipx install`` and ``uvx --from`` commands do the same. Slow (builds and installs with
+dependencies from the package index or pip's and uv's caches): two tests, on the first Python
+only (scripts/test.sh)."""
 
 from __future__ import annotations
 
