@@ -24,8 +24,11 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.anyio, pytest.mark.timeout(900)]
 
 
-def _run(argv: list[str], cwd: Path, timeout: float = 600) -> str:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+def _run(
+    argv: list[str], cwd: Path, timeout: float = 600, env: dict[str, str] | None = None
+) -> str:
+    if env is None:
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     out = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
     assert out.returncode == 0, f"{argv}\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
     return out.stdout
@@ -135,3 +138,11 @@ async def test_the_readme_pipx_and_uvx_commands_install_and_serve_the_demo(tmp_p
     assert version.returncode == 0, version.stdout[-3000:] + version.stderr[-3000:]
     assert version.stdout.startswith("mailguard-mcp ")
     await _demo_answers(uvx, ["--from", "./mailguard", "mailguard-mcp", "demo"], env, tmp_path)
+
+    # the README's alternative to pipx: uv tool install (uv's cache is warm from uvx)
+    assert "uv tool install ./mailguard" in readme
+    _run([str(tools / "uv"), "tool", "install", "./mailguard"], cwd=tmp_path, env=env)
+    version = subprocess.run([str(tmp_path / "uv-bin" / "mailguard-mcp"), "--version"],
+                             cwd=tmp_path, env=env, capture_output=True, text=True,
+                             timeout=120)  # fmt: skip
+    assert version.returncode == 0 and version.stdout.startswith("mailguard-mcp "), version

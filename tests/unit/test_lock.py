@@ -63,7 +63,13 @@ def _closure() -> dict[str, str]:
         if key in needed:
             continue
         needed[key] = parent
-        requires = metadata.distribution(requirement.name).requires or []
+        try:
+            requires = metadata.distribution(requirement.name).requires or []
+        except metadata.PackageNotFoundError:
+            raise AssertionError(
+                f"{requirement.name} (needed by {parent}) is not installed: run "
+                "scripts/setup.sh --test"
+            ) from None
         for line in requires:
             child = Requirement(line)
             marker = child.marker
