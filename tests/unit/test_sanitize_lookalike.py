@@ -46,6 +46,12 @@ def test_mixed_script_labels_follow_uts39_highly_restrictive(domain: str, mixed:
         ("p\u0430ypal.com", ("paypal.com",), "paypal.com"),
         ("rnicrosoft.com", ("microsoft.com",), "microsoft.com"),
         ("examp1e.net", ("example.net",), "example.net"),
+        ("g00gle.com", ("google.com",), "google.com"),
+        ("vvells.com", ("wells.com",), "wells.com"),  # vv/w: not in Unicode's data
+        ("cliscord.com", ("discord.com",), "discord.com"),  # cl/d: likewise
+        ("\uff50\uff41\uff59\uff50\uff41\uff4c.com", ("paypal.com",), "paypal.com"),  # fullwidth
+        ("bücher.de", ("bucher.de",), None),  # an accent makes another, legitimate name
+        ("exämple.com", ("example.com",), None),
         ("paypal.com", ("paypal.com",), None),
         ("mail.paypal.com", ("paypal.com",), None),
         ("paypal.co.uk", ("paypal.com",), None),
@@ -57,6 +63,26 @@ def test_confusable_skeleton_matches_known_domains_only_when_different(
 ) -> None:
     """Same skeleton, different registrable domain: a confusable; the domain itself is not."""
     assert lookalike.confusable_with(domain, known) == hit
+
+
+def test_domains_and_folder_names_share_one_skeleton() -> None:
+    """The domain skeleton is the skeleton of names (one confusables table) keeping accents."""
+    from mailguard_core.model.skeleton import skeleton
+
+    assert lookalike.skeleton("p\u0430ypal.com") == skeleton("paypal.com", marks=True)
+    assert skeleton("bücher", marks=True) != skeleton("bucher", marks=True)
+    assert skeleton("bücher") == skeleton("bucher")  # folder names: accents dropped
+
+
+@pytest.mark.parametrize(
+    ("char", "ascii"),
+    [("\u0456", "i"), ("\u0392", "b"), ("\u041d", "h"), ("\uff42", "b"), ("\uff37", "w"),
+     ("\u210a", "g"), ("é", "é"), ("ß", "ß"), ("a", "a")],
+)  # fmt: skip
+def test_ascii_prototype_of_one_character(char: str, ascii: str) -> None:
+    """Cyrillic, Greek (capitals too), fullwidth and letterlike look-alikes have one ASCII
+    letter; accented letters and letters without a look-alike stay themselves."""
+    assert lookalike.ascii_prototype(char) == ascii
 
 
 def test_idn_detection_sees_punycode_and_unicode() -> None:

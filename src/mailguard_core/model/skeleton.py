@@ -7,8 +7,8 @@ Two names that *look* the same get the same skeleton. The steps, for :func:`skel
    every format or control character that is not a space (Cf, which the DI property
    leaves out in part: U+FFF9; Cc: U+001C) and
    every non-spacing or enclosing combining mark (general category Mn, Me: U+0336
-   strike-through, accents, the dot of ``İ`` ...) removed; spacing marks (Mc) are visible and
-   stay;
+   strike-through, accents, the dot of ``İ`` ...) removed unless ``marks``; spacing marks (Mc)
+   are visible and stay;
 2. when ``fold``, case folding;
 3. each character replaced by its prototype from Unicode's ``confusables.txt`` (the
    ``confusable-homoglyphs`` package's copy, see :func:`prototype_table`): Cyrillic ``а``
@@ -49,6 +49,11 @@ _DROP = regex.compile(
     r"[[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Cc}\p{Mn}\p{Me}]--\p{White_Space}]+",
     regex.VERSION1,
 )
+#: the same without the combining marks (``marks=True``)
+_DROP_KEEPING_MARKS = regex.compile(
+    r"[[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Cc}]--[\p{White_Space}\p{Mn}\p{Me}]]+",
+    regex.VERSION1,
+)
 _BLANKS = regex.compile(r"[\p{White_Space}\u2800]+")
 #: direction marks the package keeps around right-to-left glyphs in its data
 _DIRECTION_MARKS = str.maketrans("", "", "\u200e\u200f")
@@ -87,8 +92,8 @@ def prototype_table() -> Mapping[str, str]:
     return table
 
 
-def _round(text: str, fold: bool, table: Mapping[str, str]) -> str:
-    text = _DROP.sub("", unicodedata2.normalize("NFD", text))
+def _round(text: str, fold: bool, marks: bool, table: Mapping[str, str]) -> str:
+    text = (_DROP_KEEPING_MARKS if marks else _DROP).sub("", unicodedata2.normalize("NFD", text))
     if fold:
         text = text.casefold()
     text = unicodedata2.normalize("NFKC", "".join(table.get(ch, ch) for ch in text))
@@ -98,12 +103,14 @@ def _round(text: str, fold: bool, table: Mapping[str, str]) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def skeleton(text: str, *, fold: bool = True) -> str:
+def skeleton(text: str, *, fold: bool = True, marks: bool = False) -> str:
     """The confusable skeleton of ``text`` (see the module docstring); ``fold`` also folds
-    case, so ``INBOX``, ``Іnbox`` (Cyrillic І) and ``İnbox`` meet."""
+    case, so ``INBOX``, ``Іnbox`` (Cyrillic І) and ``İnbox`` meet. ``marks`` keeps the
+    combining marks (as UTS #39 does), so ``bücher`` and ``bucher`` stay apart: for domains,
+    where an accented letter is a different, legitimate name."""
     table = prototype_table()
     for _ in range(MAX_ROUNDS):
-        done = _round(text, fold, table)
+        done = _round(text, fold, marks, table)
         if done == text:
             break
         text = done

@@ -931,9 +931,9 @@ def _fold_homoglyphs(sample: str) -> str | None:
 
 
 def _homoglyph(ch: str) -> str:
-    from mailguard_core.sanitize.lookalike import _prototype
+    from mailguard_core.sanitize.lookalike import ascii_prototype
 
-    return ch if ch.isascii() else _prototype(ch)
+    return ascii_prototype(ch)
 
 
 def variants(sample: str) -> list[tuple[str, str]]:

@@ -3,9 +3,10 @@
 Registrable domains come from tldextract's bundled public-suffix snapshot only (no network).
 Mixed-script labels follow UTS #39's "highly restrictive" level: one script per label, or
 Latin with Han + Hiragana/Katakana (Japanese), Han + Bopomofo (Chinese), Han + Hangul
-(Korean); a label wholly in one non-Latin script is fine. The confusable skeleton maps each
-character to an ASCII prototype (confusable-homoglyphs data plus the UTS #39 multi-letter
-prototypes rn/vv/cl) and is compared with the known domains.
+(Korean); a label wholly in one non-Latin script is fine. The confusable skeleton is the one
+of :mod:`mailguard_core.model.skeleton` (Unicode's confusables: Cyrillic ``а`` and Latin ``a``,
+``0`` and ``O``, ``rn`` and ``m``) plus ``vv``/``w`` and ``cl``/``d``, and is compared with
+the known domains.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import functools
 import re
 
 import tldextract
-from confusable_homoglyphs import categories, confusables
+from confusable_homoglyphs import categories
+
+from mailguard_core.model.skeleton import skeleton as name_skeleton
 
 _ALLOWED_MIXES = (
     frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
@@ -23,7 +26,8 @@ _ALLOWED_MIXES = (
 )
 _IGNORED_SCRIPTS = frozenset({"COMMON", "INHERITED"})
 DOMAIN_RE = re.compile(r"(?<![\w.@-])(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}(?![\w-])")
-_ASCII_FOLDS = (("rn", "m"), ("vv", "w"), ("cl", "d"), ("0", "o"), ("1", "l"), ("|", "l"))
+#: letters and the multi-letter look-alike Unicode's confusables do not map them to
+_MULTI_LETTER = (("w", "vv"), ("d", "cl"))
 
 
 @functools.cache
@@ -85,22 +89,25 @@ def is_mixed_script(domain: str) -> bool:
 
 
 @functools.cache
-def _prototype(ch: str) -> str:
+def ascii_prototype(ch: str) -> str:
+    """The one ASCII letter or digit (lower case) that ``ch`` looks like, from the same
+    skeleton (Cyrillic ``І``, Greek ``Β``, fullwidth ``ｂ``), else ``ch`` itself; accented
+    letters keep their accent, so stay themselves."""
     if ch.isascii():
         return ch
-    for entry in confusables.confusables_data.get(ch, ()):
-        candidate = str(entry.get("c", "")).strip("\u200e")
-        if len(candidate) == 1 and candidate.isascii() and candidate.isalnum():
-            return candidate.lower()
-    return ch
+    found = name_skeleton(ch, fold=False, marks=True)
+    return found.lower() if len(found) == 1 and found.isascii() and found.isalnum() else ch
 
 
 @functools.lru_cache(maxsize=4096)
 def skeleton(domain: str) -> str:
-    """A confusable skeleton of ``domain``: look-alike characters map to one prototype."""
-    text = "".join(_prototype(ch) for ch in to_unicode(domain).replace("I", "l")).lower()
-    for seq, proto in _ASCII_FOLDS:
-        text = text.replace(proto, seq) if proto in "mwd" else text.replace(seq, proto)
+    """A confusable skeleton of ``domain``: the one skeleton of names
+    (:func:`mailguard_core.model.skeleton.skeleton`, Unicode's confusables, case folded, accents
+    kept) with ``w`` and ``d`` spelled as their look-alikes ``vv`` and ``cl``, which Unicode's
+    data does not list (it has ``m`` and ``rn``)."""
+    text = name_skeleton(to_unicode(domain), marks=True)
+    for letter, lookalike in _MULTI_LETTER:
+        text = text.replace(letter, lookalike)
     return text
 
 
