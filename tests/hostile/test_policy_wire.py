@@ -27,6 +27,7 @@ from imapclient import imap_utf7
 
 from mcp import Client, StdioServerParameters
 from tests.mcp.harness import plain_message, structured
+from tests.support.accounts import account_toml
 from tests.support.dovecot import DovecotServer, dovecot  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.dovecot]
@@ -65,7 +66,6 @@ def mailbox(dovecot: DovecotServer) -> str:  # noqa: F811
 
 
 def _config(tmp_path: Path, server: DovecotServer, user: str) -> Path:
-    imap = server.imap_settings(user)
     accounts = {
         # name: (posture, protected, allowlist)
         "wire": ("destructive", '["Keep"]', '["Scratch", "Archive2/Bin"]'),
@@ -75,17 +75,12 @@ def _config(tmp_path: Path, server: DovecotServer, user: str) -> Path:
     text = f'default_account = "wire"\n[audit]\npath = "{tmp_path / "audit.jsonl"}"\n'
     for name, (posture, protected, allowed) in accounts.items():
         deny = '["send_email"]' if posture == "destructive" else "[]"
-        text += f"""
-[[accounts]]
-name = "{name}"
-address = "{user}@wire.example"
-posture = "{posture}"
-[accounts.imap]
-host = "{imap.host}"
-port = {imap.port}
-username = "{user}"
-ca_file = "{imap.ca_file}"
-[accounts.folders]
+        text += account_toml(
+            name,
+            server,
+            user,
+            posture=posture,
+            tables=f"""[accounts.folders]
 protected = {protected}
 expunge_allowed = {allowed}
 [accounts.limits]
@@ -95,7 +90,8 @@ burst = 100
 deny = {deny}
 [accounts.confirm]
 tools = []
-"""
+""",
+        )
     path = tmp_path / "mailguard.toml"
     path.write_text(text)
     return path

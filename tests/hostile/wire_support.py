@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mailguard_core.ports.secrets import env_var_name
+from tests.support.accounts import NO_CONFIRMATION, account_toml, wire_tables
 from tests.support.dovecot import DovecotServer
 from tests.support.smtpd import SmtpTestServer
 
@@ -24,40 +25,15 @@ def write_config(
     calls_per_second: float = 100.0,
 ) -> Path:
     """A config with one account per ``(name, posture)``, all on ``user``'s mailbox."""
-    imap = server.imap_settings(user)
     blocks = []
     for name, posture in accounts:
-        block = f"""
-[[accounts]]
-name = "{name}"
-address = "{user}@wire.example"
-posture = "{posture}"
-[accounts.imap]
-host = "{imap.host}"
-port = {imap.port}
-username = "{user}"
-ca_file = "{imap.ca_file}"
-[accounts.folders]
-expunge_allowed = ["Junk", "Scratch"]
-[accounts.limits]
-calls_per_second = {calls_per_second}
-burst = {burst}
-[accounts.confirm]
-tools = []  # confirmation (elicitation) is tested in tests/mcp/test_confirm_*.py
-"""
+        tables = wire_tables(calls_per_second=calls_per_second, burst=burst)
+        tables += NO_CONFIRMATION
         if breaker:
-            block += "[accounts.breaker]\n" + "".join(f"{k} = {v}\n" for k, v in breaker.items())
+            tables += "[accounts.breaker]\n" + "".join(f"{k} = {v}\n" for k, v in breaker.items())
         if smtp is None and posture in ("full", "destructive"):
-            block += '[accounts.tools]\ndeny = ["send_email"]\n'
-        if smtp is not None:
-            s = smtp.smtp_settings(user)
-            block += f"""[accounts.smtp]
-host = "{s.host}"
-port = {s.port}
-username = "{user}"
-tls = "{s.tls}"
-ca_file = "{s.ca_file}"
-"""
+            tables += '[accounts.tools]\ndeny = ["send_email"]\n'
+        block = account_toml(name, server, user, posture=posture, smtp=smtp, tables=tables)
         blocks.append(block)
     first = accounts[0][0]
     text = f'default_account = "{first}"\n[audit]\npath = "{tmp_path / "audit.jsonl"}"\n'

@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,9 @@ from mcp.client.context import ClientRequestContext
 
 from mcp import Client, StdioServerParameters
 from tests.mcp.harness import plain_message, structured
+from tests.support.accounts import account_toml, wire_tables
 from tests.support.dovecot import DovecotServer, dovecot  # noqa: F401  (fixture)
-from tests.support.smtpd import SmtpTestServer, smtpd_certificate, start_smtpd  # noqa: F401
+from tests.support.smtpd import SmtpTestServer, smtpd_certificate, smtpd_for  # noqa: F401
 
 pytestmark = [pytest.mark.anyio, pytest.mark.dovecot]
 
@@ -39,55 +39,29 @@ def mailbox(dovecot: DovecotServer) -> str:  # noqa: F811
     return user
 
 
-@pytest.fixture
-def smtp(
-    tmp_path: Path,
-    mailbox: str,
-    smtpd_certificate: tuple[Path, Path],  # noqa: F811
-) -> Iterator[SmtpTestServer]:
-    server = start_smtpd(
-        tmp_path / "smtp", users={mailbox: PASSWORD}, certificate=smtpd_certificate
-    )
-    try:
-        yield server
-    finally:
-        server.stop()
+smtp = smtpd_for("mailbox", PASSWORD)
 
 
 def _config(tmp_path: Path, server: DovecotServer, user: str, smtp: SmtpTestServer) -> Path:
-    imap = server.imap_settings(user)
-    s = smtp.smtp_settings(user)
     text = f"""
 [audit]
 path = "{tmp_path / "audit.jsonl"}"
-
-[[accounts]]
-name = "wire"
-address = "{user}@wire.example"
-display_name = "Wire Me"
-posture = "destructive"
-[accounts.imap]
-host = "{imap.host}"
-port = {imap.port}
-username = "{user}"
-ca_file = "{imap.ca_file}"
-[accounts.smtp]
-host = "{s.host}"
-port = {s.port}
-username = "{user}"
-tls = "{s.tls}"
-ca_file = "{s.ca_file}"
-[accounts.folders]
-expunge_allowed = ["Junk", "Scratch"]
-[accounts.limits]
-calls_per_second = 100.0
-burst = 100
-tools = {{send_email = "100/s", create_draft = "100/s"}}
+"""
+    text += account_toml(
+        "wire",
+        server,
+        user,
+        posture="destructive",
+        keys='display_name = "Wire Me"\n',
+        smtp=smtp,
+        tables=wire_tables()
+        + """tools = {send_email = "100/s", create_draft = "100/s"}
 [accounts.breaker]
 failure_threshold = 2
 [accounts.confirm]
 timeout_seconds = 1
-"""
+""",
+    )
     path = tmp_path / "mailguard.toml"
     path.write_text(text)
     return path

@@ -10,14 +10,13 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from mailguard_core.adapters import tls_probe
 from tests.support.dovecot import DovecotServer, dovecot  # noqa: F401  (fixture)
-from tests.support.smtpd import SmtpTestServer, smtpd_certificate, start_smtpd  # noqa: F401
+from tests.support.smtpd import SmtpTestServer, smtpd_certificate, smtpd_for  # noqa: F401
 
 pytestmark = pytest.mark.dovecot
 
@@ -31,17 +30,7 @@ def user(dovecot: DovecotServer) -> str:  # noqa: F811
     return name
 
 
-@pytest.fixture
-def smtp(
-    tmp_path: Path,
-    user: str,
-    smtpd_certificate: tuple[Path, Path],  # noqa: F811
-) -> Iterator[SmtpTestServer]:
-    server = start_smtpd(tmp_path / "smtp", users={user: PASSWORD}, certificate=smtpd_certificate)
-    try:
-        yield server
-    finally:
-        server.stop()
+smtp = smtpd_for("user", PASSWORD)
 
 
 def _dead_port() -> int:

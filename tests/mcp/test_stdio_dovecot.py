@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -24,9 +23,10 @@ from tests.mcp.harness import (
     structured,
 )
 from tests.mcp.test_server_tools import arguments_for
+from tests.support.accounts import NO_CONFIRMATION, account_toml, wire_tables
 from tests.support.documents import HIDDEN, VISIBLE
 from tests.support.dovecot import DovecotServer, dovecot  # noqa: F401  (fixture)
-from tests.support.smtpd import SmtpTestServer, smtpd_certificate, start_smtpd  # noqa: F401
+from tests.support.smtpd import SmtpTestServer, smtpd_certificate, smtpd_for  # noqa: F401
 
 pytestmark = [pytest.mark.anyio, pytest.mark.dovecot]
 
@@ -45,51 +45,21 @@ def mailbox(dovecot: DovecotServer) -> str:  # noqa: F811
     return user
 
 
-@pytest.fixture
-def smtp(
-    tmp_path: Path,
-    mailbox: str,
-    smtpd_certificate: tuple[Path, Path],  # noqa: F811
-) -> Iterator[SmtpTestServer]:
-    server = start_smtpd(
-        tmp_path / "smtp", users={mailbox: PASSWORD}, certificate=smtpd_certificate
-    )
-    try:
-        yield server
-    finally:
-        server.stop()
+smtp = smtpd_for("mailbox", PASSWORD)
 
 
 def _write_config(tmp_path: Path, server: DovecotServer, user: str, smtp: SmtpTestServer) -> Path:
-    imap = server.imap_settings(user)
-    smtp_settings = smtp.smtp_settings(user)
     blocks = []
     for name, posture in (("wire", "destructive"), ("ro", "readonly")):
         blocks.append(
-            f"""
-[[accounts]]
-name = "{name}"
-address = "{user}@wire.example"
-posture = "{posture}"
-[accounts.imap]
-host = "{imap.host}"
-port = {imap.port}
-username = "{user}"
-ca_file = "{imap.ca_file}"
-[accounts.smtp]
-host = "{smtp_settings.host}"
-port = {smtp_settings.port}
-username = "{user}"
-tls = "{smtp_settings.tls}"
-ca_file = "{smtp_settings.ca_file}"
-[accounts.folders]
-expunge_allowed = ["Junk", "Scratch"]
-[accounts.limits]
-calls_per_second = 100.0
-burst = 100
-[accounts.confirm]
-tools = []  # confirmation (elicitation) is tested in tests/mcp/test_confirm_*.py
-"""
+            account_toml(
+                name,
+                server,
+                user,
+                posture=posture,
+                smtp=smtp,
+                tables=wire_tables() + NO_CONFIRMATION,
+            )
         )
     text = 'default_account = "wire"\n[audit]\npath = "' + str(tmp_path / "audit.jsonl") + '"\n'
     path = tmp_path / "mailguard.toml"

@@ -4,12 +4,14 @@
 self-signed certificate (openssl); ``server.smtp_settings("alice")`` gives the matching
 :class:`~mailguard_core.config.SmtpSettings` (with ``ca_file`` = the certificate). Every
 accepted message lands in ``server.messages``. Recipients in ``server.refuse_recipients``
-are refused with 550. The fixtures ``smtpd_starttls`` and ``smtpd_implicit`` stop the server
-at the end of the test.
+are refused with 550. The fixtures ``smtpd_starttls`` and ``smtpd_implicit`` (and one made by
+``smtpd_for(user_fixture, password)``) stop the server at the end of the test;
+``running_smtpd`` does the same for a ``with`` block.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.message
 import email.parser
 import email.policy
@@ -277,25 +279,46 @@ def smtpd_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, P
     return make_certificate(tmp_path_factory.mktemp("smtpd-cert"))
 
 
-@pytest.fixture
-def smtpd_starttls(
-    tmp_path: Path, smtpd_certificate: tuple[Path, Path]
-) -> Iterator[SmtpTestServer]:
-    """An SMTP server requiring STARTTLS then AUTH (users alice/alicepass, bob/bobpass)."""
-    server = start_smtpd(tmp_path, mode="starttls", certificate=smtpd_certificate)
+@contextlib.contextmanager
+def running_smtpd(tmp: Path, **options: Any) -> Iterator[SmtpTestServer]:
+    """``start_smtpd(tmp, **options)``, stopped when the block ends."""
+    server = start_smtpd(tmp, **options)
     try:
         yield server
     finally:
         server.stop()
 
 
-@pytest.fixture
-def smtpd_implicit(
-    tmp_path: Path, smtpd_certificate: tuple[Path, Path]
-) -> Iterator[SmtpTestServer]:
-    """An SMTP server on implicit TLS requiring AUTH (users alice/alicepass, bob/bobpass)."""
-    server = start_smtpd(tmp_path, mode="implicit", certificate=smtpd_certificate)
-    try:
-        yield server
-    finally:
-        server.stop()
+def smtpd_for(user_fixture: str, password: str) -> Any:
+    """A fixture: a STARTTLS server whose one user is the value of the fixture ``user_fixture``
+    (a Dovecot user, say), with ``password``, stopped at the end of the test. In a test module
+    that also imports ``smtpd_certificate``: ``smtp = smtpd_for("user", PASSWORD)``."""
+
+    @pytest.fixture
+    def smtp(
+        request: pytest.FixtureRequest, tmp_path: Path, smtpd_certificate: tuple[Path, Path]
+    ) -> Iterator[SmtpTestServer]:
+        users = {request.getfixturevalue(user_fixture): password}
+        with running_smtpd(tmp_path / "smtp", users=users, certificate=smtpd_certificate) as server:
+            yield server
+
+    return smtp
+
+
+def _default_users(mode: Mode, doc: str) -> Any:
+    @pytest.fixture
+    def fixture(tmp_path: Path, smtpd_certificate: tuple[Path, Path]) -> Iterator[SmtpTestServer]:
+        with running_smtpd(tmp_path, mode=mode, certificate=smtpd_certificate) as server:
+            yield server
+
+    fixture.__doc__ = doc
+    return fixture
+
+
+smtpd_starttls = _default_users(
+    "starttls", "An SMTP server requiring STARTTLS then AUTH (users alice/alicepass, bob/bobpass)."
+)
+smtpd_implicit = _default_users(
+    "implicit",
+    "An SMTP server on implicit TLS requiring AUTH (users alice/alicepass, bob/bobpass).",
+)
