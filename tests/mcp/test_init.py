@@ -289,3 +289,37 @@ def test_init_says_what_to_give_when_the_probe_finds_nothing(tmp_path: Path) -> 
     assert f"IMAP 127.0.0.1: no server with TLS answered on port {closed}" in out.stdout
     assert "give --imap-port and --imap-tls for 127.0.0.1" in out.stderr
     assert not (tmp_path / "c.toml").exists()
+
+
+def test_init_interactive_probes_the_host_it_is_given(
+    tmp_path: Path,
+    dovecot: DovecotServer,  # noqa: F811
+    user: str,
+    smtp: SmtpTestServer,
+) -> None:
+    """Another IMAP server, through the terminal: the hosts typed in are probed (the ports
+    given as flags) and no TLS mode or port is asked."""
+    config = tmp_path / "mailguard.toml"
+    argv = ["init", "--config", str(config), "--imap-port", str(dovecot.imaps_port),
+            "--smtp-port", str(smtp.port), "--username", user]  # fmt: skip
+    code, shown = _drive(
+        argv,
+        _env(tmp_path),
+        [
+            ("Email address", f"{user}@home.example"),
+            ("Provider", "generic"),
+            ("Posture", "full"),
+            ("IMAP host", "127.0.0.1"),
+            ("SMTP host", "127.0.0.1"),
+            ("Trust it", "y"),  # IMAP
+            ("Trust it", "y"),  # SMTP
+            ("Password for", PASSWORD),
+        ],
+    )
+    assert code == 0, shown
+    assert f"IMAP 127.0.0.1: found implicit TLS on port {dovecot.imaps_port}" in shown
+    assert f"SMTP 127.0.0.1: found starttls TLS on port {smtp.port}" in shown
+    assert "TLS (implicit or starttls)" not in shown  # found, not asked
+    assert "OK: every account connected" in shown
+    text = config.read_text()
+    assert 'tls = "implicit"' in text and 'tls = "starttls"' in text
