@@ -247,30 +247,36 @@ def test_init_probes_a_host_for_its_tls_modes(
     dovecot: DovecotServer,  # noqa: F811
     user: str,
     smtp: SmtpTestServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A generic server: ``--host`` with the ports but no TLS modes; the probe finds STARTTLS
-    on both (the plaintext IMAP port) and implicit TLS on the other IMAP port."""
+    on both (the plaintext IMAP port) and implicit TLS on the other IMAP port. In-process
+    (the password from the environment, as on a headless machine)."""
+    import io
+
+    from mailguard_mcp import init_cli
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("MAILGUARD_MAIL_PASSWORD", PASSWORD)
     config = tmp_path / "mailguard.toml"
     pins = ["--pin", dovecot.cert_sha256, "--pin", _sha256_of(smtp)]
-    argv = [sys.executable, "-m", "mailguard_mcp", "init", "--non-interactive",
-            "--address", f"{user}@home.example", "--provider", "generic", "--host", "127.0.0.1",
-            "--imap-port", str(dovecot.imap_port), "--smtp-port", str(smtp.port),
-            "--username", user, "--posture", "full", "--config", str(config),
-            "--password-stdin", *pins]  # fmt: skip
-    out = subprocess.run(argv, input=PASSWORD + "\n", capture_output=True, text=True,
-                         timeout=60, env=_env(tmp_path))  # fmt: skip
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert f"IMAP 127.0.0.1: found starttls TLS on port {dovecot.imap_port}" in out.stdout
-    assert f"SMTP 127.0.0.1: found starttls TLS on port {smtp.port}" in out.stdout
-    text = config.read_text()
-    assert text.count('tls = "starttls"') == 2
-    assert "OK: every account connected" in out.stdout
+    argv = ["--non-interactive", "--address", f"{user}@home.example", "--provider", "generic",
+            "--host", "127.0.0.1", "--imap-port", str(dovecot.imap_port),
+            "--smtp-port", str(smtp.port), "--username", user, "--posture", "full",
+            "--config", str(config), "--no-password", *pins]  # fmt: skip
+    out = io.StringIO()
+    assert init_cli.main(argv, out=out, err=out) == 0, out.getvalue()
+    shown = out.getvalue()
+    assert f"IMAP 127.0.0.1: found starttls TLS on port {dovecot.imap_port}" in shown
+    assert f"SMTP 127.0.0.1: found starttls TLS on port {smtp.port}" in shown
+    assert config.read_text().count('tls = "starttls"') == 2
+    assert "OK: every account connected" in shown
 
     argv[argv.index(str(dovecot.imap_port))] = str(dovecot.imaps_port)
-    out = subprocess.run([*argv, "--force"], input=PASSWORD + "\n", capture_output=True,
-                         text=True, timeout=60, env=_env(tmp_path))  # fmt: skip
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert f"IMAP 127.0.0.1: found implicit TLS on port {dovecot.imaps_port}" in out.stdout
+    out = io.StringIO()
+    assert init_cli.main([*argv, "--force"], out=out, err=out) == 0, out.getvalue()
+    assert f"IMAP 127.0.0.1: found implicit TLS on port {dovecot.imaps_port}" in out.getvalue()
     assert 'tls = "implicit"' in config.read_text()
 
 
