@@ -1,6 +1,6 @@
-"""Two ``serve --http`` replicas sharing one real redis-server: one rate limit across both, a
-breaker opened through one refuses on the other, and Redis going away fails closed with every
-call still in each replica's own audit log."""
+"""Two ``serve --http`` replicas sharing one real redis-server: one rate limit across both, one
+circuit breaker across both (failures through each add up, and it refuses on both), and Redis
+going away fails closed with every call still in each replica's own audit log."""
 
 from __future__ import annotations
 
@@ -132,19 +132,25 @@ async def test_one_limit_across_two_replicas(replicas: Replicas) -> None:
     assert codes[LIMIT:] == ["rate_limited"] * LIMIT
 
 
-async def test_a_breaker_opened_through_one_replica_refuses_on_the_other(
+async def test_failures_through_both_replicas_open_one_breaker_for_both(
     replicas: Replicas,
 ) -> None:
+    """The threshold is 2: one failure through each replica opens the shared breaker (neither
+    saw 2 itself), and both then refuse without touching the server."""
     async with replicas.client(0) as first, replicas.client(1) as second:
         failures = [
-            _code(await first.call_tool("list_folders", {"account": "broken"})) for _ in range(2)
+            _code(await client.call_tool("list_folders", {"account": "broken"}))
+            for client in (first, second)
         ]
-        other = _code(await second.call_tool("list_folders", {"account": "broken"}))
+        after = [
+            _code(await client.call_tool("list_folders", {"account": "broken"}))
+            for client in (first, second)
+        ]
     assert None not in failures and "circuit_open" not in failures, failures
-    assert other == "circuit_open"
-    # replica 1 never touched the server: its only call was refused by the shared mark
-    ends = [r for r in replicas.audit(1) if r.get("kind") == "call_end"]
-    assert [r.get("code") for r in ends] == ["circuit_open"]
+    assert after == ["circuit_open", "circuit_open"]
+    for i in (0, 1):  # each replica: one call that reached the server, one refused
+        ends = [r for r in replicas.audit(i) if r.get("kind") == "call_end"]
+        assert [r.get("code") for r in ends] == [failures[i], "circuit_open"]
 
 
 async def test_redis_going_away_fails_closed_and_the_audit_keeps_every_call(

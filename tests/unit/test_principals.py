@@ -181,10 +181,11 @@ def test_gate_refuses_outside_the_principal_like_an_unknown_account() -> None:
     assert [r.get("principal") for r in starts] == ["ann:ann", None, "ops:z", "ann:ann"]
 
 
-def test_two_gates_over_one_state_enforce_one_limit_and_share_an_open_breaker() -> None:
-    """Two gates (replicas) over one GateState: the account's burst holds across both; a
-    breaker opened in one refuses in the other; the limit applies only with the state."""
+def test_two_gates_over_one_state_enforce_one_limit_and_share_one_breaker() -> None:
+    """Two gates (replicas) over one GateState: the account's burst holds across both;
+    failures through both add up in one breaker, which refuses in both; one probe for both."""
     from mailguard_core.adapters.memory_gate_state import InMemoryGateState
+    from mailguard_core.gate.clock import FakeClock
     from mailguard_core.model.errors import CircuitOpen, ConnectionFailed, RateLimited
 
     data = {
@@ -192,9 +193,11 @@ def test_two_gates_over_one_state_enforce_one_limit_and_share_an_open_breaker() 
         "accounts": [{**BASE["accounts"][0], "limits": {"calls_per_second": 0.001, "burst": 3}}],
     }
     config = parse_config(data)
-    now = [0.0]
-    shared = InMemoryGateState(lambda: now[0])
-    gates = [Gate.from_config(config, InMemoryAuditSink(), state=shared) for _ in range(2)]
+    clock = FakeClock()
+    shared = InMemoryGateState(clock.monotonic)
+    gates = [
+        Gate.from_config(config, InMemoryAuditSink(), clock=clock, state=shared) for _ in range(2)
+    ]
     outcomes = []
     for i in range(5):
         try:
@@ -204,14 +207,23 @@ def test_two_gates_over_one_state_enforce_one_limit_and_share_an_open_breaker() 
         except RateLimited:
             outcomes.append("limited")
     assert outcomes == ["ok", "ok", "ok", "limited", "limited"]
+    shared = InMemoryGateState(clock.monotonic)  # the breaker, with room in the buckets
+    config = parse_config(BASE)
+    gates = [
+        Gate.from_config(config, InMemoryAuditSink(), clock=clock, state=shared) for _ in range(2)
+    ]
     first, second = gates
     threshold = config.accounts[0].breaker.failure_threshold
-    for _ in range(threshold):
-        now[0] += 5000.0  # a token for each
-        with pytest.raises(ConnectionFailed), first.guard("search", "a", {}):
+    for i in range(threshold):  # alternately through each: no gate sees the threshold alone
+        clock.advance(1.0)
+        with pytest.raises(ConnectionFailed), gates[i % 2].guard("search", "a", {}):
             raise ConnectionFailed("down")
-    with pytest.raises(CircuitOpen), second.guard("search", "a", {}):  # checked before tokens
-        pass
-    now[0] += 10_000.0  # the mark expires with the cooldown
+    for gate in gates:
+        with pytest.raises(CircuitOpen), gate.guard("search", "a", {}):
+            pass
+    clock.advance(10_000.0)  # the cooldown ends: one probe, for both
     with second.guard("search", "a", {}):
+        with pytest.raises(CircuitOpen), first.guard("search", "a", {}):
+            pass
+    with first.guard("search", "a", {}):  # the probe succeeded: closed for both
         pass

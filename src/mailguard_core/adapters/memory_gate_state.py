@@ -1,23 +1,59 @@
-"""The gate's state in this process's memory (the default; one process, one limit)."""
+"""The gate's state in this process's memory (one process, one limit, one breaker)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
 
+from mailguard_core.config import BreakerSettings
+from mailguard_core.gate.breaker import CircuitBreaker
 from mailguard_core.gate.ratelimit import TokenBucket
-from mailguard_core.ports.gate_state import Bucket
+from mailguard_core.model.errors import BreakerKind
+from mailguard_core.ports.gate_state import Breaker, BreakerTimings, Bucket
+
+
+class _LockedBreaker:
+    """A :class:`CircuitBreaker` shared by every gate over this state, one step at a time."""
+
+    def __init__(self, breaker: CircuitBreaker, lock: threading.Lock) -> None:
+        self._breaker = breaker
+        self._lock = lock
+
+    def before_call(self, now: float) -> bool:
+        with self._lock:
+            return self._breaker.before_call(now)
+
+    @property
+    def auth_open(self) -> bool:
+        with self._lock:
+            return self._breaker.auth_open
+
+    def lift_auth(self, now: float) -> bool:
+        with self._lock:
+            return self._breaker.lift_auth(now)
+
+    def release_probe(self) -> None:
+        with self._lock:
+            self._breaker.release_probe()
+
+    def on_success(self, now: float, *, probe: bool) -> None:
+        with self._lock:
+            self._breaker.on_success(now, probe=probe)
+
+    def on_failure(self, kind: BreakerKind | None, now: float, *, probe: bool) -> None:
+        with self._lock:
+            self._breaker.on_failure(kind, now, probe=probe)
 
 
 class InMemoryGateState:
-    """:class:`~mailguard_core.ports.gate_state.GateState` in a dict; ``now`` is a monotonic
-    clock in seconds."""
+    """:class:`~mailguard_core.ports.gate_state.GateState` in dicts; ``now`` is a monotonic
+    clock in seconds (the buckets'; the breakers take the gate's ``now``)."""
 
     def __init__(self, now: Callable[[], float]) -> None:
         self._now = now
         self._lock = threading.Lock()
         self._buckets: dict[str, TokenBucket] = {}
-        self._open_until: dict[str, float] = {}
+        self._breakers: dict[str, _LockedBreaker] = {}
 
     def take(self, buckets: Sequence[Bucket]) -> float:
         with self._lock:
@@ -35,14 +71,21 @@ class InMemoryGateState:
                 bucket.take(now)
             return 0.0
 
-    def open_breaker(self, account: str, seconds: float) -> None:
+    def breaker(self, account: str, settings: BreakerTimings) -> Breaker:
         with self._lock:
-            until = self._now() + seconds
-            self._open_until[account] = max(until, self._open_until.get(account, 0.0))
-
-    def breaker_open_for(self, account: str) -> float:
-        with self._lock:
-            return max(0.0, self._open_until.get(account, 0.0) - self._now())
+            found = self._breakers.get(account)
+            if found is None:
+                values = BreakerSettings(
+                    failure_threshold=settings.failure_threshold,
+                    window_seconds=settings.window_seconds,
+                    cooldown_seconds=settings.cooldown_seconds,
+                    max_cooldown_seconds=settings.max_cooldown_seconds,
+                    auth_cooldown_seconds=settings.auth_cooldown_seconds,
+                    auth_max_cooldown_seconds=settings.auth_max_cooldown_seconds,
+                )
+                breaker = CircuitBreaker(values, where=f"accounts.{account}.breaker")
+                found = self._breakers[account] = _LockedBreaker(breaker, threading.Lock())
+            return found
 
     def close(self) -> None:
         pass

@@ -269,7 +269,7 @@ class PrincipalSettings:
 
 @attrs.frozen(kw_only=True)
 class ServerStateSettings:
-    """``[server.state]``: where the gate keeps token buckets and breaker marks."""
+    """``[server.state]``: where the gate keeps token buckets and circuit breakers."""
 
     #: ``redis://`` or ``rediss://``: shared by every replica; none: this process's memory
     redis_url: str | None = None

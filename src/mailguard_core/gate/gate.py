@@ -12,7 +12,6 @@ the outcome, the error code and detail, and a small result summary.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
@@ -27,19 +26,17 @@ from mailguard_core.gate.audit import (
     redact_arguments,
     summarize_result,
 )
-from mailguard_core.gate.breaker import BreakerState, CircuitBreaker
+from mailguard_core.gate.breaker import CircuitBreaker
 from mailguard_core.gate.clock import Clock, MonotonicClock
 from mailguard_core.gate.folders import SPECIAL_FOLDER_TOOLS, FolderGuard
 from mailguard_core.gate.policy import effective_tools
 from mailguard_core.gate.ratelimit import AccountRateLimiter
 from mailguard_core.model.errors import (
-    CircuitOpen,
     ConfigError,
     InputError,
     MailguardError,
     PolicyViolation,
     RateLimited,
-    StateUnavailable,
     ToolDenied,
 )
 from mailguard_core.model.tools import INFRASTRUCTURE_TOOLS, ToolName, parse_tool_name
@@ -47,7 +44,7 @@ from mailguard_core.ports.audit import AuditSink
 
 if TYPE_CHECKING:
     from mailguard_core.gate.principals import Principal
-    from mailguard_core.ports.gate_state import GateState
+    from mailguard_core.ports.gate_state import Breaker, GateState
 
 _DETAIL_CHARS = 500
 #: the one public refusal for unknown tools, unknown accounts and denied tools
@@ -73,13 +70,18 @@ class _AccountGate:
         "tools",
     )
 
-    def __init__(self, account: AccountConfig, now: float) -> None:
+    def __init__(self, account: AccountConfig, now: float, state: GateState | None) -> None:
         where = f"accounts.{account.name}"
         self.name = account.name
         self.tools = effective_tools(account.posture, account.tools, where=f"{where}.tools")
         self.folders = FolderGuard(account.folders, where=f"{where}.folders")
         self.limiter = AccountRateLimiter(account.limits, now=now, where=f"{where}.limits")
-        self.breaker = CircuitBreaker(account.breaker, where=f"{where}.breaker")
+        #: this process's own breaker, or the one shared through ``state`` (Redis)
+        self.breaker: Breaker = (
+            CircuitBreaker(account.breaker, where=f"{where}.breaker")
+            if state is None
+            else state.breaker(account.name, account.breaker)
+        )
         #: the credential version when the breaker last opened for an auth failure
         self.auth_version: str | None = None
         #: whether the special-use folders are known (learned, or set by the caller)
@@ -193,7 +195,7 @@ class Gate:
         state: GateState | None = None,
     ) -> None:
         self.clock: Clock = clock or MonotonicClock()
-        #: shared token buckets and breaker marks (Redis, for replicas); None: this process only
+        #: shared token buckets and breakers (Redis, for replicas); None: this process only
         self.state = state
         self.audit = audit
         self._special_folders = special_folders
@@ -203,7 +205,7 @@ class Gate:
         for account in accounts:
             if account.name in self._accounts:
                 raise ConfigError(f"accounts: duplicate account name {account.name!r}")
-            self._accounts[account.name] = _AccountGate(account, now)
+            self._accounts[account.name] = _AccountGate(account, now, state)
         self._lock = threading.Lock()
 
     @classmethod
@@ -432,10 +434,6 @@ class Gate:
             probe = entry.breaker.before_call(now)
         try:
             state = self.state
-            if state is not None:
-                left = state.breaker_open_for(entry.name)
-                if left > 0.0:
-                    raise CircuitOpen(left, f"circuit open (shared) for another {left:.3f} s")
             self._check_folders(entry, tool, arguments)
             if state is None:
                 with self._lock:
@@ -475,27 +473,16 @@ class Gate:
         self._feed_breaker(self._accounts[call.account], probe, exc)
 
     def _feed_breaker(self, entry: _AccountGate, probe: bool, exc: BaseException | None) -> None:
-        opened = 0.0
         with self._lock:
             now = self.clock.monotonic()
             if exc is None:
                 entry.breaker.on_success(now, probe=probe)
             elif isinstance(exc, MailguardError):
-                was_open = entry.breaker.state(now) is BreakerState.OPEN
                 entry.breaker.on_failure(exc.breaker, now, probe=probe)
                 if exc.breaker == "auth" and entry.breaker.auth_open:
                     entry.auth_version = self._version_of(entry.name)
-                if not was_open and entry.breaker.state(now) is BreakerState.OPEN:
-                    opened = entry.breaker.last_cooldown
             elif probe:
                 entry.breaker.release_probe()
-        if opened > 0.0 and self.state is not None:
-            try:  # the other replicas refuse too, until the cooldown ends
-                self.state.open_breaker(entry.name, opened)
-            except StateUnavailable as error:  # this replica's own breaker is open regardless
-                logging.getLogger("mailguard_core").warning(
-                    "breaker of %s not shared: %s", entry.name, error
-                )
 
 
 def _check_ref_accounts(account: str, arguments: Mapping[str, Any]) -> None:
