@@ -222,8 +222,11 @@ def test_two_gates_over_one_state_enforce_one_limit_and_share_one_breaker() -> N
         with pytest.raises(CircuitOpen), gate.guard("search", "a", {}):
             pass
     clock.advance(10_000.0)  # the cooldown ends: one probe, for both
-    with second.guard("search", "a", {}):
-        with pytest.raises(CircuitOpen), first.guard("search", "a", {}):
-            pass
+    with (  # the probe through second; first is refused while it runs
+        second.guard("search", "a", {}),
+        pytest.raises(CircuitOpen),
+        first.guard("search", "a", {}),
+    ):
+        pass
     with first.guard("search", "a", {}):  # the probe succeeded: closed for both
         pass
