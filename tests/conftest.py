@@ -17,4 +17,8 @@ settings.register_profile(
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
+#: the Chromium oracle's local run (tests/property/test_hidden_oracle.py): 20,000 mails
+settings.register_profile(
+    "oracle", max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck)
+)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))

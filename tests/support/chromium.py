@@ -9,10 +9,15 @@ caller (``close``), killed if it does not exit.
 ``about:blank`` document written with ``document.write``, so a mail without a doctype is in
 quirks mode as in a mail client), and reports for each marker word whether a human sees it:
 the text has a rendered box of non-zero size, the point at its centre hits its own element
-(not clipped, not off-screen, not under an opaque box), its element is visible, the opacity of its
+or, when no ancestor clips there, one of its ancestors (not clipped, not off-screen, not under
+an opaque box), its element is visible, the opacity of its
 ancestors multiplies to at least 0.05, its font is at least 2 px, and its colour is neither
 transparent nor within RGB distance 40 of the background behind it (no verdict over a
 background image: visible).
+
+Chromium's "minimum logical font size" preference (6 px: a ``font-size:0.1em`` renders at
+6 px, a ``1px`` does not) is set to 0: mail clients that are not Chrome (Outlook, Thunderbird)
+render such text at its computed size, which is what the sanitizer judges.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ _VISIBILITY_JS = r"""
   function background(win, el) {
     for (let e = el; e; e = e.parentElement) {
       const s = win.getComputedStyle(e);
+      if (s.display === 'contents') continue;  // no box, no background
       if (s.backgroundImage && s.backgroundImage !== 'none') return null;
       const c = rgba(s.backgroundColor);
       if (c && c[3] >= 0.1) return c;
@@ -65,15 +71,31 @@ _VISIBILITY_JS = r"""
     if (!rects.length) return false;
     const style = win.getComputedStyle(el);
     if (style.visibility !== 'visible') return false;
+    // content Chromium lays out (for getClientRects) but does not paint: under
+    // content-visibility:hidden, or in a closed <details> outside its summary
+    const contained = !/^(inline|contents|table-(row|column).*)$/.test(style.display);
+    if (style.contentVisibility === 'hidden' && contained) return false;
+    if (el.tagName === 'DETAILS' && !el.open) return false;
     if (parseFloat(style.fontSize) < 2) return false;
     let opacity = 1;
     for (let e = el; e; e = e.parentElement) {
       const s = win.getComputedStyle(e);
+      if (s.display === 'contents') continue;  // no box: its opacity and filter do nothing
       opacity *= parseFloat(s.opacity);
       const f = (s.filter || '').match(/opacity\(([\d.]+)(%?)\)/);
       if (f) opacity *= parseFloat(f[1]) / (f[2] ? 100 : 1);
     }
     if (opacity < 0.05) return false;
+    // a transform that flattens a box (scaleY(0), rotateX(90deg), a singular matrix) can
+    // leave its text a rect of non-zero size when the box is also turned (rotate: 10deg)
+    for (let e = el; e; e = e.parentElement) {
+      const s = win.getComputedStyle(e);
+      if (s.display === 'contents' || s.display === 'inline') continue;
+      const m = new DOMMatrix(s.transform && s.transform !== 'none' ? s.transform : undefined);
+      const k = (s.scale && s.scale !== 'none' ? s.scale.split(' ') : []).map(parseFloat);
+      const sx = k.length ? k[0] : 1, sy = k.length > 1 ? k[1] : sx;
+      if (Math.abs((m.a * m.d - m.b * m.c) * sx * sy) < 1e-4) return false;
+    }
     function opaque(e) {
       const s = win.getComputedStyle(e);
       const c = rgba(s.backgroundColor);
@@ -83,6 +105,21 @@ _VISIBILITY_JS = r"""
     while (box.parentElement && win.getComputedStyle(box).display === 'contents') {
       box = box.parentElement;
     }
+    if (!box.checkVisibility({contentVisibilityAuto: true})) return false;
+    // Hit-testing misses text that overflows its box (a height:0 paragraph) and text in a
+    // display:contents table cell (the point hits an ancestor): an ancestor at the point counts
+    // as a hit when no ancestor clips (overflow, clip-path, clip), else only the text's own
+    // element does.
+    function unclipped() {
+      for (let e = el; e; e = e.parentElement) {
+        const s = win.getComputedStyle(e);
+        if (s.display === 'contents') continue;  // no box: nothing to clip
+        if ((s.clipPath && s.clipPath !== 'none') || (s.clip && s.clip !== 'auto')) return false;
+        const table = /table/.test(s.display);  // tables and their parts do not clip
+        if (!table && (s.overflowX !== 'visible' || s.overflowY !== 'visible')) return false;
+      }
+      return true;
+    }
     let hit = false;
     for (const r of rects) {
       const x = r.left + r.width / 2, y = r.top + r.height / 2;
@@ -90,7 +127,8 @@ _VISIBILITY_JS = r"""
       // that is not one of its ancestors lies above it
       for (const found of doc.elementsFromPoint(x, y)) {
         if (found === box || el.contains(found)) { hit = true; break; }
-        if (!found.contains(box) && opaque(found)) break;
+        if (found.contains(box)) { hit = unclipped(); break; }
+        if (opaque(found)) break;
       }
       if (hit) break;
     }
@@ -152,7 +190,7 @@ class Chromium:
                 f"--user-data-dir={self._profile}",
                 "--no-first-run",
                 "--disable-extensions",
-                "--blink-settings=imagesEnabled=false",
+                "--blink-settings=imagesEnabled=false,minimumLogicalFontSize=0",
                 f"--window-size={WIDTH + 40},{HEIGHT + 40}",
                 "about:blank",
             ],

@@ -1,9 +1,12 @@
 """The permanent corpus of CSS hiding forms (tests/data/css/attacks.json), each with its result.
 
 ``hidden``: whether the sanitizer must remove the SECRET (else the SHOWN text must stay);
+``undecidable``: the SECRET stays but the message carries ``html_css_undecidable`` (what hides
+it, a rotation or an animation, only layout or time decides);
 ``browser_hides``: what Chromium does with it (differs only where the sanitizer fails closed on
 purpose: a narrow-screen media query, a :hover rule, ::first-line, an @container without a
-container, @-moz-document and unknown at-rules, which Chromium ignores). The oracle test checks the
+container, @-moz-document and unknown at-rules, which Chromium ignores; ``&p`` nesting, which
+Chromium drops and the sanitizer reads as ``p&``). The oracle test checks the
 ``browser_hides`` column against a real browser.
 """
 
@@ -34,8 +37,13 @@ def test_every_attack_form_gets_its_expected_result(case: dict[str, Any]) -> Non
     if case["hidden"]:
         assert "SECRET" not in out.text and "SECRET" not in (out.clean_html or "")
         assert "html_hidden_content_removed" in warnings.codes()
+    elif case.get("undecidable"):
+        # kept, but the model is told some text may be invisible to the human
+        assert "SECRET" in out.text
+        assert "html_css_undecidable" in warnings.codes()
     else:
         assert "SHOWN" in out.text
+        assert "html_css_undecidable" not in warnings.codes()
 
 
 def test_the_corpus_names_every_form_once() -> None:

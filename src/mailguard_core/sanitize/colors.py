@@ -66,6 +66,10 @@ def parse_color(value: str | Any) -> RGB | str | None:
 _NOT_FOUND = "not-found"
 
 
+#: ``background-color: inherit``: the parent's declared background
+INHERITED = "inherited"
+
+
 def _decl_background(decl: Declarations) -> RGB | str | None:
     """The background the declarations alone decide, or ``_NOT_FOUND`` (attributes decide).
 
@@ -77,6 +81,9 @@ def _decl_background(decl: Declarations) -> RGB | str | None:
     values = [decl["background-color"][0]] if "background-color" in decl else [shorthand]
     found: RGB | str | None = _NOT_FOUND
     for value in values:
+        if value == "inherit":
+            found = INHERITED  # the parent's own background (currentColor stays a keyword)
+            continue
         if value in _INHERIT or value == "initial":
             found = None  # transparent over the parent's (attributes are overridden)
             continue

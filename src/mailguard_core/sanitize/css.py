@@ -41,6 +41,7 @@ from mailguard_core.sanitize.css_declarations import Declarations, inline_declar
 from mailguard_core.sanitize.css_selectors import (
     MARK_PREFIX,
     Compiled,
+    Invalid,
     Unsupported,
     _Skip,
     compile_selector,
@@ -71,13 +72,19 @@ class Rule:
 def compile_rules(sources: Iterable[Source], quirks: bool) -> list[Rule]:
     """Compile the selectors of ``sources`` for a document in quirks mode or not."""
     rules: list[Rule] = []
+    invalid: set[int] = set()
     for source in sources:
         if any(t.type == "literal" and t.value in _NEVER_IN_SELECTORS for t in source.tokens):
             continue  # invalid in every browser: the rule is dropped (a stray ";" before it)
         unsupported = False
         try:
             compiled = compile_selector(source.tokens, str(source.order), quirks)
-        except _Skip:
+        except _Skip as exc:
+            if exc.unknown:
+                invalid.add(source.group)
+            continue
+        except Invalid:
+            invalid.add(source.group)  # the browser drops the whole list
             continue
         except Unsupported:
             compiled = fallback_selector(source.tokens, quirks)
@@ -93,9 +100,9 @@ def compile_rules(sources: Iterable[Source], quirks: bool) -> list[Rule]:
                 group=source.group,
             )
         )
-    # A selector a browser does not know drops its whole list there: such lists only
-    # possibly apply.
-    doubtful = {r.group for r in rules if r.unsupported or r.compiled.unknown}
+    # A selector a browser does not know (or rejects) drops its whole list there: such lists
+    # only possibly apply.
+    doubtful = invalid | {r.group for r in rules if r.unsupported or r.compiled.unknown}
     if doubtful:
         rules = [
             attrs.evolve(r, possible=True) if r.group in doubtful and not r.possible else r

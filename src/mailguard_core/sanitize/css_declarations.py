@@ -19,7 +19,8 @@ RELEVANT = frozenset(
         "overflow", "overflow-x", "overflow-y", "clip", "clip-path", "position", "left", "top",
         "right", "bottom", "text-indent", "mso-hide", "line-height", "transform", "scale",
         "translate", "margin-left", "margin-top", "font", "filter", "content-visibility",
-        "-webkit-text-fill-color", "zoom", "inset",
+        "-webkit-text-fill-color", "zoom", "inset", "rotate", "animation", "animation-name",
+        "padding", "padding-top", "padding-bottom", "padding-left", "padding-right",
     }
 )  # fmt: skip
 
@@ -67,7 +68,21 @@ def declarations_of(nodes: Iterable[Any]) -> Declarations:
                 color, image = _background_parts(node.value)
             put("background-color", color, node.important)
             put("background-image", image, node.important)
+        elif name == "font" and "var(" not in value:
+            size = _font_size(node.value)
+            if size is not None:  # the shorthand sets font-size: they cascade as one
+                put("font-size", size, node.important)
     return out
+
+
+def _font_size(tokens: Iterable[Any]) -> str | None:
+    """The size a ``font`` shorthand gives (``0/0 a`` -> ``0``), or None."""
+    for token in tokens:
+        if token.type in ("dimension", "percentage") or (
+            token.type == "number" and token.value == 0
+        ):
+            return str(token.serialize()).lower()
+    return None
 
 
 def _background_parts(tokens: Iterable[Any]) -> tuple[str, str]:

@@ -13,7 +13,6 @@ from typing import Any
 
 import attrs
 import cssselect
-import tinycss2
 
 #: pseudo-classes a static document decides and cssselect evaluates
 _STATIC = frozenset(
@@ -88,6 +87,8 @@ class _Compiler:
         """cssselect text for one complex selector's tokens (marks are recorded)."""
         if depth > _MAX_DEPTH:
             raise Unsupported("too deep")
+        if _pseudo_element_not_last(tokens):
+            raise Invalid("a pseudo-element must end its selector")
         out: list[str] = []
         i, n = 0, len(tokens)
         while i < n:
@@ -104,7 +105,7 @@ class _Compiler:
                         self.possible = True
                         i += 3
                         continue
-                    raise _Skip(name)
+                    raise _Skip(name, self.unknown)
                 name = _name_of(nxt)
                 if nxt.type == "function":
                     out.append(self._function(nxt, negated, depth))
@@ -112,7 +113,7 @@ class _Compiler:
                     if name in _TEXT_PSEUDO_ELEMENTS and not negated:
                         self.possible = True
                     else:
-                        raise _Skip(name)
+                        raise _Skip(name, self.unknown)
                 elif name in _STATIC:
                     out.append(":" + name)
                 elif name == "any-link":
@@ -128,6 +129,22 @@ class _Compiler:
             i += 1
         return "".join(out)
 
+    def _has(self, fn: Any, negated: bool, depth: int) -> str:
+        """``:has()`` with each relative selector's compound parts compiled (cssselect takes
+        the leading combinator); undecidable when one cannot be."""
+        parts: list[str] = []
+        for argument in split_list(fn.arguments):
+            lead = ""
+            if argument and argument[0].type == "literal" and argument[0].value in ">+~":
+                lead, argument = argument[0].value + " ", _strip(argument[1:])
+            if not argument or any(t.type == "literal" and t.value == "&" for t in argument):
+                return self._undecidable(negated)
+            try:
+                parts.append(lead + self.compile(argument, negated, depth + 1))
+            except _Skip as exc:  # a pseudo-element: invalid in :has(), the list is dropped
+                raise Invalid(str(exc)) from exc
+        return f":has({', '.join(parts)})" if parts else self._undecidable(negated)
+
     def _undecidable(self, negated: bool) -> str:
         """An undecidable pseudo-class: matches (a possible rule), or never under ``:not``."""
         self.possible = True
@@ -138,10 +155,7 @@ class _Compiler:
         if name in _STATIC_FUNCTIONS:
             return ":" + str(fn.serialize())
         if name == "has":
-            text = tinycss2.serialize(fn.arguments)
-            if ":" in text or "&" in text:
-                return self._undecidable(negated)
-            return f":has({text})"
+            return self._has(fn, negated, depth)
         if name not in _LIST_FUNCTIONS:
             self.unknown = self.unknown or name not in ("dir", "host", "host-context", "state")
             return self._undecidable(negated)
@@ -156,10 +170,10 @@ class _Compiler:
                 text = self.compile(argument, inner_negated, depth + 1)
                 selector = _parse_one(text)
                 expressions.append(_translate(selector, self.quirks))
-            except _Skip:
+            except _Skip as exc:
                 self.adjust = adjust
-                if name == "not":
-                    raise
+                if name == "not":  # not forgiving: the whole list is dropped
+                    raise Invalid(str(exc)) from exc
                 continue  # :is/:where take forgiving selector lists
             # marks made inside this argument count with their own adjustments
             spec = _specificity(selector)
@@ -187,8 +201,36 @@ class _Compiler:
         return f":not([{mark}])" if name == "not" else f"[{mark}]"
 
 
+class Invalid(Exception):
+    """A selector every browser rejects: its whole selector list is dropped there."""
+
+
+def _pseudo_element_not_last(tokens: Sequence[Any]) -> bool:
+    """Something follows a pseudo-element (``::first-line > a``, ``::after .x``)."""
+    n = len(tokens)
+    for i, token in enumerate(tokens):
+        if token.type != "literal" or token.value != ":" or i + 1 >= n:
+            continue
+        nxt = tokens[i + 1]
+        if nxt.type == "literal" and nxt.value == ":":
+            end = i + 3
+        elif _name_of(nxt) in _LEGACY_PSEUDO_ELEMENTS:
+            end = i + 2
+        else:
+            continue
+        return any(t.type not in ("whitespace", "comment") for t in tokens[end:])
+    return False
+
+
 class _Skip(Exception):
-    """A selector for a pseudo-element box: its rule does not style the element's text."""
+    """A selector for a pseudo-element box: its rule does not style the element's text.
+
+    ``unknown``: the selector also holds something browsers do not know (its list is then
+    dropped there, see :attr:`Compiled.unknown`)."""
+
+    def __init__(self, name: str, unknown: bool = False) -> None:
+        super().__init__(name)
+        self.unknown = unknown
 
 
 def _name_of(token: Any) -> str:

@@ -159,9 +159,17 @@ def _nest(tokens: list[Any], parents: list[list[Any]]) -> list[Any]:
     if not has_amp:
         return [*replacement, tinycss2.ast.WhitespaceToken(0, 0, " "), *tokens]
     out: list[Any] = []
-    for token in tokens:
+    for i, token in enumerate(tokens):
         if token.type == "literal" and token.value == "&":
             out.extend(replacement)
+        elif token.type == "ident" and out and _follows_amp(tokens, i):
+            # "&div" is "div:is(...)": a type selector must lead its compound
+            out.insert(len(out) - len(replacement), token)
         else:
             out.append(token)
     return out
+
+
+def _follows_amp(tokens: list[Any], i: int) -> bool:
+    prev = tokens[i - 1] if i else None
+    return prev is not None and prev.type == "literal" and prev.value == "&"

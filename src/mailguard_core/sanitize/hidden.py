@@ -18,6 +18,7 @@ from lxml import etree
 from mailguard_core.sanitize.colors import (
     _NOT_FOUND,
     CURRENT,
+    INHERITED,
     RGB,
     TRANSPARENT,
     _attr_background,
@@ -25,9 +26,11 @@ from mailguard_core.sanitize.colors import (
 )
 from mailguard_core.sanitize.css_declarations import Declarations, inline_declarations
 from mailguard_core.sanitize.style_facts import (
+    INLINE_TAGS,
     Facts,
     _box,
     _facts_lock,
+    element_method,
     inline_facts,
     needs_context,
     resolve_vars,
@@ -55,6 +58,11 @@ class State(NamedTuple):
     indent: bool = False
     #: the ``<body>``'s text colour (a quirks-mode table takes it instead of its parent's)
     body_color: RGB | str = (0, 0, 0)
+    #: the product of the ancestors' opacities
+    opacity: float = 1.0
+    #: the parent's own background is ``currentColor`` (``background-color: inherit`` then
+    #: takes the element's own colour)
+    bg_current: bool = False
 
 
 #: the inherited state at the document root: black text on white
@@ -73,12 +81,15 @@ def facts_for(decl: Declarations, state: State) -> Facts | None:
     return style_facts(decl)
 
 
-def child_state(state: State, facts: Facts | None, el: Any, names: Collection[str]) -> State:
+def child_state(
+    state: State, facts: Facts | None, el: Any, names: Collection[str], inline: bool | None = None
+) -> State:
     """The inherited state for ``el``'s own text and children.
 
     ``facts`` are the :class:`Facts` of the element's computed declarations (None when it has
     none), ``names`` its attribute names (``el`` may be None when ``names`` is empty and the tag
-    plays no part). Returns ``state`` itself when nothing on the element changes it.
+    plays no part; ``inline`` then says whether it is laid out inline by default). Returns
+    ``state`` itself when nothing on the element changes it.
     """
     color: RGB | str = state.color
     background = state.background
@@ -98,18 +109,26 @@ def child_state(state: State, facts: Facts | None, el: Any, names: Collection[st
         parsed = parse_color(el.get("text") or "")
         if parsed is not None and parsed != CURRENT:
             color = parsed
-    elif tag == "table" and state.quirks:
-        color = state.body_color  # quirks mode: a table takes the body's colour, medium size
-        tiny = False
-        indent = False
+    elif tag == "table":
+        indent = False  # the user-agent stylesheet resets text-indent on tables
+        if state.quirks:
+            color = state.body_color  # quirks mode: a table takes the body's colour, medium size
+            tiny = False
+    opacity = state.opacity
+    bg_current = False
     if facts is not None:
         if facts.color == CURRENT:
             color = state.color
         elif facts.color is not None:
             color = facts.color
         own_bg = _attr_background(el, names) if facts.background == _NOT_FOUND else facts.background
+        if own_bg == INHERITED:
+            # the parent's computed background: currentColor computes to itself, so it takes
+            # this element's colour; any other is what shows through already
+            own_bg = CURRENT if state.bg_current else None
         if own_bg == CURRENT:
-            own_bg = color
+            own_bg = None if color == TRANSPARENT else color
+            bg_current = True
         if own_bg is not None:
             background = own_bg
         if facts.tiny_font is not None:
@@ -118,8 +137,10 @@ def child_state(state: State, facts: Facts | None, el: Any, names: Collection[st
             invisible = facts.invisible
         if facts.fill is not None:
             fill = None if facts.fill == CURRENT else facts.fill
-        if facts.indent is not None:
-            indent = facts.indent
+        if facts.indent is not None and not _is_inline(facts, tag, inline):
+            indent = facts.indent  # text-indent applies to block containers only
+        if facts.opacity is not None:
+            opacity *= facts.opacity
         if facts.custom:
             merged = dict(custom)
             merged.update(facts.custom)
@@ -136,11 +157,52 @@ def child_state(state: State, facts: Facts | None, el: Any, names: Collection[st
         and custom is state.custom
         and fill == state.fill
         and indent == state.indent
+        and opacity == state.opacity
+        and bg_current == state.bg_current
         and tag != "body"
     ):
         return state
     body_color = color if tag == "body" else state.body_color
-    return State(color, background, tiny, invisible, custom, state.quirks, fill, indent, body_color)
+    return State(
+        color,
+        background,
+        tiny,
+        invisible,
+        custom,
+        state.quirks,
+        fill,
+        indent,
+        body_color,
+        opacity,
+        bg_current,
+    )
+
+
+def _is_inline(facts: Facts, tag: str | None, inline: bool | None) -> bool:
+    if facts.blockified:
+        return False
+    if facts.display:
+        return facts.display == "inline"
+    return tag in INLINE_TAGS if inline is None else inline
+
+
+#: opacity under which a box and everything in it is invisible
+_FAINT = 0.05
+
+
+def decide(
+    entry: Inherited, facts: Facts | None, el: Any, names: Collection[str]
+) -> tuple[str | None, Inherited]:
+    """The hiding method of ``el`` (or None) and what its content inherits."""
+    method = element_method(facts, el, names)
+    if method is not None:
+        return method, entry
+    state = child_state(entry.state, facts, el, names)
+    if state is entry.state:
+        return None, entry
+    if state.opacity < _FAINT:
+        return "opacity_zero", entry
+    return None, inherited(state)
 
 
 def text_method(state: State) -> str | None:
@@ -175,13 +237,13 @@ class Inherited:
     def __init__(self, state: State) -> None:
         self.state = state
         self.text_method = text_method(state)
-        self.styled: dict[tuple[str, bool, bool], str | Inherited] = {}
+        self.styled: dict[tuple[str, bool, int], Styled] = {}
 
-    def with_style(self, style: str, inline: bool, table_part: bool = False) -> str | Inherited:
-        """The hiding method of an element with only ``style`` under this state, or the
-        :class:`Inherited` its content gets (cached in :attr:`styled`). ``inline``: the
-        element is laid out inline by default (its tag is in :data:`INLINE_TAGS`);
-        ``table_part``: it is a table part (in :data:`TABLE_PARTS`)."""
+    def with_style(self, style: str, inline: bool, table_part: int = 0) -> Styled:
+        """(hiding method or None, the :class:`Inherited` its content gets, undecidable) of
+        an element with only ``style`` under this state (cached in :attr:`styled`).
+        ``inline``: the element is laid out inline by default (its tag is in
+        :data:`INLINE_TAGS`); ``table_part``: its level in :data:`TABLE_PARTS` (0: none)."""
         key = (style, inline, table_part)
         found = self.styled.get(key)
         if found is not None:
@@ -189,21 +251,27 @@ class Inherited:
         facts = inline_facts(style)
         if facts is not None and needs_context(inline_declarations(style)):
             facts = facts_for(inline_declarations(style), self.state)
-        result: str | Inherited
+        result: Styled
         if facts is None:
-            result = self
+            result = (None, self, False)
         elif facts.method is not None:
-            result = facts.method
+            result = (facts.method, self, facts.undecidable)
         elif (box := _box(facts, inline, table_part)) is not None:
-            result = box
+            result = (box, self, facts.undecidable)
         else:
-            result = inherited(child_state(self.state, facts, None, ()))
+            state = child_state(self.state, facts, None, (), inline)
+            if state.opacity < _FAINT:
+                result = ("opacity_zero", self, facts.undecidable)
+            else:
+                result = (None, inherited(state), facts.undecidable)
         if len(self.styled) >= _STYLED_CACHE_SIZE:
             self.styled.clear()
         self.styled[key] = result
         return result
 
 
+#: (hiding method or None, what the content inherits, undecidable)
+Styled = tuple[str | None, Inherited, bool]
 _STYLED_CACHE_SIZE = 512
 _INHERITED_CACHE_SIZE = 1024
 _inherited: dict[State, Inherited] = {}

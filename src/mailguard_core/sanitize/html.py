@@ -128,6 +128,7 @@ def _prepass(doc: Any) -> tuple[dict[str, list[str]], int, int, int]:
     active = remote = forms = 0
     comments: list[Any] = []
     removable: list[Any] = []
+    closed: list[Any] = []
     # Attributes are counted in the whole document: the parser can leave elements beside the
     # root element (``<html></html><img ...>``). Everything else looks below the root only.
     for top in (*doc.itersiblings(preceding=True), doc, *doc.itersiblings()):
@@ -143,6 +144,8 @@ def _prepass(doc: Any) -> tuple[dict[str, list[str]], int, int, int]:
                     forms += 1
                 elif tag in _REMOVE_TAGS:
                     removable.append(el)
+                elif tag == "details" and el.get("open") is None:
+                    closed.append(el)
             handler = False
             for name, value in el.items():
                 if name.startswith("on"):
@@ -179,7 +182,29 @@ def _prepass(doc: Any) -> tuple[dict[str, list[str]], int, int, int]:
                     quiet.setdefault("head", []).append(title.text or "")
         if el is not doc:
             hidden.drop_keep_tail(el)
+    for el in closed:
+        text = _close_details(el)
+        if text.strip():
+            quiet.setdefault("details_closed", []).append(text)
     return quiet, active, forms, remote
+
+
+def _close_details(el: Any) -> str:
+    """Remove what a closed ``<details>`` does not show (all but its first ``<summary>``)
+    and return that text."""
+    summary = next((c for c in el if c.tag == "summary"), None)
+    parts = [el.text or ""]
+    el.text = None
+    for child in list(el):
+        if summary is None or child is not summary:
+            if isinstance(child.tag, str):
+                parts.append(hidden.text_of(child))
+            parts.append(child.tail or "")
+            el.remove(child)
+        else:
+            parts.append(child.tail or "")
+            summary.tail = None
+    return "".join(parts)
 
 
 def process_html(
@@ -211,10 +236,11 @@ def process_html(
     # selectors see the document as parsed, as a browser's do (before anything is removed)
     matched = index.match(doc)
     quiet, active, forms, remote = _prepass(doc)
-    if matched.unsupported:
-        warnings.add("html_css_undecidable", location, {"count": matched.unsupported})
     collector = _Hidden()
     walked = walk(doc, matched, collector)
+    if matched.unsupported or walked.undecidable:
+        count = matched.unsupported + walked.undecidable
+        warnings.add("html_css_undecidable", location, {"count": count})
     for method, texts in quiet.items():
         for text in texts:
             collector(method, text, None)

@@ -30,7 +30,11 @@ from mailguard_core.sanitize.css_values import (
     _numbers,
     _scale_property,
     _values,
+    clip_path_partial,
+    fold_math,
+    has_math,
     transform_method,
+    transform_undecidable,
 )
 
 
@@ -52,7 +56,7 @@ def _decl_method(decl: Declarations) -> str | None:
     def v(prop: str) -> str:
         return get(prop, ("", False))[0]
 
-    if v("display") == "none" or v("content-visibility") == "hidden":
+    if v("display") == "none":
         return "display_none"
     if v("mso-hide") == "all":
         return "mso_hide"
@@ -106,7 +110,8 @@ def _box_method(decl: Declarations) -> str | None:
 
 def _clips_to_nothing(decl: Declarations) -> bool:
     """A zero width or height (or line height) with ``overflow`` hidden or clipped: applies
-    to a block container only (not inline boxes, not table parts, which grow to fit)."""
+    to a block container only (not inline boxes, not table parts: they grow to fit and do not
+    clip)."""
     get = decl.get
 
     def v(prop: str) -> str:
@@ -122,8 +127,8 @@ def _clips_to_nothing(decl: Declarations) -> bool:
     )
 
 
-#: elements laid out as table parts: sizes are minimums and overflow does not clip
-TABLE_PARTS = frozenset({"table", "tbody", "thead", "tfoot", "tr", "td", "th"})
+#: (1: a cell, 2: a table, row or row group; content-visibility does not apply to those)
+TABLE_PARTS = {"td": 1, "th": 1, "table": 2, "tbody": 2, "thead": 2, "tfoot": 2, "tr": 2}
 _BLOCK_DISPLAYS = frozenset({"block", "inline-block", "flow-root", "flex", "grid", "list-item"})
 #: elements a browser lays out inline unless their style says otherwise
 INLINE_TAGS = frozenset(
@@ -159,9 +164,73 @@ class Facts:
     fill: RGB | str | None = None
     #: a far negative ``text-indent`` (inherited: first lines of blocks leave the window)
     indent: bool | None = None
+    #: ``content-visibility: hidden``: the content is not rendered (it needs layout
+    #: containment: not on inline boxes, tables, rows and row groups)
+    skips: bool = False
+    #: the opacity (``opacity`` times ``filter: opacity()``) when under 1: it multiplies
+    #: down the tree
+    opacity: float | None = None
+    #: something that may hide text only layout decides (a rotation or skew, math that mixes
+    #: units, a hiding animation): the message is flagged (``html_css_undecidable``)
+    undecidable: bool = False
+
+
+#: sizes whose unresolved math matters only with ``overflow`` hidden
+_SIZES = frozenset({"width", "height", "max-height", "max-width", "line-height"})
+
+
+def _fold(decl: Declarations) -> tuple[Declarations, bool]:
+    """``decl`` with math functions folded, and whether one that could hide text could not
+    be (it mixes units layout resolves, as ``calc(100% - 2px)``)."""
+    if not any(has_math(value) for value, _ in decl.values()):
+        return decl, False
+    out: Declarations = {}
+    undecidable = False
+    overflow = any(p in decl for p in ("overflow", "overflow-x", "overflow-y"))
+    for prop, (value, important) in decl.items():
+        if not prop.startswith("--") and has_math(value):
+            folded = fold_math(value)
+            if folded is None:
+                undecidable = undecidable or prop not in _SIZES or overflow
+            else:
+                value = folded
+        out[prop] = (value, important)
+    return out, undecidable
+
+
+def _opacity(decl: Declarations) -> float | None:
+    amount = 1.0
+    for fn in _values(decl["filter"][0]) if "filter" in decl else ():
+        if fn.type == "function" and fn.lower_name == "opacity":
+            amounts = _numbers(fn)
+            if amounts:
+                amount *= max(0.0, min(1.0, amounts[0]))
+    opacity = _length(decl["opacity"][0]) if "opacity" in decl else None
+    if opacity is not None:
+        amount *= max(0.0, min(1.0, opacity[0] / 100 if opacity[1] == "%" else opacity[0]))
+    return amount if amount < 1.0 else None
+
+
+_NO_ANIMATION = frozenset({"", "none", "initial", "inherit", "unset", "revert", "revert-layer"})
+
+
+def _animated(decl: Declarations) -> bool:
+    """An animation runs: what its keyframes do to visibility is not evaluated (fail closed)."""
+    return any(
+        decl.get(p, ("", False))[0] not in _NO_ANIMATION for p in ("animation", "animation-name")
+    )
+
+
+def _overflows(decl: Declarations) -> bool:
+    """A zero height without ``overflow`` hidden: the text overflows the box and what follows
+    is laid over it (whether it covers the text only layout decides)."""
+    if any(p in decl for p in ("overflow", "overflow-y")):
+        return False
+    return any(_is_tiny_box(decl[p][0]) for p in ("height", "max-height") if p in decl)
 
 
 def _facts(decl: Declarations) -> Facts:
+    decl, undecidable = _fold(decl)
     color: RGB | str | None = None
     if "color" in decl:
         # inherit/unset and currentColor all give the parent's colour (over a link's blue)
@@ -184,15 +253,26 @@ def _facts(decl: Declarations) -> Facts:
     if "visibility" in decl and decl["visibility"][0] not in _INHERIT:
         invisible = decl["visibility"][0] in ("hidden", "collapse")
     custom = tuple((k, v) for k, (v, _) in decl.items() if k.startswith("--")) or None
+    # display:contents: the element has no box to clip, move, fade or transform (its
+    # children are laid out in its place); what it passes on by inheritance still counts
+    boxless = decl.get("display", ("", False))[0] == "contents"
+    # padding keeps a box that clips its content some room: part of the text may show
+    padded = any(
+        (n := _number(t)) is not None and n[0] > 0
+        for prop in ("padding", "padding-top", "padding-bottom", "padding-left", "padding-right")
+        if prop in decl
+        for t in _values(decl[prop][0])
+    )
     return Facts(
-        method=_decl_method(decl),
+        method=None if boxless else _decl_method(decl),
         color=color,
-        background=_decl_background(decl),
+        background=None if boxless else _decl_background(decl),
         tiny_font=tiny,
         invisible=invisible,
         custom=custom,
-        box_method=_box_method(decl),
-        clips=_clips_to_nothing(decl),
+        box_method=None if boxless else _box_method(decl),
+        clips=not boxless and not padded and _clips_to_nothing(decl),
+        skips=not boxless and decl.get("content-visibility", ("", False))[0] == "hidden",
         display=decl["display"][0] if "display" in decl else None,
         blockified=decl.get("position", ("", False))[0] in _BLOCKIFIED,
         fill=fill,
@@ -201,6 +281,14 @@ def _facts(decl: Declarations) -> Facts:
             if "text-indent" in decl and decl["text-indent"][0] not in _INHERIT
             else None
         ),
+        opacity=None if boxless else _opacity(decl),
+        undecidable=undecidable
+        or (padded and _clips_to_nothing(decl))
+        or _animated(decl)
+        or (not boxless and _overflows(decl))
+        or ("clip-path" in decl and clip_path_partial(decl["clip-path"][0]))
+        or ("transform" in decl and transform_undecidable(decl["transform"][0]))
+        or ("rotate" in decl and transform_undecidable(f"rotate({decl['rotate'][0]})")),
     )
 
 
@@ -312,20 +400,23 @@ def element_method(facts: Facts | None, el: Any, names: Collection[str]) -> str 
         return "display_none"  # the user-agent stylesheet hides these
     if facts is None:
         return None
-    return facts.method or _box(facts, el.tag in INLINE_TAGS, el.tag in TABLE_PARTS)
+    return facts.method or _box(facts, el.tag in INLINE_TAGS, TABLE_PARTS.get(el.tag, 0))
 
 
-def _box(facts: Facts, inline: bool, table_part: bool) -> str | None:
-    """The method of ``facts`` that depends on the kind of box (see :class:`Facts`)."""
-    if facts.box_method is None and not facts.clips:
+def _box(facts: Facts, inline: bool, table_part: int) -> str | None:
+    """The method of ``facts`` that depends on the kind of box (see :class:`Facts`);
+    ``table_part`` as in :data:`TABLE_PARTS` (0: not one)."""
+    if facts.box_method is None and not facts.clips and not facts.skips:
         return None
     if facts.blockified:
-        inline = table_part = False
+        inline, table_part = False, 0
     elif facts.display:
         inline = facts.display == "inline"
-        table_part = table_part and facts.display not in _BLOCK_DISPLAYS
+        table_part = 0 if facts.display in _BLOCK_DISPLAYS else table_part
     if inline:
         return None
+    if facts.skips and table_part < 2:
+        return "display_none"  # content-visibility:hidden (layout containment)
     if facts.clips and not table_part:
         return "zero_size_box"
     return facts.box_method

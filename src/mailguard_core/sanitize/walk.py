@@ -96,6 +96,9 @@ class Walked:
     text: str
     links: list[tuple[str, str]]
     preheader: Any
+    #: elements whose style may hide text in a way only layout decides (see
+    #: :attr:`style_facts.Facts.undecidable`)
+    undecidable: int = 0
 
 
 def collapse_ws(text: str) -> str:
@@ -155,25 +158,18 @@ def _join(out: list[str | int]) -> str:
 
 def _decide(
     entry: hidden.Inherited, facts: style_facts.Facts | None, el: Any, names: Any
-) -> tuple[str | None, hidden.Inherited]:
-    """The hiding method of ``el`` (or None) and what its content inherits, in one variant."""
-    method = style_facts.element_method(facts, el, names)
-    if method is not None:
-        return method, entry
-    state = hidden.child_state(entry.state, facts, el, names)
-    return None, entry if state is entry.state else hidden.inherited(state)
+) -> tuple[str | None, hidden.Inherited, bool]:
+    """:func:`hidden.decide`, and whether the facts are undecidable, in one variant."""
+    method, child = hidden.decide(entry, facts, el, names)
+    return method, child, facts is not None and facts.undecidable
 
 
-def _styled(
-    entry: hidden.Inherited, style: str, inline: bool, table_part: bool
-) -> tuple[str | None, hidden.Inherited]:
+def _styled(entry: hidden.Inherited, style: str, inline: bool, table_part: int) -> hidden.Styled:
     """:func:`_decide` for an element with only a ``style`` attribute (cached per state)."""
     found = entry.styled.get((style, inline, table_part))
     if found is None:
         found = entry.with_style(style, inline, table_part)
-    if isinstance(found, str):
-        return found, entry
-    return None, found
+    return found
 
 
 def walk(
@@ -205,6 +201,7 @@ def walk(
     computed = matched.computed
     facts_for = hidden.facts_for
     steps = 0
+    undecidable = 0
     max_steps = _MAX_STEPS
     quiet = _LOUD_ATTRS.isdisjoint
     skipping: Any = None  # the hidden element whose subtree the iterator skips
@@ -233,16 +230,20 @@ def walk(
             if steps < max_steps:
                 steps += 1
                 method = None
+                doubt = False
                 names = el.keys()
                 style = el.get("style") if names and "style" in names else None
                 if el in by_element:
                     first, second = computed(el)
-                    method, child = _decide(entry, facts_for(first, entry.state), el, names)
+                    method, child, doubt = _decide(entry, facts_for(first, entry.state), el, names)
                     if second is not None or alt is not None:
                         base = entry if alt is None else alt
                         decl = first if second is None else second
-                        other, child_alt = _decide(base, facts_for(decl, base.state), el, names)
+                        other, child_alt, doubt2 = _decide(
+                            base, facts_for(decl, base.state), el, names
+                        )
                         method = method or other
+                        doubt = doubt or doubt2
                 elif tag in _SPECIAL_TAGS or not quiet(names):
                     facts = style_facts.inline_facts(style) if style else None
                     if (
@@ -251,19 +252,23 @@ def walk(
                         and style_facts.needs_context(inline_declarations(style))
                     ):
                         facts = facts_for(inline_declarations(style), entry.state)
-                    method, child = _decide(entry, facts, el, names)
+                    method, child, doubt = _decide(entry, facts, el, names)
                     if alt is not None:
                         if style:
                             facts = facts_for(inline_declarations(style), alt.state)
-                        other, child_alt = _decide(alt, facts, el, names)
+                        other, child_alt, doubt2 = _decide(alt, facts, el, names)
                         method = method or other
+                        doubt = doubt or doubt2
                 elif style:
                     inline = tag in _INLINE
-                    part = tag in _TABLE_PARTS
-                    method, child = _styled(entry, style, inline, part)
+                    part = _TABLE_PARTS.get(tag, 0)
+                    method, child, doubt = _styled(entry, style, inline, part)
                     if alt is not None:
-                        other, child_alt = _styled(alt, style, inline, part)
+                        other, child_alt, doubt2 = _styled(alt, style, inline, part)
                         method = method or other
+                        doubt = doubt or doubt2
+                if doubt:
+                    undecidable += 1
                 if child_alt is child:
                     child_alt = None
                 if scan == 1 and el is not scan_root:
@@ -365,4 +370,5 @@ def walk(
         text=text.strip(),
         links=[link for _, link in links],
         preheader=preheader,
+        undecidable=undecidable,
     )
