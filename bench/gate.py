@@ -34,11 +34,11 @@ from typing import Any
 from mailguard_core.adapters.jsonl_audit import JsonlAuditSink
 from mailguard_core.adapters.memory_audit import InMemoryAuditSink
 from mailguard_core.config import AccountConfig, Config, RateLimitSettings
-from mailguard_core.gate import Gate
 from mailguard_core.model.errors import ToolDenied
 from mailguard_core.model.tools import Posture
 from mailguard_core.ports.audit import AuditSink
 from mailguard_core.ports.secrets import Secret
+from mailguard_core.services.dispatch import ToolGate as Gate
 
 TARGET_US = 200.0
 SEARCH_ARGS: Mapping[str, Any] = {"folder": "INBOX", "subject": "invoice", "limit": 20}

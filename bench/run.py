@@ -285,7 +285,8 @@ class InProcess:
 
     def call(self, name: str, arguments: dict[str, Any]) -> str:
         from mailguard_core.model.tools import parse_tool_name
-        from mailguard_mcp.server import ok_result, prepare_call, validate_arguments
+        from mailguard_core.services.dispatch import prepare_call, validate_arguments
+        from mailguard_mcp.server import ok_result
 
         tool = parse_tool_name(name)
         assert tool is not None

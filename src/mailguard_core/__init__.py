@@ -7,7 +7,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from mailguard_core.config import AccountConfig, Config, load_config, parse_config
-from mailguard_core.gate import Clock, FakeClock, Gate, GateCall, MonotonicClock
+from mailguard_core.gate import Clock, FakeClock, GateCall, MonotonicClock
 from mailguard_core.model.errors import (
     AuditError,
     BackendError,
@@ -20,6 +20,7 @@ from mailguard_core.model.errors import (
 )
 from mailguard_core.model.tools import Posture, ToolName
 from mailguard_core.model.values import MessageRef
+from mailguard_core.services.dispatch import ToolGate as Gate
 
 if TYPE_CHECKING:
     from mailguard_core.adapters.memory_audit import InMemoryAuditSink

@@ -51,7 +51,7 @@ from mailguard_mcp import server as mcp_server
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-    from mailguard_core.gate import Gate, Guard
+    from mailguard_core.gate import Gate, GateCall, ToolRequest
 
 logger = logging.getLogger("mailguard_mcp")
 
@@ -344,16 +344,14 @@ def _fetch_url(url: str) -> bytes:
 
 # ---------------------------------------------------------------- per-session view
 class _PrincipalGate:
-    """The shared gate, with the caller's principal passed to every ``guard``."""
+    """The shared gate, with the caller's principal in every request it admits."""
 
     def __init__(self, gate: Gate, principal: Principal) -> None:
         self._gate = gate
         self._principal = principal
 
-    def guard(
-        self, tool: str, account: str | None, arguments: Mapping[str, Any], **kw: Any
-    ) -> Guard:
-        return self._gate.guard(tool, account, arguments, principal=self._principal, **kw)
+    def admit(self, request: ToolRequest) -> GateCall:
+        return self._gate.admit(attrs.evolve(request, principal=self._principal))
 
     def allowed_tools(self, account: str) -> frozenset[ToolName]:
         tools = self._gate.allowed_tools(account)

@@ -25,10 +25,11 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import NotificationOptions
 
 from mailguard_core.app.bootstrap import MailguardApp
+from mailguard_core.gate.request import ToolRequest
 from mailguard_core.model.errors import InputError, MailguardError, PolicyViolation
-from mailguard_core.model.tools import INFRASTRUCTURE_TOOLS, ToolName, parse_tool_name
+from mailguard_core.model.tools import ToolName
 from mailguard_core.services import dispatch
-from mailguard_core.services.dispatch import prepare_call, validate_arguments
+from mailguard_core.services.dispatch import prepare
 from mailguard_core.services.dispatch import summary as _summary
 from mailguard_core.services.tooldefs import (
     TOOL_DEFS,
@@ -36,11 +37,11 @@ from mailguard_core.services.tooldefs import (
     listed_input_schema,
     listed_output_schema,
 )
+from mailguard_core.services.toolspec import ServiceCall
 from mailguard_mcp.confirm import needs_confirmation
 
 if TYPE_CHECKING:
     from mailguard_core.gate import GateCall
-    from mailguard_core.services.use_cases import MailboxService
 
 logger = logging.getLogger("mailguard_mcp")
 
@@ -87,13 +88,6 @@ def listed_tools(allowed: frozenset[ToolName]) -> list[types.Tool]:
     return [_tool(name) for name in ToolName if name in allowed]
 
 
-# ---------------------------------------------------------------- argument handling
-def resolve_account(app: MailguardApp, tool: ToolName, arguments: Mapping[str, Any]) -> str:
-    """The account a call acts on (:func:`mailguard_core.services.dispatch.resolve_account` with the
-    session's active account)."""
-    return dispatch.resolve_account(app.active, tool, arguments)
-
-
 # ---------------------------------------------------------------- results
 def _render(result: Mapping[str, Any]) -> str:
     from mailguard_mcp.render import render
@@ -124,90 +118,78 @@ def error_result(error: MailguardError) -> types.CallToolResult:
 
 # ---------------------------------------------------------------- dispatch
 @asynccontextmanager
-async def _guarded(
-    app: MailguardApp,
-    name: str,
-    account: str,
-    args: Mapping[str, Any],
-    invalid: MailguardError | None = None,
-) -> AsyncIterator[GateCall]:
-    """``with app.gate.guard(...)``, entered in a worker thread: admitting a folder tool may
-    ask the mail server for its special-use folders (once per account), which blocks. The
-    entry is shielded, so a cancelled request is still audited (as ``cancelled``).
-    ``invalid``: the arguments' problem, refused by the gate before any token is taken."""
-    guard = app.gate.guard(name, account, args, invalid=invalid)
+async def _admitted(app: MailguardApp, request: ToolRequest) -> AsyncIterator[GateCall]:
+    """The gate's admission of ``request`` (in a worker thread: admitting a folder tool may
+    ask the mail server for its special-use folders, once per account, which blocks), then
+    :meth:`~mailguard_core.gate.Gate.finish` with how the body ended. The admission is
+    shielded, so a cancelled request is still audited (as ``cancelled``)."""
     with anyio.CancelScope(shield=True):
-        guarded = await anyio.to_thread.run_sync(guard.__enter__)
+        admitted = await anyio.to_thread.run_sync(app.gate.admit, request)
     try:
-        yield guarded
+        yield admitted
     except BaseException as exc:
-        guard.__exit__(type(exc), exc, exc.__traceback__)
+        app.gate.finish(admitted, exc)
         raise
-    guard.__exit__(None, None, None)
+    app.gate.finish(admitted)
 
 
-def _enter_and_call(
-    app: MailguardApp,
-    guard: AbstractContextManager[GateCall],
-    account: str,
-    call: Callable[[MailboxService], Result],
+def _admit_and_call(
+    app: MailguardApp, request: ToolRequest, call: ServiceCall
 ) -> tuple[GateCall, Result]:
     """Admit the call, then run the service call, in one worker thread (one hop, not two).
-    The service's failure ends the guard here; a success is ended by the caller."""
-    guarded = guard.__enter__()
+    The service's failure finishes the call here; a success is finished by the caller."""
+    admitted = app.gate.admit(request)
     try:
-        return guarded, app.with_service(account, call)
+        return admitted, app.with_service(admitted_account(request), call)
     except BaseException as exc:
-        guard.__exit__(type(exc), exc, exc.__traceback__)
+        app.gate.finish(admitted, exc)
         raise
 
 
-async def _guarded_call(
-    app: MailguardApp,
-    name: str,
-    account: str,
-    args: Mapping[str, Any],
-    call: Callable[[MailboxService], Result],
-) -> Result:
-    """``with app.gate.guard(...): app.with_service(account, call)`` with the admission and
-    the service call in one shielded worker thread. A request cancelled before it started
-    takes :func:`_guarded` (admitted, then ended as ``cancelled`` without touching the
-    mailbox); one cancelled while in the thread ends as ``cancelled`` once it returns, as a
-    worker thread cannot be abandoned."""
+def admitted_account(request: ToolRequest) -> str:
+    assert request.account is not None, "the gate admits no call without an account"
+    return request.account
+
+
+async def _guarded_call(app: MailguardApp, request: ToolRequest, call: ServiceCall) -> Result:
+    """Admission, one service call, the end record: admission and call in one shielded worker
+    thread. A request cancelled before it started is admitted, then finished as
+    ``cancelled`` without touching the mailbox; one cancelled while in the thread is finished
+    as ``cancelled`` once it returns, as a worker thread cannot be abandoned."""
     if anyio.current_effective_deadline() == -math.inf:  # already cancelled
-        async with _guarded(app, name, account, args):
+        async with _admitted(app, request):
             await anyio.lowlevel.checkpoint()
         raise AssertionError("unreachable: the checkpoint raises")  # pragma: no cover
-    guard = app.gate.guard(name, account, args)
     with anyio.CancelScope(shield=True):
-        guarded, result = await anyio.to_thread.run_sync(_enter_and_call, app, guard, account, call)
+        admitted, result = await anyio.to_thread.run_sync(_admit_and_call, app, request, call)
     try:
         await anyio.lowlevel.checkpoint_if_cancelled()
-        guarded.set_result(_summary(result))
+        admitted.set_result(_summary(result))
     except BaseException as exc:
-        guard.__exit__(type(exc), exc, exc.__traceback__)
+        app.gate.finish(admitted, exc)
         raise
-    guard.__exit__(None, None, None)
+    app.gate.finish(admitted)
     return result
 
 
 async def _confirmed_call(
     ctx: Ctx,
     app: MailguardApp,
-    tool: ToolName,
-    account: str,
+    request: ToolRequest,
     args: Mapping[str, Any],
-    call: Callable[[MailboxService], Result],
+    call: ServiceCall,
 ) -> Result:
     """:func:`_guarded_call` with the human asked between admission and the service call
     (``mailguard_mcp.confirm``); a declined call never reaches the service."""
     from mailguard_mcp.confirm import confirm_call
 
-    async with _guarded(app, tool.value, account, args) as guarded:
-        call, fields = await confirm_call(ctx, app, tool, account, args, guarded, call)
+    tool, account = request.tool, admitted_account(request)
+    assert tool is not None
+    async with _admitted(app, request) as admitted:
+        call, fields = await confirm_call(ctx, app, tool, account, args, admitted, call)
         with anyio.CancelScope(shield=True):
             result = await anyio.to_thread.run_sync(app.with_service, account, call)
-        guarded.set_result({**_summary(result), **fields})
+        admitted.set_result({**_summary(result), **fields})
     return result
 
 
@@ -229,36 +211,26 @@ async def _infrastructure(
 
 
 async def call_tool(ctx: Ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
-    """Dispatch one tools/call: resolve the account, pass the gate, call one service."""
+    """Dispatch one tools/call: describe and resolve it once, pass the gate, call one service.
+
+    Invalid arguments are audited as given (redacted) and refused by the gate after the
+    posture check, before the breaker and the rate limiter (no token taken)."""
     app = ctx.lifespan_context
     name = params.name
     args: dict[str, Any] = dict(params.arguments or {})
-    tool = parse_tool_name(name)
-    account = app.active
-    early: MailguardError | None = None
-    call: Callable[[MailboxService], Result] | None = None
-    if tool is not None:
-        try:
-            validate_arguments(tool, args)
-            account = resolve_account(app, tool, args)
-            call = None if tool in INFRASTRUCTURE_TOOLS else prepare_call(tool, args)
-        except MailguardError as exc:
-            early = exc
+    prepared = prepare(app.active, name, args)
+    request, call = prepared.request, prepared.call
+    account = request.account
     try:
-        if early is None and call is not None and needs_confirmation(app, tool, account):
-            assert tool is not None
-            result = await _confirmed_call(ctx, app, tool, account, args, call)
-        elif early is None and call is not None:
-            result = await _guarded_call(app, name, account, args, call)
+        if call is not None and needs_confirmation(app, request.tool, prepared.account):
+            result = await _confirmed_call(ctx, app, request, args, call)
+        elif call is not None:
+            result = await _guarded_call(app, request, call)
         else:
-            # invalid arguments: audited as given (redacted), refused after the posture
-            # check and before the breaker and the rate limiter (no token taken)
-            async with _guarded(app, name, account, args, early) as guarded:
-                if early is not None:  # pragma: no cover - the gate raised it already
-                    raise early
-                assert tool is not None
-                result = await _infrastructure(ctx, app, tool, args)
-                guarded.set_result(_summary(result))
+            async with _admitted(app, request) as admitted:
+                assert request.tool is not None and request.invalid is None  # the gate refused
+                result = await _infrastructure(ctx, app, request.tool, args)
+                admitted.set_result(_summary(result))
     except MailguardError as exc:
         # refusals and bad input are the caller's business; failures are the operator's
         level = logging.INFO if isinstance(exc, InputError | PolicyViolation) else logging.WARNING

@@ -32,7 +32,7 @@ from mailguard_core.model.values import (
 )
 from mailguard_core.ports.secrets import Secret
 from mailguard_core.search.query import parse_expression
-from mailguard_mcp.server import prepare_call, validate_arguments
+from mailguard_core.services.dispatch import prepare_call, validate_arguments
 from tests.support.dovecot import DovecotServer
 
 EDGES = [0, 1, 2, 9, 10, 99, 100, 2**31 - 1, 2**31, UID_MAX - 1, UID_MAX, UID_MAX + 1, 2**33]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from typing import Any
 
 import pytest
 import regex
@@ -26,6 +27,17 @@ from mailguard_core.gate.folders import FolderGuard
 from mailguard_core.model.errors import ConfigError, FolderProtected
 from mailguard_core.model.skeleton import prototype_table, skeleton
 from mailguard_core.model.tools import ToolName
+from mailguard_core.services.dispatch import describe
+
+
+def check(g: FolderGuard, tool: ToolName, arguments: Mapping[str, Any]) -> None:
+    """The folder check of a call with these JSON arguments, read as the gate reads them
+    (a malformed value is the request's ``invalid``, raised first)."""
+    request = describe(tool.value, "w", arguments)
+    if request.invalid is not None:
+        raise request.invalid
+    g.check(request)
+
 
 SPECIAL = {"\\Drafts": "Drafts", "\\Sent": "Sent", "\\Trash": "Trash", "\\Junk": "Junk"}
 PROTECTED = ("INBOX", "Drafts", "Sent", "Trash", "Junk", "Keep")
@@ -128,9 +140,9 @@ def test_every_attack_name_is_refused_for_create_and_rename(name: str, imitated:
     g = guard()
     assert not folder_keys(name).isdisjoint(folder_keys(imitated))
     with pytest.raises(FolderProtected):
-        g.check(ToolName.CREATE_FOLDER, {"name": name})
+        check(g, ToolName.CREATE_FOLDER, {"name": name})
     with pytest.raises(FolderProtected):
-        g.check(ToolName.RENAME_FOLDER, {"folder": "Projects", "new_name": name})
+        check(g, ToolName.RENAME_FOLDER, {"folder": "Projects", "new_name": name})
 
 
 @pytest.mark.parametrize("name", LEGITIMATE)
@@ -138,9 +150,9 @@ def test_legitimate_non_ascii_names_pass(name: str) -> None:
     """Cyrillic, CJK, Korean, Greek and accented Latin names that imitate nothing can be
     created and renamed to."""
     g = guard()
-    g.check(ToolName.CREATE_FOLDER, {"name": name})
-    g.check(ToolName.RENAME_FOLDER, {"folder": "Projects", "new_name": name})
-    g.check(ToolName.MOVE_MESSAGE, {"message_refs": ["w:INBOX:1:1"], "destination": name})
+    check(g, ToolName.CREATE_FOLDER, {"name": name})
+    check(g, ToolName.RENAME_FOLDER, {"folder": "Projects", "new_name": name})
+    check(g, ToolName.MOVE_MESSAGE, {"message_refs": ["w:INBOX:1:1"], "destination": name})
 
 
 def test_every_confusable_pair_of_the_data_collides() -> None:
@@ -186,7 +198,7 @@ def test_invisible_characters_anywhere_collide(name: str, inserts: list[tuple[in
         at = position % (len(text) + 1)
         text = text[:at] + ch + text[at:]
     with pytest.raises(FolderProtected):
-        guard().check(ToolName.CREATE_FOLDER, {"name": text})
+        check(guard(), ToolName.CREATE_FOLDER, {"name": text})
 
 
 @given(
@@ -198,7 +210,7 @@ def test_blanks_around_a_name_collide(name: str, before: list[str], after: list[
     """Leading and trailing blanks of every kind (all White_Space, U+2800) change nothing."""
     text = "".join(before) + name + "".join(after)
     with pytest.raises(FolderProtected):
-        guard().check(ToolName.CREATE_FOLDER, {"name": text})
+        check(guard(), ToolName.CREATE_FOLDER, {"name": text})
 
 
 @given(data=st.data(), name=st.sampled_from(PROTECTED))
@@ -214,7 +226,7 @@ def test_look_alike_letters_collide(data: st.DataObject, name: str) -> None:
             letters[index] = data.draw(st.sampled_from(alternatives))
     text = "".join(letters)
     with pytest.raises(FolderProtected):
-        guard().check(ToolName.CREATE_FOLDER, {"name": text})
+        check(guard(), ToolName.CREATE_FOLDER, {"name": text})
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=12))

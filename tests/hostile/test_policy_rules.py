@@ -7,6 +7,9 @@ not in front."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,13 +18,25 @@ from mailguard_core.adapters.memory_audit import InMemoryAuditSink
 from mailguard_core.adapters.memory_store import InMemoryMailStore
 from mailguard_core.config import AccountConfig, FolderSettings
 from mailguard_core.config.policy_rules import RESERVED_LABELS
-from mailguard_core.gate import FakeClock, Gate
+from mailguard_core.gate import FakeClock
 from mailguard_core.gate.folders import FolderGuard
 from mailguard_core.model.errors import FolderProtected, LabelReserved
 from mailguard_core.model.tools import Posture, ToolName
+from mailguard_core.services.dispatch import ToolGate as Gate
+from mailguard_core.services.dispatch import describe
 from mailguard_core.services.outgoing import OutgoingRequest, OutgoingService
 from mailguard_core.services.use_cases import MailboxService
 from tests.mcp.harness import plain_message
+
+
+def check(g: FolderGuard, tool: ToolName, arguments: Mapping[str, Any]) -> None:
+    """The folder check of a call with these JSON arguments, read as the gate reads them
+    (a malformed value is the request's ``invalid``, raised first)."""
+    request = describe(tool.value, "w", arguments)
+    if request.invalid is not None:
+        raise request.invalid
+    g.check(request)
+
 
 SPECIAL = {"\\Drafts": "Entwürfe", "\\Sent": "Gesendet", "\\Trash": "Papierkorb"}
 FOLDERS = FolderSettings(protected=("Keep",), expunge_allowed=("Scratch", "Old/Bin"))
@@ -184,4 +199,4 @@ def test_one_function_decides_the_folder_key() -> None:
     for name in ("Keep", "K\u0435ep", "KEEP\u2800"):
         assert guard.shadows_protected(name)
         with pytest.raises(FolderProtected):
-            guard.check(ToolName.CREATE_FOLDER, {"name": name})
+            check(guard, ToolName.CREATE_FOLDER, {"name": name})

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailguard_core.gate.audit import redact_arguments
+from mailguard_core.gate.redaction import redact_arguments
 from mailguard_core.model.tools import Posture, ToolName
+from mailguard_core.services.dispatch import describe
 from mcp import Client
 from tests.mcp.harness import account, breaker, limits, make_harness, structured
 
@@ -96,7 +97,8 @@ JSON = st.recursive(
 @given(st.sampled_from(list(ToolName)), st.dictionaries(st.text(max_size=20), JSON, max_size=8))
 def test_redaction_takes_any_json_arguments(tool: ToolName, arguments: dict[str, Any]) -> None:
     """Whatever a caller sends, the audit can record it: JSON out, bounded, no crash."""
-    out = redact_arguments(tool, arguments, lambda v: "p:" + str(len(v)))
+    request = describe(tool.value, "w", arguments)  # never raises: a bad value is `invalid`
+    out = redact_arguments(request.arguments, lambda v: "p:" + str(len(v)))
     text = json.dumps(out, allow_nan=True)
     assert len(text) < 20_000
 

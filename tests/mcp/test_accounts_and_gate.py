@@ -14,7 +14,8 @@ import pytest
 from mailguard_core.adapters.memory_store import InMemoryMailStore
 from mailguard_core.model.errors import ConnectionFailed
 from mailguard_core.model.tools import Posture
-from mailguard_mcp.server import _guarded, _guarded_call
+from mailguard_core.services.dispatch import describe
+from mailguard_mcp.server import _admitted, _guarded_call
 from mcp import Client
 from tests.mcp.harness import account, breaker, limits, make_harness, structured
 
@@ -252,12 +253,12 @@ async def test_a_failure_while_learning_special_folders_is_the_calls_audited_err
 
 
 async def test_a_call_cancelled_before_admission_is_still_audited(tmp_path: Path) -> None:
-    """The guard is entered in a shielded worker thread: even an already-cancelled request
+    """The admission runs in a shielded worker thread: even an already-cancelled request
     writes its start record and ends as cancelled, never unaudited."""
     h = make_harness(tmp_path, account())
     with h.open() as app, anyio.CancelScope() as scope:
         scope.cancel()
-        async with _guarded(app, "search", "work", {"folder": "INBOX"}):
+        async with _admitted(app, describe("search", "work", {"folder": "INBOX"})):
             await anyio.lowlevel.checkpoint()
     assert scope.cancelled_caught
     start, end = h.audit.of_kind("call_start")[0], h.audit.of_kind("call_end")[0]
@@ -274,7 +275,7 @@ async def test_a_service_call_cancelled_before_it_starts_is_audited_and_never_ru
     ran: list[object] = []
     with h.open() as app, anyio.CancelScope() as scope:
         scope.cancel()
-        await _guarded_call(app, "list_folders", "work", {}, ran.append)  # type: ignore[arg-type]
+        await _guarded_call(app, describe("list_folders", "work", {}), ran.append)  # type: ignore[arg-type]
     assert scope.cancelled_caught
     assert ran == []
     start, end = h.audit.of_kind("call_start")[0], h.audit.of_kind("call_end")[0]
@@ -296,7 +297,7 @@ async def test_a_service_call_cancelled_while_running_finishes_and_ends_as_cance
             ran.append(service)
             return {"meta": {}, "security_warnings": []}
 
-        await _guarded_call(app, "list_folders", "work", {}, call)
+        await _guarded_call(app, describe("list_folders", "work", {}), call)
     assert scope.cancelled_caught
     assert len(ran) == 1
     end = h.audit.of_kind("call_end")[0]

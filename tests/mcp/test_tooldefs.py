@@ -10,8 +10,9 @@ import pytest
 
 from mailguard_core.model.errors import InputError
 from mailguard_core.model.tools import Posture, ToolName, posture_allows
+from mailguard_core.services.dispatch import validate_arguments
 from mailguard_core.services.tooldefs import TOOL_DEFS, listed_input_schema, listed_output_schema
-from mailguard_mcp.server import listed_tools, validate_arguments
+from mailguard_mcp.server import listed_tools
 
 _T = ToolName
 ALL = frozenset(ToolName)

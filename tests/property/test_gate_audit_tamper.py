@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 
 from mailguard_core.adapters.memory_audit import InMemoryAuditSink
 from mailguard_core.config import AccountConfig, Config
-from mailguard_core.gate import FakeClock, Gate
+from mailguard_core.gate import FakeClock
 from mailguard_core.gate.audit import verify_chain
 from mailguard_core.model.errors import MailguardError
 from mailguard_core.model.tools import Posture
+from mailguard_core.services.dispatch import ToolGate as Gate
 
 
 @functools.cache

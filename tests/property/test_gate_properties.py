@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 
 from mailguard_core.adapters.memory_audit import InMemoryAuditSink
 from mailguard_core.config import AccountConfig, Config, RateLimitSettings, ToolOverrides
-from mailguard_core.gate import FakeClock, Gate
+from mailguard_core.gate import FakeClock
 from mailguard_core.model.errors import FolderProtected, RateLimited, ToolDenied
 from mailguard_core.model.tools import Posture, ToolName
+from mailguard_core.services.dispatch import ToolGate as Gate
 from tests.unit.test_gate_policy import MATRIX
 
 NAMES = sorted(MATRIX)

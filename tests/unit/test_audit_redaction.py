@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import pytest
 
-from mailguard_core.gate.audit import (
-    REDACTED,
-    REDACTION_RULES,
-    redact_arguments,
-    summarize_result,
-)
+from mailguard_core.gate.redaction import REDACTED, redact_arguments, summarize_result
 from mailguard_core.model.tools import ToolName
+from mailguard_core.services.dispatch import describe
+from mailguard_core.services.tooldefs import TOOL_DEFS
 
 T = ToolName
 
@@ -19,20 +19,29 @@ def fake_pseudonym(value: str) -> str:
     return f"P({value})"
 
 
-def test_every_tool_has_a_rule_for_exactly_the_arguments_its_schema_declares() -> None:
-    """The MCP input schemas and the redaction rules name the same arguments, so nothing a
-    tool accepts falls through to '[redacted]' and no rule is stale."""
-    from mailguard_core.services.tooldefs import TOOL_DEFS
+def redact(
+    tool: ToolName | None, arguments: Mapping[str, Any], pseudonymize: Callable[[str], str]
+) -> dict[str, Any]:
+    """The audit log's ``args`` of a call, by the rules the tool table gives its request."""
+    request = describe(tool.value if tool else "no_such_tool", "w", arguments)
+    return redact_arguments(request.arguments, pseudonymize)
 
-    assert set(REDACTION_RULES) == set(ToolName)
-    for name, definition in TOOL_DEFS.items():
-        declared = set(definition.input_schema.get("properties", {})) - {"account"}
-        assert declared == set(REDACTION_RULES[ToolName(name)]), name
+
+def test_every_argument_a_schema_declares_is_logged_by_a_rule() -> None:
+    """Each argument of the tool table carries its audit rule, so nothing a tool accepts
+    falls through to '[redacted]' (the schema and the rule are one entry)."""
+    for tool, spec in TOOL_DEFS.items():
+        declared = set(spec.input_schema["properties"])
+        assert declared == {a.name for a in spec.args}, tool
+        request = describe(tool.value, "w", dict.fromkeys(declared, "x"))
+        assert all(a.rule is not None for a in request.arguments), tool
+        logged = redact_arguments(request.arguments, str)
+        assert REDACTED not in logged.values(), tool
 
 
 def test_message_content_becomes_lengths_and_recipients_pseudonyms() -> None:
     """create_draft keeps no subject, body or address in clear."""
-    logged = redact_arguments(
+    logged = redact(
         T.CREATE_DRAFT,
         {
             "account": "work",
@@ -56,7 +65,7 @@ def test_message_content_becomes_lengths_and_recipients_pseudonyms() -> None:
 
 def test_search_terms_become_lengths_and_filters_are_kept() -> None:
     """search keeps folder, dates, flags and limit; from/to/subject/text/cursor are lengths."""
-    logged = redact_arguments(
+    logged = redact(
         T.SEARCH,
         {
             "folder": "INBOX",
@@ -82,10 +91,10 @@ def test_search_terms_become_lengths_and_filters_are_kept() -> None:
 
 def test_unknown_arguments_and_unknown_tools_are_redacted() -> None:
     """Anything without a rule is '[redacted]', keys clipped and counted beyond twenty."""
-    logged = redact_arguments(T.FLAG, {"message_refs": ["w:I:1:1"], "password": "x"}, str)
+    logged = redact(T.FLAG, {"message_refs": ["w:I:1:1"], "password": "x"}, str)
     assert logged == {"message_refs": ["w:I:1:1"], "password": REDACTED}
     many = {f"k{i}": "v" for i in range(25)}
-    logged = redact_arguments(None, {**many, "x" * 200: 1}, str)
+    logged = redact(None, {**many, "x" * 200: 1}, str)
     assert set(logged.values()) == {REDACTED, "6 more redacted arguments"}
     assert len(logged) == 21
 
@@ -105,19 +114,19 @@ def test_kept_values_are_clipped_and_only_simple_values_kept(
     value: object, expected: object
 ) -> None:
     """Kept arguments are scalars or flat lists, long strings clipped with a marker."""
-    assert redact_arguments(T.CREATE_FOLDER, {"name": value}, str) == {"name": expected}
+    assert redact(T.CREATE_FOLDER, {"name": value}, str) == {"name": expected}
 
 
 def test_long_ref_lists_are_cut_at_a_hundred_with_a_marker() -> None:
     """A list of 150 refs keeps 100 and says how many more there were."""
     refs = [f"w:INBOX:1:{i}" for i in range(1, 151)]
-    logged = redact_arguments(T.MARK_READ, {"message_refs": refs}, str)["message_refs"]
+    logged = redact(T.MARK_READ, {"message_refs": refs}, str)["message_refs"]
     assert logged[:100] == refs[:100] and logged[100] == "...[50 more]"
 
 
 def test_non_string_recipients_and_content_are_redacted_not_logged() -> None:
     """Values of the wrong type under a hashing or length rule are not logged raw."""
-    logged = redact_arguments(T.SEND_EMAIL, {"to": [{"x": 1}], "body": {"a": "secret"}}, str)
+    logged = redact(T.SEND_EMAIL, {"to": [{"x": 1}], "body": {"a": "secret"}}, str)
     assert logged == {"to": REDACTED, "body": REDACTED}
 
 

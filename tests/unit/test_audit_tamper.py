@@ -10,11 +10,12 @@ import pytest
 
 from mailguard_core.adapters.jsonl_audit import JsonlAuditSink, log_files, verify_log
 from mailguard_core.config import AccountConfig, Config
-from mailguard_core.gate import FakeClock, Gate
+from mailguard_core.gate import FakeClock
 from mailguard_core.gate.audit import Chain, VerifyReport, canonical, record_hash, seal_line
 from mailguard_core.model.errors import ToolDenied
 from mailguard_core.model.tools import Posture
 from mailguard_core.ports.secrets import Secret
+from mailguard_core.services.dispatch import ToolGate as Gate
 
 CALLS = 5
 RECORDS = 2 + 2 * CALLS  # log_open, 5 x (start, end), log_close

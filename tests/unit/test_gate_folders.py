@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -10,6 +11,17 @@ from mailguard_core.config import FolderSettings
 from mailguard_core.gate.folders import FolderGuard, folder_key
 from mailguard_core.model.errors import ConfigError, FolderProtected, InputError
 from mailguard_core.model.tools import ToolName
+from mailguard_core.services.dispatch import describe
+
+
+def check(g: FolderGuard, tool: ToolName, arguments: Mapping[str, Any]) -> None:
+    """The folder check of a call with these JSON arguments, read as the gate reads them
+    (a malformed value is the request's ``invalid``, raised first)."""
+    request = describe(tool.value, "w", arguments)
+    if request.invalid is not None:
+        raise request.invalid
+    g.check(request)
+
 
 T = ToolName
 
@@ -43,32 +55,32 @@ def guard() -> FolderGuard:
 def test_creating_a_folder_that_looks_like_a_protected_one_is_refused(name: str) -> None:
     """create_folder of a name equal to a protected one under NFKC/case folding is refused."""
     with pytest.raises(FolderProtected):
-        guard().check(T.CREATE_FOLDER, {"name": name})
+        check(guard(), T.CREATE_FOLDER, {"name": name})
 
 
 @pytest.mark.parametrize("name", ["Invoices", "INBOX/Sub", "Sent Archive", "Projects/Other"])
 def test_creating_an_ordinary_folder_passes(name: str) -> None:
     """create_folder of a name unlike every protected one passes the guard."""
-    guard().check(T.CREATE_FOLDER, {"name": name})
+    check(guard(), T.CREATE_FOLDER, {"name": name})
 
 
 @pytest.mark.parametrize("old", ["INBOX", "Sent", "trash", "Receipts", "Projects/Keep", "Projects"])
 def test_renaming_a_protected_folder_or_its_parent_is_refused(old: str) -> None:
     """rename_folder of a protected folder, or of a folder holding one, is refused."""
     with pytest.raises(FolderProtected):
-        guard().check(T.RENAME_FOLDER, {"folder": old, "new_name": "Elsewhere"})
+        check(guard(), T.RENAME_FOLDER, {"folder": old, "new_name": "Elsewhere"})
 
 
 @pytest.mark.parametrize("new", ["INBOX", "iNbOx", "Drafts", "Ｓｅｎｔ", "receipts"])
 def test_renaming_onto_a_protected_name_is_refused(new: str) -> None:
     """rename_folder onto a name that collides with a protected one is refused."""
     with pytest.raises(FolderProtected):
-        guard().check(T.RENAME_FOLDER, {"folder": "Misc", "new_name": new})
+        check(guard(), T.RENAME_FOLDER, {"folder": "Misc", "new_name": new})
 
 
 def test_renaming_an_ordinary_folder_to_an_ordinary_name_passes() -> None:
     """rename_folder between two unprotected names passes."""
-    guard().check(T.RENAME_FOLDER, {"folder": "Misc", "new_name": "Misc2"})
+    check(guard(), T.RENAME_FOLDER, {"folder": "Misc", "new_name": "Misc2"})
 
 
 @pytest.mark.parametrize(
@@ -84,30 +96,30 @@ def test_renaming_an_ordinary_folder_to_an_ordinary_name_passes() -> None:
 def test_deleting_a_protected_or_unlisted_folder_is_refused(folder: str, public: str) -> None:
     """delete_folder needs an exact allowlist entry and an unprotected folder."""
     with pytest.raises(FolderProtected) as info:
-        guard().check(T.DELETE_FOLDER, {"folder": folder})
+        check(guard(), T.DELETE_FOLDER, {"folder": folder})
     assert info.value.public_message == public
 
 
 def test_deleting_an_allowlisted_folder_passes() -> None:
     """delete_folder of a folder on the allowlist passes."""
-    guard().check(T.DELETE_FOLDER, {"folder": "Spam"})
+    check(guard(), T.DELETE_FOLDER, {"folder": "Spam"})
 
 
 def test_expunge_needs_every_refs_folder_on_the_allowlist() -> None:
     """expunge passes only when all refs point into allowlisted folders."""
     g = guard()
-    g.check(T.EXPUNGE, {"message_refs": ["w:Spam:1:2", "w:Old:3:4"]})
+    check(g, T.EXPUNGE, {"message_refs": ["w:Spam:1:2", "w:Old:3:4"]})
     with pytest.raises(FolderProtected):
-        g.check(T.EXPUNGE, {"message_refs": ["w:Spam:1:2", "w:INBOX:1:5"]})
+        check(g, T.EXPUNGE, {"message_refs": ["w:Spam:1:2", "w:INBOX:1:5"]})
 
 
 def test_a_special_folder_on_the_allowlist_can_be_emptied_but_not_deleted() -> None:
     """A server-discovered Trash on the allowlist: expunge passes, delete_folder is refused."""
     g = FolderGuard(FolderSettings(expunge_allowed=("Trash",)))
     g.set_special_folders(["Trash"])
-    g.check(T.EXPUNGE, {"message_refs": ["w:Trash:7:1"]})
+    check(g, T.EXPUNGE, {"message_refs": ["w:Trash:7:1"]})
     with pytest.raises(FolderProtected):
-        g.check(T.DELETE_FOLDER, {"folder": "Trash"})
+        check(g, T.DELETE_FOLDER, {"folder": "Trash"})
 
 
 @pytest.mark.parametrize(
@@ -124,7 +136,7 @@ def test_a_special_folder_on_the_allowlist_can_be_emptied_but_not_deleted() -> N
 def test_malformed_expunge_refs_are_input_errors(arguments: dict[str, Any]) -> None:
     """expunge with missing, empty, oversized or malformed refs is refused as bad input."""
     with pytest.raises(InputError):
-        guard().check(T.EXPUNGE, arguments)
+        check(guard(), T.EXPUNGE, arguments)
 
 
 @pytest.mark.parametrize(
@@ -141,12 +153,12 @@ def test_missing_folder_arguments_are_input_errors(
 ) -> None:
     """A folder tool without its folder argument is refused as bad input."""
     with pytest.raises(InputError):
-        guard().check(tool, arguments)
+        check(guard(), tool, arguments)
 
 
 def test_moving_into_a_protected_folder_is_fine() -> None:
     """move_message into INBOX or Trash is not a folder-guard concern."""
-    guard().check(T.MOVE_MESSAGE, {"destination": "Trash", "message_refs": ["w:INBOX:1:1"]})
+    check(guard(), T.MOVE_MESSAGE, {"destination": "Trash", "message_refs": ["w:INBOX:1:1"]})
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from mailguard_core.config import (
     RateLimitSettings,
     ToolOverrides,
 )
-from mailguard_core.gate import FakeClock, Gate
+from mailguard_core.gate import FakeClock
 from mailguard_core.gate.audit import verify_chain
 from mailguard_core.model.errors import (
     AuditError,
@@ -33,6 +33,7 @@ from mailguard_core.model.errors import (
     ToolDenied,
 )
 from mailguard_core.model.tools import INFRASTRUCTURE_TOOLS, Posture, ToolName
+from mailguard_core.services.dispatch import ToolGate as Gate
 
 
 def make_gate(

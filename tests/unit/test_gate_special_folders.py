@@ -16,7 +16,7 @@ from mailguard_core.config import (
     FolderSettings,
     RateLimitSettings,
 )
-from mailguard_core.gate import FakeClock, Gate
+from mailguard_core.gate import FakeClock
 from mailguard_core.model.errors import (
     AuthenticationFailed,
     CircuitOpen,
@@ -27,6 +27,7 @@ from mailguard_core.model.errors import (
     ToolDenied,
 )
 from mailguard_core.model.tools import Posture
+from mailguard_core.services.dispatch import ToolGate as Gate
 
 SPECIALS = {"work": ["Gesendet", "Entwürfe"], "home": ["Sent Items"]}
 

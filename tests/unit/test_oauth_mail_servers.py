@@ -25,9 +25,10 @@ from mailguard_core.adapters.memory_secrets import InMemorySecretStore
 from mailguard_core.adapters.oauth_tokens import AuthlibTokenProvider
 from mailguard_core.adapters.smtp import SmtpSender
 from mailguard_core.config import OAuthSettings, parse_config
-from mailguard_core.gate import FakeClock, Gate
+from mailguard_core.gate import FakeClock
 from mailguard_core.model.errors import AuthenticationFailed, CircuitOpen, MailguardError
 from mailguard_core.ports.secrets import Secret
+from mailguard_core.services.dispatch import ToolGate as Gate
 from tests.support.dovecot import DovecotServer, dovecot_available, start_dovecot
 from tests.support.oauth_server import LocalAuthorizationServer
 from tests.support.smtpd import SmtpTestServer, smtpd_certificate, start_smtpd  # noqa: F401

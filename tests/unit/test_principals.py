@@ -9,10 +9,10 @@ import pytest
 
 from mailguard_core.adapters.memory_audit import InMemoryAuditSink
 from mailguard_core.config import ConfigValidationError, parse_config
-from mailguard_core.gate import Gate
 from mailguard_core.gate.principals import resolve_principal
 from mailguard_core.model.errors import ToolDenied
 from mailguard_core.model.tools import ToolName
+from mailguard_core.services.dispatch import ToolGate as Gate
 
 BASE: dict[str, Any] = {
     "accounts": [

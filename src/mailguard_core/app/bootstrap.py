@@ -28,7 +28,7 @@ from mailguard_core.model.errors import (
     InputError,
     MailguardError,
 )
-from mailguard_core.model.tools import INFRASTRUCTURE_TOOLS, ToolName, parse_tool_name
+from mailguard_core.model.tools import ToolName
 from mailguard_core.ports import AuditSink, MailStore, SecretStore, Sender, TokenProvider
 from mailguard_core.services.confirm import (
     ConfirmationSummary,
@@ -41,11 +41,9 @@ from mailguard_core.services.dispatch import (
     Result,
     ServiceCall,
     accounts_result,
-    prepare_call,
-    resolve_account,
+    prepare,
     summary,
     use_account_result,
-    validate_arguments,
 )
 from mailguard_core.system import paths
 
@@ -148,9 +146,10 @@ class MailguardApp:
 
         The arguments are the tool's JSON arguments. The same steps in the same order as
         ``mailguard_mcp.server.call_tool``: validate against the tool's input schema, resolve
-        the account, parse into domain values, then ``gate.guard(...)`` (the start record,
-        posture, breaker, folder guard, rate limits) around exactly one service call, and the
-        end record with the same result summary. Invalid arguments are refused by the gate
+        the account and describe the call once (:func:`mailguard_core.services.dispatch.prepare`),
+        then ``gate.admit`` (the start record, posture, breaker, folder guard, rate limits),
+        exactly one service call, and ``gate.finish`` (the end record with the same result
+        summary). Invalid arguments are refused by the gate
         (audited, no rate-limit token taken), as over MCP. ``use_account`` changes
         :attr:`active` (no notification: there is no client to tell).
 
@@ -158,31 +157,17 @@ class MailguardApp:
             MailguardError: the refusal or failure the MCP server would map to ``error``.
         """
         args = dict(arguments)
-        tool = parse_tool_name(name)
-        account = self.active
-        early: MailguardError | None = None
-        call: ServiceCall | None = None
-        if tool is not None:
-            try:
-                validate_arguments(tool, args)
-                account = resolve_account(self.active, tool, args)
-                call = None if tool in INFRASTRUCTURE_TOOLS else prepare_call(tool, args)
-            except MailguardError as exc:
-                early = exc
-        # invalid arguments: audited as given (redacted), refused by the gate after the
-        # posture check and before the breaker and the rate limiter (no token taken)
-        with self.gate.guard(name, account, args, invalid=early) as guarded:
-            if early is not None:  # pragma: no cover - the gate raised it already
-                raise early
+        prepared = prepare(self.active, name, args)
+        request, call = prepared.request, prepared.call
+        tool = request.tool
+        admitted = self.gate.admit(request)  # raises the refusal (invalid arguments too)
+        try:
             fields: dict[str, Any] = {}
-            if (
-                call is not None
-                and tool is not None
-                and needs_confirmation(self.account(account), tool)
-            ):
-                call, fields = self._confirm(tool, account, args, guarded, call)
+            if call is not None and needs_confirmation(self.account(prepared.account), tool):
+                assert tool is not None
+                call, fields = self._confirm(tool, prepared.account, args, admitted, call)
             if call is not None:
-                result = self.with_service(account, call)
+                result = self.with_service(prepared.account, call)
             elif tool is ToolName.LIST_ACCOUNTS:
                 result = accounts_result(self.config, self.active)
             else:
@@ -190,7 +175,11 @@ class MailguardApp:
                 posture = self.account(target).posture.value
                 self.active = target
                 result = use_account_result(posture, target, self.allowed_tools(target))
-            guarded.set_result({**summary(result), **fields})
+            admitted.set_result({**summary(result), **fields})
+        except BaseException as exc:
+            self.gate.finish(admitted, exc)
+            raise
+        self.gate.finish(admitted)
         return result
 
     def _confirm(
@@ -368,7 +357,7 @@ def open_app(
         ConfigError: an account cannot be wired (no store settings).
         AuditLocked: another mailguard process holds the audit log.
     """
-    from mailguard_core.gate import Gate
+    from mailguard_core.services.dispatch import ToolGate
 
     cached: list[SecretStore] = [secrets] if secrets is not None else []
 
@@ -406,7 +395,7 @@ def open_app(
     state = None
     try:
         state = default_state(config)
-        gate = Gate.from_config(config, sink, clock=clock, state=state)
+        gate = ToolGate.from_config(config, sink, clock=clock, state=state)
     except BaseException:
         sink.close()
         if state is not None:

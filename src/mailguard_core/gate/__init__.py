@@ -4,14 +4,15 @@ the tamper-evident audit log's pure parts (see ``docs/security-model.md``)."""
 from mailguard_core.gate.audit import VerifyReport, verify_chain
 from mailguard_core.gate.breaker import BreakerState, CircuitBreaker
 from mailguard_core.gate.clock import Clock, FakeClock, MonotonicClock
-from mailguard_core.gate.folders import SPECIAL_FOLDER_TOOLS, FolderGuard, folder_key
+from mailguard_core.gate.folders import FolderGuard, folder_key
 from mailguard_core.gate.gate import Gate, GateCall, Guard, SpecialFoldersProvider
 from mailguard_core.gate.policy import effective_tools
 from mailguard_core.gate.ratelimit import AccountRateLimiter, TokenBucket, parse_rate
+from mailguard_core.gate.request import AuditArgument, Redaction, ToolRequest
 
 __all__ = [
-    "SPECIAL_FOLDER_TOOLS",
     "AccountRateLimiter",
+    "AuditArgument",
     "BreakerState",
     "CircuitBreaker",
     "Clock",
@@ -21,8 +22,10 @@ __all__ = [
     "GateCall",
     "Guard",
     "MonotonicClock",
+    "Redaction",
     "SpecialFoldersProvider",
     "TokenBucket",
+    "ToolRequest",
     "VerifyReport",
     "effective_tools",
     "folder_key",

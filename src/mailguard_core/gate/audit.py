@@ -20,12 +20,11 @@ from typing import Any, Final
 
 import attrs
 
-from mailguard_core.model.tools import ToolName
+from mailguard_core.gate.redaction import clip
 
 FORMAT_VERSION: Final = 1
 GENESIS: Final = "0" * 64
 RESERVED_KEYS: Final = frozenset({"v", "seq", "prev", "hash"})
-REDACTED: Final = "[redacted]"
 
 #: record kinds written by the gate and by the sinks
 KIND_CALL_START: Final = "call_start"
@@ -129,159 +128,6 @@ def format_ts(epoch_seconds: float) -> str:
         prefix = dt.datetime.fromtimestamp(whole, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
         _last_second = (whole, prefix)
     return f"{prefix}.{micros:06d}Z"
-
-
-# --------------------------------------------------------------------------- redaction
-
-KEEP: Final = "keep"
-LENGTH: Final = "length"
-PSEUDONYM: Final = "pseudonym"
-
-_MAX_KEPT_CHARS = 256
-_MAX_ITEMS = 100
-_MAX_UNKNOWN_KEYS = 20
-_MAX_KEY_CHARS = 64
-
-_REF = {"message_ref": KEEP}
-_REFS = {"message_refs": KEEP}
-_MESSAGE = {
-    "to": PSEUDONYM,
-    "cc": PSEUDONYM,
-    "bcc": PSEUDONYM,
-    "subject": LENGTH,
-    "body": LENGTH,
-    "in_reply_to": KEEP,
-}
-_T = ToolName
-#: per tool, how each known argument is logged; any other argument is logged as "[redacted]"
-REDACTION_RULES: Final[Mapping[ToolName, Mapping[str, str]]] = {
-    _T.LIST_FOLDERS: {},
-    _T.SEARCH: {
-        "folder": KEEP,
-        "from": LENGTH,
-        "to": LENGTH,
-        "subject": LENGTH,
-        "text": LENGTH,
-        "since": KEEP,
-        "before": KEEP,
-        "seen": KEEP,
-        "flagged": KEEP,
-        "has_attachment": KEEP,
-        "limit": KEEP,
-        "cursor": LENGTH,
-    },
-    _T.SEARCH_ADVANCED: {"folder": KEEP, "query": LENGTH, "limit": KEEP, "cursor": LENGTH},
-    _T.FETCH_MESSAGE: {**_REF, "max_body_chars": KEEP},
-    _T.FETCH_MESSAGE_HTML: {**_REF, "max_body_chars": KEEP},
-    _T.LIST_ATTACHMENTS: _REF,
-    _T.DOWNLOAD_ATTACHMENT: {**_REF, "part_id": KEEP},
-    _T.READ_ATTACHMENT: {**_REF, "part_id": KEEP, "max_chars": KEEP},
-    _T.LIST_LABELS: _REF,
-    _T.MARK_READ: _REFS,
-    _T.MARK_UNREAD: _REFS,
-    _T.FLAG: _REFS,
-    _T.UNFLAG: _REFS,
-    _T.ADD_LABEL: {**_REFS, "label": KEEP},
-    _T.REMOVE_LABEL: {**_REFS, "label": KEEP},
-    _T.MOVE_MESSAGE: {**_REFS, "destination": KEEP},
-    _T.CREATE_DRAFT: _MESSAGE,
-    _T.SEND_EMAIL: _MESSAGE,
-    _T.DELETE_MESSAGE: _REFS,
-    _T.CREATE_FOLDER: {"name": KEEP},
-    _T.RENAME_FOLDER: {"folder": KEEP, "new_name": KEEP},
-    _T.EXPUNGE: _REFS,
-    _T.DELETE_FOLDER: {"folder": KEEP},
-    _T.LIST_ACCOUNTS: {},
-    _T.USE_ACCOUNT: {},
-}
-
-
-def clip(text: str, limit: int = _MAX_KEPT_CHARS) -> str:
-    """``text`` cut to ``limit`` characters, with a marker when cut."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}...[{len(text) - limit} more chars]"
-
-
-def _keep(value: Any, depth: int = 0) -> Any:
-    if value is None or isinstance(value, bool | int):
-        return value
-    if isinstance(value, float):
-        return value if value == value and abs(value) != float("inf") else REDACTED
-    if isinstance(value, str):
-        return clip(value)
-    if isinstance(value, list | tuple) and depth == 0:
-        kept = [_keep(item, 1) for item in value[:_MAX_ITEMS]]
-        if len(value) > _MAX_ITEMS:
-            kept.append(f"...[{len(value) - _MAX_ITEMS} more]")
-        return kept
-    return REDACTED
-
-
-def _length(value: Any) -> Any:
-    if isinstance(value, str):
-        return {"len": len(value)}
-    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-        return {"len": sum(len(v) for v in value), "items": len(value)}
-    if value is None or isinstance(value, bool):
-        return value
-    return REDACTED
-
-
-def _pseudonym(value: Any, pseudonymize: Callable[[str], str]) -> Any:
-    if isinstance(value, str):
-        return pseudonymize(value.strip().lower())
-    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-        hashed = [pseudonymize(v.strip().lower()) for v in value[:_MAX_ITEMS]]
-        if len(value) > _MAX_ITEMS:
-            hashed.append(f"...[{len(value) - _MAX_ITEMS} more]")
-        return hashed
-    if value is None:
-        return None
-    return REDACTED
-
-
-def redact_arguments(
-    tool: ToolName | None, arguments: Mapping[str, Any], pseudonymize: Callable[[str], str]
-) -> dict[str, Any]:
-    """The arguments of a call as the audit log keeps them.
-
-    Message refs, folder names, labels, flags and limits are kept (clipped); subjects, bodies
-    and search terms become length markers; recipients become pseudonyms (salted or keyed
-    hashes, by the sink); every other argument, and every argument of an unknown tool, is
-    ``"[redacted]"``. Secrets are never arguments of any tool.
-    """
-    rules = REDACTION_RULES.get(tool, {}) if tool is not None else {}
-    out: dict[str, Any] = {}
-    unknown = 0
-    for raw_key, value in arguments.items():
-        key = str(raw_key)
-        if key == "account":
-            out[key] = _keep(value) if isinstance(value, str) or value is None else REDACTED
-            continue
-        rule = rules.get(key)
-        if rule is None:
-            unknown += 1
-            if unknown <= _MAX_UNKNOWN_KEYS:
-                out[clip(key, _MAX_KEY_CHARS)] = REDACTED
-        elif rule == KEEP:
-            out[key] = _keep(value)
-        elif rule == LENGTH:
-            out[key] = _length(value)
-        else:
-            out[key] = _pseudonym(value, pseudonymize)
-    if unknown > _MAX_UNKNOWN_KEYS:
-        out["..."] = f"{unknown - _MAX_UNKNOWN_KEYS} more redacted arguments"
-    return out
-
-
-def summarize_result(summary: Mapping[str, Any]) -> dict[str, Any]:
-    """A caller's result summary, kept small: scalars and short lists of scalars only."""
-    out: dict[str, Any] = {}
-    for raw_key, value in list(summary.items())[:_MAX_UNKNOWN_KEYS]:
-        kept = _keep(value)
-        out[clip(str(raw_key), _MAX_KEY_CHARS)] = kept
-    return out
 
 
 # --------------------------------------------------------------------------- verification

@@ -28,7 +28,6 @@ they imitate.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from mailguard_core.config import FolderSettings
 from mailguard_core.config.policy_rules import (
@@ -42,24 +41,12 @@ from mailguard_core.config.policy_rules import (
     is_reserved_label,
     raise_first,
 )
+from mailguard_core.gate.request import ToolRequest
 from mailguard_core.model.errors import FolderProtected, InputError, LabelReserved
 from mailguard_core.model.tools import ToolName
-from mailguard_core.model.values import MessageRef
 
-__all__ = ["SPECIAL_FOLDER_TOOLS", "FolderGuard", "folder_key"]
+__all__ = ["FolderGuard", "folder_key"]
 
-#: the tools whose check reads the server's special-use folders (the gate learns them first)
-SPECIAL_FOLDER_TOOLS = frozenset(
-    {
-        ToolName.CREATE_FOLDER,
-        ToolName.RENAME_FOLDER,
-        ToolName.DELETE_FOLDER,
-        ToolName.MOVE_MESSAGE,
-        ToolName.DELETE_MESSAGE,
-    }
-)
-
-_MAX_REFS = 100
 _DEFAULTS = FolderSettings()
 _INBOX_KEYS = folder_keys_of(INBOX_NAMES)
 _ALLOWLIST_PUBLIC = (
@@ -69,25 +56,12 @@ _ALLOWLIST_PUBLIC = (
 _REVIEW_PUBLIC = "mail cannot be moved into the Drafts or Sent folder"
 
 
-def _name_argument(arguments: Mapping[str, Any], key: str) -> str:
-    value = arguments.get(key)
-    if not isinstance(value, str) or not value:
-        raise InputError(
-            f"argument {key!r} must be a non-empty string", public=f"{key} is required"
-        )
+def _given(value: str | None, what: str) -> str:
+    """A folder name the check needs: the describer sets ``invalid`` for a malformed one,
+    so here only a missing one is left to refuse."""
+    if value is None:
+        raise InputError(f"the call names no {what}", public=f"the {what} is missing")
     return value
-
-
-def _refs_argument(arguments: Mapping[str, Any]) -> list[str]:
-    value = arguments.get("message_refs")
-    if not isinstance(value, list | tuple) or not value or len(value) > _MAX_REFS:
-        raise InputError(
-            "message_refs must be a list of 1..100 refs",
-            public="message_refs must be a list of 1 to 100 message refs",
-        )
-    if not all(isinstance(item, str) for item in value):
-        raise InputError("message_refs must be strings", public="message_refs must be strings")
-    return list(value)
 
 
 class FolderGuard:
@@ -158,7 +132,19 @@ class FolderGuard:
         """Whether ``name`` is (or looks like) the Drafts or Sent folder."""
         return not folder_keys(name).isdisjoint(self._outgoing)
 
-    def check(self, tool: ToolName, arguments: Mapping[str, Any]) -> None:
+    @staticmethod
+    def reads_special(request: ToolRequest) -> bool:
+        """Whether :meth:`check` of ``request`` depends on the server's special-use folders
+        (a folder created, renamed, deleted or moved into; or a move to Trash): the gate
+        learns them first."""
+        return (
+            request.folder is not None
+            or request.new_folder is not None
+            or request.destination is not None
+            or request.tool is ToolName.DELETE_MESSAGE
+        )
+
+    def check(self, request: ToolRequest) -> None:
         """Refuse the call when its folder or label arguments break a rule.
 
         Raises:
@@ -166,10 +152,11 @@ class FolderGuard:
                 folder is not on the allowlist for ``expunge``/``delete_folder``; mail would be
                 moved into an allowlisted folder, Drafts or Sent, or such a folder created.
             LabelReserved: ``add_label``/``remove_label`` of a keyword the drafts rely on.
-            InputError: a folder argument is missing or malformed.
+            InputError: a folder the check needs is missing.
         """
+        tool = request.tool
         if tool is ToolName.CREATE_FOLDER:
-            name = _name_argument(arguments, "name")
+            name = _given(request.new_folder, "new folder name")
             if self.shadows_protected(name) or self.is_outgoing(name):
                 raise FolderProtected(f"create_folder would shadow a protected folder: {name!r}")
             if self.reaches_allowlist(name):
@@ -177,8 +164,8 @@ class FolderGuard:
                     f"create_folder of an allowlisted folder: {name!r}", public=_ALLOWLIST_PUBLIC
                 )
         elif tool is ToolName.RENAME_FOLDER:
-            old = _name_argument(arguments, "folder")
-            new = _name_argument(arguments, "new_name")
+            old = _given(request.folder, "folder")
+            new = _given(request.new_folder, "new folder name")
             if self.is_protected(old):
                 raise FolderProtected(f"rename_folder of protected folder {old!r}")
             if self.shadows_protected(new) or self.is_outgoing(new):
@@ -188,7 +175,7 @@ class FolderGuard:
                     f"rename_folder onto an allowlisted folder: {new!r}", public=_ALLOWLIST_PUBLIC
                 )
         elif tool is ToolName.DELETE_FOLDER:
-            name = _name_argument(arguments, "folder")
+            name = _given(request.folder, "folder")
             if self.is_protected(name):
                 raise FolderProtected(f"delete_folder of protected folder {name!r}")
             if not self.expunge_allowed(name):
@@ -197,15 +184,16 @@ class FolderGuard:
                     public="this folder is not on the allowlist for permanent deletion",
                 )
         elif tool is ToolName.EXPUNGE:
-            for text in _refs_argument(arguments):
-                folder = MessageRef.parse(text).folder
-                if not self.expunge_allowed(folder):
+            if not request.refs:
+                raise InputError("expunge of no messages", public="the message refs are missing")
+            for ref in request.refs:
+                if not self.expunge_allowed(ref.folder):
                     raise FolderProtected(
-                        f"expunge in {folder!r}: not on the allowlist",
+                        f"expunge in {ref.folder!r}: not on the allowlist",
                         public="this folder is not on the allowlist for permanent deletion",
                     )
         elif tool is ToolName.MOVE_MESSAGE:
-            self.check_move(_name_argument(arguments, "destination"))
+            self.check_move(_given(request.destination, "destination"))
         elif tool is ToolName.DELETE_MESSAGE and self._trash is not None:
             if self.is_allowlisted_lookalike(self._trash):
                 raise FolderProtected(
@@ -214,8 +202,8 @@ class FolderGuard:
                     "delete_message cannot move mail into it; use move_message",
                 )
         elif tool in (ToolName.ADD_LABEL, ToolName.REMOVE_LABEL):
-            label = arguments.get("label")
-            if isinstance(label, str) and is_reserved_label(label):
+            label = request.label
+            if label is not None and is_reserved_label(label):
                 raise LabelReserved(f"{tool.value} of the reserved keyword {label!r}")
 
     def check_move(self, destination: str) -> None:

@@ -15,38 +15,31 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from mailguard_core.config import AccountConfig, Config
-from mailguard_core.gate.audit import (
-    KIND_CALL_END,
-    KIND_CALL_START,
-    clip,
-    format_ts,
-    redact_arguments,
-    summarize_result,
-)
 from mailguard_core.gate.breaker import CircuitBreaker
 from mailguard_core.gate.clock import Clock, MonotonicClock
-from mailguard_core.gate.folders import SPECIAL_FOLDER_TOOLS, FolderGuard
+from mailguard_core.gate.folders import FolderGuard
 from mailguard_core.gate.policy import effective_tools
 from mailguard_core.gate.ratelimit import AccountRateLimiter
+from mailguard_core.gate.records import end_record, start_record
+from mailguard_core.gate.redaction import summarize_result
+from mailguard_core.gate.request import ToolRequest
 from mailguard_core.model.errors import (
     ConfigError,
     InputError,
     MailguardError,
-    PolicyViolation,
     RateLimited,
     ToolDenied,
 )
 from mailguard_core.model.tools import INFRASTRUCTURE_TOOLS, ToolName, parse_tool_name
+from mailguard_core.model.values import require_account
 from mailguard_core.ports.audit import AuditSink
 
 if TYPE_CHECKING:
-    from mailguard_core.gate.principals import Principal
     from mailguard_core.ports.gate_state import Breaker, GateState
 
-_DETAIL_CHARS = 500
 #: the one public refusal for unknown tools, unknown accounts and denied tools
 DENIED_PUBLIC = ToolDenied.public
 
@@ -91,14 +84,20 @@ class _AccountGate:
 
 
 class GateCall:
-    """One admitted call, inside ``with gate.guard(...) as call``."""
+    """One admitted call (:meth:`Gate.admit`), until :meth:`Gate.finish` records its end."""
 
-    __slots__ = ("account", "result", "seq", "tool")
+    __slots__ = ("account", "finished", "probe", "result", "seq", "started", "tool")
 
-    def __init__(self, seq: int, tool: ToolName, account: str | None) -> None:
+    def __init__(
+        self, seq: int, tool: ToolName, account: str | None, *, started: float, probe: bool
+    ) -> None:
         self.seq = seq
         self.tool = tool
         self.account = account
+        self.started = started
+        #: whether the call is its account's half-open breaker probe
+        self.probe = probe
+        self.finished = False
         self.result: dict[str, Any] | None = None
 
     def set_result(self, summary: Mapping[str, Any]) -> None:
@@ -107,57 +106,19 @@ class GateCall:
 
 
 class Guard:
-    """The context manager returned by :meth:`Gate.guard` (a plain sync one, so it can wrap
-    an ``await``). ``__enter__`` runs the checks and raises the refusal; ``__exit__`` records
-    how the body ended and feeds the breaker."""
+    """``with gate.guarded(request) as call``: :meth:`Gate.admit` on entry, :meth:`Gate.finish`
+    with how the body ended on exit (a plain sync context manager, so it can wrap an
+    ``await``)."""
 
-    __slots__ = (
-        "_account",
-        "_arguments",
-        "_call",
-        "_gate",
-        "_invalid",
-        "_principal",
-        "_probe",
-        "_started",
-        "_tool",
-    )
+    __slots__ = ("_call", "_gate", "request")
 
-    def __init__(
-        self,
-        gate: Gate,
-        tool: str,
-        account: str | None,
-        arguments: Mapping[str, Any],
-        invalid: MailguardError | None = None,
-        principal: Principal | None = None,
-    ):
+    def __init__(self, gate: Gate, request: ToolRequest) -> None:
         self._gate = gate
-        self._principal = principal
-        self._tool = tool
-        self._account = account
-        self._arguments = arguments
-        self._invalid = invalid
+        self.request = request
         self._call: GateCall | None = None
-        self._probe = False
-        self._started = 0.0
 
     def __enter__(self) -> GateCall:
-        gate = self._gate
-        self._started = gate.clock.monotonic()
-        tool = parse_tool_name(self._tool) if isinstance(self._tool, str) else None
-        seq = gate.write_start(
-            tool, self._tool, self._account, self._arguments, principal=self._principal
-        )
-        try:
-            self._probe = gate.admit(
-                tool, self._account, self._arguments, self._invalid, principal=self._principal
-            )
-        except BaseException as exc:
-            gate.write_end(seq, self._started, exc, None)
-            raise
-        assert tool is not None
-        self._call = GateCall(seq, tool, self._account)
+        self._call = self._gate.admit(self.request)
         return self._call
 
     def __exit__(
@@ -166,15 +127,8 @@ class Guard:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        call = self._call
-        if call is None:
-            return
-        self._call = None
-        gate = self._gate
-        try:
-            gate.settle(call, self._probe, exc)
-        finally:
-            gate.write_end(call.seq, self._started, exc, call.result)
+        if self._call is not None:
+            self._gate.finish(self._call, exc)
 
 
 class Gate:
@@ -217,7 +171,7 @@ class Gate:
         clock: Clock | None = None,
         special_folders: SpecialFoldersProvider | None = None,
         state: GateState | None = None,
-    ) -> Gate:
+    ) -> Self:
         """The gate for ``config``'s accounts, writing to ``audit``; ``special_folders`` (if
         given) is asked for an account's special-use folders when a folder tool first needs
         them (see :meth:`set_special_folders_provider`).
@@ -308,113 +262,68 @@ class Gate:
         with self._lock:
             self._special_folders = provider
 
-    def guard(
-        self,
-        tool: str,
-        account: str | None,
-        arguments: Mapping[str, Any],
-        *,
-        invalid: MailguardError | None = None,
-        principal: Principal | None = None,
-    ) -> Guard:
-        """Check and record one call: ``with gate.guard(tool, account, args) as call: ...``.
+    def guarded(self, request: ToolRequest) -> Guard:
+        """``with gate.guarded(request) as call: ...``: :meth:`admit` on entry (raising the
+        refusal), :meth:`finish` with how the body ended on exit. A caller with JSON
+        arguments uses :meth:`ToolGate.guard <mailguard_core.services.dispatch.ToolGate.guard>`
+        (``mailguard_core.Gate``), which reads them by the tool table first."""
+        return Guard(self, request)
 
-        ``account`` is the account the call acts on (for tools taking message refs: the
-        account named in the refs). ``__enter__`` raises the refusal (``ToolDenied``,
-        ``InputError``, ``CircuitOpen``, ``FolderProtected``, ``RateLimited``, or
-        ``AuditError`` when the log cannot be written) or the error of the special-folders
-        provider; an exception from the body is recorded and re-raised.
+    # -- the two phases -----------------------------------------------------------------
 
-        ``invalid``: the caller found the arguments invalid (schema or parsing). The call is
-        audited with its (redacted) arguments and refused with that error right after the
-        posture check: before the breaker and the rate limiter, so it takes no token, no
-        probe slot, and never counts.
+    def admit(self, request: ToolRequest) -> GateCall:
+        """Write the start record and run the checks in order; the admitted call.
 
-        ``principal``: the authenticated caller (HTTP with ``[server.auth]``), recorded in the
-        start record. An account outside its list is refused exactly like an unknown account,
-        a tool above its ceiling for the account exactly like a denied tool.
+        Pass it to :meth:`finish` exactly once, whatever happens next.
+
+        Raises:
+            ToolDenied: unknown tool, unknown account (or one outside the principal's list),
+                or a tool the posture (or the principal's ceiling) does not allow.
+            InputError: ``request.invalid``, or refs of another account.
+            CircuitOpen, FolderProtected, LabelReserved, RateLimited: the checks' refusals.
+            AuditError: the log cannot be written (nothing was checked).
+            MailguardError: the special-folders provider failed.
         """
-        return Guard(self, tool, account, arguments, invalid, principal)
+        started = self.clock.monotonic()
+        seq = self.audit.write(start_record(request, self.clock.time(), self.audit.pseudonymize))
+        try:
+            probe = self._check(request)
+        except BaseException as exc:
+            self._write_end(seq, started, exc, None)
+            raise
+        assert request.tool is not None
+        return GateCall(seq, request.tool, request.account, started=started, probe=probe)
 
-    # -- the steps (called by Guard) ----------------------------------------------------
+    def finish(self, call: GateCall, error: BaseException | None = None) -> None:
+        """Record how an admitted call ended (``error``: None for success) and feed the
+        breaker. A second finish of the same call does nothing."""
+        if call.finished:
+            return
+        call.finished = True
+        try:
+            if call.tool not in INFRASTRUCTURE_TOOLS and call.account is not None:
+                self._feed_breaker(self._accounts[call.account], call.probe, error)
+        finally:
+            self._write_end(call.seq, call.started, error, call.result)
 
-    def write_start(
-        self,
-        tool: ToolName | None,
-        requested: object,
-        account: str | None,
-        arguments: Any,
-        *,
-        principal: Principal | None = None,
-    ) -> int:
-        args = arguments if isinstance(arguments, Mapping) else {}
-        record: dict[str, Any] = {
-            "kind": KIND_CALL_START,
-            "ts": format_ts(self.clock.time()),
-            "tool": tool.value if tool is not None else None,
-            "account": clip(account, 64) if isinstance(account, str) else None,
-            "args": redact_arguments(tool, args, self.audit.pseudonymize),
-        }
-        if tool is None:
-            record["requested_tool"] = clip(str(requested), 64)
-        if principal is not None:
-            record["principal"] = clip(principal.name, 160)
-        return self.audit.write(record)
-
-    def write_end(
-        self,
-        start_seq: int,
-        started: float,
-        exc: BaseException | None,
-        result: dict[str, Any] | None,
+    def _write_end(
+        self, seq: int, started: float, exc: BaseException | None, result: dict[str, Any] | None
     ) -> None:
-        record: dict[str, Any] = {
-            "kind": KIND_CALL_END,
-            "ts": format_ts(self.clock.time()),
-            "start_seq": start_seq,
-            "ms": round((self.clock.monotonic() - started) * 1000.0, 3),
-        }
-        if exc is None:
-            record["outcome"] = "ok"
-        elif isinstance(exc, MailguardError):
-            record["outcome"] = "refused" if isinstance(exc, PolicyViolation) else "error"
-            record["code"] = exc.code
-            record["detail"] = clip(str(exc), _DETAIL_CHARS)
-            retry = getattr(exc, "retry_after", None)
-            if isinstance(retry, float):
-                record["retry_after"] = round(retry, 3)
-        elif isinstance(exc, Exception):
-            record["outcome"] = "error"
-            record["code"] = "internal_error"
-            record["detail"] = type(exc).__name__
-        else:
-            record["outcome"] = "cancelled"
-            record["code"] = type(exc).__name__
-        if result is not None:
-            record["result"] = result
-        self.audit.write(record)
+        seconds = self.clock.monotonic() - started
+        self.audit.write(end_record(seq, self.clock.time(), seconds, exc, result))
 
-    def admit(
-        self,
-        tool: ToolName | None,
-        account: str | None,
-        arguments: Any,
-        invalid: MailguardError | None = None,
-        *,
-        principal: Principal | None = None,
-    ) -> bool:
+    def _check(self, request: ToolRequest) -> bool:
         """Run the checks in order; returns whether the call is the breaker's probe.
 
-        ``invalid`` (arguments the caller found invalid) is raised after the posture check,
-        before the breaker and the rate limiter (see :meth:`guard`).
+        ``request.invalid`` is raised after the posture check, before the breaker and the
+        rate limiter.
         """
+        tool, account, principal = request.tool, request.account, request.principal
         if tool is None:
             raise ToolDenied("unknown tool name")
-        if not isinstance(arguments, Mapping):
-            raise InputError("arguments must be an object", public="arguments must be an object")
         if tool in INFRASTRUCTURE_TOOLS:
-            if invalid is not None:
-                raise invalid
+            if request.invalid is not None:
+                raise request.invalid
             return False
         if principal is not None and not principal.may_use(account):
             raise ToolDenied(f"{tool.value}: account outside principal {principal.name[:80]}")
@@ -425,16 +334,16 @@ class Gate:
             raise ToolDenied(f"{tool.value}: above the ceiling of principal {principal.name[:80]}")
         if tool not in entry.tools:
             raise ToolDenied(f"{tool.value}: denied for account {entry.name}")
-        if invalid is not None:  # no token, no probe slot, never counted
-            raise invalid
-        _check_ref_accounts(entry.name, arguments)
+        if request.invalid is not None:  # no token, no probe slot, never counted
+            raise request.invalid
+        require_account(entry.name, request.named_refs)
         with self._lock:
             now = self.clock.monotonic()
             self._auth_lifted(entry, now)
             probe = entry.breaker.before_call(now)
         try:
             state = self.state
-            self._check_folders(entry, tool, arguments)
+            self._check_folders(entry, request)
             if state is None:
                 with self._lock:
                     entry.limiter.acquire(tool, self.clock.monotonic())
@@ -448,13 +357,13 @@ class Gate:
             raise
         return probe
 
-    def _check_folders(self, entry: _AccountGate, tool: ToolName, arguments: Any) -> None:
+    def _check_folders(self, entry: _AccountGate, request: ToolRequest) -> None:
         """The folder guard; learns the special-use folders first when the check needs them
         and they are unknown (a call refused on INBOX or the configured folders asks nothing)."""
         with self._lock:
-            entry.folders.check(tool, arguments)
+            entry.folders.check(request)
             provider = self._special_folders
-        if tool not in SPECIAL_FOLDER_TOOLS or entry.specials_known or provider is None:
+        if entry.specials_known or provider is None or not FolderGuard.reads_special(request):
             return
         with entry.learning:  # one question per account at a time; the others wait for it
             if not entry.specials_known:
@@ -464,13 +373,7 @@ class Gate:
                     entry.folders.set_special_folders(folders)
                     entry.specials_known = True
         with self._lock:
-            entry.folders.check(tool, arguments)
-
-    def settle(self, call: GateCall, probe: bool, exc: BaseException | None) -> None:
-        """Feed the breaker with how an admitted call ended."""
-        if call.tool in INFRASTRUCTURE_TOOLS or call.account is None:
-            return
-        self._feed_breaker(self._accounts[call.account], probe, exc)
+            entry.folders.check(request)
 
     def _feed_breaker(self, entry: _AccountGate, probe: bool, exc: BaseException | None) -> None:
         with self._lock:
@@ -483,21 +386,3 @@ class Gate:
                     entry.auth_version = self._version_of(entry.name)
             elif probe:
                 entry.breaker.release_probe()
-
-
-def _check_ref_accounts(account: str, arguments: Mapping[str, Any]) -> None:
-    """Every message ref in the arguments must name the account the gate checked."""
-    refs: list[Any] = []
-    for key in ("message_ref", "in_reply_to"):
-        value = arguments.get(key)
-        if value is not None:
-            refs.append(value)
-    many = arguments.get("message_refs")
-    if isinstance(many, list | tuple):
-        refs.extend(many)
-    for ref in refs:
-        if not isinstance(ref, str) or ref.partition(":")[0] != account:
-            raise InputError(
-                f"message ref not of account {account!r}",
-                public="all message refs of one call must belong to the account it acts on",
-            )

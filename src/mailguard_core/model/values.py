@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
 
 from mailguard_core.model.errors import InputError
 
-_ACCOUNT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+#: an account name: short ASCII (letters, digits, ``_ . -``), so it fits unescaped in message
+#: refs, environment variable names and keyring entries. The one spelling of the rule:
+#: :func:`validate_account_name` and the tool schemas use it.
+ACCOUNT_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
+_ACCOUNT_RE = re.compile(rf"^{ACCOUNT_NAME_PATTERN}$")
 
 #: IMAP UIDs, UIDVALIDITY values and SEARCH numbers are 32-bit (RFC 3501 ``nz-number``,
 #: ``number``): a UID is 1..UID_MAX, a UIDVALIDITY 0..UID_MAX (0: the server gave none)
@@ -49,8 +54,27 @@ def decimal_pattern(low: int, high: int) -> str:
 #: schema pattern pieces that agree with :func:`check_uid` and :func:`check_uidvalidity`
 UID_PATTERN = decimal_pattern(1, UID_MAX)
 UIDVALIDITY_PATTERN = decimal_pattern(0, UID_MAX)
+#: ``account:folder:uidvalidity:uid`` as :meth:`MessageRef.parse` accepts it (the tool schemas'
+#: pattern; the folder is any non-empty text, which may hold ``:``)
+MESSAGE_REF_PATTERN = rf"{ACCOUNT_NAME_PATTERN}:.+:{UIDVALIDITY_PATTERN}:{UID_PATTERN}"
+#: a keyword (an IMAP flag atom, RFC 3501, that is not a system flag): no backslash first; no
+#: space, parenthesis, brace, wildcard, quote, ``]`` or control character anywhere
+KEYWORD_PATTERN = r'[^\\\s(){}%*"\]\x00-\x1f\x7f][^\s(){}%*"\]\x00-\x1f\x7f]*'
+KEYWORD_MAX_CHARS = 128
 #: YYYY-MM-DD with a year SEARCH_YEAR_MIN..SEARCH_YEAR_MAX (agrees with check_search_date)
 SEARCH_DATE_PATTERN = r"(?:19[0-9]{2}|[2-9][0-9]{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+
+
+def parse_keyword(label: str) -> str:
+    """``label`` if it is one keyword (:data:`KEYWORD_PATTERN`, at most
+    :data:`KEYWORD_MAX_CHARS` characters), else :class:`InputError`."""
+    if len(label) > KEYWORD_MAX_CHARS or not re.fullmatch(KEYWORD_PATTERN, label):
+        raise InputError(
+            f"invalid label {label!r}",
+            public="a label is one IMAP atom (no spaces, brackets or quotes) and not a "
+            "system flag such as \\Seen",
+        )
+    return label
 
 
 def check_uid(value: int) -> int:
@@ -163,6 +187,21 @@ class MessageRef:
             uidvalidity=check_uidvalidity(int(uidvalidity)),
             uid=check_uid(int(uid)),
         )
+
+
+def require_account(account: str, refs: Iterable[MessageRef]) -> None:
+    """Every ref must name ``account``, the account the call acts on: the one check that a
+    call cannot reach another account's messages through its refs.
+
+    Raises:
+        InputError: a ref names another account.
+    """
+    for ref in refs:
+        if ref.account != account:
+            raise InputError(
+                f"message ref {ref} not of account {account!r}",
+                public="all message refs of one call must belong to the account it acts on",
+            )
 
 
 @attrs.frozen(kw_only=True)

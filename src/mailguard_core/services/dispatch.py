@@ -1,54 +1,54 @@
-"""One tool call, face-independent: check the arguments, find the account, build the service
-call, and summarize the result for the audit log.
+"""One tool call, face-independent: check the arguments, build the typed request the gate
+sees, find the account, build the service call, and summarize the result for the audit log.
 
 Both faces use these: the MCP server (``mailguard_mcp.server``, async, in worker threads) and
-the library's :class:`~mailguard_core.app.mailbox.Mailbox` (sync). Arguments are the JSON-shaped
-``dict`` a tool takes over MCP, validated against the tool's full input schema
-(:data:`mailguard_core.services.tooldefs.TOOL_DEFS`), so both faces accept and refuse the same calls
-and the gate audits the same arguments.
+the library's :class:`~mailguard_core.app.mailbox.Mailbox` (sync), through :func:`prepare`.
+Arguments are the JSON-shaped ``dict`` a tool takes over MCP, validated against the tool's
+full input schema (:data:`mailguard_core.services.tooldefs.TOOL_DEFS`), so both faces accept and
+refuse the same calls and the gate audits the same arguments. Everything per tool comes from
+the tool table; nothing here names a tool's arguments.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from mailguard_core.config import Config
-from mailguard_core.model.errors import InputError
-from mailguard_core.model.tools import ToolName
-from mailguard_core.model.values import MessageRef, SearchCriteria, parse_search_date
-from mailguard_core.services.tooldefs import TOOL_DEFS
+from mailguard_core.gate import Gate, Guard
+from mailguard_core.gate.request import AuditArgument, Redaction, ToolRequest
+from mailguard_core.model.errors import InputError, MailguardError
+from mailguard_core.model.tools import INFRASTRUCTURE_TOOLS, ToolName, parse_tool_name
+from mailguard_core.model.values import MessageRef
+from mailguard_core.services.toolcalls import (
+    criteria_of,
+    outgoing_request_of,
+    read_ref,
+    read_refs,
+    refs_of,
+)
+from mailguard_core.services.tooldefs import ACCOUNT_ARG, TOOL_DEFS, Result, Role, ServiceCall
 
 if TYPE_CHECKING:
-    from mailguard_core.services.outgoing import OutgoingRequest
-    from mailguard_core.services.use_cases import MailboxService
+    from mailguard_core.gate.principals import Principal
 
-Result = dict[str, Any]
-ServiceCall = Callable[["MailboxService"], Result]
-
-_T = ToolName
-#: tools that act on the account named inside their refs
-REF_TOOLS = frozenset(
-    {
-        _T.FETCH_MESSAGE,
-        _T.FETCH_MESSAGE_HTML,
-        _T.LIST_ATTACHMENTS,
-        _T.DOWNLOAD_ATTACHMENT,
-        _T.READ_ATTACHMENT,
-        _T.LIST_LABELS,
-        _T.MARK_READ,
-        _T.MARK_UNREAD,
-        _T.FLAG,
-        _T.UNFLAG,
-        _T.ADD_LABEL,
-        _T.REMOVE_LABEL,
-        _T.MOVE_MESSAGE,
-        _T.DELETE_MESSAGE,
-        _T.EXPUNGE,
-    }
-)
+__all__ = [
+    "Prepared",
+    "Result",
+    "ServiceCall",
+    "ToolGate",
+    "criteria_of",
+    "describe",
+    "outgoing_request_of",
+    "prepare",
+    "prepare_call",
+    "refs_of",
+    "summary",
+    "validate_arguments",
+]
 
 
 # ---------------------------------------------------------------- argument handling
@@ -91,151 +91,190 @@ def validate_arguments(name: ToolName, arguments: Mapping[str, Any]) -> None:
     raise InputError(f"{name}: {where}: {detail}", public=public)
 
 
-def refs_of(arguments: Mapping[str, Any]) -> list[MessageRef]:
-    """The parsed ``message_refs`` (or the one ``message_ref``) of a call.
+def _name(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise InputError(
+            f"argument {key!r} must be a non-empty string", public=f"{key} is required"
+        )
+    return value
 
-    Raises:
-        InputError: a ref is malformed.
+
+def _ref_tuple(key: str, value: Any) -> tuple[MessageRef, ...]:
+    return (read_ref(key, value),)
+
+
+#: the ToolRequest field each role fills, and how its value is read
+_FIELDS: dict[Role, tuple[str, Callable[[str, Any], object]]] = {
+    Role.REF: ("refs", _ref_tuple),
+    Role.REFS: ("refs", read_refs),
+    Role.REPLY_TO: ("reply_to", read_ref),
+    Role.FOLDER: ("folder", _name),
+    Role.NEW_FOLDER: ("new_folder", _name),
+    Role.DESTINATION: ("destination", _name),
+    Role.LABEL: ("label", _name),
+}
+
+
+def describe(
+    requested: object,
+    account: str | None,
+    arguments: object,
+    *,
+    invalid: MailguardError | None = None,
+    principal: Principal | None = None,
+) -> ToolRequest:
+    """The typed request of a call (by the tool table): refs parsed, folder names by role,
+    every argument with its audit rule. A value that cannot be read becomes ``invalid`` (the
+    first problem wins; ``invalid`` given by the caller comes first), which the gate refuses.
+    Arguments of an unknown tool, and unknown arguments, are audited as ``[redacted]``; any
+    tool's ``account`` argument as a name.
     """
-    if "message_refs" in arguments:
-        return [MessageRef.parse(text) for text in arguments["message_refs"]]
-    return [MessageRef.parse(arguments["message_ref"])]
+    tool = parse_tool_name(requested) if isinstance(requested, str) else None
+    name = requested if isinstance(requested, str) else str(requested)
+    if not isinstance(arguments, Mapping):
+        problem = InputError("arguments must be an object", public="arguments must be an object")
+        return ToolRequest(
+            tool=tool,
+            requested=name,
+            account=account,
+            invalid=invalid or problem,
+            principal=principal,
+        )
+    spec = TOOL_DEFS[tool] if tool is not None else None
+    audited: list[AuditArgument] = []
+    fields: dict[str, Any] = {}
+    for raw_key, value in arguments.items():
+        key = str(raw_key)
+        arg = spec.arg(key) if spec is not None else None
+        rule = Redaction.NAME if key == ACCOUNT_ARG else arg.audit if arg is not None else None
+        audited.append(AuditArgument(key, rule, value))
+        if arg is None or arg.role not in _FIELDS:
+            continue
+        field, read = _FIELDS[arg.role]
+        try:
+            fields[field] = read(key, value)
+        except InputError as exc:
+            invalid = invalid or exc
+    return ToolRequest(
+        tool=tool,
+        requested=name,
+        account=account,
+        arguments=tuple(audited),
+        invalid=invalid,
+        principal=principal,
+        **fields,
+    )
 
 
-def resolve_account(active: str, tool: ToolName, arguments: Mapping[str, Any]) -> str:
-    """The account a call acts on: its ``account`` argument, else its refs' account, else the
-    ``active`` account. All refs of one call must name one account.
+# ---------------------------------------------------------------- one call
+@attrs.frozen
+class Prepared:
+    """A call ready for the gate: its typed request, and the service call to run once the
+    gate admits it (None: an infrastructure tool, or ``request.invalid`` is set)."""
 
-    Raises:
-        InputError: refs of several accounts, or a malformed ref.
-    """
-    explicit = arguments.get("account")
-    if tool is _T.USE_ACCOUNT or tool is _T.LIST_ACCOUNTS:
+    request: ToolRequest
+    call: ServiceCall | None
+
+    @property
+    def tool(self) -> ToolName | None:
+        return self.request.tool
+
+    @property
+    def account(self) -> str:
+        assert self.request.account is not None
+        return self.request.account
+
+
+def _account_of(active: str, request: ToolRequest, arguments: Mapping[str, Any]) -> str:
+    """The account a call acts on: its ``account`` argument, else the account of its refs
+    (the gate refuses refs of any other account), else ``active``."""
+    explicit = arguments.get(ACCOUNT_ARG)
+    if request.tool in INFRASTRUCTURE_TOOLS:
         return active
     if isinstance(explicit, str):
         return explicit
-    if tool in REF_TOOLS:
-        accounts = {ref.account for ref in refs_of(arguments)}
-        if len(accounts) > 1:
-            raise InputError(
-                f"refs of {sorted(accounts)} in one call",
-                public="all message_refs of one call must name the same account",
-            )
-        return accounts.pop()
-    in_reply_to = arguments.get("in_reply_to")
-    if isinstance(in_reply_to, str):
-        return MessageRef.parse(in_reply_to).account
-    return active
+    named = request.named_refs
+    return named[0].account if named else active
 
 
-def _date(text: str | None, what: str) -> dt.date | None:
-    return None if text is None else parse_search_date(text, what)
+def prepare(
+    active: str, name: str, arguments: Mapping[str, Any], *, principal: Principal | None = None
+) -> Prepared:
+    """Validate, describe and resolve one call (never raises: a problem is ``invalid``).
 
-
-def criteria_of(a: Mapping[str, Any]) -> SearchCriteria:
-    """The search criteria of a ``search`` call.
-
-    Raises:
-        InputError: a malformed date, or since not earlier than before.
+    A call with invalid arguments acts on ``active`` and is refused by the gate after the
+    posture check (audited with its arguments, no rate-limit token taken).
     """
-    since, before = _date(a.get("since"), "since"), _date(a.get("before"), "before")
-    if since and before and since >= before:
-        raise InputError("since >= before", public="since must be earlier than before")
-    return SearchCriteria(
-        from_=a.get("from"),
-        to=a.get("to"),
-        subject=a.get("subject"),
-        text=a.get("text"),
-        since=since,
-        before=before,
-        seen=a.get("seen"),
-        flagged=a.get("flagged"),
-        has_attachment=a.get("has_attachment"),
-    )
+    tool = parse_tool_name(name)
+    early: MailguardError | None = None
+    if tool is not None:
+        try:
+            validate_arguments(tool, arguments)
+        except MailguardError as exc:
+            early = exc
+    request = describe(name, active, arguments, invalid=early, principal=principal)
+    if tool is None or request.invalid is not None:
+        return Prepared(request, None)
+    request = attrs.evolve(request, account=_account_of(active, request, arguments))
+    spec = TOOL_DEFS[tool]
+    if spec.prepare is None:
+        return Prepared(request, None)
+    try:
+        return Prepared(request, spec.prepare(request, arguments))
+    except MailguardError as exc:
+        return Prepared(attrs.evolve(request, account=active, invalid=exc), None)
 
 
-def outgoing_request_of(a: Mapping[str, Any]) -> OutgoingRequest:
-    """The message of a ``create_draft`` or ``send_email`` call."""
-    from mailguard_core.services.outgoing import OutgoingRequest
-
-    reply = a.get("in_reply_to")
-    return OutgoingRequest(
-        to=tuple(a["to"]),
-        cc=tuple(a.get("cc", ())),
-        bcc=tuple(a.get("bcc", ())),
-        subject=a["subject"],
-        body=a["body"],
-        in_reply_to=None if reply is None else MessageRef.parse(reply),
-    )
-
-
-def prepare_call(tool: ToolName, a: Mapping[str, Any]) -> ServiceCall:
-    """Parse the arguments into domain values now; return the service call to run later.
+def prepare_call(tool: ToolName, arguments: Mapping[str, Any]) -> ServiceCall:
+    """The service call of a (schema-valid) call of a gated tool.
 
     Raises:
         InputError: an argument is malformed.
     """
-    folder = a.get("folder", "INBOX")
-    limit = int(a.get("limit", 20))
-    cursor = a.get("cursor")
-    if tool is _T.LIST_FOLDERS:
-        return lambda s: s.list_folders()
-    if tool is _T.SEARCH:
-        criteria = criteria_of(a)
-        return lambda s: s.search(folder, criteria, limit=limit, cursor=cursor)
-    if tool is _T.SEARCH_ADVANCED:
-        query = a["query"]
-        return lambda s: s.search_advanced(folder, query, limit=limit, cursor=cursor)
-    if tool in (_T.FETCH_MESSAGE, _T.FETCH_MESSAGE_HTML):
-        [ref] = refs_of(a)
-        chars = a.get("max_body_chars")
-        html = tool is _T.FETCH_MESSAGE_HTML
-        return lambda s: s.fetch_message(ref, max_body_chars=chars, include_html=html)
-    if tool is _T.LIST_ATTACHMENTS:
-        [ref] = refs_of(a)
-        return lambda s: s.list_attachments(ref)
-    if tool is _T.DOWNLOAD_ATTACHMENT:
-        [ref] = refs_of(a)
-        part_id = a["part_id"]
-        return lambda s: s.download_attachment(ref, part_id)
-    if tool is _T.READ_ATTACHMENT:
-        [ref] = refs_of(a)
-        part_id, chars = a["part_id"], a.get("max_chars")
-        return lambda s: s.read_attachment(ref, part_id, max_chars=chars)
-    if tool is _T.LIST_LABELS:
-        [ref] = refs_of(a)
-        return lambda s: s.list_labels(ref)
-    if tool in (_T.MARK_READ, _T.MARK_UNREAD, _T.FLAG, _T.UNFLAG):
-        refs = refs_of(a)
-        action = tool.value
-        return lambda s: s.set_flag(action, refs)
-    if tool in (_T.ADD_LABEL, _T.REMOVE_LABEL):
-        refs, label, add = refs_of(a), a["label"], tool is _T.ADD_LABEL
-        return lambda s: s.set_label(refs, label, add=add)
-    if tool is _T.MOVE_MESSAGE:
-        refs, destination = refs_of(a), a["destination"]
-        return lambda s: s.move(refs, destination)
-    if tool is _T.DELETE_MESSAGE:
-        refs = refs_of(a)
-        return lambda s: s.delete_messages(refs)
-    if tool is _T.EXPUNGE:
-        refs = refs_of(a)
-        return lambda s: s.expunge(refs)
-    if tool is _T.CREATE_DRAFT:
-        request = outgoing_request_of(a)
-        return lambda s: s.create_draft(request)
-    if tool is _T.SEND_EMAIL:
-        request = outgoing_request_of(a)
-        return lambda s: s.send_email(request)
-    if tool is _T.CREATE_FOLDER:
-        name = a["name"]
-        return lambda s: s.create_folder(name)
-    if tool is _T.RENAME_FOLDER:
-        old, new = a["folder"], a["new_name"]
-        return lambda s: s.rename_folder(old, new)
-    if tool is _T.DELETE_FOLDER:
-        return lambda s: s.delete_folder(a["folder"])
-    raise AssertionError(f"no service call for {tool}")  # pragma: no cover
+    request = describe(tool.value, None, arguments)
+    if request.invalid is not None:
+        raise request.invalid
+    spec_prepare = TOOL_DEFS[tool].prepare
+    assert spec_prepare is not None, f"{tool} is answered by the face"
+    return spec_prepare(request, arguments)
+
+
+# ---------------------------------------------------------------- the gate, by JSON arguments
+class ToolGate(Gate):
+    """The gate for calls given by their JSON arguments: ``mailguard_core.Gate`` for a
+    library caller's own calls, and the composition root's gate. It reads the arguments by
+    the tool table (:func:`describe`), which the gate itself never imports (it sits below the
+    services)."""
+
+    def guard(
+        self,
+        tool: str,
+        account: str | None,
+        arguments: Mapping[str, Any],
+        *,
+        invalid: MailguardError | None = None,
+        principal: Principal | None = None,
+    ) -> Guard:
+        """Check and record one call: ``with gate.guard(tool, account, args) as call: ...``.
+
+        ``account`` is the account the call acts on (for tools taking message refs: the
+        account named in the refs). ``__enter__`` raises the refusal (``ToolDenied``,
+        ``InputError``, ``CircuitOpen``, ``FolderProtected``, ``RateLimited``, or
+        ``AuditError`` when the log cannot be written) or the error of the special-folders
+        provider; an exception from the body is recorded and re-raised.
+
+        ``invalid``: the caller found the arguments invalid (schema or parsing). The call is
+        audited with its (redacted) arguments and refused with that error right after the
+        posture check: before the breaker and the rate limiter, so it takes no token, no
+        probe slot, and never counts. A malformed ref or folder argument is refused the same
+        way.
+
+        ``principal``: the authenticated caller (HTTP with ``[server.auth]``), recorded in the
+        start record. An account outside its list is refused exactly like an unknown account,
+        a tool above its ceiling for the account exactly like a denied tool.
+        """
+        request = describe(tool, account, arguments, invalid=invalid, principal=principal)
+        return self.guarded(request)
 
 
 # ---------------------------------------------------------------- infrastructure results

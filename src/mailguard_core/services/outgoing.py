@@ -29,8 +29,8 @@ from mailguard_core.model.compose import (
     compose,
     threading_from_headers,
 )
-from mailguard_core.model.errors import InputError, MailguardError, MessageNotFound, ToolDenied
-from mailguard_core.model.values import MessageRef
+from mailguard_core.model.errors import MailguardError, MessageNotFound, ToolDenied
+from mailguard_core.model.values import MessageRef, require_account
 from mailguard_core.ports.mail_store import MailStore
 from mailguard_core.ports.sender import Sender
 
@@ -177,11 +177,7 @@ class OutgoingService:
         )
 
     def _threading(self, ref: MessageRef) -> Threading | None:
-        if ref.account != self.account.name:
-            raise InputError(
-                f"in_reply_to names account {ref.account!r}, not {self.account.name!r}",
-                public="in_reply_to must name a message of the same account",
-            )
+        require_account(self.account.name, (ref,))
         summaries = [s for s in self._store.summaries([ref]) if s.ref == ref]
         if not summaries:
             raise MessageNotFound(f"in_reply_to {ref} not found")

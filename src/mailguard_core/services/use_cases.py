@@ -21,6 +21,7 @@ from typing import Any
 from mailguard_core.config import AccountConfig
 from mailguard_core.config.policy_rules import is_reserved_label
 from mailguard_core.gate.folders import FolderGuard
+from mailguard_core.gate.request import ToolRequest
 from mailguard_core.model.errors import (
     FolderNotFound,
     InputError,
@@ -29,7 +30,13 @@ from mailguard_core.model.errors import (
     MailguardError,
 )
 from mailguard_core.model.tools import ToolName
-from mailguard_core.model.values import MessageRef, SearchCriteria, SearchPage
+from mailguard_core.model.values import (
+    MessageRef,
+    SearchCriteria,
+    SearchPage,
+    parse_keyword,
+    require_account,
+)
 from mailguard_core.ports.mail_store import MailStore
 from mailguard_core.sanitize import (
     ExtractOptions,
@@ -51,14 +58,6 @@ from mailguard_core.system.portable import ELOOP, open_nofollow
 
 Result = dict[str, Any]
 
-#: what the flag tools add (+) or remove (-)
-FLAG_ACTIONS: dict[str, tuple[str, bool]] = {
-    "mark_read": ("\\Seen", True),
-    "mark_unread": ("\\Seen", False),
-    "flag": ("\\Flagged", True),
-    "unflag": ("\\Flagged", False),
-}
-_ATOM_RE = re.compile(r'^[^\\\s(){}%*"\]\x00-\x1f\x7f][^\s(){}%*"\]\x00-\x1f\x7f]{0,127}$')
 _GENERIC_TYPES = frozenset({"application/octet-stream", "application/x-download", ""})
 _EQUIVALENT_TYPES = {
     "image/jpg": "image/jpeg",
@@ -144,12 +143,7 @@ class MailboxService:
         )
 
     def _check_refs(self, refs: Sequence[MessageRef]) -> None:
-        for ref in refs:
-            if ref.account != self.name:
-                raise InputError(
-                    f"ref {ref} does not belong to account {self.name!r}",
-                    public="all message_refs of one call must name the same account",
-                )
+        require_account(self.name, refs)  # the gate's check, again: defence in depth
 
     def special_folders(self) -> dict[str, str]:
         """Special-use flag to folder name, asked of the server once and then remembered."""
@@ -162,10 +156,26 @@ class MailboxService:
         self._special = special
         self._guard.set_special_folders(special)
 
-    def _check(self, tool: ToolName, **arguments: Any) -> None:
-        """The gate's folder rules for ``tool``, with the server's special-use folders."""
+    def _check(
+        self,
+        tool: ToolName,
+        *,
+        folder: str | None = None,
+        new_folder: str | None = None,
+        destination: str | None = None,
+    ) -> None:
+        """The gate's folder rules for ``tool`` (the request's folder fields), with the
+        server's special-use folders."""
         self.special_folders()
-        self._guard.check(tool, arguments)
+        request = ToolRequest(
+            tool=tool,
+            requested=tool.value,
+            account=self.name,
+            folder=folder,
+            new_folder=new_folder,
+            destination=destination,
+        )
+        self._guard.check(request)
 
     # ------------------------------------------------------------------ reading
     def list_folders(self) -> Result:
@@ -403,20 +413,16 @@ class MailboxService:
         }
 
     # ------------------------------------------------------------------ changing
-    def set_flag(self, action: str, refs: Sequence[MessageRef]) -> Result:
-        """``action`` is one of :data:`FLAG_ACTIONS` (mark_read, mark_unread, flag, unflag)."""
-        flag, add = FLAG_ACTIONS[action]
+    def store_flag(
+        self, action: str, refs: Sequence[MessageRef], flag: str, *, add: bool
+    ) -> Result:
+        """Add or remove a system ``flag`` (the flag tools: ``action`` is the tool's name)."""
         return self._store_flags(action, refs, flag, add)
 
     def set_label(self, refs: Sequence[MessageRef], label: str, *, add: bool) -> Result:
         if is_reserved_label(label):
             raise LabelReserved(f"{'add' if add else 'remove'}_label of {label!r}")
-        if not _ATOM_RE.fullmatch(label):
-            raise InputError(
-                f"invalid label {label!r}",
-                public="a label is one IMAP atom (no spaces, brackets or quotes) and not a "
-                "system flag such as \\Seen",
-            )
+        parse_keyword(label)
         return self._store_flags("add_label" if add else "remove_label", refs, label, add)
 
     def _store_flags(self, action: str, refs: Sequence[MessageRef], flag: str, add: bool) -> Result:
@@ -474,7 +480,11 @@ class MailboxService:
 
     def expunge(self, refs: Sequence[MessageRef]) -> Result:
         self._check_refs(refs)
-        self._guard.check(ToolName.EXPUNGE, {"message_refs": [str(ref) for ref in refs]})
+        self._guard.check(
+            ToolRequest(
+                tool=ToolName.EXPUNGE, requested="expunge", account=self.name, refs=(*refs,)
+            )
+        )
         count = self.store.expunge(refs)
         return {"meta": {"account": self.name, "expunged": count}, "security_warnings": []}
 
@@ -485,12 +495,12 @@ class MailboxService:
         }
 
     def create_folder(self, name: str) -> Result:
-        self._check(ToolName.CREATE_FOLDER, name=name)
+        self._check(ToolName.CREATE_FOLDER, new_folder=name)
         self.store.create_folder(name)
         return self._folder_op("created", name)
 
     def rename_folder(self, folder: str, new_name: str) -> Result:
-        self._check(ToolName.RENAME_FOLDER, folder=folder, new_name=new_name)
+        self._check(ToolName.RENAME_FOLDER, folder=folder, new_folder=new_name)
         self.store.rename_folder(folder, new_name)
         return self._folder_op("renamed", new_name)
 
