@@ -221,7 +221,8 @@ def test_a_bug_in_our_parsing_never_counts_towards_the_breaker(
     """Through the gate with a threshold of 1: before issue 13 the OSError was a
     ConnectionLost (counted: the breaker opened); now every bug leaves it closed."""
     from mailguard_core.adapters.memory_audit import InMemoryAuditSink
-    from mailguard_core.gate import FakeClock, Gate
+    from mailguard_core.gate import FakeClock
+    from mailguard_core.services.dispatch import ToolGate as Gate
 
     store, _ = fake
     account = AccountConfig(
