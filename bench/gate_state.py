@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mailguard_core.adapters.memory_audit import InMemoryAuditSink
 from mailguard_core.adapters.redis_gate_state import RedisGateState
 from mailguard_core.config import AccountConfig, BreakerSettings, Config, RateLimitSettings
-from mailguard_core.gate import Gate
 from mailguard_core.model.errors import ConnectionFailed
 from mailguard_core.model.tools import Posture
 from mailguard_core.ports.gate_state import GateState
+from mailguard_core.services.dispatch import ToolGate as Gate
 
 
 def _gate(state: GateState | None) -> Gate:
