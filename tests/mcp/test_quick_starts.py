@@ -1,11 +1,12 @@
-"""The README's iCloud, Yahoo and Outlook quick starts followed as written (issue 15 item 6),
-with the session Dovecot and an aiosmtpd in the provider's TLS mode standing in for the
-provider's servers: only host, port, login name and trust (a pin or ``ca_file`` for the test
-certificate) are changed. Each runs ``init`` with the preset and the README's TOML block
-through the dry run, in-process (about 2 s each). Outlook: Microsoft's sign-in cannot be stood
-in for; ``init`` must write the README's Microsoft account (the OAuth2 path itself is tested
-against a local authorization server by tests/mcp/test_stdio_oauth.py). The Proton Mail
-Bridge quick start is tested in tests/mcp/test_init.py."""
+"""The README's quick starts followed as written (issue 15 item 6), with the session Dovecot
+and an aiosmtpd in the provider's TLS mode standing in for the provider's servers: only host,
+port, login name and trust (a pin or ``ca_file`` for the test certificate) are changed.
+iCloud and Yahoo: ``init`` with the preset, and the README's TOML block; Gmail (app password),
+Fastmail and self-hosted Dovecot: the TOML block; each through the dry run as written and with
+posture "full" (SMTP signed in to), in-process (1-4 s each). Outlook: Microsoft's sign-in
+cannot be stood in for; ``init`` must write the README's Microsoft account (the OAuth2 path
+itself is tested against a local authorization server by tests/mcp/test_stdio_oauth.py). The
+Proton Mail Bridge quick start is tested in tests/mcp/test_init.py."""
 
 from __future__ import annotations
 
@@ -48,16 +49,19 @@ def _smtpd(tmp_path: Path, user: str, mode: str, cert: tuple[Path, Path]) -> Smt
                        certificate=cert)  # fmt: skip
 
 
-def _stand_in(block: str, hosts: dict[str, tuple[int, str]], user: str) -> str:
-    """The README block with each provider host replaced by 127.0.0.1, the test port and
-    ``ca_file`` (any port line of the table dropped), and the login name replaced."""
+def _stand_in(block: str, servers: dict[str, tuple[int, str]], user: str) -> str:
+    """The README block with the host of its ``[accounts.imap]`` and ``[accounts.smtp]``
+    tables replaced by 127.0.0.1, the test port and ``ca_file`` (the table's own port and
+    ca_file lines dropped), and the login name replaced."""
     lines = []
+    table = ""
     for line in block.splitlines():
-        match = re.fullmatch(r'host = "([^"]+)"', line)
-        if match:
-            port, ca_file = hosts[match.group(1)]
+        if line.startswith("["):
+            table = line.strip("[]").removeprefix("accounts.")
+        if table in servers and line.startswith("host = "):
+            port, ca_file = servers[table]
             lines += ['host = "127.0.0.1"', f"port = {port}", f'ca_file = "{ca_file}"']
-        elif line.startswith("port = "):
+        elif table in servers and line.startswith(("port = ", "ca_file = ")):
             continue
         elif line.startswith("username = "):
             lines.append(f'username = "{user}"')
@@ -109,17 +113,57 @@ def test_the_readme_quick_start_works_with_a_stand_in_server(
 
         # 2. the README's TOML block, as written, then with a posture that sends
         [block] = [b for b in _blocks("README.md", "toml") if f'name = "{key}"' in b]
-        hosts = {
-            preset.imap.host: (dovecot.imaps_port, str(dovecot.cert_path)),
-            preset.smtp.host: (smtp.port, str(smtp.cert_path)),
+        servers = {
+            "imap": (dovecot.imaps_port, str(dovecot.cert_path)),
+            "smtp": (smtp.port, str(smtp.cert_path)),
         }
-        text = _stand_in(block, hosts, user)
+        text = _stand_in(block, servers, user)
         path = tmp_path / "readme.toml"
         path.write_text(text)
         code, shown = _dry_run(path)
         assert code == 0, shown
         assert "folder: Drafts folder" in shown  # draft-safe: create_draft's folder checked
         path.write_text(text.replace('posture = "draft-safe"', 'posture = "full"'))
+        code, shown = _dry_run(path)
+        assert code == 0, shown
+        assert "signed in (TLSv1." in shown and smtp.messages == []
+    finally:
+        smtp.stop()
+
+
+@pytest.mark.parametrize("name", ["gmail", "fastmail", "home"])
+def test_the_readme_password_account_blocks_work_with_a_stand_in_server(
+    name: str,
+    tmp_path: Path,
+    dovecot: DovecotServer,  # noqa: F811
+    user: str,
+    smtpd_certificate: tuple[Path, Path],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Gmail (app password), Fastmail and self-hosted Dovecot: each TOML block as written
+    (its TLS modes and posture), then with posture "full" so its SMTP table is signed in to."""
+    [block] = [
+        b for b in _blocks("README.md", "toml")
+        if f'name = "{name}"' in b and 'auth = "oauth2"' not in b
+    ]  # fmt: skip
+    doc = __import__("tomllib").loads(block)
+    account = doc["accounts"][0]
+    imap_tls = account["imap"].get("tls", "implicit")
+    smtp_tls = account["smtp"].get("tls", "implicit")
+    smtp = _smtpd(tmp_path, user, smtp_tls, smtpd_certificate)
+    monkeypatch.setenv(f"MAILGUARD_{name.upper()}_PASSWORD", PASSWORD)
+    try:
+        imap_port = dovecot.imaps_port if imap_tls == "implicit" else dovecot.imap_port
+        servers = {
+            "imap": (imap_port, str(dovecot.cert_path)),
+            "smtp": (smtp.port, str(smtp.cert_path)),
+        }
+        text = _stand_in(block, servers, user)
+        path = tmp_path / "readme.toml"
+        path.write_text(text)
+        code, shown = _dry_run(path)
+        assert code == 0, shown
+        path.write_text(re.sub(r'posture = "[a-z-]+"', 'posture = "full"', text))
         code, shown = _dry_run(path)
         assert code == 0, shown
         assert "signed in (TLSv1." in shown and smtp.messages == []
