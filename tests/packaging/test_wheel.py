@@ -94,7 +94,7 @@ async def _demo_answers(command: str, args: list[str], env: dict[str, str], cwd:
         async with Client(params, mode="legacy") as client:
             tools = {t.name for t in (await client.list_tools()).tools}
             found = await client.call_tool("search", {"subject": "Quarterly"})
-    assert "search" in tools and "send_email" not in tools
+    assert "search" in tools and "delete_message" not in tools
     assert not found.is_error
     assert found.structured_content is not None and found.structured_content["items"]
 
