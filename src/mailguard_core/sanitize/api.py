@@ -196,7 +196,7 @@ def _phishing_signals(
     *,
     discussion: bool = False,
 ) -> None:
-    """The phishing signals of ``phishing.py`` over the header fields, links and body text.
+    """The phishing signals of the ``phishing`` package over the header fields, links and body text.
 
     ``discussion``: the message came through a discussion list (``List-Id`` and
     ``List-Post``): people there point each other at sites to log in to, so the

@@ -37,7 +37,7 @@ SEVERITY: Mapping[str, Severity] = {
     "filename_rewritten": "informational",
     "injection_suspected": "adversarial",
     "sender_auth_failed": "adversarial",
-    # phishing signals (issue 19); see phishing.py
+    # phishing signals (issue 19); see phishing/
     "brand_impersonation": "adversarial",
     "credential_harvest_link": "adversarial",
     "link_ip_literal": "adversarial",

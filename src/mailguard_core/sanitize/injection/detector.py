@@ -1,0 +1,109 @@
+"""The detectors: :class:`RuleBasedDetector` (the weighted rules) and :class:`AnyDetector`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mailguard_core.ports.detector import InjectionDetector
+from mailguard_core.sanitize.injection.plan import (
+    _ALL_SUBSTRINGS,
+    _ALSO_MASK,
+    _ANY_MASK,
+    _ASCII_SUBSTRINGS,
+    _BITS,
+    _NO_ALSO_MASK,
+    _REQUIRED_MASKS,
+    _SECRET_CODE_BIT,
+    _TRIGGER_WORDS,
+    _WEIGHTS,
+    _secret_code_request,
+    _words,
+)
+from mailguard_core.sanitize.injection.variants import variants
+
+_MAX_SCAN = 200_000
+
+
+class RuleBasedDetector:
+    """Weighted rules over the first 200,000 characters; flagged at a total weight of 2.
+
+    When the text as written reaches no verdict, each de-obfuscated reading of it
+    (:func:`variants`) is checked the same way; a hit there answers the rules that fired
+    plus the name of the trick (``obfuscation_base64``, ``obfuscation_homoglyphs``, ...).
+    """
+
+    threshold = 2
+
+    def detect(self, text: str) -> Sequence[str]:
+        """Names of the rules that fired when their weights reach the threshold, else ()."""
+        sample = text[:_MAX_SCAN]
+        found = self._detect(sample)
+        if found:
+            return found
+        for name, variant in variants(sample):
+            found = self._detect(variant[:_MAX_SCAN])
+            if found:
+                return (*found, name)
+        return ()
+
+    def _detect(self, sample: str) -> tuple[str, ...]:
+        lower = sample.lower()
+        # the rules whose trigger holds, as a bit mask over _PLAN (see :func:`_triggered`):
+        # one set intersection with every trigger word, then the masks of the words found
+        any_mask = 0
+        also_mask = _NO_ALSO_MASK
+        words = _words(lower)
+        for word in words & _TRIGGER_WORDS:
+            any_mask |= _ANY_MASK.get(word, 0)
+            also_mask |= _ALSO_MASK.get(word, 0)
+        mask = any_mask & also_mask
+        for guard, group in _ASCII_SUBSTRINGS if lower.isascii() else _ALL_SUBSTRINGS:
+            if guard in lower:
+                for sub, sub_mask in group:
+                    if sub_mask & ~mask and sub in lower:
+                        mask |= sub_mask
+        for required, required_mask in _REQUIRED_MASKS:
+            if mask & required_mask and required not in lower:
+                mask &= ~required_mask
+        if not mask:
+            return ()
+        possible = 0
+        for bit, weight in _WEIGHTS:
+            if mask & bit:
+                possible += weight
+        if possible < self.threshold:
+            return ()  # the rules that fire are among the triggered: they cannot reach it
+        ascii_text = lower.isascii()
+        fired = [
+            (name, weight)
+            for bit, name, weight, rx in _BITS
+            if mask & bit
+            and (
+                _secret_code_request(sample, lower, words)
+                if bit == _SECRET_CODE_BIT and ascii_text
+                else rx.search(sample)
+            )
+        ]
+        if sum(w for _, w in fired) >= self.threshold:
+            return tuple(name for name, _ in fired)
+        return ()
+
+
+class AnyDetector:
+    """Several detectors as one: the names every one of them answered, in order, each once.
+
+    For plugging a second opinion (a local classifier) beside the rules:
+    ``SanitizeOptions(detector=AnyDetector(RuleBasedDetector(), MyClassifier()))``.
+    """
+
+    def __init__(self, *detectors: InjectionDetector) -> None:
+        self.detectors = detectors
+
+    def detect(self, text: str) -> Sequence[str]:
+        """The union of the detectors' answers (``()`` when none of them flags ``text``)."""
+        names: list[str] = []
+        for detector in self.detectors:
+            for name in detector.detect(text):
+                if name not in names:
+                    names.append(name)
+        return tuple(names)

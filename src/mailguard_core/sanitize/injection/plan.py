@@ -1,0 +1,169 @@
+"""The rules in order with their triggers as bit masks, and the regex guards the detector
+runs (see :mod:`mailguard_core.sanitize.injection.detector`)."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+from mailguard_core.sanitize.injection.patterns import _F
+from mailguard_core.sanitize.injection.rules_core import CORE
+from mailguard_core.sanitize.injection.rules_multilingual import MULTILINGUAL
+from mailguard_core.sanitize.injection.rules_tasks import TASKS
+from mailguard_core.sanitize.injection.triggers import _REQUIRES, _TRIGGERS
+
+#: the stdlib's regex parser (3.11-3.13; typeshed has no stubs for it), read by :func:`_guarded`
+_sre: Any = importlib.import_module("re._constants")
+_sre_parse: Any = importlib.import_module("re._parser")
+
+RULES: tuple[tuple[str, int, re.Pattern[str]], ...] = CORE + TASKS + MULTILINGUAL
+
+
+_WORD_RE = re.compile(r"[a-z_]+")
+#: bytes.translate table: ``[a-z_]`` kept, every other byte a space (see :func:`_words`)
+_WORD_BYTES = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz_" else 0x20 for c in range(256))
+
+
+def _words(lower: str) -> set[str]:
+    """``set(_WORD_RE.findall(lower))``, computed in C: every non-ASCII character becomes
+    ``?`` and every byte outside ``[a-z_]`` a space, so the runs ``split`` finds are the
+    regex's matches."""
+    data = lower.encode("ascii", "replace").translate(_WORD_BYTES)
+    return set(data.decode("ascii").split())
+
+
+#: RULES in order with their triggers: (name, weight, regex, any_of, also, substrings, the
+#: ASCII ones among them (all an ASCII text can hold), required substring)
+_PLAN = tuple(
+    (
+        name, weight, rx, _TRIGGERS[name][0], _TRIGGERS[name][1],
+        _TRIGGERS[name][2], tuple(sub for sub in _TRIGGERS[name][2] if sub.isascii()),
+        _REQUIRES.get(name, ""),
+    )
+    for name, weight, rx in RULES
+)  # fmt: skip
+
+
+def _masks() -> tuple[Any, ...]:
+    """``_PLAN``'s triggers as bit masks (bit ``i`` is rule ``i``), for :meth:`_detect`."""
+    any_mask: dict[str, int] = {}
+    also_mask: dict[str, int] = {}
+    no_also = 0
+    subs: dict[str, int] = {}
+    required: dict[str, int] = {}
+    for i, (_, _, _, any_of, also, all_subs, _, needed) in enumerate(_PLAN):
+        bit = 1 << i
+        for word in any_of:
+            any_mask[word] = any_mask.get(word, 0) | bit
+        for word in also:
+            also_mask[word] = also_mask.get(word, 0) | bit
+        if not also:
+            no_also |= bit
+        for sub in all_subs:
+            subs[sub] = subs.get(sub, 0) | bit
+        if needed:
+            required[needed] = required.get(needed, 0) | bit
+
+    def grouped(
+        items: list[tuple[str, int]],
+    ) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
+        # a substring is looked for only when its first character is in the text
+        groups: dict[str, list[tuple[str, int]]] = {}
+        for sub, sub_mask in items:
+            groups.setdefault(sub[0], []).append((sub, sub_mask))
+        return tuple((guard, tuple(group)) for guard, group in groups.items())
+
+    return (
+        any_mask,
+        also_mask,
+        no_also,
+        frozenset(any_mask) | frozenset(also_mask),
+        grouped([(sub, m) for sub, m in subs.items() if sub.isascii()]),
+        grouped(list(subs.items())),
+        tuple(required.items()),
+        tuple((1 << i, plan[1]) for i, plan in enumerate(_PLAN)),
+        tuple((1 << i, plan[0], plan[1], _guarded(plan[2])) for i, plan in enumerate(_PLAN)),
+    )
+
+
+def _first_chars(items: Any) -> set[str] | None:
+    """The characters a match of the parsed pattern ``items`` can start with, when every
+    branch starts (after zero-width ``\\b``/``^``) with a literal; else None."""
+    for op, av in items:
+        if op is _sre.AT:
+            continue
+        if op is _sre.LITERAL:
+            return {chr(av)}
+        if op is _sre.SUBPATTERN and not av[1] and not av[2]:
+            return _first_chars(av[-1])
+        if op is _sre.BRANCH:
+            out: set[str] = set()
+            for branch in av[1]:
+                first = _first_chars(branch)
+                if first is None:
+                    return None
+                out |= first
+            return out
+        return None
+    return None
+
+
+def _guarded(rx: re.Pattern[str]) -> re.Pattern[str]:
+    """``rx`` with a lookahead for the characters its matches start with: the same matches
+    (the lookahead, compiled with the same flags, holds at every place a match starts),
+    found faster because the engine skips the other positions quickly."""
+    first = _first_chars(_sre_parse.parse(rx.pattern, rx.flags))
+    if not first:
+        return rx
+    chars = "".join(re.escape(ch) for ch in sorted(first))
+    return re.compile(f"(?=[{chars}])(?:{rx.pattern})", rx.flags)
+
+
+(
+    _ANY_MASK, _ALSO_MASK, _NO_ALSO_MASK, _TRIGGER_WORDS, _ASCII_SUBSTRINGS, _ALL_SUBSTRINGS,
+    _REQUIRED_MASKS, _WEIGHTS, _BITS,
+) = _masks()  # fmt: skip
+
+
+def _top_level_alternatives(pattern: str) -> list[str]:
+    """``pattern`` split at its top-level ``|`` (the rules' patterns escape no ``|``)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(pattern):
+        if ch == "(" and pattern[i - 1 : i] != "\\":
+            depth += 1
+        elif ch == ")" and pattern[i - 1 : i] != "\\":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+    parts.append(pattern[start:])
+    return parts
+
+
+_SECRET_CODE_BIT = next(bit for bit, name, _, _ in _BITS if name == "secret_code_request")
+_SECRET_CODE_RX = next(rx for name, _, rx in RULES if name == "secret_code_request")
+#: secret_code_request's two alternatives ("reply with ... code", "send ... the user's code")
+_SECRET_REPLY_RX, _SECRET_SEND_RX = (
+    re.compile(alt, _F) for alt in _top_level_alternatives(_SECRET_CODE_RX.pattern)
+)
+assert f"{_SECRET_REPLY_RX.pattern}|{_SECRET_SEND_RX.pattern}" == _SECRET_CODE_RX.pattern
+
+
+def _secret_code_request(sample: str, lower: str, words: set[str]) -> bool:
+    """``_SECRET_CODE_RX.search(sample)`` for an ASCII ``sample``: an alternative runs only
+    when the words or the literal phrase it cannot match without are in the text (in ASCII
+    ``\\b`` bounds exactly the ``[a-z_]`` runs :func:`_words` splits, and the pattern's
+    spaces are literal)."""
+    if (
+        "with" in words
+        and not words.isdisjoint(("reply", "respond", "answer"))
+        and _SECRET_REPLY_RX.search(sample)
+    ):
+        return True
+    if any(phrase in lower for phrase in _SECRET_OWNERS):
+        return _SECRET_SEND_RX.search(sample) is not None
+    return False
+
+
+_SECRET_OWNERS = ("the user", "the owner", "the recipient", "the account holder")

@@ -1,0 +1,208 @@
+"""The cheap trigger of each rule: words and substrings without which its regex cannot fire."""
+
+from __future__ import annotations
+
+from mailguard_core.sanitize.injection.patterns import _AGENT_WORDS, _w
+
+#: per rule: (words of which one must occur, words of which one must also occur, substrings)
+#: a rule's regex runs only when its cheap trigger matches (the regexes are the slow part)
+_TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
+    "ignore_previous_instructions": (
+        _w("ignore disregard forget override bypass skip"),
+        _w(
+            "instruction instructions prompt prompts rules directive directives "
+            "guidelines guardrails programming"
+        ),
+        (),
+    ),
+    "chat_template_token": (
+        frozenset(),
+        frozenset(),
+        ("<|", "[inst]", "[/inst]", "[sys]", "[/sys]", "<<sys>>", "<</sys>>", "###"),
+    ),
+    "system_prompt_reference": (
+        _w("prompt developer jailbreak dan admin instruction instructions"),
+        frozenset(),
+        (),
+    ),
+    "addresses_ai_agent": (_AGENT_WORDS, frozenset(), ("a.i.",)),
+    "role_override": (
+        _w("now pretend role task goal instruction instructions"),
+        _w("you your"),
+        (),
+    ),
+    "mailguard_tool_name": (
+        _w(
+            "send_email delete_message move_message download_attachment "
+            "create_draft mark_read mark_unread expunge delete_folder rename_folder "
+            "use_account list_accounts search_advanced fetch_message"
+        ),
+        frozenset(),
+        (),
+    ),
+    "tool_invocation": (
+        _w("tool tools function functions command commands function_call tool_name"),
+        frozenset(),
+        (),
+    ),
+    "exfiltration_request": (
+        _w("forward send email mail upload post share copy exfiltrate leak"),
+        _w(
+            "email emails mail mails messages message inbox contacts password "
+            "passwords credentials api key keys token tokens secret secrets "
+            "conversation conversations correspondence"
+        ),
+        (),
+    ),
+    "conceal_from_user": (
+        _w(
+            "tell telling inform informing mention mentioning reveal revealing "
+            "notify notifying alert alerting asking show showing"
+        ),
+        _w("user human owner recipient operator"),
+        (),
+    ),
+    "vocative_agent": (_AGENT_WORDS | _w("ai agent"), frozenset(), ()),
+    "claims_authority": (
+        _w("owner authorize authorise authorized authorised consented approved"),
+        frozenset(),
+        (),
+    ),
+    "mass_mailbox_action": (
+        _w("delete erase wipe purge expunge forward archive move"),
+        _w("all every each"),
+        (),
+    ),
+    "urgent_override": (
+        _w("important urgent critical priority"),
+        _w("you assistant ai agent"),
+        (),
+    ),
+    "role_prefix_line": (
+        _w("system systemhinweis assistant ai developer admin operator sistema user tool"),
+        frozenset(),
+        ("<user>", "</user>", "<tool>", "système", "系统"),
+    ),
+    "assistant_output_request": (
+        _w(
+            "answer answers summary summaries output report reply replies response responses"
+            " summarize summarise summarizing summarising process processing read reading search"
+        ),
+        _w("include add append insert put mention end start when search every each user"),
+        (),
+    ),
+    "output_request_reply": (_w("include add append insert put mention"), _w("reply response"), ()),
+    "secret_code_request": (
+        _w("code codes password passwords pin pins token tokens otp otps credentials key keys"),
+        _w("reply respond answer s"),
+        (),
+    ),
+    "user_secret_reference": (
+        _w("user owner"),
+        _w("s"),
+        (),
+    ),
+    "forward_all_mail": (
+        _w("forward redirect send copy bcc cc autoforward auto rule filter"),
+        frozenset(),
+        (),
+    ),
+    "exfiltration_url": (
+        _w("append add encode include put insert http_post httppost http_get http_request"),
+        _w("url link query request http_post httppost http_get http_request"),
+        ("](http",),
+    ),
+    "send_to_external_address": (
+        _w("send forward upload transfer submit"),
+        frozenset(),
+        (),
+    ),
+    "conceal_instruction": (
+        _w(
+            "mention reveal disclose show tell say include quote repeat refer knowing noticing"
+            " aware informed notified silently secretly quietly covertly sans ohne nicht sin"
+        ),
+        frozenset(),
+        ("不要告诉用户", "不要让用户知道"),
+    ),
+    "reveal_instructions": (
+        _w(
+            "print reveal repeat output show tell list dump display give recite context hidden"
+            " initial words"
+        ),
+        _w("instructions prompt rules guidelines message configuration window above"),
+        (),
+    ),
+    "safety_disabled": (
+        _w("safety uncensored unrestricted unfiltered whatsoever"),
+        frozenset(),
+        ("content polic", "content filter"),
+    ),
+    "decode_and_follow": (
+        _w("decode decrypt translate convert rot rot13 base64 hex hexadecimal binary"),
+        _w("follow execute comply obey run act carry do"),
+        (),
+    ),
+    "memory_persistence": (_w("memory remember every"), frozenset(), ()),
+    "named_tool_call": (_w("call invoke trigger execute run use"), frozenset(), ()),
+    "ignore_everything_above": (_w("ignore disregard forget"), _w("everything anything all"), ()),
+    "no_restrictions": (
+        _w(
+            "restrictions filters limits rules uncensored unrestricted unfiltered developer"
+            " desarrollador entwicklermodus veloppeur"
+        ),
+        frozenset(),
+        (),
+    ),
+    "ignore_previous_instructions_ml": (
+        # accented words reach the word set cut at the accent (``r`` ``gles``): the ASCII
+        # spellings and stems are enough for a trigger, the regex decides
+        _w(
+            "ignoriere ignorier ignorieren ignore ignorez ignorer ignora ignorar vergiss"
+            " vergessen missachte oublie oubliez oublier olvida olvidar olvide descarta dimentica"
+        ),
+        frozenset(),
+        ("忽略", "无视", "忽视", "忘记", "忘掉", "不要理会"),
+    ),
+    "role_override_ml": (
+        _w("bist sofort jetzt maintenant sormais partir ahora ora"),
+        frozenset(),
+        ("你现在", "从现在开始", "你的新"),
+    ),
+    "system_prompt_reference_ml": (
+        _w("systemanweisung systemanweisungen systemprompt sistema syst"),
+        frozenset(),
+        ("system-prompt", "系统", "开发者模式", "越狱"),
+    ),
+    "addresses_ai_agent_ml": (
+        _w("ki ia assistent assistentin asistente modelo ai assistant"),
+        frozenset(),
+        ("人工智能", "助手", "智能助理", "大模型", "语言模型"),
+    ),
+    "exfiltration_request_ml": (
+        _w(
+            "leite sende schicke envoie envoyez reenvia envia manda transfere transferez transf"
+            " reenv env"
+        ),
+        frozenset(),
+        ("转发", "发送", "发给"),
+    ),
+    "reveal_instructions_ml": (
+        _w("verrate zeige gib revela rivela revele revelez"),
+        frozenset(),
+        ("vèle", "véle", "告诉我", "显示", "输出", "重复", "泄露"),
+    ),
+}
+
+
+def _triggered(name: str, words: set[str], lower: str) -> bool:
+    any_of, also, substrings = _TRIGGERS[name]
+    if substrings and any(sub in lower for sub in substrings):
+        return True
+    if not any_of:
+        return False
+    return not words.isdisjoint(any_of) and (not also or not words.isdisjoint(also))
+
+
+#: a substring without which a rule cannot match at all (checked before its trigger)
+_REQUIRES: dict[str, str] = {"named_tool_call": "_"}

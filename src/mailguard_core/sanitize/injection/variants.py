@@ -1,0 +1,205 @@
+"""De-obfuscated readings of a text (:func:`variants`): invisible characters, look-alike
+letters, letter spacing, leetspeak and encoded fragments undone."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import urllib.parse
+
+_INVISIBLE_RE = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff\U000e0000-\U000e007f]")
+_TAG_RE = re.compile("[\U000e0020-\U000e007e]")
+_SPACED_RE = re.compile(r"(?<![A-Za-z])(?:[A-Za-z][ .\-_*·]{1,2}){3,}[A-Za-z](?![A-Za-z])")
+_SPACED_SEP_RE = re.compile(r"(?<=\w)[ .\-_*·](?=\w)")
+
+
+def _unspace(run: str) -> str:
+    """``i g n o r e  a l l`` -> ``ignore all``: single separators go, wider gaps are spaces."""
+    return " ".join(_SPACED_SEP_RE.sub("", run).split())
+
+
+#: a word of 4+ characters with at least two letters and two of the digits leetspeak uses
+_LEET_WORD_RE = re.compile(
+    r"(?<![\w@$])(?=(?:[a-z@$]*[013457]){2})(?=(?:[0-9@$]*[a-z]){2})[a-z0-9@$]{4,}(?![\w@$])",
+    re.I,
+)
+#: a leet digit between two letters (``n0r``, ``r3v``): the cheap sign that leetspeak is there
+_LEET_PAIR_RE = re.compile(r"[a-zA-Z][013457@$][a-zA-Z]")
+_LEET = str.maketrans("0134578@$", "oieastbas")
+#: anchored at a token start, so a short token is tried once, not once per character
+_B64_RE = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}")
+_HEX_RE = re.compile(r"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}){12,}")
+#: a whole token holding a percent escape (anchored at the token start: linear)
+_PERCENT_RE = re.compile(r"(?<!\S)\S*?%[0-9A-Fa-f]{2}\S*")
+_UNICODE_ESCAPE_RE = re.compile(r"(?:\\u[0-9a-fA-F]{4}){4,}")
+_MAX_FRAGMENTS = 20
+#: encoded-looking tokens tried per kind (tracking URLs are full of them)
+_MAX_ATTEMPTS = 60
+#: an ASCII letter beside a non-ASCII letter inside one word (``іgnоrе``)
+_HOMOGLYPH_CLASS = "\u0370-\u03ff\u0400-\u052f\u13a0-\u13ff\u2100-\u214f\uff21-\uff5a"
+_MIXED_WORD_RE = re.compile(f"[a-zA-Z][{_HOMOGLYPH_CLASS}]|[{_HOMOGLYPH_CLASS}][a-zA-Z]")
+_HOMOGLYPH_RE = re.compile(f"[{_HOMOGLYPH_CLASS}]")
+_MIXED_TOKEN_RE = re.compile(
+    f"[^\\W\\d_]*(?:[a-zA-Z][{_HOMOGLYPH_CLASS}]|[{_HOMOGLYPH_CLASS}][a-zA-Z])[^\\W\\d_]*"
+)
+_MAX_FRAGMENT = 8_000
+
+
+def _table(classes: dict[str, bytes]) -> bytes:
+    """A ``bytes.translate`` table: each character of a key becomes that key's byte, every
+    other byte (the bytes of non-ASCII characters among them) a space."""
+    table = bytearray(b" " * 256)
+    for chars, byte in classes.items():
+        for ch in chars:
+            table[ord(ch)] = byte[0]
+    return bytes(table)
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#: ASCII letters ``a``, the spacing separators ``s`` (``·`` is replaced by ``.`` first), the
+#: leet characters ``0``: what :data:`_SPACED_RE` and :data:`_LEET_PAIR_RE` look at
+_CLASS_BYTES = _table({_LETTERS: b"a", " .-_*": b"s", "013457@$": b"0"})
+#: the characters :data:`_B64_RE` runs over
+_B64_BYTES = _table({_LETTERS + "0123456789+/_-": b"b"})
+
+
+def _classes(text: str, table: bytes) -> bytes:
+    """``text`` as bytes with every ASCII character replaced by its class in ``table``;
+    a non-ASCII character becomes one to four spaces (the patterns read ASCII only), so
+    two ASCII characters are adjacent here exactly when they are adjacent in ``text``."""
+    return text.encode("utf-8", "surrogatepass").translate(table)
+
+
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n\t"
+_ASCII_LETTERS = _LETTERS.encode("ascii")
+
+
+def _printable(data: bytes) -> str | None:
+    """``data`` as text when it reads as text (at least 85% printable ASCII or valid UTF-8)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not text:
+        return None
+    if data.isascii():
+        # the same counts in C: printable ASCII is `` `` to ``~``, ASCII letters are A-Za-z
+        printable = len(data) - len(data.translate(None, _PRINTABLE_ASCII))
+        letters = len(data) - len(data.translate(None, _ASCII_LETTERS))
+    else:
+        printable = sum(c.isprintable() or c in "\n\t" for c in text)
+        letters = sum(c.isalpha() for c in text)
+    if printable < 0.85 * len(text):
+        return None
+    return text if letters >= 0.5 * len(text.replace(" ", "")) else None
+
+
+_URL_RE = re.compile(
+    r"[HhFfWw](?:(?<=[Hh])[Tt][Tt][Pp][Ss]?://|(?<=[Ff])[Tt][Pp]://|(?<=[Ww])[Ww][Ww]\.)\S+"
+)
+
+
+def _decoded_fragments(sample: str) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Encoded fragments that decode to text; URLs are left out (their tokens and percent
+    escapes are addresses, and mail is full of them)."""
+    if "://" in sample or "www." in sample:
+        sample = _URL_RE.sub(" ", sample)
+    b64: list[str] = []
+    hexes: list[str] = []
+    # one scan for both: a hex run of 24+ digits is also a base64-alphabet token
+    # no run of 16 base64-alphabet characters: _B64_RE finds nothing (and no hex run)
+    tokens = _B64_RE.finditer(sample) if b"b" * 16 in _classes(sample, _B64_BYTES) else ()
+    for _, match in zip(range(_MAX_ATTEMPTS), tokens, strict=False):
+        if len(b64) + len(hexes) >= _MAX_FRAGMENTS:
+            break
+        token = match.group(0)[:_MAX_FRAGMENT]
+        hex_run = _HEX_RE.search(token)
+        if hex_run is not None:
+            text = _printable(bytes.fromhex(hex_run.group(0)))
+            if text:
+                hexes.append(text)
+                continue
+        if token.islower() or token.isupper():
+            continue  # a long word, a slug or a hex id: base64 of text mixes cases
+        raw = token.replace("-", "+").replace("_", "/").rstrip("=")
+        try:
+            data = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        text = _printable(data)
+        if text:
+            b64.append(text)
+    percent: list[str] = []
+    if sample.count("%") >= 3:  # a token is kept only with 3 escapes or more
+        for _, m in zip(range(_MAX_ATTEMPTS), _PERCENT_RE.finditer(sample), strict=False):
+            token = m.group(0)[:_MAX_FRAGMENT]
+            if token.count("%") >= 3:
+                percent.append(urllib.parse.unquote(token))
+    escapes = []
+    matches = _UNICODE_ESCAPE_RE.finditer(sample) if "\\u" in sample else iter(())
+    for _, m in zip(range(_MAX_FRAGMENTS), matches, strict=False):
+        escapes.append("".join(chr(int(u, 16)) for u in re.findall(r"[0-9a-fA-F]{4}", m.group(0))))
+    return b64, hexes, percent, escapes
+
+
+def _fold_homoglyphs(sample: str) -> str | None:
+    """Words mixing ASCII letters with Greek, Cyrillic, Cherokee, letterlike or fullwidth
+    look-alikes (``іgnоrе``) folded to ASCII, else None. Accented Latin is left alone."""
+    changed = False
+
+    def fold(match: re.Match[str]) -> str:
+        nonlocal changed
+        word = match.group(0)
+        folded = _HOMOGLYPH_RE.sub(lambda c: _homoglyph(c.group(0)), word)
+        changed = changed or folded != word
+        return folded
+
+    out = _MIXED_TOKEN_RE.sub(fold, sample)
+    return out if changed else None
+
+
+def _homoglyph(ch: str) -> str:
+    from mailguard_core.sanitize.lookalike import ascii_prototype
+
+    return ascii_prototype(ch)
+
+
+def variants(sample: str) -> list[tuple[str, str]]:
+    """De-obfuscated readings of ``sample``, each with the name of the trick it undoes.
+
+    Only tricks whose trace is present are undone: invisible characters (zero-width, soft
+    hyphens, Unicode tag characters, which also spell ASCII), look-alike letters inside ASCII
+    words, letter spacing (``i g n o r e``), leetspeak (``1gn0r3``), and encoded fragments
+    (base64, hex, percent-encoding, ``\\uXXXX`` escapes) that decode to text.
+    """
+    out: list[tuple[str, str]] = []
+    if _INVISIBLE_RE.search(sample):
+        tags = "".join(chr(ord(c) - 0xE0000) for c in _TAG_RE.findall(sample))
+        cleaned = _INVISIBLE_RE.sub("", sample)
+        out.append(("obfuscation_invisible_chars", cleaned + ("\n" + tags if tags else "")))
+    if not sample.isascii() and _MIXED_WORD_RE.search(sample):
+        folded = _fold_homoglyphs(sample)
+        if folded is not None:
+            out.append(("obfuscation_homoglyphs", folded))
+    classes = _classes(sample.replace("\u00b7", "."), _CLASS_BYTES)
+    # every _SPACED_RE match holds two single letters between separators (its 2nd and 3rd
+    # repetitions): without ``sasas`` or ``sassas`` here, the regex cannot match
+    if (b"sasas" in classes or b"sassas" in classes) and _SPACED_RE.search(sample):
+        out.append(
+            ("obfuscation_letter_spacing",
+             _SPACED_RE.sub(lambda m: _unspace(m.group(0)), sample))
+        )  # fmt: skip
+    # ``len(_LEET_PAIR_RE.findall(sample[:20_000]))``: both count non-overlapping matches
+    # from the left, and a non-ASCII character separates here as it does in the text
+    if _classes(sample[:20_000], _CLASS_BYTES).count(b"a0a") >= 3:
+        leet = _LEET_WORD_RE.sub(lambda m: m.group(0).lower().translate(_LEET), sample)
+        out.append(("obfuscation_leetspeak", leet))
+    b64, hexes, percent, escapes = _decoded_fragments(sample)
+    for name, texts in (
+        ("obfuscation_base64", b64), ("obfuscation_hex", hexes),
+        ("obfuscation_percent_encoding", percent), ("obfuscation_unicode_escapes", escapes),
+    ):  # fmt: skip
+        if texts:
+            out.append((name, "\n".join(texts)))
+    return out
