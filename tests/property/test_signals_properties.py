@@ -3,6 +3,7 @@ arbitrary text, evidence is domain-shaped, and the fence and the envelope shape 
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import re
 
@@ -17,6 +18,7 @@ from mailguard_core.sanitize.html import Link
 from mailguard_core.sanitize.injection import RuleBasedDetector, variants
 from mailguard_core.sanitize.warnings import SEVERITY, WarningCollector
 
+_variants_module = importlib.import_module("mailguard_core.sanitize.injection.variants")
 FAST = settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=()), max_size=600)
 DOMAIN_RE = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,98}[a-z0-9])?")
@@ -118,3 +120,32 @@ def test_structural_grading_is_total(
             "adversarial",
             "informational",
         )
+
+
+#: characters the encoded-fragment and letter-spacing scans care about, and whitespace of
+#: every kind (``str.split`` and the regexes' ``\s`` must agree on it)
+SCAN_PIECES = st.sampled_from(
+    [
+        "%", "%2F", "%zz", "=", "==", "+", "/", "_", "-", "*", ".", " ", "  ", "\t", "\n",
+        "\x1c", "\x85", "\xa0", "\u2003", "\u3000", "·", "é", "ж", "AbCdEfGhIjKlMnOpQr",
+        "QUJDREVGR0hJSktMTU5PUA", "a b c d", "i.g.n.o.r.e", "x-y-z-w", "0123456789abcdef",
+    ]
+)  # fmt: skip
+SCAN_TEXT = st.lists(SCAN_PIECES | st.text(max_size=8), max_size=40).map("".join)
+
+
+@FAST
+@given(text=SCAN_TEXT | ANY_TEXT)
+def test_fast_scans_find_what_the_regexes_find(text: str) -> None:
+    """The detector's C-speed scans are exact rewrites: base64 tokens, percent tokens and the
+    letter-spacing verdict are those of the regexes they replace, for any text."""
+    assert list(_variants_module._b64_tokens(text)) == [
+        m.group(0) for m in _variants_module._B64_RE.finditer(text)
+    ]
+    assert list(_variants_module._percent_tokens(text)) == [
+        m.group(0) for m in _variants_module._PERCENT_RE.finditer(text)
+    ]
+    if text.isascii():
+        classes = _variants_module._classes(text, _variants_module._CLASS_BYTES)
+        spaced = _variants_module._SPACED_CLASS_RE.search(classes) is not None
+        assert spaced == (_variants_module._SPACED_RE.search(text) is not None)

@@ -41,7 +41,10 @@ class RuleBasedDetector:
         if found:
             return found
         for name, variant in variants(sample):
-            found = self._detect(variant[:_MAX_SCAN])
+            reading = variant[:_MAX_SCAN]
+            if reading == sample:
+                continue  # the same text: the same () as above
+            found = self._detect(reading)
             if found:
                 return (*found, name)
         return ()
