@@ -11,11 +11,13 @@ from mailguard_core.sanitize.injection.plan import (
     _ANY_MASK,
     _ASCII_SUBSTRINGS,
     _BITS,
+    _NEEDS_BITS,
     _NO_ALSO_MASK,
     _REQUIRED_MASKS,
     _SECRET_CODE_BIT,
     _TRIGGER_WORDS,
     _WEIGHTS,
+    _needs_met,
     _secret_code_request,
     _words,
 )
@@ -68,6 +70,11 @@ class RuleBasedDetector:
         for required, required_mask in _REQUIRED_MASKS:
             if mask & required_mask and required not in lower:
                 mask &= ~required_mask
+        ascii_text = lower.isascii()
+        if ascii_text:
+            for bit, alternatives in _NEEDS_BITS:
+                if mask & bit and not _needs_met(alternatives, words, lower):
+                    mask &= ~bit
         if not mask:
             return ()
         possible = 0
@@ -76,7 +83,6 @@ class RuleBasedDetector:
                 possible += weight
         if possible < self.threshold:
             return ()  # the rules that fire are among the triggered: they cannot reach it
-        ascii_text = lower.isascii()
         fired = [
             (name, weight)
             for bit, name, weight, rx in _BITS

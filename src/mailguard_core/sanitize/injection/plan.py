@@ -11,7 +11,7 @@ from mailguard_core.sanitize.injection.patterns import _F
 from mailguard_core.sanitize.injection.rules_core import CORE
 from mailguard_core.sanitize.injection.rules_multilingual import MULTILINGUAL
 from mailguard_core.sanitize.injection.rules_tasks import TASKS
-from mailguard_core.sanitize.injection.triggers import _REQUIRES, _TRIGGERS
+from mailguard_core.sanitize.injection.triggers import _ASCII_NEEDS, _REQUIRES, _TRIGGERS
 
 #: the stdlib's regex parser (3.11-3.13; typeshed has no stubs for it), read by :func:`_guarded`
 _sre: Any = importlib.import_module("re._constants")
@@ -124,6 +124,26 @@ def _guarded(rx: re.Pattern[str]) -> re.Pattern[str]:
     _ANY_MASK, _ALSO_MASK, _NO_ALSO_MASK, _TRIGGER_WORDS, _ASCII_SUBSTRINGS, _ALL_SUBSTRINGS,
     _REQUIRED_MASKS, _WEIGHTS, _BITS,
 ) = _masks()  # fmt: skip
+
+#: (bit, alternatives) of the rules with a finer necessary condition for ASCII text
+#: (:data:`triggers._ASCII_NEEDS`)
+_NEEDS_BITS = tuple(
+    (1 << i, _ASCII_NEEDS[plan[0]]) for i, plan in enumerate(_PLAN) if plan[0] in _ASCII_NEEDS
+)
+assert len(_NEEDS_BITS) == len(_ASCII_NEEDS)
+
+
+def _needs_met(
+    alternatives: tuple[tuple[tuple[frozenset[str], ...], tuple[str, ...]], ...],
+    words: set[str],
+    lower: str,
+) -> bool:
+    """True when one alternative has every word group meeting ``words`` and every substring
+    in ``lower``."""
+    return any(
+        all(not words.isdisjoint(group) for group in groups) and all(s in lower for s in subs)
+        for groups, subs in alternatives
+    )
 
 
 def _top_level_alternatives(pattern: str) -> list[str]:

@@ -206,3 +206,62 @@ def _triggered(name: str, words: set[str], lower: str) -> bool:
 
 #: a substring without which a rule cannot match at all (checked before its trigger)
 _REQUIRES: dict[str, str] = {"named_tool_call": "_"}
+
+
+def _g(*groups: str) -> tuple[frozenset[str], ...]:
+    return tuple(_w(group) for group in groups)
+
+
+#: for ASCII text, a finer necessary condition of the heaviest rules: one of the
+#: alternatives, each (word groups that must all meet the text's words, substrings that must
+#: all occur in the lower-cased text), read off the rule's regex branch by branch.
+#: In ASCII text a ``\bword\b`` of a regex is exactly a run of :func:`plan._words`
+#: (``[a-z_]`` between characters outside ``[A-Za-z0-9_]``), ``e-mail`` leaves ``mail``,
+#: ``don't`` leaves ``don``, ``the user's`` leaves ``user``; a word a branch reaches only as
+#: a prefix (``forward`` of ``forwarding``) is left out. Non-ASCII text keeps the triggers
+#: alone (``ſ``, ``K`` and ``ı`` fold to ASCII letters under IGNORECASE).
+_ASCII_NEEDS: dict[str, tuple[tuple[tuple[frozenset[str], ...], tuple[str, ...]], ...]] = {
+    "tool_invocation": (
+        (_g("call invoke use run execute trigger",
+            "tool tools function functions command commands"), ()),
+        ((), ('"tool"',)),
+        ((), ('"function_call"',)),
+        ((), ('"tool_name"',)),
+    ),
+    "named_tool_call": (
+        (_g("call invoke run trigger execute use", "on with to and before without"), ("_",)),
+    ),
+    "conceal_instruction": (
+        (_g("not never don",
+            "mention reveal disclose show tell say include quote repeat refer",
+            "this these above",
+            "instruction instructions note notes request requests step steps comment comments"
+            " directive directives"), ()),
+        (_g("without", "user users recipient recipients owner owners human humans",
+            "knowing noticing aware informed notified"), ()),
+        (_g("silently secretly quietly covertly",
+            "forward send delete call execute run include add append email copy share"), ()),
+        (_g("sans", "utilisateur"), ()),
+        (_g("ohne", "benutzer nutzer"), ()),
+        (_g("erwahne erwahnen", "nicht"), ()),
+        (_g("sin", "usuario"), ()),
+    ),
+    "forward_all_mail": (
+        (_g("forward redirect send copy bcc cc autoforward",
+            "all every each any future incoming new",
+            "email emails mail mails message messages correspondence inbox", "to"), ("@",)),
+        (_g("create set setup add make configure", "rule filter"), ()),
+    ),
+    "exfiltration_request": (
+        (_g("forward send email mail upload post share copy exfiltrate leak",
+            "all every last previous recent latest these your user users",
+            "email emails mail mails message messages inbox contacts password passwords"
+            " credentials key keys token tokens secret secrets conversation conversations"
+            " correspondence"), ()),
+    ),
+    "send_to_external_address": (
+        (_g("send forward upload transfer submit", "to at"), ("@",)),
+        (_g("send forward upload transfer submit", "to at"), ("://",)),
+        (_g("send forward upload transfer submit", "to at", "webhook"), ()),
+    ),
+}  # fmt: skip
