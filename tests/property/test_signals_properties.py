@@ -18,6 +18,7 @@ from mailguard_core.sanitize.html import Link
 from mailguard_core.sanitize.injection import RuleBasedDetector, variants
 from mailguard_core.sanitize.warnings import SEVERITY, WarningCollector
 
+_links_module = importlib.import_module("mailguard_core.sanitize.phishing.links")
 _variants_module = importlib.import_module("mailguard_core.sanitize.injection.variants")
 FAST = settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=()), max_size=600)
@@ -149,3 +150,21 @@ def test_fast_scans_find_what_the_regexes_find(text: str) -> None:
         classes = _variants_module._classes(text, _variants_module._CLASS_BYTES)
         spaced = _variants_module._SPACED_CLASS_RE.search(classes) is not None
         assert spaced == (_variants_module._SPACED_RE.search(text) is not None)
+
+
+@FAST
+@given(
+    host=st.lists(
+        st.sampled_from(["0x", "0x7f", "127", "1", "0", "ff", "x", ".", "..", "a", "12345678901"])
+        | st.text(alphabet="0123456789abcdefx.", max_size=6),
+        max_size=8,
+    ).map("".join)
+)
+def test_numeric_host_regex_is_the_label_rule(host: str) -> None:
+    """One compiled fullmatch says what the per-label rule says: 1-4 labels, each 0x + 1-8
+    hex digits or 1-10 decimal digits."""
+    labels = host.split(".")
+    by_labels = 1 <= len(labels) <= 4 and all(
+        re.fullmatch(r"0x[0-9a-f]{1,8}|[0-9]{1,10}", lab) for lab in labels
+    )
+    assert _links_module._numeric_host(host) is by_labels

@@ -142,6 +142,10 @@ def extended(extra: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[Brand, ...
 
 
 _WORD_RE = re.compile(r"\w+")
+#: bytes.translate table: ``[a-z0-9_]`` kept, every other byte a space
+_WORD_BYTES = bytes(
+    c if chr(c) in "abcdefghijklmnopqrstuvwxyz0123456789_" else 0x20 for c in range(256)
+)
 
 
 @functools.lru_cache(maxsize=32)
@@ -170,7 +174,10 @@ def named_brands(text: str, table: tuple[Brand, ...]) -> list[Brand]:
     """The brands ``text`` names (each once, in order of first mention; first 2,000 chars)."""
     rx, spellings, firsts = _matcher(table)
     sample = text[:2_000]
-    if sample.isascii() and firsts.isdisjoint(_WORD_RE.findall(sample.lower())):
+    # in ASCII, ``\w+`` runs of the lower-cased text are the ``[a-z0-9_]`` runs: split in C
+    if sample.isascii() and firsts.isdisjoint(
+        sample.lower().encode("ascii").translate(_WORD_BYTES).decode("ascii").split()
+    ):
         return []  # no word a spelling starts with (non-ASCII text is always matched)
     out: list[Brand] = []
     for match in rx.finditer(sample):

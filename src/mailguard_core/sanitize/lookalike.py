@@ -66,7 +66,10 @@ def has_public_suffix(domain: str) -> bool:
 
 def is_idn(domain: str) -> bool:
     """True for a domain with an ``xn--`` label or non-ASCII characters."""
-    return not domain.isascii() or any(lab.startswith("xn--") for lab in domain.lower().split("."))
+    if not domain.isascii():
+        return True
+    lower = domain.lower()
+    return "xn--" in lower and any(lab.startswith("xn--") for lab in lower.split("."))
 
 
 def _script(ch: str) -> str:

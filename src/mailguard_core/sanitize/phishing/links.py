@@ -3,6 +3,7 @@ the evidence form of a domain."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import urllib.parse
@@ -59,12 +60,35 @@ def _host(parts: urllib.parse.SplitResult) -> str:
         return ""
 
 
+#: one to four dot-separated labels, each ``0x`` + 1-8 hex digits or 1-10 decimal digits
+_NUMERIC_HOST_RE = re.compile(
+    r"(?:0x[0-9a-f]{1,8}|[0-9]{1,10})(?:\.(?:0x[0-9a-f]{1,8}|[0-9]{1,10})){0,3}"
+)
+
+
 def _numeric_host(host: str) -> bool:
     """A host browsers read as an IPv4 address: dotted, decimal, octal or hex forms."""
-    labels = host.split(".")
-    return 1 <= len(labels) <= 4 and all(
-        re.fullmatch(r"0x[0-9a-f]{1,8}|[0-9]{1,10}", lab) for lab in labels
-    )
+    return _NUMERIC_HOST_RE.fullmatch(host) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _host_facts(host: str) -> tuple[str, str, bool, tuple[str, str] | None]:
+    """What :func:`check_links` needs of a host, computed once per host: (``numeric``,
+    ``ip`` or ``name``; the address or the registrable domain; private address or a
+    shortener; the (registrable, skeleton) of a punycode look-alike)."""
+    address = _ip(host)
+    if address is None and _numeric_host(host):
+        return "numeric", host, False, None
+    if address is not None:
+        private = address.is_private or address.is_loopback or address.is_link_local
+        return "ip", str(address), private, None
+    reg = lookalike.registrable(host)
+    punycode = None
+    if lookalike.is_idn(host):
+        sk = lookalike.skeleton(reg)
+        if sk.isascii() and sk != lookalike.to_unicode(reg):
+            punycode = (reg, sk)
+    return "name", reg, reg in SHORTENERS or host in SHORTENERS, punycode
 
 
 def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -100,36 +124,33 @@ def check_links(
     for link in links:
         if len(seen) >= _MAX_LINKS:
             break
+        key = link.href.strip()
+        if key in seen:
+            continue  # only a link that passed the checks below is in ``seen``
         parts = _split(link.href)
         if parts is None:
             continue
         host = _host(parts)
         if not host or len(host) > 253:
             continue  # no host, or not a host name at all (DNS names end at 253)
-        key = link.href.strip()
-        if key in seen:
-            continue
         seen.add(key)
-        address = _ip(host)
-        if address is None and _numeric_host(host):
+        kind, name, flag, lookalike_pair = _host_facts(host)
+        if kind == "numeric":
             ip_public.append("numeric")
             out.append((link, host))
             continue
-        if address is not None:
-            private = address.is_private or address.is_loopback or address.is_link_local
-            (ip_private if private else ip_public).append(str(address))
+        if kind == "ip":
+            (ip_private if flag else ip_public).append(name)
             out.append((link, host))
             continue
-        reg = lookalike.registrable(host)
+        reg = name
         if "@" in parts.netloc:
             shown = parts.netloc.rsplit("@", 1)[0]
             userinfo.append((evidence_domain(shown.split(":", 1)[0]), evidence_domain(reg)))
-        if reg in SHORTENERS or host in SHORTENERS:
+        if flag:
             shorteners.append(reg)
-        if lookalike.is_idn(host):
-            sk = lookalike.skeleton(reg)
-            if sk.isascii() and sk != lookalike.to_unicode(reg):
-                punycode.append((reg, sk))
+        if lookalike_pair is not None:
+            punycode.append(lookalike_pair)
         out.append((link, reg))
     if ip_public:
         detail: dict[str, Any] = {"count": len(ip_public)}
