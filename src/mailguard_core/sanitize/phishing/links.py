@@ -181,7 +181,10 @@ def check_links(
         )  # fmt: skip
     if punycode:
         reg, sk = punycode[0]
-        detail = {"count": len(punycode), "looks_like": evidence_domain(sk) or ""}
+        detail = {"count": len(punycode)}
+        looks_like = evidence_domain(sk)
+        if looks_like:  # a host urlsplit accepts with a space in it has no domain evidence
+            detail["looks_like"] = looks_like
         real = evidence_domain(reg)
         if real:
             detail["real_domain"] = real
