@@ -170,12 +170,12 @@ def test_the_services_refuse_the_same_without_the_gate() -> None:
     with pytest.raises(LabelReserved):
         service.set_label([ref], "$PendingReview", add=True)
     draft = service.create_draft(OutgoingRequest(to=("bob@example.org",), subject="s", body="b"))
-    draft_ref = draft["meta"]["draft_ref"]
-    assert draft_ref is not None and draft_ref.startswith("work:Drafts:")
+    draft_ref = draft.outcome.ref
+    assert draft_ref is not None and str(draft_ref).startswith("work:Drafts:")
     with pytest.raises(LabelReserved):
-        service.set_label([ref.parse(draft_ref)], "$PendingReview", add=False)
-    assert service.set_label([ref], "$Todo", add=True)["meta"]["count"] == 1
-    assert service.move([ref], "Archiv")["meta"]["count"] == 1
+        service.set_label([draft_ref], "$PendingReview", add=False)
+    assert len(service.set_label([ref], "$Todo", add=True).refs) == 1
+    assert len(service.move([ref], "Archiv").moved) == 1
 
 
 def test_list_folders_marks_look_alikes_of_protected_folders_by_the_same_key() -> None:

@@ -140,8 +140,7 @@ def test_every_missing_folder_the_posture_touches_is_named_and_then_found(
                       expunge_allowed=["Junk"])  # fmt: skip
     assert code == 0, text
     assert (
-        "folder: Drafts folder 'Drafts' for create_draft and "
-        "send_email's $PendingReview drafts"
+        "folder: Drafts folder 'Drafts' for create_draft and send_email's $PendingReview drafts"
     ) in text
     assert "folder: Sent folder 'Sent' for the copy of each sent message" in text
     assert "folder: Trash folder 'Trash' for delete_message" in text

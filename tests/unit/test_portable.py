@@ -14,9 +14,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from mailguard_core.adapters.download_dir import default_download_dir
 from mailguard_core.app import bootstrap
 from mailguard_core.config import config_path
-from mailguard_core.services.use_cases import default_download_dir
 from mailguard_core.system import paths, portable
 
 SRC = Path(__file__).resolve().parents[2] / "src"

@@ -9,11 +9,13 @@ from pathlib import Path
 import attrs
 import pytest
 
+from mailguard_core.adapters.download_dir import DirectoryDownloads, default_download_dir
 from mailguard_core.adapters.memory_store import InMemoryMailStore
 from mailguard_core.config import AccountConfig, FolderSettings
 from mailguard_core.model.errors import FolderNotFound, FolderProtected, InputError
 from mailguard_core.model.values import MessageRef, SearchCriteria
-from mailguard_core.services.use_cases import MailboxService, default_download_dir
+from mailguard_core.services.results import envelope
+from mailguard_core.services.use_cases import MailboxService
 from tests.mcp.harness import attachment_message, plain_message
 
 EXE = b"MZ\x90\x00" + b"\x00" * 60
@@ -30,7 +32,7 @@ def _service(tmp_path: Path, *, trash: bool = True) -> tuple[MailboxService, InM
         address="me@work.example",
         folders=FolderSettings(expunge_allowed=("Scratch",)),
     )
-    return MailboxService(account, store, download_dir=tmp_path / "dl"), store
+    return MailboxService(account, store, downloads=DirectoryDownloads(tmp_path / "dl")), store
 
 
 def test_download_writes_inside_the_directory_whatever_the_name_says(tmp_path: Path) -> None:
@@ -96,7 +98,7 @@ def test_delete_moves_to_trash_and_needs_one(
     """delete_message moves to \\Trash; an account without Trash gets FolderNotFound."""
     service, store = _service(tmp_path)
     ref = store.add_message("INBOX", plain_message("a", "b"))
-    moved = service.delete_messages([ref])["meta"]["moved"]
+    moved = envelope(service.delete_messages([ref]))["meta"]["moved"]
     assert MessageRef.parse(moved[0]["to"]).folder == "Trash"
     bare, bare_store = _service(tmp_path, trash=False)
     other = bare_store.add_message("INBOX", plain_message("c", "d"))
@@ -112,7 +114,7 @@ def test_expunge_and_delete_folder_only_act_on_the_allowlist(tmp_path: Path) -> 
     scratch = store.add_message("Scratch", plain_message("c", "d"))
     with pytest.raises(FolderProtected):
         service.expunge([inbox])
-    assert service.expunge([scratch])["meta"]["expunged"] == 1
+    assert service.expunge([scratch]).count == 1
     with pytest.raises(FolderProtected):
         service.delete_folder("Junk")
     with pytest.raises(FolderProtected):
@@ -171,6 +173,6 @@ def test_the_accounts_brands_reach_the_phishing_checks(tmp_path: Path) -> None:
     branded = attrs.evolve(plain, brands={"Acme Bank": ("acmebank.example",)})
     codes = []
     for account in (plain, branded):
-        env = MailboxService(account, store, download_dir=tmp_path).fetch_message(ref)
+        env = MailboxService(account, store).fetch_message(ref)
         codes.append({w["code"] for w in env["security_warnings"]})
     assert "brand_impersonation" not in codes[0] and "brand_impersonation" in codes[1]

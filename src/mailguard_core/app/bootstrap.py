@@ -49,6 +49,7 @@ from mailguard_core.system import paths
 
 if TYPE_CHECKING:
     from mailguard_core.gate import Clock, Gate, GateCall
+    from mailguard_core.ports.downloads import DownloadStore
     from mailguard_core.ports.gate_state import GateState
     from mailguard_core.services.use_cases import MailboxService
 
@@ -284,6 +285,20 @@ def default_sender(
     return SmtpSender(account.smtp, password=lambda: secrets().get(name), tokens=tokens)
 
 
+def default_downloads(account: AccountConfig, directory: Path | None = None) -> DownloadStore:
+    """Attachments saved as files: ``directory``, else the account's ``download_dir``, else
+    ``downloads`` in the state folder (XDG on Linux)."""
+    from mailguard_core.adapters.download_dir import DirectoryDownloads, default_download_dir
+
+    if directory is None:
+        directory = (
+            Path(account.download_dir).expanduser()
+            if account.download_dir
+            else default_download_dir()
+        )
+    return DirectoryDownloads(directory)
+
+
 def default_audit(config: Config, secrets: Callable[[], SecretStore]) -> AuditSink:
     from mailguard_core.adapters.jsonl_audit import JsonlAuditSink
 
@@ -388,7 +403,7 @@ def open_app(
             account,
             store,
             outgoing=OutgoingService(account, store, sender),
-            download_dir=(download_dirs or {}).get(account.name),
+            downloads=default_downloads(account, (download_dirs or {}).get(account.name)),
         )
 
     sink = audit if audit is not None else default_audit(config, get_secrets)

@@ -316,16 +316,16 @@ def unconfirmable_call(
     request = outgoing_request_of(args)
 
     def draft(service: MailboxService) -> dict[str, Any]:
-        made = service.create_draft(request)["meta"]
+        made = service.create_draft(request)
         return {
             "meta": {
-                "account": made["account"],
-                "message_id": made["message_id"],
+                "account": made.account,
+                "message_id": made.outcome.message_id,
                 "accepted": [],
                 "refused": [],
                 "sent_copy_stored": False,
                 "not_sent": NOT_SENT,
-                "draft_ref": made["draft_ref"],
+                "draft_ref": None if made.outcome.ref is None else str(made.outcome.ref),
             },
             "security_warnings": [],
         }

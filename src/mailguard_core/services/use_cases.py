@@ -11,11 +11,8 @@ defence in depth (one rule, one comparison of folder names).
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mailguard_core.config import AccountConfig
@@ -26,8 +23,6 @@ from mailguard_core.model.errors import (
     FolderNotFound,
     InputError,
     LabelReserved,
-    LimitExceeded,
-    MailguardError,
 )
 from mailguard_core.model.tools import ToolName
 from mailguard_core.model.values import (
@@ -37,69 +32,48 @@ from mailguard_core.model.values import (
     parse_keyword,
     require_account,
 )
+from mailguard_core.ports.downloads import DownloadStore
 from mailguard_core.ports.mail_store import MailStore
 from mailguard_core.sanitize import (
-    ExtractOptions,
     SanitizeOptions,
     SecurityWarning,
-    extract_attachment_text,
-    safe_filename,
     sanitize_headers,
     sanitize_message,
     sanitize_text,
-    sniff_content_type,
 )
-from mailguard_core.sanitize.warnings import SEVERITY
 from mailguard_core.services import confirm
+from mailguard_core.services.attachments import AttachmentCases
 from mailguard_core.services.confirm import ConfirmationSummary
 from mailguard_core.services.outgoing import OutgoingRequest, OutgoingService
-from mailguard_core.system.paths import state_dir
-from mailguard_core.system.portable import ELOOP, open_nofollow
+from mailguard_core.services.results import (
+    Drafted,
+    Expunged,
+    FlagsChanged,
+    FolderChanged,
+    Moved,
+    Sent,
+)
 
 Result = dict[str, Any]
-
-_GENERIC_TYPES = frozenset({"application/octet-stream", "application/x-download", ""})
-_EQUIVALENT_TYPES = {
-    "image/jpg": "image/jpeg",
-    "image/pjpeg": "image/jpeg",
-    "text/xml": "application/xml",
-}
-_MAX_NAME_ATTEMPTS = 1000
-
 
 #: a top-level ``Content-Type: multipart/mixed`` (the header may be folded): what the
 #: ``has_attachment`` search criterion means, shown on each search hit
 _MIXED_RE = re.compile(rb"(?im)^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart/mixed\b")
 
 
-def default_download_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """``downloads`` in :func:`mailguard_core.system.paths.state_dir` (on Linux
-    ``$XDG_STATE_HOME/mailguard/downloads``, ``~/.local/state/...`` when unset)."""
-    return state_dir(environ) / "downloads"
-
-
 def _domain(address: str) -> str:
     return address.rpartition("@")[2].lower()
 
 
-def _warning(code: str, location: str, **detail: Any) -> SecurityWarning:
-    return SecurityWarning(code=code, severity=SEVERITY[code], location=location, detail=detail)
-
-
-def _base_type(content_type: str) -> str:
-    base = content_type.split(";", 1)[0].strip().lower()
-    return _EQUIVALENT_TYPES.get(base, base)
-
-
-class MailboxService:
+class MailboxService(AttachmentCases):
     """The reading, flag, move, folder and outgoing use cases of one account.
 
     Args:
         account: the account's configuration.
         store: its mailbox.
         outgoing: drafts and sending (None: the tools raise ``InputError``).
-        download_dir: where attachments are written (default: ``account.download_dir`` or
-            :func:`default_download_dir`).
+        downloads: where ``download_attachment`` saves attachments (None: it is refused;
+            the composition root passes the account's download directory).
         options: extra keyword arguments for every ``SanitizeOptions`` (e.g. a detector).
     """
 
@@ -109,17 +83,13 @@ class MailboxService:
         store: MailStore,
         *,
         outgoing: OutgoingService | None = None,
-        download_dir: Path | None = None,
+        downloads: DownloadStore | None = None,
         options: dict[str, Any] | None = None,
     ) -> None:
         self.account = account
         self.store = store
         self._outgoing = outgoing
-        self._download_dir = download_dir or (
-            Path(account.download_dir).expanduser()
-            if account.download_dir
-            else default_download_dir()
-        )
+        self._downloads = downloads
         self._extra_options = dict(options or {})
         own = _domain(account.address)
         self._own_domains = (own,) if own else ()
@@ -266,128 +236,6 @@ class MailboxService:
         )
         return safe.to_dict()
 
-    def list_attachments(self, ref: MessageRef) -> Result:
-        self._check_refs([ref])
-        attachments = []
-        warnings: list[SecurityWarning] = []
-        for info in self.store.attachments(ref):
-            location = f"attachment:{info.part_id}"
-            name: str | None = None
-            if info.filename is not None:
-                name, found = safe_filename(info.filename, fallback=f"part-{info.part_id}")
-                warnings.extend(found)
-            ctype, found = sanitize_text(info.content_type, location=location, max_chars=200)
-            warnings.extend(found)
-            attachments.append(
-                {
-                    "part_id": info.part_id,
-                    "filename": name,
-                    "content_type": ctype,
-                    "size_bytes": info.size_bytes,
-                    "inline": info.inline,
-                }
-            )
-        return {
-            "meta": {"message_ref": str(ref), "count": len(attachments)},
-            "untrusted": {"attachments": attachments},
-            "security_warnings": [w.to_dict() for w in warnings],
-        }
-
-    def download_attachment(self, ref: MessageRef, part_id: str) -> Result:
-        self._check_refs([ref])
-        part = self.store.fetch_part(ref, part_id)
-        name, warnings = safe_filename(part.filename, fallback=f"attachment-{ref.uid}-{part_id}")
-        path = self._write_download(name, part.content)
-        declared = _base_type(part.content_type)
-        sniffed = sniff_content_type(part.content)
-        if (
-            sniffed is not None
-            and declared not in _GENERIC_TYPES
-            and _base_type(sniffed) != declared
-        ):
-            warnings = [
-                *warnings,
-                _warning(
-                    "mime_type_mismatch",
-                    f"attachment:{part_id}",
-                    declared=declared,
-                    sniffed=sniffed,
-                ),
-            ]
-        shown_type, found = sanitize_text(
-            part.content_type, location=f"attachment:{part_id}", max_chars=200
-        )
-        return {
-            "meta": {
-                "message_ref": str(ref),
-                "part_id": part_id,
-                "path": str(path),
-                "size_bytes": len(part.content),
-                "sha256": hashlib.sha256(part.content).hexdigest(),
-                "sniffed_type": sniffed,
-            },
-            "untrusted": {"filename": path.name, "declared_type": shown_type},
-            "security_warnings": [w.to_dict() for w in (*warnings, *found)],
-        }
-
-    def read_attachment(
-        self, ref: MessageRef, part_id: str, *, max_chars: int | None = None
-    ) -> Result:
-        """The sanitized text of one attachment (``extract_attachment_text``, isolated)."""
-        self._check_refs([ref])
-        part = self.store.fetch_part(ref, part_id)
-        detector = self._extra_options.get("detector")
-        result = extract_attachment_text(
-            part.content,
-            content_type=part.content_type,
-            filename=part.filename,
-            options=ExtractOptions(
-                max_input_bytes=self.account.max_attachment_bytes,
-                max_chars=max_chars or self.account.max_body_chars,
-                known_domains=tuple(self.account.known_domains) + self._own_domains,
-                detector=detector,
-            ),
-        )
-        out = result.to_dict()
-        out["meta"] = {"message_ref": str(ref), "part_id": part_id, **out["meta"]}
-        return out
-
-    def _write_download(self, name: str, content: bytes) -> Path:
-        """Create a new file for ``content`` inside the download dir; never overwrite, never
-        follow a link, never leave the directory whatever ``name`` says."""
-        root = self._download_dir
-        root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        root = root.resolve()
-        stem, dot, suffix = name.rpartition(".")
-        if not stem:
-            stem, dot, suffix = name, "", ""
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-        for attempt in range(_MAX_NAME_ATTEMPTS):
-            candidate = name if attempt == 0 else f"{stem}-{attempt}{dot}{suffix}"
-            path = root / candidate
-            if path.parent != root or candidate in ("", ".", ".."):
-                raise InputError(f"download name escapes its directory: {name!r}")
-            if path.is_symlink():
-                continue
-            try:
-                fd = open_nofollow(path, flags, 0o600)
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                if exc.errno == ELOOP:
-                    continue
-                raise MailguardError(
-                    f"cannot write download {path}: {exc.strerror}",
-                    public="the attachment could not be saved",
-                ) from exc
-            with os.fdopen(fd, "wb") as out:
-                out.write(content)
-            return path
-        raise LimitExceeded(
-            f"{_MAX_NAME_ATTEMPTS} files named like {name!r} exist",
-            public="too many downloads with this name; clean up the download directory",
-        )
-
     def list_labels(self, ref: MessageRef) -> Result:
         self._check_refs([ref])
         flags = self.store.get_flags(ref)
@@ -415,53 +263,36 @@ class MailboxService:
     # ------------------------------------------------------------------ changing
     def store_flag(
         self, action: str, refs: Sequence[MessageRef], flag: str, *, add: bool
-    ) -> Result:
+    ) -> FlagsChanged:
         """Add or remove a system ``flag`` (the flag tools: ``action`` is the tool's name)."""
         return self._store_flags(action, refs, flag, add)
 
-    def set_label(self, refs: Sequence[MessageRef], label: str, *, add: bool) -> Result:
+    def set_label(self, refs: Sequence[MessageRef], label: str, *, add: bool) -> FlagsChanged:
         if is_reserved_label(label):
             raise LabelReserved(f"{'add' if add else 'remove'}_label of {label!r}")
         parse_keyword(label)
         return self._store_flags("add_label" if add else "remove_label", refs, label, add)
 
-    def _store_flags(self, action: str, refs: Sequence[MessageRef], flag: str, add: bool) -> Result:
+    def _store_flags(
+        self, action: str, refs: Sequence[MessageRef], flag: str, add: bool
+    ) -> FlagsChanged:
         self._check_refs(refs)
         if add:
             self.store.set_flags(refs, add=[flag])
         else:
             self.store.set_flags(refs, remove=[flag])
-        return {
-            "meta": {
-                "account": self.name,
-                "action": action,
-                "count": len(refs),
-                "message_refs": [str(r) for r in refs],
-            },
-            "security_warnings": [],
-        }
+        return FlagsChanged(account=self.name, action=action, refs=tuple(refs))
 
-    def move(self, refs: Sequence[MessageRef], destination: str) -> Result:
+    def move(self, refs: Sequence[MessageRef], destination: str) -> Moved:
         self._check_refs(refs)
         self._check(ToolName.MOVE_MESSAGE, destination=destination)
         return self._move(refs, destination)
 
-    def _move(self, refs: Sequence[MessageRef], destination: str) -> Result:
+    def _move(self, refs: Sequence[MessageRef], destination: str) -> Moved:
         moved = self.store.move(refs, destination)
-        return {
-            "meta": {
-                "account": self.name,
-                "destination": destination,
-                "count": len(moved),
-                "moved": [
-                    {"from": str(old), "to": None if new is None else str(new)}
-                    for old, new in moved.items()
-                ],
-            },
-            "security_warnings": [],
-        }
+        return Moved(account=self.name, destination=destination, moved=tuple(moved.items()))
 
-    def delete_messages(self, refs: Sequence[MessageRef]) -> Result:
+    def delete_messages(self, refs: Sequence[MessageRef]) -> Moved:
         """Move to the Trash folder (special-use ``\\Trash``)."""
         trash = self.special_folders().get("\\Trash")
         if trash is None:
@@ -478,7 +309,7 @@ class MailboxService:
         self._check(ToolName.DELETE_MESSAGE)
         return self._move(refs, trash)
 
-    def expunge(self, refs: Sequence[MessageRef]) -> Result:
+    def expunge(self, refs: Sequence[MessageRef]) -> Expunged:
         self._check_refs(refs)
         self._guard.check(
             ToolRequest(
@@ -486,25 +317,22 @@ class MailboxService:
             )
         )
         count = self.store.expunge(refs)
-        return {"meta": {"account": self.name, "expunged": count}, "security_warnings": []}
+        return Expunged(account=self.name, count=count)
 
-    def _folder_op(self, action: str, folder: str) -> Result:
-        return {
-            "meta": {"account": self.name, "action": action, "folder": folder},
-            "security_warnings": [],
-        }
+    def _folder_op(self, action: str, folder: str) -> FolderChanged:
+        return FolderChanged(account=self.name, action=action, folder=folder)
 
-    def create_folder(self, name: str) -> Result:
+    def create_folder(self, name: str) -> FolderChanged:
         self._check(ToolName.CREATE_FOLDER, new_folder=name)
         self.store.create_folder(name)
         return self._folder_op("created", name)
 
-    def rename_folder(self, folder: str, new_name: str) -> Result:
+    def rename_folder(self, folder: str, new_name: str) -> FolderChanged:
         self._check(ToolName.RENAME_FOLDER, folder=folder, new_folder=new_name)
         self.store.rename_folder(folder, new_name)
         return self._folder_op("renamed", new_name)
 
-    def delete_folder(self, folder: str) -> Result:
+    def delete_folder(self, folder: str) -> FolderChanged:
         self._check(ToolName.DELETE_FOLDER, folder=folder)
         self.store.delete_folder(folder)
         return self._folder_op("deleted", folder)
@@ -518,37 +346,15 @@ class MailboxService:
             )
         return self._outgoing
 
-    def create_draft(self, request: OutgoingRequest) -> Result:
+    def create_draft(self, request: OutgoingRequest) -> Drafted:
         if request.in_reply_to is not None:
             self._check_refs([request.in_reply_to])
-        outcome = self._need_outgoing().create_draft(request)
-        return {
-            "meta": {
-                "account": self.name,
-                "draft_ref": None if outcome.ref is None else str(outcome.ref),
-                "message_id": outcome.message_id,
-            },
-            "security_warnings": [],
-        }
+        return Drafted(account=self.name, outcome=self._need_outgoing().create_draft(request))
 
-    def send_email(self, request: OutgoingRequest) -> Result:
+    def send_email(self, request: OutgoingRequest) -> Sent:
         if request.in_reply_to is not None:
             self._check_refs([request.in_reply_to])
-        outcome = self._need_outgoing().send(request)
-        return {
-            "meta": {
-                "account": self.name,
-                "message_id": outcome.message_id,
-                "accepted": list(outcome.accepted),
-                "refused": list(outcome.refused),
-                "sent_copy_stored": outcome.sent_copy_stored,
-                "sent_copy_ref": None
-                if outcome.sent_copy_ref is None
-                else str(outcome.sent_copy_ref),
-                "sent_copy_error": outcome.sent_copy_error,
-            },
-            "security_warnings": [],
-        }
+        return Sent(account=self.name, outcome=self._need_outgoing().send(request))
 
     # ------------------------------------------------------------------ confirmation
     def confirm_send(self, request: OutgoingRequest) -> ConfirmationSummary:

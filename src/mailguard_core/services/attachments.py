@@ -1,0 +1,154 @@
+"""The attachment use cases of :class:`~mailguard_core.services.use_cases.MailboxService`:
+list an attachment, save it through the :class:`~mailguard_core.ports.downloads.DownloadStore`
+port, or read its text in the isolated extractor. Declared types are compared with what the
+bytes are (``mime_type_mismatch``)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from mailguard_core.config import AccountConfig
+from mailguard_core.model.errors import InputError
+from mailguard_core.model.values import MessageRef
+from mailguard_core.ports.downloads import DownloadStore
+from mailguard_core.ports.mail_store import MailStore
+from mailguard_core.sanitize import (
+    ExtractOptions,
+    SecurityWarning,
+    extract_attachment_text,
+    safe_filename,
+    sanitize_text,
+    sniff_content_type,
+)
+from mailguard_core.sanitize.warnings import SEVERITY
+
+Result = dict[str, Any]
+
+_GENERIC_TYPES = frozenset({"application/octet-stream", "application/x-download", ""})
+_EQUIVALENT_TYPES = {
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+    "text/xml": "application/xml",
+}
+
+
+def _warning(code: str, location: str, **detail: Any) -> SecurityWarning:
+    return SecurityWarning(code=code, severity=SEVERITY[code], location=location, detail=detail)
+
+
+def _base_type(content_type: str) -> str:
+    base = content_type.split(";", 1)[0].strip().lower()
+    return _EQUIVALENT_TYPES.get(base, base)
+
+
+class AttachmentCases:
+    """The attachment tools (mixed into ``MailboxService``, which provides the fields)."""
+
+    account: AccountConfig
+    store: MailStore
+    _downloads: DownloadStore | None
+    _extra_options: dict[str, Any]
+    _own_domains: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.account.name
+
+    def _check_refs(self, refs: Sequence[MessageRef]) -> None:
+        raise NotImplementedError  # pragma: no cover - MailboxService's
+
+    def list_attachments(self, ref: MessageRef) -> Result:
+        self._check_refs([ref])
+        attachments = []
+        warnings: list[SecurityWarning] = []
+        for info in self.store.attachments(ref):
+            location = f"attachment:{info.part_id}"
+            name: str | None = None
+            if info.filename is not None:
+                name, found = safe_filename(info.filename, fallback=f"part-{info.part_id}")
+                warnings.extend(found)
+            ctype, found = sanitize_text(info.content_type, location=location, max_chars=200)
+            warnings.extend(found)
+            attachments.append(
+                {
+                    "part_id": info.part_id,
+                    "filename": name,
+                    "content_type": ctype,
+                    "size_bytes": info.size_bytes,
+                    "inline": info.inline,
+                }
+            )
+        return {
+            "meta": {"message_ref": str(ref), "count": len(attachments)},
+            "untrusted": {"attachments": attachments},
+            "security_warnings": [w.to_dict() for w in warnings],
+        }
+
+    def download_attachment(self, ref: MessageRef, part_id: str) -> Result:
+        self._check_refs([ref])
+        part = self.store.fetch_part(ref, part_id)
+        name, warnings = safe_filename(part.filename, fallback=f"attachment-{ref.uid}-{part_id}")
+        saved = self._need_downloads().save(name, part.content)
+        declared = _base_type(part.content_type)
+        sniffed = sniff_content_type(part.content)
+        if (
+            sniffed is not None
+            and declared not in _GENERIC_TYPES
+            and _base_type(sniffed) != declared
+        ):
+            warnings = [
+                *warnings,
+                _warning(
+                    "mime_type_mismatch",
+                    f"attachment:{part_id}",
+                    declared=declared,
+                    sniffed=sniffed,
+                ),
+            ]
+        shown_type, found = sanitize_text(
+            part.content_type, location=f"attachment:{part_id}", max_chars=200
+        )
+        return {
+            "meta": {
+                "message_ref": str(ref),
+                "part_id": part_id,
+                "path": saved.location,
+                "size_bytes": len(part.content),
+                "sha256": hashlib.sha256(part.content).hexdigest(),
+                "sniffed_type": sniffed,
+            },
+            "untrusted": {"filename": saved.name, "declared_type": shown_type},
+            "security_warnings": [w.to_dict() for w in (*warnings, *found)],
+        }
+
+    def read_attachment(
+        self, ref: MessageRef, part_id: str, *, max_chars: int | None = None
+    ) -> Result:
+        """The sanitized text of one attachment (``extract_attachment_text``, isolated)."""
+        self._check_refs([ref])
+        part = self.store.fetch_part(ref, part_id)
+        detector = self._extra_options.get("detector")
+        result = extract_attachment_text(
+            part.content,
+            content_type=part.content_type,
+            filename=part.filename,
+            options=ExtractOptions(
+                max_input_bytes=self.account.max_attachment_bytes,
+                max_chars=max_chars or self.account.max_body_chars,
+                known_domains=tuple(self.account.known_domains) + self._own_domains,
+                detector=detector,
+            ),
+        )
+        out = result.to_dict()
+        out["meta"] = {"message_ref": str(ref), "part_id": part_id, **out["meta"]}
+        return out
+
+    def _need_downloads(self) -> DownloadStore:
+        if self._downloads is None:
+            raise InputError(
+                f"account {self.name!r} has no download store",
+                public="this account cannot save attachments",
+            )
+        return self._downloads
