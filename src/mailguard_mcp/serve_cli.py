@@ -223,6 +223,9 @@ def import_server() -> types.ModuleType:
 def _serve(factory: Callable[[], AbstractContextManager[object]]) -> int:
     import anyio
 
+    from mailguard_core.system.heap import bound_heap
+
+    bound_heap()  # a long-lived server: the C heap gives large blocks back (docs/benchmarks.md)
     serve_stdio = import_server().serve_stdio
 
     try:
@@ -244,8 +247,10 @@ def _serve_http(
     """``serve --http``: the SDK's streamable HTTP transport (``mailguard_mcp.http``)."""
     import attrs
 
+    from mailguard_core.system.heap import bound_heap
     from mailguard_mcp.http import parse_bind, serve_http
 
+    bound_heap()  # a long-lived server: the C heap gives large blocks back (docs/benchmarks.md)
     try:
         if bind is not None:
             host, port = parse_bind(bind)

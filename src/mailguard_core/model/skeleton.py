@@ -35,13 +35,13 @@ both compare the unfolded skeletons of the case variants too
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import regex
 import unicodedata2
-from confusable_homoglyphs import confusables
+from confusable_homoglyphs import utils as confusable_data
 
-__all__ = ["MAX_ROUNDS", "prototype_table", "skeleton"]
+__all__ = ["MAX_ROUNDS", "confusable_pairs", "prototype_table", "skeleton"]
 
 #: how often steps 1-3 are repeated at most (the table is nearly idempotent: 2 suffice)
 MAX_ROUNDS = 4
@@ -59,6 +59,20 @@ _BLANKS = regex.compile(r"[\p{White_Space}\u2800]+")
 _DIRECTION_MARKS = str.maketrans("", "", "\u200e\u200f")
 
 
+def confusable_pairs() -> Iterator[tuple[str, str]]:
+    """Every ``(key, target)`` of the ``confusable-homoglyphs`` data, in the package's order.
+
+    Read from the package's data file each time (``utils.load``, which honours its
+    ``CONFUSABLE_DATA`` variable) rather than through ``confusable_homoglyphs.confusables``,
+    whose import keeps the whole parsed file alive for the life of the process: about 6 MB of
+    dicts, mostly the characters' names, where the tables built from it need about 1 MB.
+    """
+    data = confusable_data.load("confusables.json")
+    for key, found in data.items():
+        for item in found:
+            yield str(key), str(item["c"])
+
+
 @functools.cache
 def prototype_table() -> Mapping[str, str]:
     """Character -> prototype, recovered from the ``confusable-homoglyphs`` data.
@@ -73,11 +87,10 @@ def prototype_table() -> Mapping[str, str]:
     themselves are left out.
     """
     entries: dict[str, list[str]] = {}
-    for key, found in confusables.confusables_data.items():
+    for key, target in confusable_pairs():
         char = key.translate(_DIRECTION_MARKS)
         if len(char) == 1:
-            targets = entries.setdefault(char, [])
-            targets.extend(str(item["c"]).translate(_DIRECTION_MARKS) for item in found)
+            entries.setdefault(char, []).append(target.translate(_DIRECTION_MARKS))
     table: dict[str, str] = {}
     for char, targets in entries.items():
         if len(targets) != 1:
