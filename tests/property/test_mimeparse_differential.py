@@ -1,4 +1,5 @@
-"""mimeparse.parse_bytes against email.message_from_bytes on generated hostile input.
+"""email_parser_shim.message_from_bytes (mimeparse) against email.message_from_bytes on generated
+hostile input.
 
 MIME-like messages are built from a small pool of related boundaries (equal, prefix of one
 another, with "--" or spaces inside) so that nested parts, delimiters of outer parts inside

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailguard_core.sanitize.body import URL_RE
-from mailguard_core.sanitize.encoded_words import split_words
+from mailguard_core.sanitize.email_header_shim import decode_header as split_words
 from mailguard_core.sanitize.headers import decode_bytes
 
 #: the plain spelling URL_RE replaces (IGNORECASE folds U+017F to ``s``)

@@ -1,4 +1,5 @@
-"""Compare ``mimeparse.parse_bytes`` with the stdlib parser: whole trees, every attribute."""
+"""Compare ``email_parser_shim.message_from_bytes`` (the transcribed parser, ``mimeparse``)
+with the stdlib parser: whole trees, every attribute."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import random
 from email import policy
 from email.message import Message
 
-from mailguard_core.sanitize.mimeparse import parse_bytes
+from mailguard_core.sanitize.email_parser_shim import message_from_bytes as parse_bytes
 
 _ATTRS = ("_headers", "_unixfrom", "_charset", "preamble", "epilogue", "_default_type")
 

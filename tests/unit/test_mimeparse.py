@@ -1,4 +1,5 @@
-"""mimeparse.parse_bytes builds the stdlib parser's tree, attribute for attribute.
+"""email_parser_shim.message_from_bytes (the transcription in mimeparse) builds the stdlib
+parser's tree, attribute for attribute.
 
 Real mail (the shared corpus, the sanitizer fixtures, the demo mailbox, generated bench mail)
 and hand-written edge cases, one per FeedParser rule plus the nasty ones. The comparison
@@ -13,11 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from mailguard_core.sanitize import mimeparse
+from mailguard_core.sanitize import email_parser_shim, mimeparse
 from tests.support.mimetree import assert_same_tree, tree_difference
 
 ROOT = Path(__file__).resolve().parents[2]
-CORPUS = (ROOT / ".." / "shared" / "corpus").resolve()
+#: the shared corpus beside the checkout (/work/main) or beside a worktree (/work/wt/NAME)
+CORPUS = next(
+    (p for p in (ROOT.parent / "shared" / "corpus", ROOT.parent.parent / "shared" / "corpus")
+     if p.is_dir()),
+    ROOT.parent / "shared" / "corpus",
+)  # fmt: skip
 
 
 def _load(paths: list[Path]) -> list[bytes]:
@@ -317,7 +323,7 @@ def test_absurd_nesting_still_ends_in_recursion_error() -> None:
     """The sanitizer maps RecursionError to LimitExceeded; the fallback keeps raising it."""
     raw = _nested(sys.getrecursionlimit() + 100)
     with pytest.raises(RecursionError):
-        mimeparse.parse_bytes(raw)
+        email_parser_shim.message_from_bytes(raw)
 
 
 def test_absurd_nesting_is_limit_exceeded_in_the_sanitizer() -> None:
@@ -348,5 +354,5 @@ def test_an_attached_message_size_is_its_source_octets() -> None:
     sizes = {a["part_id"]: a["size_bytes"] for a in attachments}
     assert sizes["2"] == len(_INNER)
     assert sizes["2.2"] == len(b"Subject: deepest\r\n\r\nbye")
-    assert message_size(mimeparse.parse_bytes(_INNER)) == len(_INNER)
-    assert message_size(mimeparse.parse_bytes(_INNER), max_parts=1) < len(_INNER)
+    assert message_size(email_parser_shim.message_from_bytes(_INNER)) == len(_INNER)
+    assert message_size(email_parser_shim.message_from_bytes(_INNER), max_parts=1) < len(_INNER)

@@ -26,7 +26,7 @@ from mailguard_core.model.errors import (
     TLSError,
 )
 from mailguard_core.model.values import AttachmentInfo
-from mailguard_core.sanitize.encoded_words import chunk_text, split_words
+from mailguard_core.sanitize.email_header_shim import chunk_text, decode_header
 
 __all__ = [
     "BodyPart",
@@ -137,7 +137,7 @@ def _decode_name(params: dict[str, str], key: str) -> str | None:
         return None
     if "=?" not in raw:
         return raw
-    return "".join(chunk_text(data, charset) for data, charset in split_words(raw))
+    return "".join(chunk_text(data, charset) for data, charset in decode_header(raw))
 
 
 @attrs.frozen

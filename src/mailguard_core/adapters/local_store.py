@@ -10,8 +10,6 @@ new UIDVALIDITY.
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 from collections.abc import Mapping, Sequence
 from email.message import Message
 from typing import Protocol
@@ -47,6 +45,7 @@ from mailguard_core.model.values import (
     SearchPage,
     ServerInfo,
 )
+from mailguard_core.sanitize.email_parser_shim import message_from_bytes
 from mailguard_core.search.cursor import decode_cursor, page_uids, query_fingerprint
 from mailguard_core.search.query import (
     MessageView,
@@ -99,7 +98,7 @@ class Backend(Protocol):
 
 
 def _parse(data: bytes) -> Message:
-    return email.message_from_bytes(data, policy=email.policy.compat32)
+    return message_from_bytes(data)  # the sanitizer's parser: the same tree as the stdlib's
 
 
 def _body_text(msg: Message) -> str:

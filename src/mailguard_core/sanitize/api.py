@@ -21,10 +21,10 @@ from mailguard_core.sanitize import (
     headers,
     identity,
     lookalike,
-    mimeparse,
     phishing,
 )
 from mailguard_core.sanitize.body import URL_RE, Budget, attachment_head_and_size, build_body
+from mailguard_core.sanitize.email_parser_shim import message_from_bytes
 from mailguard_core.sanitize.envelope import SafeMessage, SanitizeOptions
 from mailguard_core.sanitize.injection import RuleBasedDetector
 from mailguard_core.sanitize.mime import filename_param, message_size, walk
@@ -99,7 +99,7 @@ def _sanitize(raw: bytes, options: SanitizeOptions, *, headers_only: bool) -> Sa
     limits = options.limits
     if headers_only and b"\n\n" not in raw and b"\r\n\r\n" not in raw:
         raw = raw.rstrip(b"\r\n") + b"\r\n\r\n"
-    msg = mimeparse.parse_bytes(raw)
+    msg = message_from_bytes(raw)
     index = headers.HeaderIndex(msg)
     if index.count > limits.max_headers:
         warnings.add("mime_limit_exceeded", "mime", {"limit": "max_headers"})

@@ -334,12 +334,12 @@ def message_attachments(raw: bytes) -> list[tuple[str, str, str | None, bytes]]:
     """
     from email.message import Message
 
-    from mailguard_core.sanitize import mimeparse
+    from mailguard_core.sanitize.email_parser_shim import message_from_bytes
     from mailguard_core.sanitize.envelope import MimeLimits
     from mailguard_core.sanitize.mime import filename_param, walk
 
     limits = MimeLimits()
-    tree = walk(mimeparse.parse_bytes(raw), limits, WarningCollector())
+    tree = walk(message_from_bytes(raw), limits, WarningCollector())
     out: list[tuple[str, str, str | None, bytes]] = []
     for item in tree.attachments:
         part = item.part

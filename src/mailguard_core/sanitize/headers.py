@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from email.message import Message
 from typing import Any
 
-from mailguard_core.sanitize import encoded_words
+from mailguard_core.sanitize.email_header_shim import decode_header
 from mailguard_core.sanitize.text import normalize_text, truncate_graphemes
 from mailguard_core.sanitize.warnings import WarningCollector
 
@@ -147,7 +147,7 @@ def decode_value(
     text = unfolded
     if "=?" in unfolded:
         chunks: list[str] = []
-        for part, charset in encoded_words.split_words(unfolded):
+        for part, charset in decode_header(unfolded):
             if isinstance(part, bytes):
                 decoded, fallback = decode_bytes(part, charset)
                 if fallback:

@@ -1,11 +1,10 @@
-"""A MIME parser that builds the same ``Message`` tree as the stdlib's, several times faster.
+"""A transcription of the stdlib's ``FeedParser._parsegen``: the same ``Message`` tree, faster.
 
-Why: ``email.message_from_bytes(raw, policy=compat32)`` runs ``email.feedparser``, which moves
-every line of the message through a Python loop (a deque pop, a regex per enclosing multipart
-boundary, a list append) and compiles one regex per distinct boundary (the ``re`` cache does
-not hold a mailbox's worth of them). That was about a third of the sanitizer's time.
+Only ``email_parser_shim`` calls it (the shim for ``email.message_from_bytes(raw,
+policy=compat32)``, which also decides when the stdlib parser runs instead); see the shim for
+why it exists and which differential tests hold it to the stdlib on every CI run.
 
-What it guarantees: :func:`parse_bytes` returns a tree that is indistinguishable from the
+What it guarantees: :func:`parse_text` returns a tree that is indistinguishable from the
 stdlib's: the same ``_headers`` (names and raw values, in order, as
 ``compat32.header_source_parse`` gives them), ``_payload`` (the same strings, or lists of
 ``Message``), ``preamble``, ``epilogue``, ``_unixfrom``, ``_default_type``, ``policy``, the
@@ -13,47 +12,35 @@ same ``defects`` (same classes, same order), and so the same ``as_bytes()``. A p
 differential is an attack vector (a part one component sees and another does not), so this is
 not "the same on real mail" but the same algorithm: :class:`_Parser` is a transcription of
 ``FeedParser._parsegen`` (3.11), decision by decision, over one decoded string instead of a
-line deque. Where the stdlib collects a run of lines only to join them (a leaf body, a
-preamble, an epilogue, a header block), the run is taken as one slice: it ends at the first
-line that a "false EOF" predicate (an enclosing ``--boundary`` delimiter line, or a blank line
-inside ``message/delivery-status``) matches, found with ``str.find`` and then checked with the
-stdlib's own rule (``--boundary``, optional ``--``, spaces/tabs, a line ending). Everything
-else (lines pushed back, the boundary lines themselves, delivery-status blocks) goes through a
-line-at-a-time ``readline`` with the stdlib's semantics.
+line deque (``mimeparse_cursor``: the stdlib's ``BufferedSubFile``). Where the stdlib collects
+a run of lines only to join them (a leaf body, a preamble, an epilogue, a header block), the
+run is taken as one slice: it ends at the first line that a "false EOF" predicate (an
+enclosing ``--boundary`` delimiter line, or a blank line inside ``message/delivery-status``)
+matches, found with ``str.find`` and then checked with the stdlib's own rule (``--boundary``,
+optional ``--``, spaces/tabs, a line ending). Everything else (lines pushed back, the boundary
+lines themselves, delivery-status blocks) goes through a line-at-a-time ``readline`` with the
+stdlib's semantics.
 
-Lines are what ``io.StringIO(newline="")`` yields: split after ``\\r\\n``, ``\\r`` or ``\\n``
-only. The stdlib feeds the text in 8192-character chunks, but its buffer rejoins a line (and a
-``\\r\\n`` pair) split across chunks, so the line sequence is that of the whole text.
-
-Fallback: a structure nested deeper than :data:`MAX_DEPTH` is handed to the stdlib parser, so
-very deep nesting ends exactly as before (a tree, or ``RecursionError``, which the sanitizer
-maps to ``LimitExceeded``). So is every message on a Python newer than 3.13: the feedparser of
-3.12 and 3.13 is the same algorithm as 3.11's (checked, and the differential tests pass on all
-three), a later one has not been checked.
-
-Tests: ``tests/unit/test_mimeparse.py`` compares whole trees (every attribute above and
-``as_bytes()``) on the shared corpus, the sanitizer fixtures, the demo mailbox, generated bench
-mail and hand-written edge cases; ``tests/property/test_mimeparse_differential.py`` does the
-same on generated MIME-like and arbitrary bytes.
+Lines are what ``io.StringIO(newline="")`` yields: split after ``\\r\\n``, ``\\r`` or
+``\\n`` only. The stdlib feeds the text in 8192-character chunks, but its buffer rejoins a line
+(and a ``\\r\\n`` pair) split across chunks, so the line sequence is that of the whole text.
+Nesting deeper than :data:`MAX_DEPTH` raises :class:`TooDeep` (the shim then hands the message
+to the stdlib parser).
 """
 
 from __future__ import annotations
 
-import email
 import re
-import sys
 from email import errors
 from email.message import Message
 from email.policy import compat32
 
 from mailguard_core.sanitize.mimeparse_cursor import _NL, _Cursor, _delimiter
 
-__all__ = ["MAX_DEPTH", "parse_bytes"]
+__all__ = ["MAX_DEPTH", "TooDeep", "parse_text"]
 
 #: Messages nested deeper than this (multipart / message/* levels) go to the stdlib parser.
 MAX_DEPTH = 64
-#: the stdlib feedparser versions this module transcribes (3.11 to 3.13: the same algorithm)
-_TRANSCRIBED = sys.version_info[:2] <= (3, 13)
 
 #: feedparser.headerRE: a line the header loop accepts
 _HEADER_LINE = re.compile(r"From |[\041-\071\073-\176]*:|[\t ]")
@@ -68,23 +55,19 @@ _FIELD = re.compile(
 _SLOW_HEADER_MARKS = ("\nFrom ", "\rFrom ", "\n:", "\r:")
 
 
-class _TooDeep(Exception):
+class TooDeep(Exception):
     """Nesting over MAX_DEPTH: the caller falls back to the stdlib parser."""
 
 
-def parse_bytes(raw: bytes) -> Message:
-    """``email.message_from_bytes(raw, policy=compat32)``, the same tree, faster.
+def parse_text(text: str) -> Message:
+    """The stdlib's tree for ``text`` (a message's bytes decoded as ASCII with
+    ``surrogateescape``, as ``email.message_from_bytes`` does).
 
     Raises:
-        RecursionError: as the stdlib parser does for absurdly deep nesting.
+        TooDeep: nesting over :data:`MAX_DEPTH`.
+        RecursionError: Python's own limit, before that depth.
     """
-    if not _TRANSCRIBED:
-        return email.message_from_bytes(raw, policy=compat32)
-    text = raw.decode("ascii", "surrogateescape")
-    try:
-        return _Parser(text).parse()
-    except (_TooDeep, RecursionError):
-        return email.message_from_bytes(raw, policy=compat32)
+    return _Parser(text).parse()
 
 
 def _strip_eol(value: str) -> str:
@@ -125,7 +108,7 @@ class _Parser:
 
     def _parsegen(self, parent: Message | None, parent_type: str | None, depth: int) -> Message:
         if depth > MAX_DEPTH:
-            raise _TooDeep
+            raise TooDeep
         cur = self.cur
         # _new_message
         msg = Message(policy=compat32)

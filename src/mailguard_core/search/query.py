@@ -29,7 +29,8 @@ from mailguard_core.model.values import (
     check_search_date,
     parse_search_date,
 )
-from mailguard_core.sanitize.encoded_words import chunk_text, split_words
+from mailguard_core.sanitize.email_header_shim import chunk_text
+from mailguard_core.sanitize.email_header_shim import decode_header as decode_words
 
 __all__ = [
     "And",
@@ -412,7 +413,7 @@ def _decoded(value: object) -> str:
         else:
             text = str(value)
         if "=?" in text:
-            text = "".join(chunk_text(d, c) for d, c in split_words(text))
+            text = "".join(chunk_text(d, c) for d, c in decode_words(text))
     except (ValueError, LookupError, UnicodeError, AssertionError):
         return str(value)
     return text
