@@ -9,7 +9,7 @@ from mailguard_core.sanitize import sanitize_message
 from mailguard_core.sanitize.encoded_words import split_words
 from mailguard_core.sanitize.headers import decode_value
 from mailguard_core.sanitize.warnings import WarningCollector
-from mailguard_core.search import query as search_query
+from mailguard_core.search import matching as search_matching
 
 
 def _decode(value: str) -> tuple[str, set[str]]:
@@ -84,7 +84,7 @@ def test_a_lying_charset_still_falls_back_with_a_warning() -> None:
 
 
 def test_local_search_and_imap_filenames_survive_a_bad_word() -> None:
-    assert search_query._decoded("=?utf-8?b?A?= =?utf-8?q?ok?=") == "=?utf-8?b?A?= ok"
+    assert search_matching._decoded("=?utf-8?b?A?= =?utf-8?q?ok?=") == "=?utf-8?b?A?= ok"
     params = {"filename": "=?utf-8?q?r=C3=A9sum=C3=A9.pdf?="}
     assert imap_support._decode_name(params, "filename") == "r\u00e9sum\u00e9.pdf"
     assert imap_support._decode_name({"filename": "=?utf-8?b?A?="}, "filename") == "=?utf-8?b?A?="

@@ -47,12 +47,11 @@ from mailguard_core.model.values import (
 )
 from mailguard_core.sanitize.email_parser_shim import message_from_bytes
 from mailguard_core.search.cursor import decode_cursor, page_uids, query_fingerprint
+from mailguard_core.search.matching import MessageView, matches
 from mailguard_core.search.query import (
-    MessageView,
     Node,
     criteria_to_node,
     describe,
-    matches,
     parse_expression,
 )
 
