@@ -1185,9 +1185,9 @@ def report_targets(
     rss = (memory.get("mailguard") or {}).get("rss_mb")
     rows.append(
         [
-            "mailguard RSS after the run < 150 MB",
+            "mailguard RSS after the run <= 100 MB",
             f"{rss:.1f} MB" if rss is not None else "n/a",
-            verdict(None if rss is None else rss < 150),
+            verdict(None if rss is None else rss <= 100),
         ]
     )
     results.add(
