@@ -25,6 +25,7 @@ from mailguard_core.sanitize.colors import (
     parse_color,
 )
 from mailguard_core.sanitize.css_declarations import Declarations, inline_declarations
+from mailguard_core.sanitize.css_vars import needs_context, resolve_vars
 from mailguard_core.sanitize.style_facts import (
     INLINE_TAGS,
     Facts,
@@ -32,8 +33,6 @@ from mailguard_core.sanitize.style_facts import (
     _facts_lock,
     element_method,
     inline_facts,
-    needs_context,
-    resolve_vars,
     style_facts,
 )
 

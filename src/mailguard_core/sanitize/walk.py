@@ -33,7 +33,7 @@ from typing import Any
 import attrs
 from lxml import etree
 
-from mailguard_core.sanitize import hidden, style_facts
+from mailguard_core.sanitize import css_vars, hidden, style_facts
 from mailguard_core.sanitize.css import Matched, is_quirks
 from mailguard_core.sanitize.css_declarations import inline_declarations
 
@@ -249,7 +249,7 @@ def walk(
                     if (
                         style
                         and facts is not None
-                        and style_facts.needs_context(inline_declarations(style))
+                        and css_vars.needs_context(inline_declarations(style))
                     ):
                         facts = facts_for(inline_declarations(style), entry.state)
                     method, child, doubt = _decide(entry, facts, el, names)
