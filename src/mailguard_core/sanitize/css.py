@@ -162,6 +162,9 @@ def is_quirks(doc: Any) -> bool:
     return public.startswith(_QUIRKS_PUBLIC)
 
 
+_STALE = f"//*[@*[starts-with(name(), '{MARK_PREFIX}')]]"
+
+
 class StyleIndex:
     """A document's style sheets as rules, ready to be matched against a parsed document."""
 
@@ -190,13 +193,15 @@ class StyleIndex:
         matched = Matched()
         if self.empty:
             return matched
-        stale = doc.xpath(f"//*[@*[starts-with(name(), '{MARK_PREFIX}')]]")
-        for el in stale:
-            for name in [k for k in el.attrib if k.startswith(MARK_PREFIX)]:
-                del el.attrib[name]
+        rules = self.rules(is_quirks(doc))
+        if any(rule.compiled.marks for rule in rules):
+            # mark attributes the message itself carries would make selectors match
+            for el in _xpath(_STALE)(doc):
+                for name in [k for k in el.attrib if k.startswith(MARK_PREFIX)]:
+                    del el.attrib[name]
         marked: list[tuple[Any, str]] = []
         by_element = matched.rules
-        for rule in self.rules(is_quirks(doc)):
+        for rule in rules:
             compiled = rule.compiled
             try:
                 for mark, expressions in compiled.marks:
