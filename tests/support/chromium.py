@@ -115,8 +115,9 @@ _VISIBILITY_JS = r"""
         const s = win.getComputedStyle(e);
         if (s.display === 'contents') continue;  // no box: nothing to clip
         if ((s.clipPath && s.clipPath !== 'none') || (s.clip && s.clip !== 'auto')) return false;
-        const table = /table/.test(s.display);  // tables and their parts do not clip
-        if (!table && (s.overflowX !== 'visible' || s.overflowY !== 'visible')) return false;
+        // overflow does not apply to inline boxes, and tables and their parts do not clip
+        if (s.display === 'inline' || /table/.test(s.display)) continue;
+        if (s.overflowX !== 'visible' || s.overflowY !== 'visible') return false;
       }
       return true;
     }
