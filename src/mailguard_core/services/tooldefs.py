@@ -22,13 +22,7 @@ from mailguard_core.gate.request import Redaction
 from mailguard_core.model.tools import ToolName
 from mailguard_core.services import schemas as s
 from mailguard_core.services import toolcalls as c
-from mailguard_core.services.schemas import (
-    ACCOUNT_PATTERN,
-    JsonSchema,
-    listed_input_schema,
-    listed_output_schema,
-    with_error,
-)
+from mailguard_core.services.schemas import ACCOUNT_PATTERN, JsonSchema, with_error
 from mailguard_core.services.toolspec import (
     Arg,
     Prepare,
@@ -37,6 +31,8 @@ from mailguard_core.services.toolspec import (
     ServiceCall,
     ToolDef,
     ToolSpec,
+    listed_input_schema,
+    listed_output_schema,
 )
 
 K, L, P = Redaction.KEEP, Redaction.LENGTH, Redaction.PSEUDONYM

@@ -98,3 +98,46 @@ class ToolSpec:
 
 #: the public name of a table entry (``mailguard_core.ToolDef``)
 ToolDef = ToolSpec
+
+
+# ----------------------------------------------------------------- what tools/list shows
+#: keywords the server enforces but a model needs not read: the bounds and formats are
+#: checked against the full ``input_schema`` and refused with a clear error naming the
+#: argument, so the listed schema leaves them out (issue 14: every character of
+#: ``tools/list`` is in every request's context)
+_UNLISTED_KEYWORDS = frozenset(
+    {"pattern", "minLength", "maxLength", "minItems", "maxItems", "uniqueItems", "minimum"}
+)
+
+
+def listed_input_schema(schema: JsonSchema) -> JsonSchema:
+    """The input schema as ``tools/list`` shows it: the full one without the keywords of
+    :data:`_UNLISTED_KEYWORDS` (types, required, enums, defaults, maxima and descriptions kept).
+    """
+    out: JsonSchema = {}
+    for key, value in schema.items():
+        if key in _UNLISTED_KEYWORDS:
+            continue
+        if key == "properties":
+            out[key] = {name: listed_input_schema(sub) for name, sub in value.items()}
+        elif key == "items" and isinstance(value, dict):
+            out[key] = listed_input_schema(value)
+        else:
+            out[key] = value
+    return out
+
+
+def listed_output_schema(schema: JsonSchema) -> JsonSchema:
+    """The output schema as ``tools/list`` shows it: the top-level keys and their types.
+
+    A model never reads structured output against a schema, and a client checks only that
+    ``structuredContent`` conforms: the top level (``meta``, ``untrusted``, ``items``,
+    ``security_warnings``, ``error``, each with its type) says what a program gets; the full
+    schema (``ToolDef.output_schema``) is what the tests hold every result to, and the
+    envelope is documented in docs/clients.md and docs/sanitizer.md.
+    """
+    props = {
+        name: {"type": sub["type"]} if "type" in sub else {}
+        for name, sub in schema.get("properties", {}).items()
+    }
+    return {"type": "object", "properties": props}
