@@ -9,12 +9,14 @@ and its kin).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from mailguard_core.model.values import MessageRef
-from mailguard_core.services.outgoing import DraftOutcome, SendOutcome
+
+if TYPE_CHECKING:
+    from mailguard_core.services.outgoing import DraftOutcome, SendOutcome
 
 Result = dict[str, Any]
 
