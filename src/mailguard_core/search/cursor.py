@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import hashlib
 import hmac
+import itertools
 import json
+import operator
 import secrets
 from collections.abc import Iterable, Sequence
 
@@ -133,6 +136,18 @@ def decode_cursor(cursor: str, *, account: str, folder: str, query: str) -> Curs
     )
 
 
+def _rising(matching: Iterable[int]) -> Sequence[int] | None:
+    """``matching`` itself when it is a list or tuple of strictly rising UIDs (what an IMAP
+    SEARCH answers), else None. Checked in C, without a copy: a 100,000-UID answer then needs
+    neither a set (4 MB) nor a sorted copy, which a bounded heap would fault in afresh on every
+    search (``system.heap``)."""
+    if not isinstance(matching, list | tuple):
+        return None
+    if not all(map(operator.lt, matching, itertools.islice(matching, 1, None))):
+        return None
+    return matching
+
+
 def page_uids(
     matching: Iterable[int],
     *,
@@ -159,17 +174,26 @@ def page_uids(
     validate_limit(limit)
     if state is not None and state.uidvalidity != uidvalidity:
         raise InvalidCursorError("the folder's UIDVALIDITY changed since the first page")
-    unique = set(matching)
-    if state is None:
-        high = max(unique, default=0)
-        total = len(unique)
-        candidates: Iterable[int] = unique
+    rising = _rising(matching)
+    if rising is not None:  # a SEARCH answer: no set, no sort, no copy of 100,000 UIDs
+        if state is None:
+            high, total, end = (rising[-1] if rising else 0), len(rising), len(rising)
+        else:
+            high, total = state.high_uid, state.total
+            end = bisect.bisect_right(rising, min(state.below_uid - 1, high))
+        top = list(rising[max(0, end - limit - 1) : end])[::-1]
     else:
-        high, total = state.high_uid, state.total
-        candidates = [u for u in unique if u < state.below_uid and u <= high]
-    # UIDs are dense and ascending in practice, the worst case of heapq.nlargest (a Python-level
-    # heap replace per UID: ~35 ms for 100,000); Timsort finds the order in C in ~1 ms
-    top = sorted(candidates, reverse=True)[: limit + 1]
+        unique = set(matching)
+        candidates: Iterable[int]
+        if state is None:
+            high = max(unique, default=0)
+            total = len(unique)
+            candidates = unique
+        else:
+            high, total = state.high_uid, state.total
+            candidates = [u for u in unique if u < state.below_uid and u <= high]
+        # Timsort finds the order of dense UIDs in C in ~1 ms (heapq.nlargest: ~35 ms)
+        top = sorted(candidates, reverse=True)[: limit + 1]
     page = top[:limit]
     next_cursor = None
     if len(top) > limit:
