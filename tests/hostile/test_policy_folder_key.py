@@ -1,6 +1,6 @@
 """Issue 12 item 3: look-alike folder names do not get through the folder guard.
 
-The guard compares names by :func:`~mailguard_core.config.policy_rules.folder_keys` (a confusable
+The guard compares names by :func:`~mailguard_core.model.folder_names.folder_keys` (a confusable
 skeleton after removing default-ignorable code points and combining marks). The generators
 here are wider than what the code knows: ignorables, marks and blanks are enumerated from
 ``unicodedata2`` (categories Cf, Mn, Me, Zs and every ``isspace`` character) as well as from
@@ -22,9 +22,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mailguard_core.config import FolderSettings
-from mailguard_core.config.policy_rules import folder_key, folder_keys
 from mailguard_core.gate.folders import FolderGuard
 from mailguard_core.model.errors import ConfigError, FolderProtected
+from mailguard_core.model.folder_names import folder_key, folder_keys
 from mailguard_core.model.skeleton import prototype_table, skeleton
 from mailguard_core.model.tools import ToolName
 from mailguard_core.services.dispatch import describe

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from mailguard_core.adapters.memory_audit import InMemoryAuditSink
 from mailguard_core.adapters.memory_store import InMemoryMailStore
 from mailguard_core.config import AccountConfig, FolderSettings
-from mailguard_core.config.policy_rules import RESERVED_LABELS
 from mailguard_core.gate import FakeClock
 from mailguard_core.gate.folders import FolderGuard
 from mailguard_core.model.errors import FolderProtected, LabelReserved
+from mailguard_core.model.folder_names import RESERVED_LABELS
 from mailguard_core.model.tools import Posture, ToolName
 from mailguard_core.services.dispatch import ToolGate as Gate
 from mailguard_core.services.dispatch import describe

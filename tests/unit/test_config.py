@@ -22,7 +22,7 @@ from mailguard_core.config import (
     load_config,
     parse_config,
 )
-from mailguard_core.config.policy_rules import Rate, parse_rate
+from mailguard_core.config.policy import Rate, parse_rate
 from mailguard_core.gate.breaker import CircuitBreaker
 from mailguard_core.gate.folders import FolderGuard
 from mailguard_core.gate.ratelimit import AccountRateLimiter
@@ -476,9 +476,7 @@ def test_effective_tools_apply_posture_then_overrides_and_keep_infrastructure() 
     """allow adds single cells, deny removes them, infrastructure tools stay."""
     acc = AccountConfig(name="a", address="a@example.com", maildir="/m", posture=Posture.READONLY)
     assert ToolName.FLAG not in effective_tools(acc)
-    tuned = attrs.evolve(
-        acc, tools=type(acc.tools)(allow=("flag",), deny=("search", "list_accounts"))
-    )
+    tuned = attrs.evolve(acc, tools=type(acc.tools)(allow=("flag",), deny=("search",)))
     tools = effective_tools(tuned)
     assert ToolName.FLAG in tools and ToolName.SEARCH not in tools
     assert tools >= INFRASTRUCTURE_TOOLS

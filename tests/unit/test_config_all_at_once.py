@@ -7,10 +7,20 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from mailguard_core.config import ConfigValidationError, load_config, parse_config
+from mailguard_core.config import (
+    AccountConfig,
+    BreakerSettings,
+    ConfigValidationError,
+    ImapSettings,
+    ToolOverrides,
+    load_config,
+    parse_config,
+)
+from mailguard_core.model.errors import ConfigError
 
 
 def _problems(doc: dict[str, object]) -> list[str]:
@@ -117,3 +127,60 @@ def test_version_on_both_commands(argv: list[str]) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith(version("mailguard"))
+
+
+def test_a_refused_value_no_longer_hides_the_rules_between_fields() -> None:
+    """A field's own problem and a rule between fields of the same table, and a rule between
+    accounts, arrive together (issue 13: one validation, on the attrs classes)."""
+    doc = {
+        "accounts": [
+            {
+                "name": "a",
+                "address": "a@example.org",
+                "imap": _account(port=0),
+                "breaker": {"failure_threshold": 0, "cooldown_seconds": 50,
+                            "max_cooldown_seconds": 10},
+            },
+            {"name": "a", "address": "b@example.org", "imap": _account()},
+        ]
+    }  # fmt: skip
+    problems = [p.strip() for p in _problems(doc)]
+    assert "accounts[0].imap.port: must be 1-65535" in problems
+    assert "accounts[0].breaker.failure_threshold: must be at least 1" in problems
+    assert (
+        "accounts[0].breaker.max_cooldown_seconds: must be at least cooldown_seconds" in problems
+    )
+    assert "accounts[1].name: duplicate account name (also accounts[0])" in problems
+
+
+def test_rules_between_tables_name_the_nested_key_path() -> None:
+    """A rule of the whole document reports the path of the value deep inside it."""
+    doc = {
+        "accounts": [{"name": "a", "address": "a@example.org", "imap": _account()}],
+        "server": {
+            "auth": {"issuer": "https://as.example", "audience": "https://mg.example",
+                     "jwks_url": "https://as.example/jwks"},
+            "principals": [{"name": "p", "subject": "s", "accounts": ["a", "zz"]}],
+        },
+    }  # fmt: skip
+    assert "server.principals[0].accounts: no account named 'zz'" in [
+        p.strip() for p in _problems(doc)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("build", "fragment"),
+    [
+        (lambda: ImapSettings(host="h", username="u", port=0), "must be 1-65535"),
+        (lambda: AccountConfig(name="audit-hmac", address="a@example.org"), "is reserved"),
+        (lambda: AccountConfig(name="a", address="nope"), "invalid address"),
+        (lambda: BreakerSettings(cooldown_seconds=9, max_cooldown_seconds=1), "at least"),
+        (lambda: ToolOverrides(allow=("flag",), deny=("flag",)), "both allowed and denied"),
+    ],
+)
+def test_the_same_rules_hold_for_settings_built_in_code(build: Any, fragment: str) -> None:
+    """The rules live on the attrs classes: a library user building settings in code gets the
+    same refusal as a file, before anything (the gate, an adapter) could use them."""
+    with pytest.raises(ConfigError) as info:
+        build()
+    assert fragment in info.value.public_message

@@ -315,13 +315,11 @@ def test_duplicate_account_names_are_a_config_error() -> None:
         make_gate(a, a)
 
 
-def test_folder_list_contradictions_surface_when_the_gate_is_built() -> None:
-    """Gate.from_config validates each account's folder lists and names the account."""
-    bad = AccountConfig(
-        name="a", address="a@x.example", folders=FolderSettings(expunge_allowed=("INBOX",))
-    )
-    with pytest.raises(ConfigError, match=r"accounts\.a\.folders"):
-        make_gate(bad)
+def test_folder_list_contradictions_cannot_reach_the_gate() -> None:
+    """Folder lists are checked when they are built, so the gate never sees a contradiction
+    (it trusts its settings)."""
+    with pytest.raises(ConfigError, match=r"expunge_allowed\[0\]: INBOX is always protected"):
+        FolderSettings(expunge_allowed=("INBOX",))
 
 
 def test_a_probe_that_crashes_with_a_bug_frees_the_probe_slot() -> None:

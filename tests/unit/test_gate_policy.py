@@ -108,10 +108,10 @@ def test_an_override_replaces_exactly_one_cell(
 def test_overrides_with_unknown_contradictory_or_infrastructure_names_are_config_errors(
     allow: tuple[str, ...], deny: tuple[str, ...], fragment: str
 ) -> None:
-    """A misspelled, contradictory or infrastructure override is refused when the gate is built."""
-    with pytest.raises(ConfigError, match=fragment) as info:
-        effective_tools(F, ToolOverrides(allow=allow, deny=deny), where="accounts.work.tools")
-    assert "accounts.work.tools" in str(info.value)
+    """A misspelled, contradictory or infrastructure override is refused when the overrides
+    are built (the gate trusts the overrides it is given)."""
+    with pytest.raises(ConfigError, match=fragment):
+        ToolOverrides(allow=allow, deny=deny)
 
 
 @pytest.mark.parametrize("posture", ALL)

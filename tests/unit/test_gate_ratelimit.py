@@ -123,7 +123,7 @@ def test_per_tool_limits_for_unknown_or_infrastructure_tools_are_config_errors(
 ) -> None:
     """Per-tool limits must name a gated tool exactly."""
     with pytest.raises(ConfigError, match=fragment):
-        AccountRateLimiter(RateLimitSettings(tools={name: "1/s"}), now=0.0)
+        RateLimitSettings(tools={name: "1/s"})
 
 
 @pytest.mark.parametrize(("rate", "burst"), [(0.0, 1), (1.0, 0), (float("nan"), 1)])

@@ -9,7 +9,8 @@ import attrs
 import pytest
 
 from mailguard_core.adapters.imap import ImapMailStore
-from mailguard_core.model.errors import AuthenticationFailed, InputError, TLSError
+from mailguard_core.config import ImapSettings
+from mailguard_core.model.errors import AuthenticationFailed, ConfigError, TLSError
 from mailguard_core.ports.secrets import Secret
 from tests.support.dovecot import DovecotServer, dovecot_available, start_dovecot
 
@@ -135,11 +136,9 @@ def test_wrong_password_is_an_authentication_error_without_the_password_in_it(
     assert "hunter2" not in str(info.value) and "hunter2" not in info.value.public_message
 
 
-def test_a_malformed_pin_is_an_input_error(
-    dovecot: DovecotServer, imap_user: tuple[str, str]
-) -> None:
-    """A pin that is not 64 hex digits is refused as configuration input."""
-    name, password = imap_user
-    settings = dovecot.imap_settings(name, pin_sha256="abc")
-    with pytest.raises(InputError):
-        ImapMailStore("acct", settings, lambda: Secret(password)).list_folders()
+def test_a_malformed_pin_is_a_config_error() -> None:
+    """A pin that is not 64 hex digits is refused when the settings are built, before any
+    store could use it."""
+    with pytest.raises(ConfigError) as info:
+        ImapSettings(host="127.0.0.1", username="u", pin_sha256="abc")
+    assert "SHA-256 fingerprint" in info.value.public_message

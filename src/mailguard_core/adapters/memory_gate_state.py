@@ -83,7 +83,7 @@ class InMemoryGateState:
                     auth_cooldown_seconds=settings.auth_cooldown_seconds,
                     auth_max_cooldown_seconds=settings.auth_max_cooldown_seconds,
                 )
-                breaker = CircuitBreaker(values, where=f"accounts.{account}.breaker")
+                breaker = CircuitBreaker(values)
                 found = self._breakers[account] = _LockedBreaker(breaker, threading.Lock())
             return found
 

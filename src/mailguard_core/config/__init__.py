@@ -58,12 +58,10 @@ from mailguard_core.config.server import (
     ServerSettings,
     ServerStateSettings,
 )
-from mailguard_core.config.structure import CONVERTER
 
 __all__ = [
     "AUDIT_HMAC_ENTRY",
     "CONFIRMABLE_TOOLS",
-    "CONVERTER",
     "DEFAULT_CONFIRM_TOOLS",
     "DEFAULT_TENANT",
     "DEFAULT_TOOL_RATES",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import attrs
 
-from mailguard_core.config.accounts import AccountConfig
+from mailguard_core.config.accounts import AccountConfig, secret_name_problems
+from mailguard_core.config.checks import Problem, raise_problems
 from mailguard_core.config.server import AuditSettings, ServerSettings
 from mailguard_core.model.errors import ConfigError
 
@@ -17,6 +18,26 @@ class Config:
     default_account: str | None = None
     audit: AuditSettings = attrs.Factory(AuditSettings)
     server: ServerSettings = attrs.Factory(ServerSettings)
+
+    def __attrs_post_init__(self) -> None:
+        raise_problems(self._problems())
+
+    def _problems(self) -> Iterator[Problem]:
+        """The rules between accounts, and between the accounts and the other tables."""
+        if not self.accounts:
+            yield "accounts", "at least one [[accounts]] entry is required"
+        seen: dict[str, int] = {}
+        for index, account in enumerate(self.accounts):
+            first = seen.setdefault(account.name, index)
+            if first != index:
+                yield f"accounts[{index}].name", f"duplicate account name (also accounts[{first}])"
+        yield from secret_name_problems(a.name for a in self.accounts)
+        if self.default_account is not None and self.default_account not in seen:
+            yield "default_account", f"no account named {self.default_account!r}"
+        for index, principal in enumerate(self.server.principals):
+            for name in principal.accounts:
+                if name not in seen:
+                    yield f"server.principals[{index}].accounts", f"no account named {name!r}"
 
     def account(self, name: str) -> AccountConfig:
         """The account called exactly ``name``.

@@ -3,39 +3,24 @@
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from mailguard_core.config.document import Config, ConfigValidationError
-from mailguard_core.config.policy import DEFAULT_TOOL_RATES
-from mailguard_core.config.structure import (
-    CONVERTER,
-    _apply_preset,
-    _check_defaults,
-    _deep_merge,
-    _kind,
-    _merge_account,
-    _problems_from,
-)
-from mailguard_core.config.validate import _Problems, _validate
 from mailguard_core.model.errors import ConfigError
 from mailguard_core.system.paths import config_dir
 
-_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 #: rounds of removing the values cattrs refused to find the problems behind them
 _ROUNDS = 4
 
 
-def _parts(path: str) -> list[str | int]:
-    return [int(i) if i else str(k) for k, i in _PATH_PART.findall(path)]
-
-
 def _drop(document: Any, problem: str) -> bool:
-    """Remove from ``document`` the value a structuring problem names (an unknown key, a value
-    of the wrong kind); True when something was removed."""
+    """Remove from ``document`` the value a problem names (an unknown key, a refused value);
+    True when something was removed."""
+    from mailguard_core.config.structure import _parts
+
     path, _, message = problem.partition(": ")
     if path == "(top level)":
         return False
@@ -64,11 +49,14 @@ def _drop(document: Any, problem: str) -> bool:
 
 
 def _problems_behind(document: dict[str, Any], found: list[str]) -> list[str]:
-    """The problems a structuring failure hid: the refused values are removed (their keys
-    fall back to defaults) and the rest structured and validated again, a few rounds at most,
-    so that every problem is reported at once. Problems at paths already reported, and
-    "required" ones caused by a removal, are not repeated."""
+    """The problems a refused value hid (the rules between the fields of a table run only
+    once each of its fields passed): the refused values are removed (their keys fall back to
+    defaults) and the rest structured again, a few rounds at most, so that every problem is
+    reported at once. Problems at paths already reported, and "required" ones caused by a
+    removal, are not repeated."""
     import copy
+
+    from mailguard_core.config.structure import problems_from, structure
 
     reported = {p.partition(": ")[0] for p in found}
     working = copy.deepcopy(document)
@@ -79,21 +67,19 @@ def _problems_behind(document: dict[str, Any], found: list[str]) -> list[str]:
         if not any(dropped):
             return extra
         try:
-            config = CONVERTER.structure(working, Config)
+            structure(working)
         except Exception as exc:
-            pending = [p for p in _problems_from(exc) if p.partition(": ")[0] not in reported]
+            pending = [p for p in problems_from(exc) if p.partition(": ")[0] not in reported]
             extra.extend(p for p in pending if not p.endswith(": required key missing"))
             reported.update(p.partition(": ")[0] for p in pending)
             continue
-        later = _Problems()
-        _validate(later, config)
-        extra.extend(p for p in later.items if p.partition(": ")[0] not in reported)
         return extra
     return extra
 
 
 def parse_config(data: Mapping[str, Any], *, source: str | None = None) -> Config:
-    """Structure and validate a decoded TOML document.
+    """Structure a decoded TOML document into a :class:`Config`; every rule runs as its
+    table is built (:mod:`mailguard_core.config.checks`).
 
     Args:
         data: the document (``tomllib.loads`` output or an equivalent dict).
@@ -102,12 +88,21 @@ def parse_config(data: Mapping[str, Any], *, source: str | None = None) -> Confi
     Raises:
         ConfigValidationError: with every problem found, each naming its key path.
     """
+    from mailguard_core.config.policy import DEFAULT_TOOL_RATES
+    from mailguard_core.config.structure import (
+        _apply_preset,
+        _check_defaults,
+        _deep_merge,
+        _kind,
+        _merge_account,
+        problems_from,
+        structure,
+    )
+
     if not isinstance(data, Mapping):
         raise ConfigValidationError([f"(top level): expected a table, got {_kind(data)}"])
-    problems = _Problems()
     document = dict(data)
-    defaults, default_problems = _check_defaults(document.pop("defaults", {}))
-    problems.items.extend(default_problems)
+    defaults, problems = _check_defaults(document.pop("defaults", {}))
     base = _deep_merge({"limits": {"tools": dict(DEFAULT_TOOL_RATES)}}, defaults)
     accounts = document.get("accounts", [])
     if isinstance(accounts, list):
@@ -118,15 +113,13 @@ def parse_config(data: Mapping[str, Any], *, source: str | None = None) -> Confi
             for account in accounts
         ]
     try:
-        config = CONVERTER.structure(document, Config)
+        config = structure(document)
     except Exception as exc:  # cattrs raises ExceptionGroups of mixed kinds
-        found = _problems_from(exc)
-        problems.items.extend(found)
-        problems.items.extend(_problems_behind(document, found))
-        raise ConfigValidationError(problems.items, source=source) from None
-    config = _validate(problems, config)
-    if problems.items:
-        raise ConfigValidationError(problems.items, source=source)
+        found = problems_from(exc)
+        problems.extend(found)
+        problems.extend(_problems_behind(document, found))
+    if problems:
+        raise ConfigValidationError(problems, source=source)
     return config
 
 

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar, get_args
+from typing import Any, get_args
 
 import attrs
 import cattrs
-from cattrs.errors import ForbiddenExtraKeysError
+import cattrs.gen
+from cattrs.errors import (
+    AttributeValidationNote,
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+    IterableValidationNote,
+)
 
-from mailguard_core.config.accounts import AccountConfig
+from mailguard_core.config.accounts import AccountConfig, file_problems
+from mailguard_core.config.checks import Problem, Problems
+from mailguard_core.config.document import Config
 from mailguard_core.config.mail import (
     AuthMode,
     ImapSettings,
@@ -35,6 +46,7 @@ from mailguard_core.config.server import (
     ServerSettings,
     ServerStateSettings,
 )
+from mailguard_core.model.errors import MailguardError
 from mailguard_core.model.oauth import PRESETS
 from mailguard_core.model.tools import Posture
 
@@ -134,16 +146,114 @@ def _structure_posture(value: object, _: object) -> Posture:
     raise _Invalid("must be one of: " + ", ".join(repr(p.value) for p in Posture))
 
 
-_T = TypeVar("_T")
+#: every table of the document, inner tables first (a class's structure function looks up
+#: the hooks of its fields when it is generated)
+_TABLES: tuple[type, ...] = (
+    ImapSettings,
+    SmtpSettings,
+    OAuthSettings,
+    ToolOverrides,
+    FolderSettings,
+    RateLimitSettings,
+    BreakerSettings,
+    SendSettings,
+    ConfirmSettings,
+    AccountConfig,
+    AuditSettings,
+    ServerAuthSettings,
+    PrincipalSettings,
+    ServerStateSettings,
+    ServerSettings,
+    Config,
+)
+#: rules of the file beyond the class's own (see :func:`~.accounts.file_problems`)
+_FILE_RULES: dict[type, Callable[[Any], Iterable[Problem]]] = {AccountConfig: file_problems}
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
-def _table_first(
-    hook: Callable[[Any, Any], _T],
-) -> Callable[[object, object], _T]:
-    def structure(value: object, type_: object) -> _T:
+def _parts(path: str) -> list[str | int]:
+    return [int(i) if i else str(k) for k, i in _PATH_PART.findall(path)]
+
+
+def _member(parts: list[str | int], message: str) -> Exception:
+    """An exception cattrs' ``transform_error`` reports at ``parts`` below the group that
+    holds it: each part is a note (an attribute name or a list index), each level a group."""
+    head, rest = parts[0], parts[1:]
+    exc: Exception
+    if rest:
+        group = IterableValidationError if isinstance(rest[0], int) else ClassValidationError
+        exc = group("invalid", [_member(rest, message)], object)
+    else:
+        exc = _Invalid(message)
+    note: IterableValidationNote | AttributeValidationNote
+    if isinstance(head, int):
+        note = IterableValidationNote(f"index {head}", head, object)
+    else:
+        note = AttributeValidationNote(f"attribute {head}", head, object)
+    exc.__notes__ = [note]
+    return exc
+
+
+def _located(problems: Iterable[Problem]) -> list[Exception]:
+    """The members of a group for ``problems`` (key paths relative to the group)."""
+    return [
+        _member(_parts(path), message) if path else _Invalid(message) for path, message in problems
+    ]
+
+
+def _checked(field: attrs.Attribute[Any], hook: Callable[[Any, Any], Any]) -> Any:
+    """A field's structure hook followed by the field's own converter and validator, so that
+    cattrs collects every field's problem (the class's ``__init__`` stops at the first)."""
+
+    def structure(value: object, type_: object) -> object:
+        result = hook(value, type_)
+        try:
+            if field.converter is not None:
+                result = field.converter(result)  # type: ignore[operator]
+            if field.validator is not None:
+                field.validator(None, field, result)
+        except Problems as exc:
+            members = _located(exc.problems)
+            if exc.problems[0][0].startswith("["):
+                raise IterableValidationError("invalid", members, object) from None
+            raise ClassValidationError("invalid", members, object) from None
+        return result
+
+    return structure
+
+
+def _table_hook(converter: cattrs.Converter, cls: type) -> Callable[[object, object], Any]:
+    attrs.resolve_types(cls)
+    overrides = {
+        field.name: cattrs.gen.override(
+            struct_hook=_checked(field, converter.get_structure_hook(field.type))
+        )
+        for field in attrs.fields(cls)
+        if field.converter is not None or field.validator is not None
+    }
+    generated: Callable[[Any, Any], Any] = cattrs.gen.make_dict_structure_fn(
+        cls,
+        converter,
+        **overrides,  # type: ignore[arg-type]
+    )
+    file_rules = _FILE_RULES.get(cls)
+
+    def structure(value: object, type_: object) -> Any:
         if not isinstance(value, Mapping):
             raise _Invalid(f"expected a table, got {_kind(value)}")
-        return hook(value, type_)
+        try:
+            instance = generated(value, type_)
+        except ClassValidationError as exc:
+            [*inner] = exc.exceptions
+            if len(inner) == 1 and isinstance(inner[0], Problems):  # the rules between fields
+                raise ClassValidationError(exc.message, _located(inner[0].problems), cls) from None
+            raise
+        if file_rules is not None:
+            found = list(file_rules(instance))
+            if found:
+                raise ClassValidationError("invalid", _located(found), cls)
+        return instance
 
     return structure
 
@@ -166,34 +276,33 @@ def _make_converter() -> cattrs.Converter:
         lambda t: t == OnUnsupported, _literal_hook(OnUnsupported)
     )
     converter.register_structure_hook(Posture, _structure_posture)
-    for cls in (
-        ImapSettings,
-        SmtpSettings,
-        OAuthSettings,
-        ToolOverrides,
-        FolderSettings,
-        RateLimitSettings,
-        BreakerSettings,
-        SendSettings,
-        ConfirmSettings,
-        AccountConfig,
-        AuditSettings,
-        ServerAuthSettings,
-        PrincipalSettings,
-        ServerStateSettings,
-        ServerSettings,
-    ):
-        converter.register_structure_hook(cls, _table_first(converter.get_structure_hook(cls)))
+    for cls in _TABLES:
+        converter.register_structure_hook(cls, _table_hook(converter, cls))
     return converter
 
 
-#: the one converter for the configuration
-CONVERTER = _make_converter()
+@functools.cache
+def _converter() -> cattrs.Converter:
+    """The one converter for the configuration (built on first use: a configuration built in
+    code, like the demo's, never needs it)."""
+    return _make_converter()
+
+
+def structure(document: Mapping[str, Any]) -> Config:
+    """The :class:`Config` of a merged document.
+
+    Raises:
+        Exception: cattrs' ``ClassValidationError`` (and kin); :func:`problems_from` lists
+            its problems.
+    """
+    return _converter().structure(document, Config)
 
 
 def _format_exception(exc: BaseException, type_: type | None) -> str:
     if isinstance(exc, _Invalid):
         return str(exc)
+    if isinstance(exc, MailguardError):  # a field's own rule (config.checks)
+        return exc.public_message
     if isinstance(exc, ForbiddenExtraKeysError):
         known = [f.name for f in attrs.fields(exc.cl)] if attrs.has(exc.cl) else []
         return "unknown key(s): " + ", ".join(
@@ -204,7 +313,7 @@ def _format_exception(exc: BaseException, type_: type | None) -> str:
     return cattrs.v.format_exception(exc, type_)
 
 
-def _problems_from(exc: BaseException) -> list[str]:
+def problems_from(exc: BaseException) -> list[str]:
     problems = []
     for line in cattrs.transform_error(exc, path="$", format_exception=_format_exception):
         message, _, path = line.rpartition(" @ ")

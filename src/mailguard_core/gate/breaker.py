@@ -22,7 +22,6 @@ import enum
 from collections import deque
 
 from mailguard_core.config import BreakerSettings
-from mailguard_core.config.policy_rules import breaker_problems, raise_first
 from mailguard_core.model.errors import BreakerKind, CircuitOpen
 
 _DEFAULTS = BreakerSettings()
@@ -51,8 +50,7 @@ class CircuitBreaker:
         "last_cooldown",
     )
 
-    def __init__(self, settings: BreakerSettings = _DEFAULTS, *, where: str = "breaker"):
-        raise_first(breaker_problems(settings), where=where)
+    def __init__(self, settings: BreakerSettings = _DEFAULTS) -> None:
         self._settings = settings
         self._state = BreakerState.CLOSED
         self._failures: deque[float] = deque()

@@ -1,6 +1,6 @@
 """The folder guard: protected folders, the allowlist for permanent deletion, the review queue.
 
-Folder names are compared by :func:`~mailguard_core.config.policy_rules.folder_keys` (shared with
+Folder names are compared by :func:`~mailguard_core.model.folder_names.folder_keys` (shared with
 config validation and the services): a confusable skeleton after NFKC, case folding and
 removing default-ignorable code points and combining marks, so ``ＩＮＢＯＸ``, ``Іnbox``
 (Cyrillic), ``İnbox``, ``Sent`` + U+FE0F or U+2800, ``D̶rafts`` all collide with the folder
@@ -30,19 +30,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from mailguard_core.config import FolderSettings
-from mailguard_core.config.policy_rules import (
+from mailguard_core.gate.request import ToolRequest
+from mailguard_core.model.errors import FolderProtected, InputError, LabelReserved
+from mailguard_core.model.folder_names import (
     INBOX_NAMES,
     OUTGOING_FOLDERS,
     folder_key,
     folder_keys,
     folder_keys_of,
-    folder_list_problems,
     is_or_holds,
     is_reserved_label,
-    raise_first,
 )
-from mailguard_core.gate.request import ToolRequest
-from mailguard_core.model.errors import FolderProtected, InputError, LabelReserved
 from mailguard_core.model.tools import ToolName
 
 __all__ = ["FolderGuard", "folder_key"]
@@ -73,8 +71,7 @@ class FolderGuard:
 
     __slots__ = ("_allowed", "_allowed_keys", "_configured", "_outgoing", "_special", "_trash")
 
-    def __init__(self, settings: FolderSettings = _DEFAULTS, *, where: str = "folders") -> None:
-        raise_first(folder_list_problems(settings.protected, settings.expunge_allowed), where=where)
+    def __init__(self, settings: FolderSettings = _DEFAULTS) -> None:
         self._configured = folder_keys_of(settings.protected)
         self._allowed = frozenset(settings.expunge_allowed)
         self._allowed_keys = folder_keys_of(settings.expunge_allowed)
@@ -103,7 +100,7 @@ class FolderGuard:
         self._outgoing = folder_keys_of([*OUTGOING_FOLDERS.values(), *outgoing])
 
     def protected_keys(self) -> frozenset[str]:
-        """Comparison keys (:func:`~mailguard_core.config.policy_rules.folder_keys`) of every
+        """Comparison keys (:func:`~mailguard_core.model.folder_names.folder_keys`) of every
         protected folder."""
         return self._configured | self._special | _INBOX_KEYS
 

@@ -64,14 +64,13 @@ class _AccountGate:
     )
 
     def __init__(self, account: AccountConfig, now: float, state: GateState | None) -> None:
-        where = f"accounts.{account.name}"
         self.name = account.name
-        self.tools = effective_tools(account.posture, account.tools, where=f"{where}.tools")
-        self.folders = FolderGuard(account.folders, where=f"{where}.folders")
-        self.limiter = AccountRateLimiter(account.limits, now=now, where=f"{where}.limits")
+        self.tools = effective_tools(account.posture, account.tools)
+        self.folders = FolderGuard(account.folders)
+        self.limiter = AccountRateLimiter(account.limits, now=now)
         #: this process's own breaker, or the one shared through ``state`` (Redis)
         self.breaker: Breaker = (
-            CircuitBreaker(account.breaker, where=f"{where}.breaker")
+            CircuitBreaker(account.breaker)
             if state is None
             else state.breaker(account.name, account.breaker)
         )
@@ -177,8 +176,7 @@ class Gate:
         them (see :meth:`set_special_folders_provider`).
 
         Raises:
-            ConfigError: an override or limit names an unknown tool, a rate is malformed, the
-                folder lists overlap, or a breaker setting is out of range.
+            ConfigError: two accounts share a name.
         """
         return cls(
             config.accounts, audit, clock=clock, special_folders=special_folders, state=state

@@ -7,21 +7,13 @@ nothing, so a client hammering a limit does not push its own retry time further 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 
-from mailguard_core.config import RateLimitSettings
-from mailguard_core.config.policy_rules import (
-    Rate,
-    parse_rate,
-    raise_first,
-    rate_limit_problems,
-    tool_rate_problems,
-)
+from mailguard_core.config.policy import RateLimitSettings, parse_rate
 from mailguard_core.model.errors import ConfigError, RateLimited
-from mailguard_core.model.tools import ToolName, parse_tool_name
+from mailguard_core.model.tools import ToolName
 from mailguard_core.ports.gate_state import Bucket
 
-__all__ = ["AccountRateLimiter", "TokenBucket", "parse_rate", "parse_tool_rates"]
+__all__ = ["AccountRateLimiter", "TokenBucket", "parse_rate"]
 
 
 class TokenBucket:
@@ -60,10 +52,9 @@ class AccountRateLimiter:
 
     __slots__ = ("_account", "_tool_rates", "_tools")
 
-    def __init__(self, settings: RateLimitSettings, *, now: float, where: str = "limits") -> None:
-        raise_first(rate_limit_problems(settings), where=where)
+    def __init__(self, settings: RateLimitSettings, *, now: float) -> None:
         self._account = TokenBucket(settings.calls_per_second, settings.burst, now=now)
-        self._tool_rates = parse_tool_rates(settings.tools, where=f"{where}.tools")
+        self._tool_rates = settings.tool_rates()
         self._tools: dict[ToolName, TokenBucket] = {
             tool: TokenBucket(rate.per_second, rate.count, now=now)
             for tool, rate in self._tool_rates.items()
@@ -92,21 +83,3 @@ class AccountRateLimiter:
         self._account.take(now)
         if tool_bucket is not None:
             tool_bucket.take(now)
-
-
-def parse_tool_rates(
-    tools: Mapping[str, str], *, where: str = "limits.tools"
-) -> dict[ToolName, Rate]:
-    """Parse per-tool limits, keyed by exact tool names of gated tools
-    (:func:`~mailguard_core.config.policy_rules.tool_rate_problems`).
-
-    Raises:
-        ConfigError: an unknown or infrastructure tool name, or a malformed rate.
-    """
-    raise_first(tool_rate_problems(tools), where=where)
-    rates: dict[ToolName, Rate] = {}
-    for name, text in tools.items():
-        tool = parse_tool_name(name)
-        if tool is not None:  # always, after the check above
-            rates[tool] = parse_rate(text, where=f"{where}.{name}")
-    return rates

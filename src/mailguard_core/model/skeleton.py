@@ -28,7 +28,7 @@ comparing names wants ``D̶rafts`` and ``Sent`` + U+FE0F to meet ``Drafts`` and 
 Folding case *before* the mapping keeps it case-insensitive (``INBOX`` and ``inbox`` meet)
 but loses the few look-alikes of capital letters (capital ``I`` and ``l``): callers that need
 both compare the unfolded skeletons of the case variants too
-(:func:`~mailguard_core.config.policy_rules.folder_keys`). A name of a script without look-alikes
+(:func:`~mailguard_core.model.folder_names.folder_keys`). A name of a script without look-alikes
 (CJK, most Cyrillic words) keeps its own letters, minus their non-spacing marks.
 """
 

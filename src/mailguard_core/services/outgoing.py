@@ -18,7 +18,6 @@ from collections.abc import Sequence
 import attrs
 
 from mailguard_core.config import AccountConfig
-from mailguard_core.config.policy_rules import OUTGOING_FOLDERS
 from mailguard_core.model.compose import (
     DRAFT_FLAGS,
     SENT_FLAGS,
@@ -30,6 +29,7 @@ from mailguard_core.model.compose import (
     threading_from_headers,
 )
 from mailguard_core.model.errors import MailguardError, MessageNotFound, ToolDenied
+from mailguard_core.model.folder_names import OUTGOING_FOLDERS
 from mailguard_core.model.values import MessageRef, require_account
 from mailguard_core.ports.mail_store import MailStore
 from mailguard_core.ports.sender import Sender

@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mailguard_core.config import AccountConfig
-from mailguard_core.config.policy_rules import is_reserved_label
 from mailguard_core.gate.folders import FolderGuard
 from mailguard_core.gate.request import ToolRequest
 from mailguard_core.model.errors import (
@@ -24,6 +23,7 @@ from mailguard_core.model.errors import (
     InputError,
     LabelReserved,
 )
+from mailguard_core.model.folder_names import is_reserved_label
 from mailguard_core.model.tools import ToolName
 from mailguard_core.model.values import (
     MessageRef,
@@ -94,7 +94,7 @@ class MailboxService(AttachmentCases):
         own = _domain(account.address)
         self._own_domains = (own,) if own else ()
         self._special: dict[str, str] | None = None
-        self._guard = FolderGuard(account.folders, where=f"accounts.{account.name}.folders")
+        self._guard = FolderGuard(account.folders)
 
     @property
     def name(self) -> str:
