@@ -11,10 +11,9 @@ raw JSON-RPC over stdin/stdout (no client library in the timed path):
   version-free types and of both protocol revisions (the low-level server needs them all);
 - ``import mcp.types``: what ``import mcp.<anything>`` costs the ordinary way, since the
   ``mcp`` package ``__init__`` binds the whole client side (and through it ``MCPServer``);
-- ``mailguard-mcp demo, ordinary SDK import``: the server with ``MAILGUARD_MCP_EAGER_IMPORTS=1``
-  (the ``mcp`` / ``mcp.server`` package inits run as they are): the "before";
-- ``mailguard-mcp demo``: spawn, initialize, notifications/initialized, tools/list answered,
-  with those two re-exporting package inits deferred (``serve_cli.import_server``).
+- ``mailguard-mcp demo``: spawn, initialize, notifications/initialized, tools/list answered
+  (plain imports: the SDK's package inits run as they are; the sanitizer and the mail
+  libraries load on the first call that needs them).
 
 ``run(runs=..., quick=...) -> dict`` is what ``bench/run.py`` calls.
 """
@@ -122,7 +121,6 @@ def _stats(samples: list[float]) -> dict[str, float]:
 
 
 DEMO = "mailguard-mcp demo: spawn to tools/list"
-DEMO_EAGER = "mailguard-mcp demo, ordinary SDK import"
 
 
 def run(runs: int = 10, quick: bool = False) -> dict[str, Any]:
@@ -134,7 +132,7 @@ def run(runs: int = 10, quick: bool = False) -> dict[str, Any]:
         "import mcp_types.methods (SDK floor)": "import mcp_types.methods",
         "import mcp.types (whole mcp package)": "import mcp.types",
     }
-    subjects: dict[str, list[float]] = {name: [] for name in [*imports, DEMO_EAGER, DEMO]}
+    subjects: dict[str, list[float]] = {name: [] for name in [*imports, DEMO]}
     cpu: dict[str, list[float]] = {name: [] for name in subjects}
     tools = 0
     load_before = os.getloadavg()
@@ -143,12 +141,9 @@ def run(runs: int = 10, quick: bool = False) -> dict[str, Any]:
             wall, used = _time_process([py, "-c", code])
             subjects[name].append(wall)
             cpu[name].append(used)
-        for name, eager in ((DEMO_EAGER, "1"), (DEMO, "")):
-            wall, used, tools = time_tools_list(
-                [py, "-m", "mailguard_mcp", "demo"], env={"MAILGUARD_MCP_EAGER_IMPORTS": eager}
-            )
-            subjects[name].append(wall)
-            cpu[name].append(used)
+        wall, used, tools = time_tools_list([py, "-m", "mailguard_mcp", "demo"], env={})
+        subjects[DEMO].append(wall)
+        cpu[DEMO].append(used)
     load_after = os.getloadavg()
     stats = {name: _stats(samples) for name, samples in subjects.items()}
     cpu_stats = {name: _stats(samples) for name, samples in cpu.items()}

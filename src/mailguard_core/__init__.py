@@ -50,48 +50,30 @@ if TYPE_CHECKING:
     )
     from mailguard_core.services.tooldefs import TOOL_DEFS, ToolDef, listed_input_schema
 
-#: names that load on first use, with their module: importing the sanitizer (lxml, nh3,
-#: tldextract, ...) and message composition (the stdlib email package) is a large share of
-#: the MCP server's startup, which needs neither before the first tool call
-_LAZY_NAMES = {
-    **dict.fromkeys(("Envelope", "Mailbox", "open_mailbox"), "mailguard_core.app.mailbox"),
-    "InMemoryAuditSink": "mailguard_core.adapters.memory_audit",
-    **dict.fromkeys(
-        ("TOOL_DEFS", "ToolDef", "listed_input_schema"), "mailguard_core.services.tooldefs"
-    ),
-    **dict.fromkeys(
-        ("DraftOutcome", "OutgoingRequest", "OutgoingService", "SendOutcome"),
-        "mailguard_core.services.outgoing",
-    ),
-    **dict.fromkeys(
-        (
-            "AttachmentText",
-            "ExtractOptions",
-            "InjectionDetector",
-            "MimeLimits",
-            "RuleBasedDetector",
-            "SafeMessage",
-            "SanitizeOptions",
-            "SecurityWarning",
-            "extract_attachment_text",
-            "render_text",
-            "safe_filename",
-            "sanitize_headers",
-            "sanitize_message",
-            "sanitize_text",
-            "sniff_content_type",
-        ),
-        "mailguard_core.sanitize",
-    ),
-}
+#: where the public names not imported above live, cheapest first. They load on first use:
+#: the sanitizer (lxml, nh3, tldextract, ...) and message composition (the stdlib email
+#: package) are a large share of the MCP server's startup, which needs neither before the
+#: first tool call. Which names are public is ``__all__`` alone (checked against
+#: docs/library.md); each resolves to its module's own object.
+_DEFERRED_MODULES = (
+    "mailguard_core.adapters.memory_audit",
+    "mailguard_core.services.tooldefs",
+    "mailguard_core.services.outgoing",
+    "mailguard_core.app.mailbox",
+    "mailguard_core.sanitize",
+)
 
 
 def __getattr__(name: str) -> Any:
-    """Resolve a lazily loaded public name (see ``_LAZY_NAMES``)."""
-    module = _LAZY_NAMES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mailguard_core' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    """A public name of :data:`_DEFERRED_MODULES`, imported on first use."""
+    if name in __all__:
+        for module_name in _DEFERRED_MODULES:
+            module = importlib.import_module(module_name)
+            if name in vars(module):
+                value = vars(module)[name]
+                globals()[name] = value
+                return value
+    raise AttributeError(f"module 'mailguard_core' has no attribute {name!r}")
 
 
 __all__ = [

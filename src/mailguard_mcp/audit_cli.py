@@ -81,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _secret_store() -> SecretStore:
-    """The server's secret store (the keyring, then ``MAILGUARD_*`` variables)."""
+    """The server's secret store (:func:`~mailguard_core.app.bootstrap.default_secrets`)."""
     from mailguard_core.app.bootstrap import default_secrets
 
     return default_secrets()
@@ -116,11 +116,10 @@ def _configuration(explicit: str | None) -> Config | None:
 
 
 def _default_log(config: Config) -> Path:
-    if config.audit.path:
-        return Path(config.audit.path).expanduser()
-    from mailguard_core.app.bootstrap import state_dir
+    """The log the server writes (:func:`~mailguard_core.app.bootstrap.audit_log_path`)."""
+    from mailguard_core.app.bootstrap import audit_log_path
 
-    return state_dir() / "audit.jsonl"
+    return audit_log_path(config)
 
 
 def _verify(args: argparse.Namespace, out: TextIO) -> int:

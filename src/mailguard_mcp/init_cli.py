@@ -332,16 +332,16 @@ def main(
         path.chmod(0o600)
         out.write(f"Wrote {path}\n")
         if password is not None:
-            from mailguard_core.adapters.keyring_secrets import KeyringSecretStore
+            from mailguard_core.app.bootstrap import keyring_store
             from mailguard_core.ports.secrets import Secret
 
-            KeyringSecretStore().set(name, Secret(password))
+            keyring_store().set(name, Secret(password))
             out.write(f"Stored the password of {name} in the OS keyring (service 'mailguard').\n")
         if provider.oauth:
             out.write(f"Next: mailguard-mcp login {name} (signs in with {provider.label}).\n")
             return 0
         out.write("\nDry run:\n")
-        from mailguard_mcp.serve_cli import dry_run
+        from mailguard_mcp.dry_run import dry_run
 
         return dry_run(load_config(str(path)), out)
     except _Usage as exc:

@@ -30,7 +30,6 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from mailguard_core.adapters.keyring_secrets import KeyringSecretStore, env_var_name
 from mailguard_core.config import AUDIT_HMAC_ENTRY, AccountConfig, Config, load_config
 from mailguard_core.model.errors import (
     AuthenticationFailed,
@@ -39,7 +38,7 @@ from mailguard_core.model.errors import (
     SecretUnavailable,
 )
 from mailguard_core.model.oauth import client_secret_entry, refresh_token_entry
-from mailguard_core.ports.secrets import Secret, SecretStore
+from mailguard_core.ports.secrets import Secret, SecretStore, env_var_name
 
 PROG = "mailguard-mcp login"
 
@@ -183,7 +182,11 @@ def main(
     out = out or sys.stdout
     err = err or sys.stderr
     args = _parser().parse_args(argv)
-    keyring_store = store if store is not None else KeyringSecretStore()
+    if store is None:
+        from mailguard_core.app.bootstrap import keyring_store as default_keyring
+
+        store = default_keyring()
+    keyring_store = store
     oauth = False
     try:
         if args.account == AUDIT_HMAC_ENTRY:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from mailguard_core.config import parse_config
-from mailguard_mcp.serve_cli import dry_run
+from mailguard_mcp.dry_run import dry_run
 from tests.support.dovecot import DovecotServer, dovecot_available, start_dovecot
 from tests.support.smtpd import SmtpTestServer, smtpd_certificate, start_smtpd  # noqa: F401
 

@@ -20,8 +20,8 @@ import pytest
 
 from mailguard_core.config import load_config, parse_config
 from mailguard_mcp import init_cli
+from mailguard_mcp.dry_run import dry_run
 from mailguard_mcp.init_presets import PROVIDERS
-from mailguard_mcp.serve_cli import dry_run
 from tests.mcp.test_docs import _blocks
 from tests.support.dovecot import DovecotServer, dovecot  # noqa: F401  (fixture)
 from tests.support.smtpd import SmtpTestServer, smtpd_certificate, start_smtpd  # noqa: F401

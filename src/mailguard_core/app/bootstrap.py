@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MailguardApp",
+    "audit_log_path",
     "credential_version",
     "default_audit",
     "default_downloads",
@@ -43,6 +44,7 @@ __all__ = [
     "default_state",
     "default_store",
     "default_tokens",
+    "keyring_store",
     "open_app",
     "state_dir",
 ]
@@ -59,10 +61,13 @@ def state_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 
 # ---------------------------------------------------------------- the default adapters
-# (also what ``mailguard-mcp --dry-run`` and ``mailguard-mcp audit`` build)
+# Every command builds its adapters here: ``serve`` and ``demo`` (through :func:`open_app`),
+# ``--dry-run`` (stores, senders and tokens without a gate), ``login`` (:func:`keyring_store`)
+# and ``audit`` (:func:`audit_log_path`, :func:`default_secrets`).
 
 
 def default_secrets() -> SecretStore:
+    """Where the server reads secrets: the OS keyring, then ``MAILGUARD_*`` variables."""
     from mailguard_core.adapters.keyring_secrets import (
         ChainSecretStore,
         EnvSecretStore,
@@ -70,6 +75,30 @@ def default_secrets() -> SecretStore:
     )
 
     return ChainSecretStore(KeyringSecretStore(), EnvSecretStore(os.environ))
+
+
+def keyring_store() -> SecretStore:
+    """Where ``mailguard-mcp login`` writes secrets: the OS keyring alone (environment
+    variables are the user's to set)."""
+    from mailguard_core.adapters.keyring_secrets import KeyringSecretStore
+
+    return KeyringSecretStore()
+
+
+def audit_log_path(config: Config, environ: Mapping[str, str] | None = None) -> Path:
+    """The audit log this process writes: ``[audit] path``, else ``audit.jsonl`` in
+    :func:`state_dir`; a replica (``MAILGUARD_REPLICA``, else ``[server.state] replica``)
+    writes ``<stem>-<replica>.jsonl`` beside it (one hash chain each)."""
+    env = os.environ if environ is None else environ
+    path = (
+        Path(config.audit.path).expanduser()
+        if config.audit.path
+        else state_dir(env) / "audit.jsonl"
+    )
+    replica = env.get("MAILGUARD_REPLICA") or config.server.state.replica
+    if replica:
+        path = path.with_name(f"{path.stem}-{replica}{path.suffix}")
+    return path
 
 
 def default_tokens(
@@ -132,12 +161,7 @@ def default_downloads(account: AccountConfig, directory: Path | None = None) -> 
 def default_audit(config: Config, secrets: Callable[[], SecretStore]) -> AuditSink:
     from mailguard_core.adapters.jsonl_audit import JsonlAuditSink
 
-    path = (
-        Path(config.audit.path).expanduser() if config.audit.path else state_dir() / "audit.jsonl"
-    )
-    replica = os.environ.get("MAILGUARD_REPLICA") or config.server.state.replica
-    if replica:  # replicas write one hash-chained log each (audit verify checks each)
-        path = path.with_name(f"{path.stem}-{replica}{path.suffix}")
+    path = audit_log_path(config)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets().get("audit-hmac") if config.audit.hmac else None
     return JsonlAuditSink(

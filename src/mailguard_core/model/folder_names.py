@@ -11,7 +11,6 @@ import functools
 from collections.abc import Iterable
 
 from mailguard_core.model.compose import DRAFT_FLAGS
-from mailguard_core.model.skeleton import skeleton
 
 
 def folder_key(name: str) -> str:
@@ -20,6 +19,8 @@ def folder_key(name: str) -> str:
     points or combining marks, look-alike characters mapped to one prototype, blanks collapsed
     and trimmed). ``ＩＮＢＯＸ``, ``Іnbox`` (Cyrillic І), ``İnbox``, ``Sent\u034f`` and
     ``D\u0336rafts`` get the key of ``INBOX``, ``Sent`` and ``Drafts``."""
+    from mailguard_core.model.skeleton import skeleton  # its tables load on first use
+
     return skeleton(name)
 
 
@@ -31,6 +32,8 @@ def folder_keys(name: str) -> frozenset[str]:
     capital ``I`` and small ``l`` are confusable while small ``i`` is not, so ``lnbox`` meets
     ``Inbox`` (how clients show INBOX) only there.
     """
+    from mailguard_core.model.skeleton import skeleton
+
     shapes = {name, name.lower(), name.upper(), name.capitalize()}
     return frozenset({folder_key(name)} | {"\0" + skeleton(s, fold=False) for s in shapes})
 
