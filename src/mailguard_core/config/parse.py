@@ -88,16 +88,15 @@ def parse_config(data: Mapping[str, Any], *, source: str | None = None) -> Confi
     Raises:
         ConfigValidationError: with every problem found, each naming its key path.
     """
-    from mailguard_core.config.policy import DEFAULT_TOOL_RATES
-    from mailguard_core.config.structure import (
+    from mailguard_core.config.defaults import (
         _apply_preset,
         _check_defaults,
         _deep_merge,
         _kind,
         _merge_account,
-        problems_from,
-        structure,
     )
+    from mailguard_core.config.policy import DEFAULT_TOOL_RATES
+    from mailguard_core.config.structure import problems_from, structure
 
     if not isinstance(data, Mapping):
         raise ConfigValidationError([f"(top level): expected a table, got {_kind(data)}"])
