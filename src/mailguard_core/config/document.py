@@ -23,7 +23,7 @@ class Config:
         raise_problems(self._problems())
 
     def _problems(self) -> Iterator[Problem]:
-        """The rules between accounts, and between the accounts and the other tables."""
+        """The rules between the accounts."""
         if not self.accounts:
             yield "accounts", "at least one [[accounts]] entry is required"
         seen: dict[str, int] = {}
@@ -32,12 +32,6 @@ class Config:
             if first != index:
                 yield f"accounts[{index}].name", f"duplicate account name (also accounts[{first}])"
         yield from secret_name_problems(a.name for a in self.accounts)
-        if self.default_account is not None and self.default_account not in seen:
-            yield "default_account", f"no account named {self.default_account!r}"
-        for index, principal in enumerate(self.server.principals):
-            for name in principal.accounts:
-                if name not in seen:
-                    yield f"server.principals[{index}].accounts", f"no account named {name!r}"
 
     def account(self, name: str) -> AccountConfig:
         """The account called exactly ``name``.
@@ -56,6 +50,19 @@ class Config:
         if self.default_account is not None:
             return self.account(self.default_account)
         return self.accounts[0]
+
+
+def file_references(config: Config) -> Iterator[Problem]:
+    """What a configuration *file* must also get right: the accounts it names elsewhere
+    exist. (A view of a configuration, like an HTTP principal's subset of the accounts, may
+    leave some of them out.)"""
+    names = {a.name for a in config.accounts}
+    if config.default_account is not None and config.default_account not in names:
+        yield "default_account", f"no account named {config.default_account!r}"
+    for index, principal in enumerate(config.server.principals):
+        for name in principal.accounts:
+            if name not in names:
+                yield f"server.principals[{index}].accounts", f"no account named {name!r}"
 
 
 class ConfigValidationError(ConfigError):

@@ -23,7 +23,7 @@ from cattrs.errors import (
 from mailguard_core.config.accounts import AccountConfig, file_problems
 from mailguard_core.config.checks import Problem, Problems
 from mailguard_core.config.defaults import _kind, _with_suggestion
-from mailguard_core.config.document import Config
+from mailguard_core.config.document import Config, file_references
 from mailguard_core.config.mail import (
     AuthMode,
     ImapSettings,
@@ -152,7 +152,10 @@ _TABLES: tuple[type, ...] = (
     Config,
 )
 #: rules of the file beyond the class's own (see :func:`~.accounts.file_problems`)
-_FILE_RULES: dict[type, Callable[[Any], Iterable[Problem]]] = {AccountConfig: file_problems}
+_FILE_RULES: dict[type, Callable[[Any], Iterable[Problem]]] = {
+    AccountConfig: file_problems,
+    Config: file_references,
+}
 
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
