@@ -64,13 +64,21 @@ _DEFERRED_MODULES = (
 )
 
 
+_MISSING = object()
+
+
 def __getattr__(name: str) -> Any:
     """A public name of :data:`_DEFERRED_MODULES`, imported on first use."""
     if name in __all__:
         for module_name in _DEFERRED_MODULES:
             module = importlib.import_module(module_name)
-            if name in vars(module):
-                value = vars(module)[name]
+            value = vars(module).get(name, _MISSING)
+            # the module's own name (listed in its __all__, or defined there), never one it
+            # merely imports under the same spelling
+            own = name in getattr(module, "__all__", ()) or (
+                getattr(value, "__module__", module_name) == module_name
+            )
+            if value is not _MISSING and own:
                 globals()[name] = value
                 return value
     raise AttributeError(f"module 'mailguard_core' has no attribute {name!r}")

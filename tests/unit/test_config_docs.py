@@ -139,3 +139,27 @@ def test_the_sanitizer_names_at_the_top_level_are_the_sanitizer_package_objects(
         assert name in mailguard_core.__all__
         assert getattr(mailguard_core, name) is getattr(sanitize, name)
     assert not hasattr(mailguard_core, "sanitize_nothing")
+
+
+def test_each_public_name_is_the_object_of_the_module_that_defines_it() -> None:
+    """Resolved in a fresh interpreter, a deferred public name is its defining module's own
+    object, never a same-spelled name another module imports (services.outgoing imports a
+    ``Mailbox`` of its own)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import mailguard_core as m\n"
+        "from mailguard_core.app.mailbox import Envelope, Mailbox, open_mailbox\n"
+        "assert (m.Mailbox, m.Envelope, m.open_mailbox) == (Mailbox, Envelope, open_mailbox)\n"
+        "for name in m.__all__:\n"
+        "    value = getattr(m, name)\n"
+        "    home = getattr(value, '__module__', None)\n"
+        "    assert home is None or home.startswith(('mailguard_core.', 'builtins')), name\n"
+        "print(len(m.__all__))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) > 40
