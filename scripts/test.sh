@@ -4,9 +4,11 @@
 # (scripts/pythons.sh; MAILGUARD_PYTHONS="3.11" narrows it for a quick local run).
 # Arguments go to each pytest run. The last line totals the runs: "total: N passed, N failed".
 # The Chromium visibility oracle (tests/property/test_hidden_oracle.py, minutes of browser work)
-# and the packaging tests (tests/packaging: build, twine, a fresh venv, pipx and uvx; about three
-# minutes) run on the first Python only: the oracle judges the CSS policy and the wheel is pure
-# Python, neither changed by the interpreter version; every other test runs on every version.
+# the packaging tests (tests/packaging: build, twine, a fresh venv, pipx and uvx; about three
+# minutes) and the Inspector web UI test (tests/mcp/test_inspector_ui.py: Node 22, the
+# Inspector and Chromium; about 15 s warm, a minute more on a cold npm cache) run on the first
+# Python only: the oracle judges the CSS policy and the wheel is pure
+# Python, none changed by the interpreter version; every other test runs on every version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
@@ -29,7 +31,8 @@ while read -r version _interpreter venv; do
   set -e
   last=$(tail -n 1 "$log")
   summary+=("Python $version: exit $code in $((SECONDS - start)) s: $last")
-  once=(--deselect tests/property/test_hidden_oracle.py --deselect tests/packaging)
+  once=(--deselect tests/property/test_hidden_oracle.py --deselect tests/packaging
+        --deselect tests/mcp/test_inspector_ui.py)
   [ "$code" = 0 ] || status=$code
   passed=$((passed + $(count passed "$last")))
   failed=$((failed + $(count failed "$last") + $(count error "$last")))
