@@ -62,6 +62,8 @@ class State(NamedTuple):
     #: the parent's own background is ``currentColor`` (``background-color: inherit`` then
     #: takes the element's own colour)
     bg_current: bool = False
+    #: a far negative ``text-indent`` set on an inline element: the blocks inside it take it
+    pending_indent: bool = False
 
 
 #: the inherited state at the document root: black text on white
@@ -98,6 +100,9 @@ def child_state(
     fill = state.fill
     indent = state.indent
     tag = None if el is None else el.tag
+    pending = state.pending_indent
+    if pending and not _is_inline_box(facts, tag, inline):
+        indent, pending = pending, False  # an inline ancestor's text-indent reaches a block
     if tag == "a" and "href" in names:
         color = _LINK_BLUE  # clients draw links in their own colour unless styled
     elif tag == "font" and "color" in names:
@@ -109,7 +114,7 @@ def child_state(
         if parsed is not None and parsed != CURRENT:
             color = parsed
     elif tag == "table":
-        indent = False  # the user-agent stylesheet resets text-indent on tables
+        indent = pending = False  # the user-agent stylesheet resets text-indent on tables
         if state.quirks:
             color = state.body_color  # quirks mode: a table takes the body's colour, medium size
             tiny = False
@@ -136,8 +141,13 @@ def child_state(
             invisible = facts.invisible
         if facts.fill is not None:
             fill = None if facts.fill == CURRENT else facts.fill
-        if facts.indent is not None and not _is_inline(facts, tag, inline):
-            indent = facts.indent  # text-indent applies to block containers only
+        if facts.indent is not None:
+            # text-indent applies to block containers: on an inline element it only passes
+            # on to the blocks inside it
+            if _is_inline(facts, tag, inline):
+                pending = facts.indent
+            else:
+                indent = facts.indent
         if facts.opacity is not None:
             opacity *= facts.opacity
         if facts.custom:
@@ -156,6 +166,7 @@ def child_state(
         and custom is state.custom
         and fill == state.fill
         and indent == state.indent
+        and pending == state.pending_indent
         and opacity == state.opacity
         and bg_current == state.bg_current
         and tag != "body"
@@ -174,7 +185,14 @@ def child_state(
         body_color,
         opacity,
         bg_current,
+        pending,
     )
+
+
+def _is_inline_box(facts: Facts | None, tag: str | None, inline: bool | None) -> bool:
+    if facts is not None:
+        return _is_inline(facts, tag, inline)
+    return tag in INLINE_TAGS if inline is None else inline
 
 
 def _is_inline(facts: Facts, tag: str | None, inline: bool | None) -> bool:
@@ -231,11 +249,13 @@ class Inherited:
     state its text and children inherit. Most elements of a message are such elements.
     """
 
-    __slots__ = ("state", "styled", "text_method")
+    __slots__ = ("pending", "state", "styled", "text_method")
 
     def __init__(self, state: State) -> None:
         self.state = state
         self.text_method = text_method(state)
+        #: a block below takes an inline ancestor's text-indent (see State.pending_indent)
+        self.pending = state.pending_indent
         self.styled: dict[tuple[str, bool, int], Styled] = {}
 
     def with_style(self, style: str, inline: bool, table_part: int = 0) -> Styled:

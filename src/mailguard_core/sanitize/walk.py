@@ -244,7 +244,12 @@ def walk(
                         )
                         method = method or other
                         doubt = doubt or doubt2
-                elif tag in _SPECIAL_TAGS or not quiet(names):
+                elif (
+                    tag in _SPECIAL_TAGS
+                    or not quiet(names)
+                    or entry.pending
+                    or (alt is not None and alt.pending)
+                ):
                     facts = style_facts.inline_facts(style) if style else None
                     if (
                         style
