@@ -1,4 +1,4 @@
-"""The JWT check of ``serve --http`` (``mailguard_mcp.http.JwtVerifier``) with a JWKS fetched
+"""The JWT check of ``serve --http`` (``mailguard_mcp.http_tokens.JwtVerifier``) with a JWKS fetched
 from a URL: a rotated key is fetched again; audience lists, scopes and algorithms are checked;
 a JWKS that cannot be fetched refuses tokens (fail closed) without a download per token.
 Over real HTTP: ``tests/mcp/test_http_tokens_wire.py``."""
@@ -15,7 +15,7 @@ from joserfc.jwk import KeySet, OctKey, RSAKey
 
 from mailguard_core.config import ServerAuthSettings
 from mailguard_core.gate.principals import Principal
-from mailguard_mcp.http import JwtVerifier
+from mailguard_mcp.http_tokens import JwtVerifier
 from tests.support.http_server import ISSUER, Issuer
 
 AUD = "https://mail.example/mcp"
