@@ -168,6 +168,7 @@ def _trust(
     """Check the server's certificate: the pin of a certificate that does not verify and was
     trusted; None when it verifies. Raises when refused."""
     from mailguard_core.adapters.tls_probe import presented_certificate, verify_certificate
+    from mailguard_core.config import normalize_pin
     from mailguard_core.model.errors import TLSError
 
     protocol: Literal["imap", "smtp"] = "imap" if kind == "imap" else "smtp"
@@ -185,7 +186,7 @@ def _trust(
     out.write(f"{kind.upper()} {server.host}:{server.port}: {failure.public_message}\n")
     out.write("The server presents this certificate:\n")
     out.writelines(f"  {line}\n" for line in cert.describe())
-    pins = [p.replace(":", "").strip().lower() for p in args.pin]
+    pins = [normalize_pin(p) for p in args.pin]
     if cert.sha256 in pins:
         trusted = True
     elif asker.interactive:

@@ -20,6 +20,7 @@ from mailguard_core.config import (
     config_path,
     effective_tools,
     load_config,
+    normalize_pin,
     parse_config,
 )
 from mailguard_core.config.policy import Rate, parse_rate
@@ -628,3 +629,15 @@ def test_brands_extend_the_phishing_brand_table_and_are_checked() -> None:
     assert "brands.Acme[0]" in joined and "brands.X" in joined
     assert "brand name" in joined
     assert problems_of({"accounts": [account(brands={"Acme": "acme.example"})]})
+
+
+@pytest.mark.parametrize("raw", ["AB:" * 31 + "AB", "ab" * 32, f"  {'Ab' * 32}\n"])
+def test_normalize_pin_is_the_one_pin_rule(raw: str) -> None:
+    # the configuration, the adapters' check_pin and `init --pin` all go through this
+    assert normalize_pin(raw) == "ab" * 32
+
+
+@pytest.mark.parametrize("raw", ["ab" * 31, "zz" * 32, "ab" * 32 + ":ab", "", "ab " * 32])
+def test_normalize_pin_refuses_what_is_not_a_sha256(raw: str) -> None:
+    with pytest.raises(ConfigError, match="bad certificate pin"):
+        normalize_pin(raw)

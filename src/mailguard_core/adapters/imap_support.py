@@ -19,10 +19,9 @@ import attrs
 from mailguard_core.adapters.imap_errors import _snippet
 from mailguard_core.adapters.imap_session import Edge
 from mailguard_core.adapters.mail_common import is_attachment
-from mailguard_core.config import ImapSettings
+from mailguard_core.config import ImapSettings, normalize_pin
 from mailguard_core.model.errors import (
     AuthenticationFailed,
-    InputError,
     TLSError,
 )
 from mailguard_core.model.values import AttachmentInfo
@@ -32,7 +31,6 @@ __all__ = [
     "BodyPart",
     "decode_transfer",
     "imap_login",
-    "normalise_pin",
     "parse_uid_pairs",
     "tls_context",
     "to_utc",
@@ -64,14 +62,6 @@ def imap_login(client: Edge, username: str, password: str) -> None:
     client.plain_login(username, password)
 
 
-def normalise_pin(pin: str) -> str:
-    """``AB:CD:...`` or ``abcd...`` -> 64 lowercase hex digits, else InputError."""
-    value = pin.replace(":", "").strip().lower()
-    if not re.fullmatch(r"[0-9a-f]{64}", value):
-        raise InputError("pin_sha256 is not a SHA-256 hex digest", public="invalid certificate pin")
-    return value
-
-
 def tls_context(settings: ImapSettings) -> ssl.SSLContext:
     """TLS 1.2+ context: with a pin, CA checks are replaced by the exact-certificate check."""
     ctx = ssl.create_default_context()
@@ -95,7 +85,7 @@ def check_pin(has_tls: bool, der: bytes | None, pin: str | None) -> str | None:
             raise TLSError("no TLS socket to check the pin on")
         return None
     digest = hashlib.sha256(der).hexdigest() if der else None
-    if pin and digest != normalise_pin(pin):
+    if pin and digest != normalize_pin(pin):
         raise TLSError(f"certificate sha256 {digest} does not match the pin")
     return digest
 

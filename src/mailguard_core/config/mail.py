@@ -135,12 +135,14 @@ class OAuthSettings:
 
 
 def normalize_pin(pin: str) -> str:
-    """``pin`` as 64 lowercase hex digits; ':' separators are dropped.
+    """``pin`` as 64 lowercase hex digits; ':' separators and surrounding white space are
+    dropped. The one rule for a certificate pin: the configuration, the adapters' pin check and
+    ``init --pin`` all use it.
 
     Raises:
         ConfigError: not a SHA-256 fingerprint.
     """
-    digits = pin.replace(":", "").lower()
+    digits = pin.replace(":", "").strip().lower()
     if len(digits) != 64 or any(c not in "0123456789abcdef" for c in digits):
         raise ConfigError(
             "bad certificate pin", public="must be a SHA-256 fingerprint: 64 hex digits"
