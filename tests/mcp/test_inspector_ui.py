@@ -135,12 +135,25 @@ class Page:
         text: str = self.js("document.body.innerText")
         return text
 
+    def press(self, element: str) -> None:
+        """Click the element the JavaScript expression ``element`` finds (waits until there is
+        one) with the mouse, as a person would: Radix tabs switch on the press, not on a
+        scripted ``click()``."""
+        box = self.until(
+            f"(() => {{ const e = {element}; if (!e) return null;"
+            " e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
+            " return r.width && r.height ? [r.left + r.width / 2, r.top + r.height / 2] : null;"
+            " })()"
+        )
+        for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+            event = {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1}
+            self.browser.call("Input.dispatchMouseEvent", event, session=True)
+
     def click(self, label: str, selector: str = "button") -> None:
-        """Click the element showing exactly ``label`` (waits until there is one)."""
-        self.until(
-            f"(() => {{ const e = [...document.querySelectorAll({json.dumps(selector)})]"
-            f".find(e => (e.innerText || '').trim() === {json.dumps(label)});"
-            " if (e) e.click(); return !!e; })()"
+        """Click the element showing exactly ``label``."""
+        self.press(
+            f"[...document.querySelectorAll({json.dumps(selector)})]"
+            f".find(e => (e.innerText || '').trim() === {json.dumps(label)})"
         )
 
     def type(self, selector: str, text: str) -> None:
@@ -153,7 +166,11 @@ class Page:
 
 
 def _elicitation(page: Page) -> str:
-    """The Inspector's Elicitations tab, once a request is there: its text."""
+    """The Inspector's Elicitations tab, once a request is there: its text. The tab gets a
+    badge with the number of pending requests and mostly opens by itself, not always: open it."""
+    tab = "document.querySelector('[role=tab][id$=-trigger-elicitations]')"
+    page.until(f"/[1-9]/.test({tab}.innerText)")
+    page.press(tab)
     page.until("document.body.innerText.includes('Response Form')")
     panel: str = page.js(
         "[...document.querySelectorAll('[role=tabpanel]')].map(e => e.innerText).join('\\n')"
@@ -199,7 +216,7 @@ def test_a_demo_send_shows_the_confirmation_form_in_the_inspector(
 
         page.click("Run Tool")
         shown = _elicitation(page)
-        page.js("document.querySelector('[role=tabpanel] input[type=checkbox]').click()")
+        page.press("document.querySelector('[role=tabpanel] input[type=checkbox]')")
         page.until("document.querySelector('[role=tabpanel] input[type=checkbox]').checked")
         page.click("Submit")
         page.until("document.body.innerText.includes('Tool Result: Success')")
