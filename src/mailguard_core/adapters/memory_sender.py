@@ -1,4 +1,9 @@
-"""``InMemorySender``: a :class:`~mailguard_core.ports.Sender` that keeps what it is given."""
+"""``InMemorySender``: a :class:`~mailguard_core.ports.Sender` that keeps what it is given.
+
+:class:`LocalSender` holds what every sender that plays the server here shares (this one and
+:class:`~mailguard_core.adapters.outbox_sender.OutboxSender`): the refused recipients, the
+injected failure and the accept/refuse rule; a subclass says only where an accepted message goes.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +23,8 @@ class SentMessage:
     data: bytes = attrs.field(repr=False)
 
 
-class InMemorySender:
-    """Records each submission in ``sent``; behaves like a server for the contract.
+class LocalSender:
+    """A sender that behaves like a server for the Sender contract, never touching the network.
 
     Args:
         refuse: recipients (case-insensitive) the "server" refuses.
@@ -29,7 +34,6 @@ class InMemorySender:
     def __init__(
         self, *, refuse: Sequence[str] = (), fail_with: MailguardError | None = None
     ) -> None:
-        self.sent: list[SentMessage] = []
         self.refuse = {r.lower() for r in refuse}
         self.fail_with = fail_with
 
@@ -40,7 +44,22 @@ class InMemorySender:
         refused = tuple(r for r in recipients if r.lower() in self.refuse)
         if not accepted:
             raise RecipientRefused(f"all {len(refused)} recipient(s) refused")
-        self.sent.append(
-            SentMessage(envelope_from=envelope_from, recipients=accepted, data=bytes(data))
-        )
+        self._keep(SentMessage(envelope_from=envelope_from, recipients=accepted, data=bytes(data)))
         return SendResult(message_id=message_id_of(data), accepted=accepted, refused=refused)
+
+    def _keep(self, message: SentMessage) -> None:  # pragma: no cover - abstract
+        """Deliver one accepted message (its ``recipients`` are the accepted ones)."""
+        raise NotImplementedError
+
+
+class InMemorySender(LocalSender):
+    """Records each submission in ``sent`` (``refuse``, ``fail_with``: as :class:`LocalSender`)."""
+
+    def __init__(
+        self, *, refuse: Sequence[str] = (), fail_with: MailguardError | None = None
+    ) -> None:
+        super().__init__(refuse=refuse, fail_with=fail_with)
+        self.sent: list[SentMessage] = []
+
+    def _keep(self, message: SentMessage) -> None:
+        self.sent.append(message)
