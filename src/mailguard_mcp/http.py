@@ -30,8 +30,8 @@ import collections
 import dataclasses
 import ipaddress
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import AbstractContextManager, asynccontextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -172,22 +172,9 @@ class HttpServer:
         return await mcp_server.list_tools(dataclasses.replace(ctx, lifespan_context=view), params)
 
     def build(self, *, version: str = "") -> Server[MailguardApp]:
-        open_app = self._open_app
-
-        @asynccontextmanager
-        async def lifespan(_: Server[MailguardApp]) -> AsyncIterator[MailguardApp]:
-            manager = open_app()
-            app = manager.__enter__()
-            try:
-                yield app
-            finally:
-                await anyio.to_thread.run_sync(manager.__exit__, None, None, None)
-
-        return Server(
-            mcp_server.SERVER_NAME,
+        return mcp_server.build_server(
+            self._open_app,
             version=version,
-            instructions=mcp_server.INSTRUCTIONS,
-            lifespan=lifespan,
             on_list_tools=self.list_tools,
             on_call_tool=self.call_tool,
         )

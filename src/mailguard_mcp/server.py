@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -250,8 +250,19 @@ async def list_tools(
     return types.ListToolsResult(tools=listed_tools(app.allowed_tools()))
 
 
-def build_server(open_app: AppFactory, *, version: str = "") -> Server[MailguardApp]:
-    """A low-level MCP server whose lifespan enters ``open_app()`` once per connection."""
+def build_server(
+    open_app: AppFactory,
+    *,
+    version: str = "",
+    on_list_tools: Callable[
+        [Ctx, types.PaginatedRequestParams | None], Awaitable[types.ListToolsResult]
+    ] = list_tools,
+    on_call_tool: Callable[
+        [Ctx, types.CallToolRequestParams], Awaitable[types.CallToolResult]
+    ] = call_tool,
+) -> Server[MailguardApp]:
+    """A low-level MCP server whose lifespan enters ``open_app()`` once per connection (over
+    HTTP, once per process: :mod:`mailguard_mcp.http` passes its per-session handlers)."""
 
     @asynccontextmanager
     async def lifespan(_: Server[MailguardApp]) -> AsyncIterator[MailguardApp]:
@@ -267,8 +278,8 @@ def build_server(open_app: AppFactory, *, version: str = "") -> Server[Mailguard
         version=version,
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
-        on_list_tools=list_tools,
-        on_call_tool=call_tool,
+        on_list_tools=on_list_tools,
+        on_call_tool=on_call_tool,
     )
 
 
