@@ -28,6 +28,7 @@ they imitate.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from mailguard_core.config import FolderSettings
 from mailguard_core.gate.request import ToolRequest
@@ -46,7 +47,16 @@ from mailguard_core.model.tools import ToolName
 __all__ = ["FolderGuard", "folder_key"]
 
 _DEFAULTS = FolderSettings()
-_INBOX_KEYS = folder_keys_of(INBOX_NAMES)
+
+
+@lru_cache(maxsize=256)
+def _keys(names: tuple[str, ...]) -> frozenset[str]:
+    """:func:`folder_keys_of` ``names``, computed on first use: the confusable tables behind it
+    cost about 170 ms to load, which a server that is only listing its tools never needs."""
+    return folder_keys_of(names)
+
+
+_INBOX_NAMES = tuple(INBOX_NAMES)
 _ALLOWLIST_PUBLIC = (
     "mail cannot be moved into a folder on the allowlist for permanent deletion, nor can "
     "such a folder be created or renamed into place"
@@ -69,15 +79,31 @@ class FolderGuard:
         ConfigError: the protected list and the allowlist overlap, or INBOX is allowlisted.
     """
 
-    __slots__ = ("_allowed", "_allowed_keys", "_configured", "_outgoing", "_special", "_trash")
+    __slots__ = (
+        "_allowed",
+        "_allowed_names",
+        "_outgoing_names",
+        "_protected",
+        "_special",
+        "_trash",
+    )
 
     def __init__(self, settings: FolderSettings = _DEFAULTS) -> None:
-        self._configured = folder_keys_of(settings.protected)
+        # names only: their comparison keys are computed (and cached) when a check needs them
+        self._protected = tuple(settings.protected)
         self._allowed = frozenset(settings.expunge_allowed)
-        self._allowed_keys = folder_keys_of(settings.expunge_allowed)
-        self._special: frozenset[str] = frozenset()
-        self._outgoing = folder_keys_of(OUTGOING_FOLDERS.values())
+        self._allowed_names = tuple(settings.expunge_allowed)
+        self._special: tuple[str, ...] = ()
+        self._outgoing_names = tuple(OUTGOING_FOLDERS.values())
         self._trash: str | None = None
+
+    @property
+    def _allowed_keys(self) -> frozenset[str]:
+        return _keys(self._allowed_names)
+
+    @property
+    def _outgoing(self) -> frozenset[str]:
+        return _keys(self._outgoing_names)
 
     def set_special_folders(self, folders: Mapping[str, str] | Iterable[str]) -> None:
         """Replace the server-discovered special-use folders (all protected).
@@ -96,13 +122,13 @@ class FolderGuard:
             names = list(folders)
             outgoing = []
             self._trash = None
-        self._special = folder_keys_of(names)
-        self._outgoing = folder_keys_of([*OUTGOING_FOLDERS.values(), *outgoing])
+        self._special = tuple(names)
+        self._outgoing_names = (*OUTGOING_FOLDERS.values(), *outgoing)
 
     def protected_keys(self) -> frozenset[str]:
         """Comparison keys (:func:`~mailguard_core.model.folder_names.folder_keys`) of every
         protected folder."""
-        return self._configured | self._special | _INBOX_KEYS
+        return _keys(self._protected) | _keys(self._special) | _keys(_INBOX_NAMES)
 
     def is_protected(self, name: str) -> bool:
         """Whether ``name`` is, looks like, or contains a protected folder."""
