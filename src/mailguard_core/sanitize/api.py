@@ -283,11 +283,7 @@ def _attachments(
         fallback = f"attachment-{item.part_id}.{_SIMPLE_EXT.get(ctype, 'bin')}"
         filename, name_warnings = files.safe_filename(name_text, fallback=fallback)
         warnings.extend(name_warnings)
-        grade = (
-            None
-            if ctype == "message/rfc822"
-            else files.type_mismatch_severity(ctype, data, filename)
-        )
+        grade = files.type_mismatch_severity(ctype, data, filename)  # b"" for a message
         if grade is not None:
             warnings.add(
                 "mime_type_mismatch",

@@ -1,7 +1,9 @@
 """Attachment text: ``extract_attachment_text`` turns a document into a sanitized envelope.
 
 The type is decided by the bytes (magic numbers, zip contents, text sniffing), never by the
-declared type or the name; a contradiction is a ``mime_type_mismatch`` warning. The text an
+declared type or the name; a contradiction is a ``mime_type_mismatch`` warning, graded by the
+rule every attachment site shares (:func:`~mailguard_core.sanitize.files.mismatch_severity`,
+given the magic bytes' type where there is one). The text an
 extractor returns goes through the body's stages: Unicode normalization and invisible
 character stripping (:func:`~mailguard_core.sanitize.text.normalize_text`), link checks
 (:func:`~mailguard_core.sanitize.identity.check_links`) and the injection detector.
@@ -36,16 +38,15 @@ LOCATION = "attachment"
 _DEFAULT_DETECTOR = RuleBasedDetector()
 _DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _ODT_TYPE = "application/vnd.oasis.opendocument.text"
-#: detected type -> (kind, declared types that agree with it)
-_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "application/pdf": ("pdf", ("application/pdf", "application/x-pdf", "application/acrobat")),
-    _DOCX_TYPE: ("docx", (_DOCX_TYPE, "application/msword", "application/zip")),
-    "text/html": ("html", ("text/html", "application/xhtml+xml", "text/plain")),
-    "text/calendar": ("calendar", ("text/calendar", "application/ics", "text/x-vcalendar")),
-    "message/rfc822": ("message", ("message/rfc822", "text/plain", "message/global")),
-    "text/plain": ("text", ("text/",)),
+#: detected type -> the extractor that reads it
+_KINDS: dict[str, str] = {
+    "application/pdf": "pdf",
+    _DOCX_TYPE: "docx",
+    "text/html": "html",
+    "text/calendar": "calendar",
+    "message/rfc822": "message",
+    "text/plain": "text",
 }
-_UNSPECIFIC = frozenset({"application/octet-stream", "binary/octet-stream", "application/unknown"})
 _HTML_STARTS = (
     b"<!doctype html", b"<html", b"<head", b"<body", b"<div", b"<p>", b"<p ", b"<table",
     b"<meta", b"<style", b"<title", b"<span", b"<br", b"<a ", b"<!--", b"<font", b"<h1",
@@ -251,10 +252,12 @@ def _extract(
         name, name_warnings = files.safe_filename(filename, fallback="attachment")
         warnings.extend(name_warnings)
     detected = sniff(data, declared)
-    kind, agreeing = _KINDS[detected]
-    if declared not in _UNSPECIFIC and not declared.startswith(agreeing):
-        warnings.add("mime_type_mismatch", LOCATION, {"declared": declared, "detected": detected})
-    extracted = _run(kind, data, charset, options)
+    magic = files.sniff_content_type(data[:16])
+    grade = files.mismatch_severity(declared, name, magic or detected)
+    if grade is not None:
+        types = {"declared": declared, "detected": detected}
+        warnings.add("mime_type_mismatch", LOCATION, types, severity=grade)
+    extracted = _run(_KINDS[detected], data, charset, options)
     detector = options.detector or _DEFAULT_DETECTOR
     for limit in extracted.limits_hit:
         warnings.add("mime_limit_exceeded", LOCATION, {"limit": limit})

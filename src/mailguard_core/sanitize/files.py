@@ -126,13 +126,21 @@ _COMPATIBLE: dict[str, tuple[str, ...]] = {
         "application/vnd.visio",
     ),
     "image/jpeg": ("image/jpeg", "image/jpg", "image/pjpeg"),
+    "application/pdf": ("application/pdf", "application/x-pdf", "application/acrobat"),
     "application/gzip": ("application/gzip", "application/x-gzip", "application/x-tar"),
     "application/rtf": ("application/rtf", "text/rtf", "application/msword"),
     "application/x-msdownload": (
         "application/x-msdownload", "application/x-dosexec", "application/x-msdos-program",
         "application/vnd.microsoft.portable-executable", "application/x-ms-installer",
     ),
+    # text kinds only the extractor tells apart (no magic bytes): sanitize/attachment.sniff
+    "text/html": ("text/html", "application/xhtml+xml", "text/plain"),
+    "text/calendar": ("text/calendar", "application/ics", "text/x-vcalendar"),
+    "message/rfc822": ("message/rfc822", "text/plain", "message/global"),
+    "text/plain": ("text/",),
 }  # fmt: skip
+#: sniffed types that run when opened
+_PROGRAMS = frozenset({"application/x-msdownload", "application/x-executable"})
 #: sniffed types that only show a picture when opened (a mislabelled one hides nothing)
 _PICTURES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/tiff"})
 #: sniffed archive formats, and the declared types that say "an archive" (any format)
@@ -153,12 +161,15 @@ _ACTIVE_DECLARED = (
     "application/vnd.microsoft.portable-executable",
 )  # fmt: skip
 _ACTIVE_EXT = frozenset({"html", "htm", "shtml", "xhtml", "svg", "xml", "pdf", "mht", "mhtml"})
+#: declared types that claim nothing about the content
 _UNSPECIFIC = frozenset(
     {
         "application/octet-stream",
         "binary/octet-stream",
         "application/unknown",
         "application/x-unknown",
+        "application/x-download",
+        "application/force-download",
     }
 )
 
@@ -173,38 +184,56 @@ def sniff_content_type(data: bytes) -> str | None:
     return None
 
 
-def type_mismatch(declared: str, data: bytes, filename: str) -> bool:
+def type_mismatch(declared: str, data: bytes, filename: str | None) -> bool:
     """True when the declared type (or the name's extension) contradicts the magic bytes."""
     return type_mismatch_severity(declared, data, filename) is not None
 
 
-def type_mismatch_severity(declared: str, data: bytes, filename: str) -> Severity | None:
-    """How much a contradiction between the declared type (or name) and the magic bytes matters.
+def type_mismatch_severity(declared: str, data: bytes, filename: str | None) -> Severity | None:
+    """:func:`mismatch_severity` of ``data``'s magic bytes: what a listing, a download and the
+    text extractor each warn (``mime_type_mismatch``) for one attachment."""
+    return mismatch_severity(declared, filename, sniff_content_type(data[:16]))
 
-    None: no contradiction. ``informational``: the content is a picture declared as another
-    passive type, or an archive declared as another archive format; opening it shows what it
-    is, nothing in it runs that its label hid. ``adversarial``: anything else, above all active
-    content (an executable, an OLE or PDF document, RTF, PostScript, an archive) under a label
-    that says something else, or a picture labelled as a type a viewer renders actively.
+
+def mismatch_severity(declared: str, filename: str | None, detected: str | None) -> Severity | None:
+    """How much a contradiction between an attachment's label and what its bytes are matters.
+
+    The one rule for ``mime_type_mismatch``. ``declared`` is the Content-Type (parameters and
+    case ignored), ``filename`` the name it came with (None: no name), ``detected`` the type
+    the bytes are: :func:`sniff_content_type`'s magic where there is one (the extractor's
+    reading of text kinds otherwise); None decides nothing.
+
+    None: no contradiction (also for a generic declared type such as
+    ``application/octet-stream``, unless a program carries a document's name).
+    ``informational``: the content is a picture declared as another passive type, or an
+    archive declared as another archive format; opening it shows what it is, nothing in it
+    runs that its label hid. ``adversarial``: anything else, above all active content (an
+    executable, an OLE or PDF document, RTF, PostScript, an archive) under a label that says
+    something else, or a picture labelled as a type a viewer renders actively.
     """
-    sniffed = sniff_content_type(data[:16])
-    if sniffed is None:
+    if detected is None:
         return None
-    declared = declared.lower()
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if sniffed in ("application/x-msdownload", "application/x-executable") and ext in _DOCUMENT:
+    declared = declared.split(";", 1)[0].strip().lower()
+    ext = extension(filename)
+    if detected in _PROGRAMS and ext in _DOCUMENT:
         return "adversarial"
     if declared in _UNSPECIFIC or not declared:
         return None
-    allowed = _COMPATIBLE.get(sniffed, (sniffed,))
-    if declared.startswith(allowed):
+    if declared.startswith(_COMPATIBLE.get(detected, (detected,))):
         return None
     active_label = declared.startswith(_ACTIVE_DECLARED) or ext in _DANGEROUS or ext in _ACTIVE_EXT
-    if sniffed in _PICTURES and not active_label:
+    if detected in _PICTURES and not active_label:
         return "informational"
-    if sniffed in _ARCHIVES and declared.startswith(_ARCHIVE_DECLARED) and not active_label:
+    if detected in _ARCHIVES and declared.startswith(_ARCHIVE_DECLARED) and not active_label:
         return "informational"
     return "adversarial"
+
+
+def extension(filename: str | None) -> str:
+    """A name's last extension, lower case without surrounding white space ("" for none)."""
+    if not filename or "." not in filename:
+        return ""
+    return filename.rsplit(".", 1)[-1].strip().lower()
 
 
 def safe_filename(name: str | None, *, fallback: str) -> tuple[str, list[SecurityWarning]]:

@@ -1,7 +1,8 @@
 """The attachment use cases of :class:`~mailguard_core.services.use_cases.MailboxService`:
 list an attachment, save it through the :class:`~mailguard_core.ports.downloads.DownloadStore`
 port, or read its text in the isolated extractor. Declared types are compared with what the
-bytes are (``mime_type_mismatch``)."""
+bytes are (``mime_type_mismatch``, by the sanitizer's one rule:
+:func:`~mailguard_core.sanitize.files.type_mismatch_severity`)."""
 
 from __future__ import annotations
 
@@ -22,25 +23,9 @@ from mailguard_core.sanitize import (
     sanitize_text,
     sniff_content_type,
 )
-from mailguard_core.sanitize.warnings import SEVERITY
+from mailguard_core.sanitize.files import type_mismatch_severity
 
 Result = dict[str, Any]
-
-_GENERIC_TYPES = frozenset({"application/octet-stream", "application/x-download", ""})
-_EQUIVALENT_TYPES = {
-    "image/jpg": "image/jpeg",
-    "image/pjpeg": "image/jpeg",
-    "text/xml": "application/xml",
-}
-
-
-def _warning(code: str, location: str, **detail: Any) -> SecurityWarning:
-    return SecurityWarning(code=code, severity=SEVERITY[code], location=location, detail=detail)
-
-
-def _base_type(content_type: str) -> str:
-    base = content_type.split(";", 1)[0].strip().lower()
-    return _EQUIVALENT_TYPES.get(base, base)
 
 
 class AttachmentCases:
@@ -91,22 +76,16 @@ class AttachmentCases:
         part = self.store.fetch_part(ref, part_id)
         name, warnings = safe_filename(part.filename, fallback=f"attachment-{ref.uid}-{part_id}")
         saved = self._need_downloads().save(name, part.content)
-        declared = _base_type(part.content_type)
+        declared = part.content_type.split(";", 1)[0].strip().lower()
         sniffed = sniff_content_type(part.content)
-        if (
-            sniffed is not None
-            and declared not in _GENERIC_TYPES
-            and _base_type(sniffed) != declared
-        ):
-            warnings = [
-                *warnings,
-                _warning(
-                    "mime_type_mismatch",
-                    f"attachment:{part_id}",
-                    declared=declared,
-                    sniffed=sniffed,
-                ),
-            ]
+        grade = type_mismatch_severity(part.content_type, part.content, name)
+        if grade is not None:
+            detail = {"declared": declared[:100], "sniffed": sniffed}
+            found_mismatch = SecurityWarning(
+                code="mime_type_mismatch", severity=grade, location=f"attachment:{part_id}",
+                detail=detail,
+            )  # fmt: skip
+            warnings = [*warnings, found_mismatch]
         shown_type, found = sanitize_text(
             part.content_type, location=f"attachment:{part_id}", max_chars=200
         )
