@@ -6,16 +6,6 @@ from collections.abc import Iterable, Iterator, Mapping
 
 import attrs
 
-from mailguard_core.config.checks import (
-    Problem,
-    at_least_one,
-    check,
-    converting,
-    each,
-    expand,
-    fail,
-    raise_problems,
-)
 from mailguard_core.config.mail import ImapSettings, OAuthSettings, SmtpSettings
 from mailguard_core.config.policy import (
     BreakerSettings,
@@ -24,6 +14,16 @@ from mailguard_core.config.policy import (
     RateLimitSettings,
     SendSettings,
     ToolOverrides,
+)
+from mailguard_core.model.checks import (
+    Problem,
+    at_least_one,
+    check,
+    converting,
+    each,
+    expand,
+    fail,
+    raise_problems,
 )
 from mailguard_core.model.errors import ConfigError
 from mailguard_core.model.oauth import client_secret_entry, refresh_token_entry

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Iterator
 import attrs
 
 from mailguard_core.config.accounts import AccountConfig, secret_name_problems
-from mailguard_core.config.checks import Problem, raise_problems
 from mailguard_core.config.server import AuditSettings, ServerSettings
+from mailguard_core.model.checks import Problem, raise_problems
 from mailguard_core.model.errors import ConfigError
 
 

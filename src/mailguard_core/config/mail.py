@@ -8,7 +8,7 @@ from typing import Literal
 
 import attrs
 
-from mailguard_core.config.checks import (
+from mailguard_core.model.checks import (
     Problem,
     expand,
     fail,

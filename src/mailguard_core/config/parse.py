@@ -79,7 +79,7 @@ def _problems_behind(document: dict[str, Any], found: list[str]) -> list[str]:
 
 def parse_config(data: Mapping[str, Any], *, source: str | None = None) -> Config:
     """Structure a decoded TOML document into a :class:`Config`; every rule runs as its
-    table is built (:mod:`mailguard_core.config.checks`).
+    table is built (:mod:`mailguard_core.model.checks`).
 
     Args:
         data: the document (``tomllib.loads`` output or an equivalent dict).

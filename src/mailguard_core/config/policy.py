@@ -1,5 +1,5 @@
 """The per-account policy tables: tool overrides, folders, rate limits, the breaker, sending,
-confirmation; each with its rules (:mod:`mailguard_core.config.checks`)."""
+confirmation; each with its rules (:mod:`mailguard_core.model.checks`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Literal
 
 import attrs
 
-from mailguard_core.config.checks import (
+from mailguard_core.model.checks import (
     Problem,
     at_least_one,
     converting,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import attrs
 
-from mailguard_core.config.checks import (
+from mailguard_core.model.checks import (
     Problem,
     at_least_one,
     expand,

@@ -21,7 +21,6 @@ from cattrs.errors import (
 )
 
 from mailguard_core.config.accounts import AccountConfig, file_problems
-from mailguard_core.config.checks import Problem, Problems
 from mailguard_core.config.defaults import _kind, _with_suggestion
 from mailguard_core.config.document import Config, file_references
 from mailguard_core.config.mail import (
@@ -48,6 +47,7 @@ from mailguard_core.config.server import (
     ServerSettings,
     ServerStateSettings,
 )
+from mailguard_core.model.checks import Problem, Problems
 from mailguard_core.model.errors import MailguardError
 from mailguard_core.model.tools import Posture
 
@@ -289,7 +289,7 @@ def structure(document: Mapping[str, Any]) -> Config:
 def _format_exception(exc: BaseException, type_: type | None) -> str:
     if isinstance(exc, _Invalid):
         return str(exc)
-    if isinstance(exc, MailguardError):  # a field's own rule (config.checks)
+    if isinstance(exc, MailguardError):  # a field's own rule (model.checks)
         return exc.public_message
     if isinstance(exc, ForbiddenExtraKeysError):
         known = [f.name for f in attrs.fields(exc.cl)] if attrs.has(exc.cl) else []
