@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 import textwrap
+import typing
 from pathlib import Path
 
 FORBIDDEN = (
@@ -46,3 +48,58 @@ def test_import_linter_contracts_hold() -> None:
         timeout=120,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def _data_members(protocol: type) -> set[str]:
+    """A Protocol's members when all of them are data (properties, annotated attributes);
+    empty when it has a method (a behaviour contract, not a mirror of a value)."""
+    members: set[str] = set()
+    for klass in protocol.__mro__:
+        if klass in (object, typing.Protocol, typing.Generic):
+            continue
+        names = set(vars(klass)) | set(getattr(klass, "__annotations__", {}))
+        for name in names:
+            if name.startswith("_"):
+                continue
+            value = vars(klass).get(name)
+            if value is not None and not isinstance(value, property):
+                return set()  # a method or a constant: not a mirror of a value
+            members.add(name)
+    return members
+
+
+def test_no_protocol_mirrors_an_attrs_class() -> None:
+    """Issue 13: the gate trusts the settings it is given, so no ``Protocol`` restates the
+    fields of an attrs value (as ``ports.gate_state.BreakerTimings`` restated
+    ``BreakerSettings``); a port takes the value type itself (``model.breaker``)."""
+    import attrs
+
+    import mailguard_core
+    import mailguard_mcp
+
+    protocols: dict[str, type] = {}
+    fields: dict[str, set[str]] = {}
+    for package in (mailguard_core, mailguard_mcp):
+        root = Path(package.__file__).parent
+        for path in sorted(root.rglob("*.py")):
+            parts = path.relative_to(root.parent).with_suffix("").parts
+            if parts[-1] == "__main__":
+                continue
+            module = importlib.import_module(".".join(p for p in parts if p != "__init__"))
+            for obj in vars(module).values():
+                if not isinstance(obj, type) or obj.__module__ != module.__name__:
+                    continue
+                name = f"{obj.__module__}.{obj.__qualname__}"
+                if getattr(obj, "_is_protocol", False):
+                    protocols[name] = obj
+                elif attrs.has(obj):
+                    fields[name] = {f.name for f in attrs.fields(obj)}
+    assert len(protocols) > 5 and len(fields) > 20  # the walk found the code
+    mirrors = [
+        (protocol, value)
+        for protocol, cls in protocols.items()
+        if (members := _data_members(cls))
+        for value, names in fields.items()
+        if members <= names
+    ]
+    assert mirrors == []

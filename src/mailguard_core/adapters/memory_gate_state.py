@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
-from mailguard_core.config import BreakerSettings
 from mailguard_core.gate.breaker import CircuitBreaker
 from mailguard_core.gate.ratelimit import TokenBucket
+from mailguard_core.model.breaker import BreakerSettings
 from mailguard_core.model.errors import BreakerKind
-from mailguard_core.ports.gate_state import Breaker, BreakerTimings, Bucket
+from mailguard_core.ports.gate_state import Breaker, Bucket
 
 
 class _LockedBreaker:
@@ -71,19 +71,11 @@ class InMemoryGateState:
                 bucket.take(now)
             return 0.0
 
-    def breaker(self, account: str, settings: BreakerTimings) -> Breaker:
+    def breaker(self, account: str, settings: BreakerSettings) -> Breaker:
         with self._lock:
             found = self._breakers.get(account)
             if found is None:
-                values = BreakerSettings(
-                    failure_threshold=settings.failure_threshold,
-                    window_seconds=settings.window_seconds,
-                    cooldown_seconds=settings.cooldown_seconds,
-                    max_cooldown_seconds=settings.max_cooldown_seconds,
-                    auth_cooldown_seconds=settings.auth_cooldown_seconds,
-                    auth_max_cooldown_seconds=settings.auth_max_cooldown_seconds,
-                )
-                breaker = CircuitBreaker(values)
+                breaker = CircuitBreaker(settings)
                 found = self._breakers[account] = _LockedBreaker(breaker, threading.Lock())
             return found
 

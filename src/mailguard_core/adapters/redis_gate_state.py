@@ -16,8 +16,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from mailguard_core.model.breaker import BreakerSettings
 from mailguard_core.model.errors import BreakerKind, CircuitOpen, StateUnavailable
-from mailguard_core.ports.gate_state import PROBE_LEASE_SECONDS, Breaker, BreakerTimings, Bucket
+from mailguard_core.ports.gate_state import PROBE_LEASE_SECONDS, Breaker, Bucket
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ class RedisBreaker:
     finds the breaker closed.
     """
 
-    def __init__(self, state: RedisGateState, account: str, settings: BreakerTimings) -> None:
+    def __init__(self, state: RedisGateState, account: str, settings: BreakerSettings) -> None:
         self._state = state
         self._keys = [f"{state.prefix}br:{account}", f"{state.prefix}brf:{account}"]
         self._settings = settings
@@ -259,7 +260,7 @@ class RedisGateState:
             return 0.0
         return float(self.call("take", self._take, keys=keys, args=args))
 
-    def breaker(self, account: str, settings: BreakerTimings) -> Breaker:
+    def breaker(self, account: str, settings: BreakerSettings) -> Breaker:
         found = self._breakers.get(account)
         if found is None:
             found = self._breakers[account] = RedisBreaker(self, account, settings)

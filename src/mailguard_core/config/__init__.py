@@ -43,7 +43,6 @@ from mailguard_core.config.policy import (
     CONFIRMABLE_TOOLS,
     DEFAULT_CONFIRM_TOOLS,
     DEFAULT_TOOL_RATES,
-    BreakerSettings,
     ConfirmSettings,
     FolderSettings,
     OnUnsupported,
@@ -58,6 +57,7 @@ from mailguard_core.config.server import (
     ServerSettings,
     ServerStateSettings,
 )
+from mailguard_core.model.breaker import BreakerSettings
 
 __all__ = [
     "AUDIT_HMAC_ENTRY",

@@ -8,13 +8,13 @@ import attrs
 
 from mailguard_core.config.mail import ImapSettings, OAuthSettings, SmtpSettings
 from mailguard_core.config.policy import (
-    BreakerSettings,
     ConfirmSettings,
     FolderSettings,
     RateLimitSettings,
     SendSettings,
     ToolOverrides,
 )
+from mailguard_core.model.breaker import BreakerSettings
 from mailguard_core.model.checks import (
     Problem,
     at_least_one,

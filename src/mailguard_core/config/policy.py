@@ -1,5 +1,6 @@
-"""The per-account policy tables: tool overrides, folders, rate limits, the breaker, sending,
-confirmation; each with its rules (:mod:`mailguard_core.model.checks`)."""
+"""The per-account policy tables: tool overrides, folders, rate limits, sending, confirmation;
+each with its rules (:mod:`mailguard_core.model.checks`). The breaker's table is a value of the
+model (:class:`~mailguard_core.model.breaker.BreakerSettings`): the gate-state port takes it."""
 
 from __future__ import annotations
 
@@ -171,24 +172,6 @@ class RateLimitSettings:
             for name, text in self.tools.items()
             if (tool := parse_tool_name(name)) is not None
         }
-
-
-@attrs.frozen(kw_only=True)
-class BreakerSettings:
-    failure_threshold: int = attrs.field(default=5, validator=at_least_one)
-    window_seconds: float = attrs.field(default=30.0, validator=positive)
-    cooldown_seconds: float = attrs.field(default=15.0, validator=positive)
-    max_cooldown_seconds: float = attrs.field(default=300.0, validator=positive)
-    auth_cooldown_seconds: float = attrs.field(default=60.0, validator=positive)
-    auth_max_cooldown_seconds: float = attrs.field(default=600.0, validator=positive)
-
-    def __attrs_post_init__(self) -> None:
-        problems: list[Problem] = []
-        if self.max_cooldown_seconds < self.cooldown_seconds:
-            problems.append(("max_cooldown_seconds", "must be at least cooldown_seconds"))
-        if self.auth_max_cooldown_seconds < self.auth_cooldown_seconds:
-            problems.append(("auth_max_cooldown_seconds", "must be at least auth_cooldown_seconds"))
-        raise_problems(problems)
 
 
 def _allow_entry(entry: str) -> str:

@@ -32,7 +32,6 @@ from mailguard_core.config.mail import (
     TlsMode,
 )
 from mailguard_core.config.policy import (
-    BreakerSettings,
     ConfirmSettings,
     FolderSettings,
     OnUnsupported,
@@ -47,6 +46,7 @@ from mailguard_core.config.server import (
     ServerSettings,
     ServerStateSettings,
 )
+from mailguard_core.model.breaker import BreakerSettings
 from mailguard_core.model.checks import Problem, Problems
 from mailguard_core.model.errors import MailguardError
 from mailguard_core.model.tools import Posture

@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 from collections import deque
 
-from mailguard_core.config import BreakerSettings
+from mailguard_core.model.breaker import BreakerSettings
 from mailguard_core.model.errors import BreakerKind, CircuitOpen
 
 _DEFAULTS = BreakerSettings()

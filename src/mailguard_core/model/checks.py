@@ -1,5 +1,6 @@
-"""The rules of single values, as attrs validators and converters, and the error for rules
-that span fields.
+"""The rules of single setting values, as attrs validators and converters, and the error for
+rules that span fields (in ``model`` so that a setting's value type that a port takes,
+:class:`~mailguard_core.model.breaker.BreakerSettings`, carries them too).
 
 Every configuration rule is written once, on the attrs class it belongs to: a field's own rule
 as its ``validator`` (or ``converter``, when the value is also normalised), a rule between

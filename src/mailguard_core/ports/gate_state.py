@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 import attrs
 
 if TYPE_CHECKING:
+    from mailguard_core.model.breaker import BreakerSettings
     from mailguard_core.model.errors import BreakerKind
 
 
@@ -26,23 +27,6 @@ class Bucket:
     key: str
     rate: float
     burst: int
-
-
-class BreakerTimings(Protocol):
-    """An account's breaker settings (``[accounts.breaker]``, ``BreakerSettings``)."""
-
-    @property
-    def failure_threshold(self) -> int: ...
-    @property
-    def window_seconds(self) -> float: ...
-    @property
-    def cooldown_seconds(self) -> float: ...
-    @property
-    def max_cooldown_seconds(self) -> float: ...
-    @property
-    def auth_cooldown_seconds(self) -> float: ...
-    @property
-    def auth_max_cooldown_seconds(self) -> float: ...
 
 
 class Breaker(Protocol):
@@ -87,7 +71,7 @@ class GateState(Protocol):
 
     def take(self, buckets: Sequence[Bucket]) -> float: ...
 
-    def breaker(self, account: str, settings: BreakerTimings) -> Breaker: ...
+    def breaker(self, account: str, settings: BreakerSettings) -> Breaker: ...
 
     def close(self) -> None: ...
 
