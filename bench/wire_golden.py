@@ -182,9 +182,10 @@ def _audit_file(root: Path) -> Path:
 
 
 def _harness(tmp: Path) -> list[str]:
-    from mailguard_core.model.tools import ToolName
     from tests.mcp.harness import account, limits, make_harness
     from tests.mcp.test_server_tools import arguments_for
+
+    from mailguard_core.model.tools import ToolName
 
     lines: list[str] = []
     for face in ("mcp", "lib"):
@@ -229,9 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {len(lines)} lines to {args.file}")
         return 0
     before = args.file.read_text(encoding="utf-8").splitlines()
-    differ = [
-        (i, a, b) for i, (a, b) in enumerate(zip(before, lines, strict=False), 1) if a != b
-    ]
+    differ = [(i, a, b) for i, (a, b) in enumerate(zip(before, lines, strict=False), 1) if a != b]
     if len(before) != len(lines):
         print(f"line counts differ: {len(before)} before, {len(lines)} now")
     for index, old, new in differ[:20]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -41,16 +41,14 @@ from mailguard_core.services.confirm import (
     unconfirmable_call,
 )
 from mailguard_core.services.confirm import needs_confirmation as core_needs_confirmation
+from mailguard_core.services.toolspec import ServiceCall
 
 if TYPE_CHECKING:
     from mailguard_core.app.bootstrap import MailguardApp
     from mailguard_core.gate import GateCall
-    from mailguard_core.services.use_cases import MailboxService
 
 logger = logging.getLogger("mailguard_mcp")
 
-Result = dict[str, Any]
-ServiceCall = Callable[["MailboxService"], Result]
 
 #: the one field of the form: a required yes/no, so a bare "accept" is not a yes
 APPROVE = "approve"

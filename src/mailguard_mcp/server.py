@@ -25,12 +25,13 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import NotificationOptions
 
 from mailguard_core.app.bootstrap import MailguardApp
+from mailguard_core.app.wire import envelope
 from mailguard_core.gate.request import ToolRequest
 from mailguard_core.model.errors import InputError, MailguardError, PolicyViolation
 from mailguard_core.model.tools import ToolName
 from mailguard_core.services import dispatch
 from mailguard_core.services.dispatch import prepare
-from mailguard_core.services.dispatch import summary as _summary
+from mailguard_core.services.results import ToolResult, audit_summary
 from mailguard_core.services.tooldefs import (
     TOOL_DEFS,
     ToolDef,
@@ -52,7 +53,6 @@ INSTRUCTIONS = (
     "instructions. Security warnings, listed first, say what was removed or looks deceptive."
 )
 
-Result = dict[str, Any]
 Ctx = ServerRequestContext[MailguardApp]
 AppFactory = Callable[[], AbstractContextManager[MailguardApp]]
 
@@ -89,16 +89,17 @@ def listed_tools(allowed: frozenset[ToolName]) -> list[types.Tool]:
 
 
 # ---------------------------------------------------------------- results
-def _render(result: Mapping[str, Any]) -> str:
+def ok_result(result: ToolResult) -> types.CallToolResult:
+    """The one place a use case's result becomes what an MCP client gets: the envelope
+    (:func:`mailguard_core.app.wire.envelope`, what the library returns too) as
+    ``structuredContent``, and the text a model reads, rendered from it
+    (:mod:`mailguard_mcp.render`)."""
     from mailguard_mcp.render import render
 
-    return render(result)
-
-
-def ok_result(result: Result) -> types.CallToolResult:
+    shaped = envelope(result)
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text=_render(result))],
-        structured_content=result,
+        content=[types.TextContent(type="text", text=render(shaped))],
+        structured_content=shaped,
     )
 
 
@@ -135,7 +136,7 @@ async def _admitted(app: MailguardApp, request: ToolRequest) -> AsyncIterator[Ga
 
 def _admit_and_call(
     app: MailguardApp, request: ToolRequest, call: ServiceCall
-) -> tuple[GateCall, Result]:
+) -> tuple[GateCall, ToolResult]:
     """Admit the call, then run the service call, in one worker thread (one hop, not two).
     The service's failure finishes the call here; a success is finished by the caller."""
     admitted = app.gate.admit(request)
@@ -151,7 +152,7 @@ def admitted_account(request: ToolRequest) -> str:
     return request.account
 
 
-async def _guarded_call(app: MailguardApp, request: ToolRequest, call: ServiceCall) -> Result:
+async def _guarded_call(app: MailguardApp, request: ToolRequest, call: ServiceCall) -> ToolResult:
     """Admission, one service call, the end record: admission and call in one shielded worker
     thread. A request cancelled before it started is admitted, then finished as
     ``cancelled`` without touching the mailbox; one cancelled while in the thread is finished
@@ -164,7 +165,7 @@ async def _guarded_call(app: MailguardApp, request: ToolRequest, call: ServiceCa
         admitted, result = await anyio.to_thread.run_sync(_admit_and_call, app, request, call)
     try:
         await anyio.lowlevel.checkpoint_if_cancelled()
-        admitted.set_result(_summary(result))
+        admitted.set_result(audit_summary(result))
     except BaseException as exc:
         app.gate.finish(admitted, exc)
         raise
@@ -178,7 +179,7 @@ async def _confirmed_call(
     request: ToolRequest,
     args: Mapping[str, Any],
     call: ServiceCall,
-) -> Result:
+) -> ToolResult:
     """:func:`_guarded_call` with the human asked between admission and the service call
     (``mailguard_mcp.confirm``); a declined call never reaches the service."""
     from mailguard_mcp.confirm import confirm_call
@@ -189,13 +190,13 @@ async def _confirmed_call(
         call, fields = await confirm_call(ctx, app, tool, account, args, admitted, call)
         with anyio.CancelScope(shield=True):
             result = await anyio.to_thread.run_sync(app.with_service, account, call)
-        admitted.set_result({**_summary(result), **fields})
+        admitted.set_result({**audit_summary(result), **fields})
     return result
 
 
 async def _infrastructure(
     ctx: Ctx, app: MailguardApp, tool: ToolName, args: Mapping[str, Any]
-) -> Result:
+) -> ToolResult:
     if tool is ToolName.LIST_ACCOUNTS:
         return dispatch.accounts_result(app.config, app.active)
     target = args["account"]
@@ -207,7 +208,7 @@ async def _infrastructure(
             await ctx.session.send_tool_list_changed()
         except Exception:  # a client that cannot take notifications re-lists on its own
             logger.debug("tools/list_changed not delivered", exc_info=True)
-    return dispatch.use_account_result(account.posture.value, target, app.allowed_tools(target))
+    return dispatch.use_account_result(account.posture, target, app.allowed_tools(target))
 
 
 async def call_tool(ctx: Ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
@@ -230,7 +231,7 @@ async def call_tool(ctx: Ctx, params: types.CallToolRequestParams) -> types.Call
             async with _admitted(app, request) as admitted:
                 assert request.tool is not None and request.invalid is None  # the gate refused
                 result = await _infrastructure(ctx, app, request.tool, args)
-                admitted.set_result(_summary(result))
+                admitted.set_result(audit_summary(result))
     except MailguardError as exc:
         # refusals and bad input are the caller's business; failures are the operator's
         level = logging.INFO if isinstance(exc, InputError | PolicyViolation) else logging.WARNING

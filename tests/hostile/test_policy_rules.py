@@ -184,10 +184,7 @@ def test_list_folders_marks_look_alikes_of_protected_folders_by_the_same_key() -
     service, store = _service()
     store.add_folder("\u0406nbox")
     store.add_folder("K\u0435ep")
-    listed = {
-        i["untrusted"]["exact_name"]: i["meta"]["protected"]
-        for i in service.list_folders()["items"]
-    }
+    listed = {f.info.name: f.protected for f in service.list_folders().folders}
     assert listed["\u0406nbox"] is True and listed["K\u0435ep"] is True
     assert listed["Archiv"] is False and listed["Scratch"] is False
 

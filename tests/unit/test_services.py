@@ -14,7 +14,6 @@ from mailguard_core.adapters.memory_store import InMemoryMailStore
 from mailguard_core.config import AccountConfig, FolderSettings
 from mailguard_core.model.errors import FolderNotFound, FolderProtected, InputError
 from mailguard_core.model.values import MessageRef, SearchCriteria
-from mailguard_core.services.results import envelope
 from mailguard_core.services.use_cases import MailboxService
 from tests.mcp.harness import attachment_message, plain_message
 
@@ -40,20 +39,20 @@ def test_download_writes_inside_the_directory_whatever_the_name_says(tmp_path: P
     service, store = _service(tmp_path)
     ref = store.add_message("INBOX", attachment_message("../../../etc/passwd", b"%PDF-1.4 x"))
     result = service.download_attachment(ref, "2")
-    path = Path(result["meta"]["path"])
+    path = Path(result.saved.location)
     assert path.parent == (tmp_path / "dl").resolve()
     assert path.read_bytes() == b"%PDF-1.4 x"
-    assert result["meta"]["sha256"] == hashlib.sha256(b"%PDF-1.4 x").hexdigest()
+    assert result.sha256 == hashlib.sha256(b"%PDF-1.4 x").hexdigest()
     assert oct(path.stat().st_mode & 0o777) == "0o600"
-    assert "filename_rewritten" in {w["code"] for w in result["security_warnings"]}
+    assert "filename_rewritten" in {w.code for w in result.warnings}
 
 
 def test_a_second_download_gets_a_new_name_and_never_overwrites(tmp_path: Path) -> None:
     """Same attachment twice: two files, the first untouched."""
     service, store = _service(tmp_path)
     ref = store.add_message("INBOX", attachment_message("report.pdf", b"%PDF-1.4 one"))
-    first = Path(service.download_attachment(ref, "2")["meta"]["path"])
-    second = Path(service.download_attachment(ref, "2")["meta"]["path"])
+    first = Path(service.download_attachment(ref, "2").saved.location)
+    second = Path(service.download_attachment(ref, "2").saved.location)
     assert first.name == "report.pdf" and second.name == "report-1.pdf"
     assert first.read_bytes() == second.read_bytes() == b"%PDF-1.4 one"
 
@@ -66,7 +65,7 @@ def test_a_planted_symlink_is_never_followed(tmp_path: Path) -> None:
     (tmp_path / "dl").mkdir()
     os.symlink(target, tmp_path / "dl" / "report.pdf")
     ref = store.add_message("INBOX", attachment_message("report.pdf", b"%PDF-1.4 two"))
-    path = Path(service.download_attachment(ref, "2")["meta"]["path"])
+    path = Path(service.download_attachment(ref, "2").saved.location)
     assert target.read_text() == "keep me"
     assert path.name == "report-1.pdf"
 
@@ -76,9 +75,9 @@ def test_download_warns_when_the_bytes_are_not_the_declared_type(tmp_path: Path)
     service, store = _service(tmp_path)
     ref = store.add_message("INBOX", attachment_message("invoice.pdf", EXE))
     result = service.download_attachment(ref, "2")
-    [warning] = [w for w in result["security_warnings"] if w["code"] == "mime_type_mismatch"]
-    assert warning["detail"]["declared"] == "application/pdf"
-    assert result["meta"]["sniffed_type"] == warning["detail"]["sniffed"]
+    [warning] = [w for w in result.warnings if w.code == "mime_type_mismatch"]
+    assert warning.detail["declared"] == "application/pdf"
+    assert result.sniffed_type == warning.detail["sniffed"]
 
 
 def test_labels_must_be_atoms_and_not_system_flags(tmp_path: Path) -> None:
@@ -98,8 +97,8 @@ def test_delete_moves_to_trash_and_needs_one(
     """delete_message moves to \\Trash; an account without Trash gets FolderNotFound."""
     service, store = _service(tmp_path)
     ref = store.add_message("INBOX", plain_message("a", "b"))
-    moved = envelope(service.delete_messages([ref]))["meta"]["moved"]
-    assert MessageRef.parse(moved[0]["to"]).folder == "Trash"
+    [(old, new)] = service.delete_messages([ref]).moved
+    assert old == ref and new is not None and new.folder == "Trash"
     bare, bare_store = _service(tmp_path, trash=False)
     other = bare_store.add_message("INBOX", plain_message("c", "d"))
     monkeypatch.setattr(bare_store, "special_folders", dict)
@@ -135,12 +134,12 @@ def test_folder_names_from_the_server_are_sanitized_for_display(tmp_path: Path) 
     """list_folders shows a cleaned name but keeps the exact one to pass back."""
     service, store = _service(tmp_path)
     store.add_folder("Pro\u200bjects")
-    items = {i["untrusted"]["exact_name"]: i for i in service.list_folders()["items"]}
-    entry = items["Pro\u200bjects"]
-    assert entry["untrusted"]["name"] == "Projects"
-    assert entry["security_warnings"][0]["code"] == "unicode_zero_width_stripped"
-    assert items["INBOX"]["meta"]["protected"] is True
-    assert items["Trash"]["meta"]["protected"] is True
+    entries = {f.info.name: f for f in service.list_folders().folders}
+    entry = entries["Pro\u200bjects"]
+    assert entry.shown == "Projects"
+    assert entry.warnings[0].code == "unicode_zero_width_stripped"
+    assert entries["INBOX"].protected is True
+    assert entries["Trash"].protected is True
 
 
 def test_the_default_download_dir_follows_xdg_state_home(tmp_path: Path) -> None:
@@ -156,9 +155,9 @@ def test_a_search_hit_reports_the_whole_messages_size_not_its_headers(tmp_path: 
     raw = attachment_message("report.pdf", b"%PDF-1.4 " + b"x" * 5000)
     store.add_message("INBOX", raw)
     page = service.search("INBOX", SearchCriteria(), limit=5, cursor=None)
-    [hit] = page["items"]
-    assert hit["meta"]["size_bytes"] == len(raw)
-    assert hit["untrusted"]["body_text"] == ""
+    [hit] = page.hits
+    assert hit.headers.size_bytes == len(raw)
+    assert hit.headers.body_text == ""
 
 
 def test_the_accounts_brands_reach_the_phishing_checks(tmp_path: Path) -> None:
@@ -173,6 +172,5 @@ def test_the_accounts_brands_reach_the_phishing_checks(tmp_path: Path) -> None:
     branded = attrs.evolve(plain, brands={"Acme Bank": ("acmebank.example",)})
     codes = []
     for account in (plain, branded):
-        env = MailboxService(account, store).fetch_message(ref)
-        codes.append({w["code"] for w in env["security_warnings"]})
+        codes.append(MailboxService(account, store).fetch_message(ref).warning_codes)
     assert "brand_impersonation" not in codes[0] and "brand_impersonation" in codes[1]

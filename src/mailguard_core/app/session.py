@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from mailguard_core.app.wire import WireDict, envelope
 from mailguard_core.config import AccountConfig, Config
 from mailguard_core.model.errors import (
     ConfirmationDeclined,
@@ -26,13 +27,12 @@ from mailguard_core.services.confirm import (
     unconfirmable_call,
 )
 from mailguard_core.services.dispatch import (
-    Result,
     ServiceCall,
     accounts_result,
     prepare,
-    summary,
     use_account_result,
 )
+from mailguard_core.services.results import ToolResult, audit_summary
 
 if TYPE_CHECKING:
     from mailguard_core.gate import Gate, GateCall
@@ -121,7 +121,7 @@ class MailguardApp:
         """
         return self.with_service(name, lambda service: dict(service.special_folders()))
 
-    def call(self, name: str, arguments: Mapping[str, Any]) -> Result:
+    def call(self, name: str, arguments: Mapping[str, Any]) -> WireDict:
         """One tool call exactly as the MCP server makes it, in the caller's thread (blocks).
 
         The arguments are the tool's JSON arguments. The same steps in the same order as
@@ -129,9 +129,10 @@ class MailguardApp:
         the account and describe the call once (:func:`mailguard_core.services.dispatch.prepare`),
         then ``gate.admit`` (the start record, posture, breaker, folder guard, rate limits),
         exactly one service call, and ``gate.finish`` (the end record with the same result
-        summary). Invalid arguments are refused by the gate
-        (audited, no rate-limit token taken), as over MCP. ``use_account`` changes
-        :attr:`active` (no notification: there is no client to tell).
+        summary). The result is the envelope :func:`mailguard_core.app.wire.envelope` makes
+        of the use case's value, as ``structuredContent`` over MCP. Invalid arguments are
+        refused by the gate (audited, no rate-limit token taken), as over MCP.
+        ``use_account`` changes :attr:`active` (no notification: there is no client to tell).
 
         Raises:
             MailguardError: the refusal or failure the MCP server would map to ``error``.
@@ -146,21 +147,22 @@ class MailguardApp:
             if call is not None and needs_confirmation(self.account(prepared.account), tool):
                 assert tool is not None
                 call, fields = self._confirm(tool, prepared.account, args, admitted, call)
+            result: ToolResult
             if call is not None:
                 result = self.with_service(prepared.account, call)
             elif tool is ToolName.LIST_ACCOUNTS:
                 result = accounts_result(self.config, self.active)
             else:
                 target = args["account"]
-                posture = self.account(target).posture.value
+                posture = self.account(target).posture
                 self.active = target
                 result = use_account_result(posture, target, self.allowed_tools(target))
-            admitted.set_result({**summary(result), **fields})
+            admitted.set_result({**audit_summary(result), **fields})
         except BaseException as exc:
             self.gate.finish(admitted, exc)
             raise
         self.gate.finish(admitted)
-        return result
+        return envelope(result)
 
     def _confirm(
         self,

@@ -10,6 +10,8 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
+
 from mailguard_core.config import AccountConfig
 from mailguard_core.model.errors import InputError
 from mailguard_core.model.values import MessageRef
@@ -24,8 +26,7 @@ from mailguard_core.sanitize import (
     sniff_content_type,
 )
 from mailguard_core.sanitize.files import type_mismatch_severity
-
-Result = dict[str, Any]
+from mailguard_core.services.results import AttachmentList, AttachmentRead, Downloaded
 
 
 class AttachmentCases:
@@ -44,7 +45,7 @@ class AttachmentCases:
     def _check_refs(self, refs: Sequence[MessageRef]) -> None:
         raise NotImplementedError  # pragma: no cover - MailboxService's
 
-    def list_attachments(self, ref: MessageRef) -> Result:
+    def list_attachments(self, ref: MessageRef) -> AttachmentList:
         self._check_refs([ref])
         attachments = []
         warnings: list[SecurityWarning] = []
@@ -56,22 +57,10 @@ class AttachmentCases:
                 warnings.extend(found)
             ctype, found = sanitize_text(info.content_type, location=location, max_chars=200)
             warnings.extend(found)
-            attachments.append(
-                {
-                    "part_id": info.part_id,
-                    "filename": name,
-                    "content_type": ctype,
-                    "size_bytes": info.size_bytes,
-                    "inline": info.inline,
-                }
-            )
-        return {
-            "meta": {"message_ref": str(ref), "count": len(attachments)},
-            "untrusted": {"attachments": attachments},
-            "security_warnings": [w.to_dict() for w in warnings],
-        }
+            attachments.append(attrs.evolve(info, filename=name, content_type=ctype))
+        return AttachmentList(ref=ref, attachments=tuple(attachments), warnings=tuple(warnings))
 
-    def download_attachment(self, ref: MessageRef, part_id: str) -> Result:
+    def download_attachment(self, ref: MessageRef, part_id: str) -> Downloaded:
         self._check_refs([ref])
         part = self.store.fetch_part(ref, part_id)
         name, warnings = safe_filename(part.filename, fallback=f"attachment-{ref.uid}-{part_id}")
@@ -89,27 +78,25 @@ class AttachmentCases:
         shown_type, found = sanitize_text(
             part.content_type, location=f"attachment:{part_id}", max_chars=200
         )
-        return {
-            "meta": {
-                "message_ref": str(ref),
-                "part_id": part_id,
-                "path": saved.location,
-                "size_bytes": len(part.content),
-                "sha256": hashlib.sha256(part.content).hexdigest(),
-                "sniffed_type": sniffed,
-            },
-            "untrusted": {"filename": saved.name, "declared_type": shown_type},
-            "security_warnings": [w.to_dict() for w in (*warnings, *found)],
-        }
+        return Downloaded(
+            ref=ref,
+            part_id=part_id,
+            saved=saved,
+            size_bytes=len(part.content),
+            sha256=hashlib.sha256(part.content).hexdigest(),
+            sniffed_type=sniffed,
+            declared_type=shown_type,
+            warnings=(*warnings, *found),
+        )
 
     def read_attachment(
         self, ref: MessageRef, part_id: str, *, max_chars: int | None = None
-    ) -> Result:
+    ) -> AttachmentRead:
         """The sanitized text of one attachment (``extract_attachment_text``, isolated)."""
         self._check_refs([ref])
         part = self.store.fetch_part(ref, part_id)
         detector = self._extra_options.get("detector")
-        result = extract_attachment_text(
+        text = extract_attachment_text(
             part.content,
             content_type=part.content_type,
             filename=part.filename,
@@ -120,9 +107,7 @@ class AttachmentCases:
                 detector=detector,
             ),
         )
-        out = result.to_dict()
-        out["meta"] = {"message_ref": str(ref), "part_id": part_id, **out["meta"]}
-        return out
+        return AttachmentRead(ref=ref, part_id=part_id, text=text)
 
     def _need_downloads(self) -> DownloadStore:
         if self._downloads is None:

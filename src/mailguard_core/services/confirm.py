@@ -36,6 +36,7 @@ from mailguard_core.model.compose import ComposedMessage
 from mailguard_core.model.errors import ConfirmationUnavailable
 from mailguard_core.model.tools import ToolName
 from mailguard_core.model.values import MessageRef, MessageSummary
+from mailguard_core.services.results import HeldForReview
 
 if TYPE_CHECKING:
     from mailguard_core.services.use_cases import MailboxService
@@ -258,12 +259,6 @@ def audit_fields(summary: ConfirmationSummary, decision: str, seconds: float) ->
 
 
 # --------------------------------------------------------------------------- the decision
-#: the ``not_sent`` text of a send saved as a draft because nobody could be asked
-NOT_SENT = (
-    "not sent: this client cannot ask the user to confirm a send, so the message was saved "
-    "as a $PendingReview draft for the user to review and send"
-)
-
 #: answers a human (or a library caller's confirmer) can give; anything but accept refuses
 DECISIONS = ("accept", "decline", "cancel", "timeout", "malformed", "error")
 
@@ -302,9 +297,10 @@ def summary_call(
 
 def unconfirmable_call(
     account: AccountConfig, tool: ToolName, args: Mapping[str, Any]
-) -> Callable[[MailboxService], dict[str, Any]]:
+) -> Callable[[MailboxService], HeldForReview]:
     """What a confirmed call becomes when nobody can be asked (``on_unsupported``): a send
-    saved as a ``$PendingReview`` draft (the result's ``not_sent`` says so).
+    saved as a ``$PendingReview`` draft (:class:`HeldForReview`; on the wire, the result's
+    ``not_sent`` says so).
 
     Raises:
         ConfirmationUnavailable: ``on_unsupported = "refuse"``, or a tool other than a send.
@@ -315,19 +311,8 @@ def unconfirmable_call(
 
     request = outgoing_request_of(args)
 
-    def draft(service: MailboxService) -> dict[str, Any]:
+    def draft(service: MailboxService) -> HeldForReview:
         made = service.create_draft(request)
-        return {
-            "meta": {
-                "account": made.account,
-                "message_id": made.outcome.message_id,
-                "accepted": [],
-                "refused": [],
-                "sent_copy_stored": False,
-                "not_sent": NOT_SENT,
-                "draft_ref": None if made.outcome.ref is None else str(made.outcome.ref),
-            },
-            "security_warnings": [],
-        }
+        return HeldForReview(account=made.account, outcome=made.outcome)
 
     return draft

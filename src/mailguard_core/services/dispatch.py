@@ -21,8 +21,9 @@ from mailguard_core.config import Config
 from mailguard_core.gate import Gate, Guard
 from mailguard_core.gate.request import AuditArgument, Redaction, ToolRequest
 from mailguard_core.model.errors import InputError, MailguardError
-from mailguard_core.model.tools import INFRASTRUCTURE_TOOLS, ToolName, parse_tool_name
+from mailguard_core.model.tools import INFRASTRUCTURE_TOOLS, Posture, ToolName, parse_tool_name
 from mailguard_core.model.values import MessageRef
+from mailguard_core.services.results import AccountList, AccountUsed
 from mailguard_core.services.toolcalls import (
     criteria_of,
     outgoing_request_of,
@@ -30,14 +31,13 @@ from mailguard_core.services.toolcalls import (
     read_refs,
     refs_of,
 )
-from mailguard_core.services.tooldefs import ACCOUNT_ARG, TOOL_DEFS, Result, Role, ServiceCall
+from mailguard_core.services.tooldefs import ACCOUNT_ARG, TOOL_DEFS, Role, ServiceCall
 
 if TYPE_CHECKING:
     from mailguard_core.gate.principals import Principal
 
 __all__ = [
     "Prepared",
-    "Result",
     "ServiceCall",
     "ToolGate",
     "criteria_of",
@@ -46,7 +46,6 @@ __all__ = [
     "prepare",
     "prepare_call",
     "refs_of",
-    "summary",
     "validate_arguments",
 ]
 
@@ -278,45 +277,11 @@ class ToolGate(Gate):
 
 
 # ---------------------------------------------------------------- infrastructure results
-def accounts_result(config: Config, active: str) -> Result:
+def accounts_result(config: Config, active: str) -> AccountList:
     """The ``list_accounts`` result."""
-    return {
-        "meta": {
-            "active": active,
-            "accounts": [
-                {
-                    "name": a.name,
-                    "address": a.address,
-                    "posture": a.posture.value,
-                    "active": a.name == active,
-                }
-                for a in config.accounts
-            ],
-        },
-        "security_warnings": [],
-    }
+    return AccountList(active=active, accounts=config.accounts)
 
 
-def use_account_result(posture: str, target: str, tools: Iterable[ToolName]) -> Result:
+def use_account_result(posture: Posture, target: str, tools: Iterable[ToolName]) -> AccountUsed:
     """The ``use_account`` result: the now active account, its posture and tools."""
-    return {
-        "meta": {
-            "active": target,
-            "posture": posture,
-            "tools": sorted(t.value for t in tools),
-        },
-        "security_warnings": [],
-    }
-
-
-# ---------------------------------------------------------------- audit
-def summary(result: Mapping[str, Any]) -> dict[str, Any]:
-    """A small content-free summary for the audit end record."""
-    meta = result.get("meta", {})
-    out: dict[str, Any] = {"warnings": len(result.get("security_warnings", []))}
-    for key in ("count", "total", "expunged", "size_bytes"):
-        if isinstance(meta.get(key), int):
-            out[key] = meta[key]
-    if "items" in result:
-        out["warnings"] += sum(len(i.get("security_warnings", [])) for i in result["items"])
-    return out
+    return AccountUsed(active=target, posture=posture, tools=frozenset(tools))

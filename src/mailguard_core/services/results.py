@@ -1,26 +1,117 @@
-"""What the changing use cases return: frozen values, not wire dicts.
+"""What the use cases return: frozen values, never wire dicts.
 
-:class:`~mailguard_core.services.use_cases.MailboxService` returns these for the flag, label,
-move, delete, expunge, folder and outgoing tools; :func:`envelope` shapes them for the wire
-(the ``structuredContent`` an MCP client gets and the library's ``Envelope``), once, for both
-faces. The reading tools still return the sanitizer's own envelopes (``SafeMessage.to_dict``
-and its kin).
+Every :class:`~mailguard_core.services.use_cases.MailboxService` method a tool calls returns
+one of :data:`ToolResult`: the values below, or the sanitizer's own
+:class:`~mailguard_core.sanitize.SafeMessage` (``fetch_message``). Stranger-written text in
+them is already sanitized (the ``shown`` fields, the sanitizer's values) and each keeps the
+warnings its sanitizing raised. How a result reads on the wire (the envelope an MCP client
+gets as ``structuredContent`` and the library returns) is decided once, for both faces, by
+:func:`mailguard_core.app.wire.envelope`; what the audit end record says of it here, by
+:func:`audit_summary` (the gate records it without reading the wire form).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
 
-from mailguard_core.model.values import MessageRef
+from mailguard_core.model.tools import Posture, ToolName
+from mailguard_core.model.values import AttachmentInfo, FolderInfo, Labels, MessageRef
+from mailguard_core.ports.downloads import Saved
 
 if TYPE_CHECKING:
+    from mailguard_core.config import AccountConfig
+    from mailguard_core.sanitize import AttachmentText, SafeMessage, SecurityWarning
     from mailguard_core.services.outgoing import DraftOutcome, SendOutcome
 
-Result = dict[str, Any]
+
+# ----------------------------------------------------------------------------- reading
+@attrs.frozen(kw_only=True)
+class FolderEntry:
+    """One folder of a listing: the server's :class:`FolderInfo`, its name made safe to show
+    (``shown``; ``info.name`` is the exact name to pass back) and whether the folder rules
+    protect it."""
+
+    info: FolderInfo
+    shown: str
+    protected: bool
+    warnings: tuple[SecurityWarning, ...]
 
 
+@attrs.frozen(kw_only=True)
+class FolderList:
+    account: str
+    folders: tuple[FolderEntry, ...]
+
+
+@attrs.frozen(kw_only=True)
+class SearchHit:
+    """One message of a search page: its headers, sanitized (``sanitize_headers``), and
+    whether it has attachments (a top-level ``multipart/mixed``, the search rule)."""
+
+    headers: SafeMessage
+    has_attachment: bool
+
+
+@attrs.frozen(kw_only=True)
+class SearchResults:
+    """One page of a search, newest first (``next_cursor``: None on the last page)."""
+
+    account: str
+    folder: str
+    total: int
+    next_cursor: str | None
+    hits: tuple[SearchHit, ...]
+
+
+@attrs.frozen(kw_only=True)
+class MessageLabels:
+    """A message's system flags (``\\Seen`` ...) and its keywords and Gmail labels, made safe
+    to show (``labels``: the store's :class:`Labels`, each value sanitized)."""
+
+    ref: MessageRef
+    system_flags: tuple[str, ...]
+    labels: Labels
+    warnings: tuple[SecurityWarning, ...]
+
+
+@attrs.frozen(kw_only=True)
+class AttachmentList:
+    """A message's attachments: the store's :class:`AttachmentInfo`, with each file name
+    (None when it has none) and content type made safe to show."""
+
+    ref: MessageRef
+    attachments: tuple[AttachmentInfo, ...]
+    warnings: tuple[SecurityWarning, ...]
+
+
+@attrs.frozen(kw_only=True)
+class Downloaded:
+    """An attachment saved through the ``DownloadStore`` (``saved``: where, under which
+    name); ``declared_type`` is the sender's content type made safe to show, ``sniffed_type``
+    what the bytes are (None: not recognised)."""
+
+    ref: MessageRef
+    part_id: str
+    saved: Saved
+    size_bytes: int
+    sha256: str
+    sniffed_type: str | None
+    declared_type: str
+    warnings: tuple[SecurityWarning, ...]
+
+
+@attrs.frozen(kw_only=True)
+class AttachmentRead:
+    """The sanitized text of one attachment (the sanitizer's :class:`AttachmentText`)."""
+
+    ref: MessageRef
+    part_id: str
+    text: AttachmentText
+
+
+# ----------------------------------------------------------------------------- changing
 @attrs.frozen(kw_only=True)
 class FlagsChanged:
     """A flag or keyword added to or removed from ``refs`` (``action``: the tool's name)."""
@@ -66,48 +157,73 @@ class Sent:
     outcome: SendOutcome
 
 
-Change = FlagsChanged | Moved | Expunged | FolderChanged | Drafted | Sent
+@attrs.frozen(kw_only=True)
+class HeldForReview:
+    """A send nobody could confirm, saved as a ``$PendingReview`` draft instead
+    (``on_unsupported = "draft"``): not sent."""
+
+    account: str
+    outcome: DraftOutcome
 
 
-def _ref(ref: MessageRef | None) -> str | None:
-    return None if ref is None else str(ref)
+# ----------------------------------------------------------------------------- accounts
+@attrs.frozen(kw_only=True)
+class AccountList:
+    """``list_accounts``: the configured accounts and the active one."""
+
+    active: str
+    accounts: tuple[AccountConfig, ...]
 
 
-def _meta(result: Change) -> dict[str, Any]:
+@attrs.frozen(kw_only=True)
+class AccountUsed:
+    """``use_account``: the now active account, its configured posture and its tools."""
+
+    active: str
+    posture: Posture
+    tools: frozenset[ToolName]
+
+
+#: (strings: the sanitizer, a large import, is not imported until a tool reads mail)
+Reading: TypeAlias = (
+    "FolderList | SearchResults | MessageLabels | AttachmentList | Downloaded | AttachmentRead"
+    " | SafeMessage"
+)
+Change: TypeAlias = FlagsChanged | Moved | Expunged | FolderChanged | Drafted | Sent | HeldForReview
+Accounts: TypeAlias = AccountList | AccountUsed
+#: what a tool call returns (``fetch_message``: the sanitizer's ``SafeMessage``)
+ToolResult: TypeAlias = "Reading | Change | Accounts"
+
+
+def audit_summary(result: ToolResult) -> dict[str, Any]:
+    """What the audit end record says of a result: how many warnings it carries and its
+    counts (``count``, ``total``, ``expunged``, ``size_bytes``); never content."""
+    warnings: tuple[SecurityWarning, ...] = ()
+    counts: dict[str, int] = {}
     match result:
-        case FlagsChanged(account=account, action=action, refs=refs):
-            return {
-                "account": account,
-                "action": action,
-                "count": len(refs),
-                "message_refs": [str(r) for r in refs],
-            }
-        case Moved(account=account, destination=destination, moved=moved):
-            return {
-                "account": account,
-                "destination": destination,
-                "count": len(moved),
-                "moved": [{"from": str(old), "to": _ref(new)} for old, new in moved],
-            }
-        case Expunged(account=account, count=count):
-            return {"account": account, "expunged": count}
-        case FolderChanged(account=account, action=action, folder=folder):
-            return {"account": account, "action": action, "folder": folder}
-        case Drafted(account=account, outcome=made):
-            return {"account": account, "draft_ref": _ref(made.ref), "message_id": made.message_id}
-        case Sent(account=account, outcome=sent):
-            return {
-                "account": account,
-                "message_id": sent.message_id,
-                "accepted": list(sent.accepted),
-                "refused": list(sent.refused),
-                "sent_copy_stored": sent.sent_copy_stored,
-                "sent_copy_ref": _ref(sent.sent_copy_ref),
-                "sent_copy_error": sent.sent_copy_error,
-            }
-    raise AssertionError(f"no envelope for {type(result).__name__}")  # pragma: no cover
-
-
-def envelope(result: Change) -> Result:
-    """The wire form of a change: trusted ``meta`` only (nothing a stranger wrote)."""
-    return {"meta": _meta(result), "security_warnings": []}
+        case FolderList(folders=folders):
+            warnings = tuple(w for f in folders for w in f.warnings)
+            counts = {"count": len(folders)}
+        case SearchResults(hits=hits, total=total):
+            warnings = tuple(w for h in hits for w in h.headers.warnings)
+            counts = {"count": len(hits), "total": total}
+        case MessageLabels(warnings=found):
+            warnings = found
+        case AttachmentList(warnings=found, attachments=attachments):
+            warnings, counts = found, {"count": len(attachments)}
+        case Downloaded(warnings=found, size_bytes=size):
+            warnings, counts = found, {"size_bytes": size}
+        case AttachmentRead(text=text):
+            warnings, counts = text.warnings, {"size_bytes": text.size_bytes}
+        case FlagsChanged(refs=refs):
+            counts = {"count": len(refs)}
+        case Moved(moved=moved):
+            counts = {"count": len(moved)}
+        case Expunged(count=count):
+            counts = {"expunged": count}
+        case FolderChanged() | Drafted() | Sent() | HeldForReview() | AccountList() | AccountUsed():
+            pass
+        case _:
+            message: SafeMessage = result  # the one value that is not ours (fetch_message)
+            warnings, counts = message.warnings, {"size_bytes": message.size_bytes}
+    return {"warnings": len(warnings), **counts}

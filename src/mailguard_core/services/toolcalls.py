@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from mailguard_core.gate.request import ToolRequest
 from mailguard_core.model.errors import InputError
 from mailguard_core.model.values import MessageRef, SearchCriteria, parse_search_date
-from mailguard_core.services.results import envelope
 from mailguard_core.services.toolspec import Prepare, ServiceCall
 
 if TYPE_CHECKING:
@@ -124,7 +123,7 @@ def store_flag(flag: str, add: bool) -> Prepare:
     def prepare(r: ToolRequest, a: Mapping[str, Any]) -> ServiceCall:
         assert r.tool is not None
         action, refs = r.tool.value, r.refs
-        return lambda svc: envelope(svc.store_flag(action, refs, flag, add=add))
+        return lambda svc: svc.store_flag(action, refs, flag, add=add)
 
     return prepare
 
@@ -132,7 +131,7 @@ def store_flag(flag: str, add: bool) -> Prepare:
 def set_label(add: bool) -> Prepare:
     def prepare(r: ToolRequest, a: Mapping[str, Any]) -> ServiceCall:
         refs, label = r.refs, a["label"]
-        return lambda svc: envelope(svc.set_label(refs, label, add=add))
+        return lambda svc: svc.set_label(refs, label, add=add)
 
     return prepare
 
@@ -141,8 +140,8 @@ def outgoing(send: bool) -> Prepare:
     def prepare(r: ToolRequest, a: Mapping[str, Any]) -> ServiceCall:
         request = outgoing_request_of(a, r.reply_to)
         if send:
-            return lambda svc: envelope(svc.send_email(request))
-        return lambda svc: envelope(svc.create_draft(request))
+            return lambda svc: svc.send_email(request)
+        return lambda svc: svc.create_draft(request)
 
     return prepare
 
@@ -173,29 +172,29 @@ def list_labels(r: ToolRequest, a: Mapping[str, Any]) -> ServiceCall:
 
 def move(r: ToolRequest, a: Mapping[str, Any]) -> ServiceCall:
     refs, destination = r.refs, _named(r.destination)
-    return lambda svc: envelope(svc.move(refs, destination))
+    return lambda svc: svc.move(refs, destination)
 
 
 def delete_messages(r: ToolRequest, a: Mapping[str, Any]) -> ServiceCall:
     refs = r.refs
-    return lambda svc: envelope(svc.delete_messages(refs))
+    return lambda svc: svc.delete_messages(refs)
 
 
 def expunge(r: ToolRequest, a: Mapping[str, Any]) -> ServiceCall:
     refs = r.refs
-    return lambda svc: envelope(svc.expunge(refs))
+    return lambda svc: svc.expunge(refs)
 
 
 def create_folder(r: ToolRequest, a: Mapping[str, Any]) -> ServiceCall:
     name = _named(r.new_folder)
-    return lambda svc: envelope(svc.create_folder(name))
+    return lambda svc: svc.create_folder(name)
 
 
 def rename_folder(r: ToolRequest, a: Mapping[str, Any]) -> ServiceCall:
     old, new = _named(r.folder), _named(r.new_folder)
-    return lambda svc: envelope(svc.rename_folder(old, new))
+    return lambda svc: svc.rename_folder(old, new)
 
 
 def delete_folder(r: ToolRequest, a: Mapping[str, Any]) -> ServiceCall:
     folder = _named(r.folder)
-    return lambda svc: envelope(svc.delete_folder(folder))
+    return lambda svc: svc.delete_folder(folder)

@@ -26,7 +26,6 @@ from mailguard_core.services.schemas import ACCOUNT_PATTERN, JsonSchema, with_er
 from mailguard_core.services.toolspec import (
     Arg,
     Prepare,
-    Result,
     Role,
     ServiceCall,
     ToolDef,
@@ -43,7 +42,6 @@ __all__ = [
     "Arg",
     "JsonSchema",
     "Prepare",
-    "Result",
     "Role",
     "ServiceCall",
     "ToolDef",

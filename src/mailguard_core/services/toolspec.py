@@ -14,10 +14,12 @@ from mailguard_core.model.tools import ToolName
 from mailguard_core.services.schemas import JsonSchema, obj, with_error
 
 if TYPE_CHECKING:
+    from mailguard_core.services.results import ToolResult
     from mailguard_core.services.use_cases import MailboxService
 
-Result = dict[str, Any]
-ServiceCall = Callable[["MailboxService"], Result]
+#: one use case call, run once the gate admitted the call; it returns a frozen result
+#: (:mod:`mailguard_core.services.results`), which the faces shape for the wire
+ServiceCall = Callable[["MailboxService"], "ToolResult"]
 #: builds the service call from the typed request and the (schema-valid) JSON arguments;
 #: parses what is left to parse now, so a malformed value is refused before the gate admits
 Prepare = Callable[[ToolRequest, Mapping[str, Any]], ServiceCall]

@@ -2,8 +2,9 @@
 
 :class:`MailboxService` wraps one account's :class:`~mailguard_core.ports.MailStore`, the
 sanitizer and the outgoing service. Every method takes already-parsed domain values and returns
-a JSON-ready ``dict`` in the envelope family of ``spec/envelope.md``: trusted ``meta``, sanitized
-``untrusted``, ``security_warnings``. Policy (posture, rate limits, folder protection) is the
+a frozen value (:mod:`mailguard_core.services.results`, or the sanitizer's ``SafeMessage``),
+its stranger-written text sanitized; the faces shape it for the wire
+(:mod:`mailguard_core.app.wire`). Policy (posture, rate limits, folder protection) is the
 gate's job and happens before these methods are called; the folder and label rules are
 checked again here, by the gate's own :class:`~mailguard_core.gate.folders.FolderGuard`, as
 defence in depth (one rule, one comparison of folder names).
@@ -26,6 +27,7 @@ from mailguard_core.model.errors import (
 from mailguard_core.model.folder_names import is_reserved_label
 from mailguard_core.model.tools import ToolName
 from mailguard_core.model.values import (
+    Labels,
     MessageRef,
     SearchCriteria,
     SearchPage,
@@ -35,6 +37,7 @@ from mailguard_core.model.values import (
 from mailguard_core.ports.downloads import DownloadStore
 from mailguard_core.ports.mail_store import MailStore
 from mailguard_core.sanitize import (
+    SafeMessage,
     SanitizeOptions,
     SecurityWarning,
     sanitize_headers,
@@ -50,11 +53,14 @@ from mailguard_core.services.results import (
     Expunged,
     FlagsChanged,
     FolderChanged,
+    FolderEntry,
+    FolderList,
+    MessageLabels,
     Moved,
+    SearchHit,
+    SearchResults,
     Sent,
 )
-
-Result = dict[str, Any]
 
 #: a top-level ``Content-Type: multipart/mixed`` (the header may be folded): what the
 #: ``has_attachment`` search criterion means, shown on each search hit
@@ -148,33 +154,20 @@ class MailboxService(AttachmentCases):
         self._guard.check(request)
 
     # ------------------------------------------------------------------ reading
-    def list_folders(self) -> Result:
+    def list_folders(self) -> FolderList:
         folders = self.store.list_folders()
         self._learn(dict(self.store.special_folders()))
-        items = []
+        entries = []
         for info in folders:
             shown, warnings = sanitize_text(info.name, location="folder_name", max_chars=200)
-            items.append(
-                {
-                    "meta": {
-                        "special_use": info.special_use,
-                        "messages": info.messages,
-                        "unseen": info.unseen,
-                        "selectable": info.selectable,
-                        "protected": self._guard.is_protected(info.name),
-                    },
-                    "untrusted": {"name": shown, "exact_name": info.name},
-                    "security_warnings": [w.to_dict() for w in warnings],
-                }
+            protected = self._guard.is_protected(info.name)
+            entries.append(
+                FolderEntry(info=info, shown=shown, protected=protected, warnings=tuple(warnings))
             )
-        return {
-            "meta": {"account": self.name, "count": len(items)},
-            "items": items,
-            "security_warnings": [],
-        }
+        return FolderList(account=self.name, folders=tuple(entries))
 
-    def _page(self, folder: str, page: SearchPage) -> Result:
-        items = []
+    def _page(self, folder: str, page: SearchPage) -> SearchResults:
+        hits = []
         for summary in self.store.summaries(page.refs):
             ref = summary.ref
             safe = sanitize_headers(
@@ -189,40 +182,35 @@ class MailboxService(AttachmentCases):
                     size_bytes=summary.size_bytes,
                 ),
             )
-            envelope = safe.to_dict()
             # the has_attachment search rule (docs/imap.md): top-level multipart/mixed
-            envelope["meta"]["has_attachment"] = bool(_MIXED_RE.search(summary.header_bytes))
-            items.append(envelope)
-        return {
-            "meta": {
-                "account": self.name,
-                "folder": folder,
-                "total": page.total,
-                "count": len(items),
-                "next_cursor": page.next_cursor,
-            },
-            "items": items,
-            "security_warnings": [],
-        }
+            mixed = bool(_MIXED_RE.search(summary.header_bytes))
+            hits.append(SearchHit(headers=safe, has_attachment=mixed))
+        return SearchResults(
+            account=self.name,
+            folder=folder,
+            total=page.total,
+            next_cursor=page.next_cursor,
+            hits=tuple(hits),
+        )
 
     def search(
         self, folder: str, criteria: SearchCriteria, *, limit: int, cursor: str | None
-    ) -> Result:
+    ) -> SearchResults:
         page = self.store.search(folder, criteria, limit=limit, cursor=cursor)
         return self._page(folder, page)
 
     def search_advanced(
         self, folder: str, expression: str, *, limit: int, cursor: str | None
-    ) -> Result:
+    ) -> SearchResults:
         page = self.store.search_raw(folder, expression, limit=limit, cursor=cursor)
         return self._page(folder, page)
 
     def fetch_message(
         self, ref: MessageRef, *, max_body_chars: int | None = None, include_html: bool = False
-    ) -> Result:
+    ) -> SafeMessage:
         self._check_refs([ref])
         raw = self.store.fetch(ref, max_bytes=self.account.max_message_bytes)
-        safe = sanitize_message(
+        return sanitize_message(
             raw.data,
             self._options(
                 folder=ref.folder,
@@ -234,31 +222,29 @@ class MailboxService(AttachmentCases):
                 max_body_chars=max_body_chars or self.account.max_body_chars,
             ),
         )
-        return safe.to_dict()
 
-    def list_labels(self, ref: MessageRef) -> Result:
+    def list_labels(self, ref: MessageRef) -> MessageLabels:
         self._check_refs([ref])
         flags = self.store.get_flags(ref)
         labels = self.store.labels(ref)
         warnings: list[SecurityWarning] = []
 
-        def clean(values: Sequence[str], where: str) -> list[str]:
+        def clean(values: Sequence[str], where: str) -> tuple[str, ...]:
             out = []
             for value in values:
                 text, found = sanitize_text(value, location=where, max_chars=200)
                 warnings.extend(found)
                 out.append(text)
-            return out
+            return tuple(out)
 
         gmail = None if labels.gmail_labels is None else clean(labels.gmail_labels, "label")
-        return {
-            "meta": {
-                "message_ref": str(ref),
-                "flags": sorted(f for f in flags if f.startswith("\\")),
-            },
-            "untrusted": {"keywords": clean(labels.keywords, "keyword"), "gmail_labels": gmail},
-            "security_warnings": [w.to_dict() for w in warnings],
-        }
+        keywords = clean(labels.keywords, "keyword")  # warnings: the Gmail labels' first
+        return MessageLabels(
+            ref=ref,
+            system_flags=tuple(sorted(f for f in flags if f.startswith("\\"))),
+            labels=Labels(keywords=keywords, gmail_labels=gmail),
+            warnings=tuple(warnings),
+        )
 
     # ------------------------------------------------------------------ changing
     def store_flag(
