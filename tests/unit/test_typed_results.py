@@ -16,7 +16,7 @@ from mailguard_core.app import wire
 from mailguard_core.config import Config
 from mailguard_core.model.tools import ToolName
 from mailguard_core.services import dispatch, results
-from mailguard_core.services.confirm import unconfirmable_call
+from mailguard_core.services.confirm import ConfirmationSummary, unconfirmable_call
 from mailguard_core.services.tooldefs import TOOL_DEFS
 from mailguard_core.services.use_cases import MailboxService
 from tests.mcp.harness import account, limits, make_harness
@@ -64,9 +64,12 @@ def test_every_use_case_is_annotated_to_return_a_tool_result() -> None:
     """The annotations mypy checks: no public MailboxService method returns a dict."""
     checked = 0
     for name, method in inspect.getmembers(MailboxService, inspect.isfunction):
-        if name.startswith(("_", "confirm_")) or name in _NOT_USE_CASES:
+        if name.startswith("_") or name in _NOT_USE_CASES:
             continue
         returned = typing.get_type_hints(method)["return"]
+        if name.startswith("confirm_"):  # what a human approves first (not a tool's result)
+            assert returned is ConfirmationSummary, f"MailboxService.{name} returns {returned}"
+            continue
         assert returned in TOOL_RESULTS, f"MailboxService.{name} returns {returned}"
         checked += 1
     assert checked >= 18  # the 18 use cases the tool table binds
