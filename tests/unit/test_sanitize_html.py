@@ -98,11 +98,23 @@ class TestCascade:
         ("transparent", "transparent"),
         ("White", (255, 255, 255)),
         ("nonsense", None),
+        ("lab(100 0 0)", (255, 255, 255)),
+        ("lch(0 0 0)", (0, 0, 0)),
+        ("color(display-p3 1 0 0)", (255, 0, 0)),
     ],
 )
 def test_colour_parsing(value: str, expected: object) -> None:
-    """Names, #rgb, #rrggbb, rgb(), rgba() with alpha 0 are understood."""
+    """Names, #rgb, #rrggbb, rgb(), rgba() with alpha 0 are understood; colour spaces tinycss2
+    cannot convert are read by their lightness (lab, lch) or as sRGB channels."""
     assert colors.parse_color(value) == expected
+
+
+def test_a_lab_colour_is_read_not_a_crash() -> None:
+    """``color: lab(...)`` made every message holding it fail to sanitize (tinycss2 1.5 renamed
+    the attribute the fallback read); white-on-white in lab() is hidden text."""
+    text, found, _ = _run('<p style="color:lab(100 0 0)">SECRET</p><p>shown</p>')
+    assert text == "shown"
+    assert "html_hidden_content_removed:color_match" in found
 
 
 class TestHiddenRemoval:

@@ -53,7 +53,10 @@ def parse_color(value: str | Any) -> RGB | str | None:
             channels = tuple(_gamma(sum(m * c for m, c in zip(row, xyz, strict=True)))
                              for row in _XYZ_TO_SRGB)  # fmt: skip
         except NotImplementedError:
-            params = tuple(color.params)
+            # tinycss2 1.5 names them ``coordinates`` (``params`` before): reading only
+            # ``params`` raised on every lab()/lch()/display-p3 colour
+            coordinates: Any = getattr(color, "coordinates", None) or getattr(color, "params", ())
+            params = tuple(coordinates)
             if color.space in ("lab", "lch", "oklab", "oklch"):
                 scale = 100.0 if color.space in ("lab", "lch") else 1.0
                 channels = (float(params[0] or 0) / scale,) * 3  # lightness only
