@@ -31,9 +31,33 @@ def _gamma(linear: float) -> float:
     return float(1.055 * abs(linear) ** (1 / 2.4) - 0.055)
 
 
+_COLOR_CACHE_SIZE = 1024
+_COLOR_CACHE_MAX_CHARS = 200
+_color_cache: dict[str, RGB | str | None] = {}
+
+
 def parse_color(value: str | Any) -> RGB | str | None:
     """Parse a CSS colour (tinycss2's CSS Color 4 parser): an RGB tuple, ``"transparent"``
-    (alpha under 0.1), ``"currentcolor"``, or None if it is not a colour."""
+    (alpha under 0.1), ``"currentcolor"``, or None if it is not a colour.
+
+    Text values are cached (legacy mail repeats ``<font color>`` and ``bgcolor`` values on
+    every cell); tokens are parsed each time.
+    """
+    if not isinstance(value, str):
+        return _parse_color(value)
+    try:
+        return _color_cache[value]
+    except KeyError:
+        pass
+    found = _parse_color(value)
+    if len(value) <= _COLOR_CACHE_MAX_CHARS:
+        if len(_color_cache) >= _COLOR_CACHE_SIZE:
+            _color_cache.clear()
+        _color_cache[value] = found
+    return found
+
+
+def _parse_color(value: str | Any) -> RGB | str | None:
     try:
         color = tinycss2.color4.parse_color(value)
     except (ValueError, TypeError, ZeroDivisionError, IndexError):

@@ -124,7 +124,7 @@ _XPATH_CACHE_SIZE = 4096
 _local = threading.local()
 
 
-def _xpath(expression: str) -> Any:
+def cached_xpath(expression: str) -> Any:
     """A compiled XPath, cached per thread (an ``etree.XPath`` is not shared across threads)."""
     cache: dict[str, Any] | None = getattr(_local, "xpaths", None)
     if cache is None:
@@ -196,7 +196,7 @@ class StyleIndex:
         rules = self.rules(is_quirks(doc))
         if any(rule.compiled.marks for rule in rules):
             # mark attributes the message itself carries would make selectors match
-            for el in _xpath(_STALE)(doc):
+            for el in cached_xpath(_STALE)(doc):
                 for name in [k for k in el.attrib if k.startswith(MARK_PREFIX)]:
                     del el.attrib[name]
         marked: list[tuple[Any, str]] = []
@@ -206,11 +206,11 @@ class StyleIndex:
             try:
                 for mark, expressions in compiled.marks:
                     for expression in expressions:
-                        for el in _xpath(expression)(doc):
+                        for el in cached_xpath(expression)(doc):
                             if isinstance(el.tag, str) and el.get(mark) is None:
                                 el.set(mark, "")
                                 marked.append((el, mark))
-                elements = _xpath(compiled.xpath)(doc)
+                elements = cached_xpath(compiled.xpath)(doc)
             except etree.XPathError:
                 elements = doc.xpath("descendant-or-self::*")
                 rule = attrs.evolve(rule, unsupported=True, possible=True)

@@ -46,18 +46,46 @@ class HtmlResult:
     clean_html: str | None
 
 
+_CLEAN_TAGS = frozenset(nh3.ALLOWED_TAGS) - {"img", "map", "area"}
+
+
+def _cleaner_attributes() -> dict[str, set[str]]:
+    attributes = {k: set(v) for k, v in nh3.ALLOWED_ATTRIBUTES.items() if k in _CLEAN_TAGS}
+    attributes.setdefault("a", set()).update({"href", "title"})
+    return attributes
+
+
 @functools.cache
 def _cleaner() -> nh3.Cleaner:
-    tags = set(nh3.ALLOWED_TAGS) - {"img", "map", "area"}
-    attributes = {k: set(v) for k, v in nh3.ALLOWED_ATTRIBUTES.items() if k in tags}
-    attributes.setdefault("a", set()).update({"href", "title"})
     return nh3.Cleaner(
-        tags=tags,
-        attributes=attributes,
+        tags=set(_CLEAN_TAGS),
+        attributes=_cleaner_attributes(),
         url_schemes={"http", "https", "mailto"},
         strip_comments=True,
         link_rel="noopener noreferrer nofollow",
     )
+
+
+#: attributes nh3's default generic attributes allow on every tag
+_GENERIC_ATTRIBUTES = frozenset({"lang", "title"})
+
+
+def _allowed_attributes() -> frozenset[str]:
+    """Every attribute name ``_cleaner`` keeps on some tag."""
+    return frozenset().union(_GENERIC_ATTRIBUTES, *_cleaner_attributes().values())
+
+
+#: frequent attributes of mail that ``_cleaner`` keeps on no tag: removing them before
+#: serializing changes nothing nh3 returns, and leaves less to serialize and parse again
+#: (``tests/property/test_html_fast_paths.py`` compares both)
+_UNCLEAN_ATTRIBUTES = tuple(
+    name
+    for name in (
+        "style", "class", "id", "bgcolor", "background", "cellpadding", "cellspacing", "border",
+        "role", "valign", "face", "color", "target", "bordercolor", "name", "rel",
+    )
+    if name not in _allowed_attributes()
+)  # fmt: skip
 
 
 def _is_substantive(text: str, flagged: Callable[[str], bool]) -> bool:
@@ -251,6 +279,9 @@ def process_html(
         body = doc.find("body")  # again: a hidden <body> was removed with everything in it
         if body is None:
             body = doc
+        # attributes the cleaner drops anyway are dropped first, in C: less to serialize and
+        # for nh3 to parse again (same output, see _UNCLEAN_ATTRIBUTES)
+        etree.strip_attributes(body, *_UNCLEAN_ATTRIBUTES)
         clean_html = _cleaner().clean(etree.tostring(body, method="html", encoding="unicode"))
     links = [Link(href=href, text=text) for href, text in walked.links]
     return HtmlResult(text=walked.text, links=links, clean_html=clean_html)
@@ -268,12 +299,13 @@ def _count_removed(
 def _insert_tbody(doc: Any) -> None:
     """Wrap table rows that are direct children of a ``<table>`` in a ``<tbody>``, as an HTML5
     parser does (libxml2 does not): selectors such as ``tbody td`` must match as in a browser."""
-    for table in doc.xpath("//table[tr]"):
+    for table in css.cached_xpath("//table[tr]")(doc):
         body: Any = None
         for child in list(table):
             if child.tag == "tr":
                 if body is None:
-                    body = etree.Element("tbody")
+                    # made in the table's own document: moving it into place is then cheap
+                    body = etree.SubElement(table, "tbody")
                     child.addprevious(body)
                 body.append(child)  # moves the row with its tail
             elif child.tag in ("tbody", "thead", "tfoot"):
