@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mailguard_core.ports.detector import InjectionDetector
+from mailguard_core.sanitize.injection.anchors import find_anchored, fold
 from mailguard_core.sanitize.injection.plan import (
     _ALL_SUBSTRINGS,
     _ALSO_MASK,
@@ -83,18 +84,29 @@ class RuleBasedDetector:
                 possible += weight
         if possible < self.threshold:
             return ()  # the rules that fire are among the triggered: they cannot reach it
-        fired = [
-            (name, weight)
-            for bit, name, weight, rx in _BITS
-            if mask & bit
-            and (
-                _secret_code_request(sample, lower, words)
-                if bit == _SECRET_CODE_BIT and ascii_text
-                else rx.search(sample)
-            )
-        ]
-        if sum(w for _, w in fired) >= self.threshold:
-            return tuple(name for name, _ in fired)
+        # each triggered rule's regex, tried only where one of its anchors occurs (see
+        # :mod:`anchors`); stopped as soon as the rules left cannot reach the threshold
+        folded = fold(sample, lower)
+        fired: list[str] = []
+        weight_fired = 0
+        left = possible
+        for bit, name, weight, rx, plain, starts in _BITS:
+            if not mask & bit:
+                continue
+            if bit == _SECRET_CODE_BIT and ascii_text:
+                hit = _secret_code_request(sample, lower, words)
+            elif starts is not None and folded is not None:
+                hit = find_anchored(plain, starts, sample, folded)
+            else:
+                hit = rx.search(sample) is not None
+            left -= weight
+            if hit:
+                fired.append(name)
+                weight_fired += weight
+            elif weight_fired + left < self.threshold:
+                return ()
+        if weight_fired >= self.threshold:
+            return tuple(fired)
         return ()
 
 

@@ -7,6 +7,7 @@ import importlib
 import re
 from typing import Any
 
+from mailguard_core.sanitize.injection.anchors import anchors
 from mailguard_core.sanitize.injection.patterns import _F
 from mailguard_core.sanitize.injection.rules_core import CORE
 from mailguard_core.sanitize.injection.rules_multilingual import MULTILINGUAL
@@ -83,7 +84,10 @@ def _masks() -> tuple[Any, ...]:
         grouped(list(subs.items())),
         tuple(required.items()),
         tuple((1 << i, plan[1]) for i, plan in enumerate(_PLAN)),
-        tuple((1 << i, plan[0], plan[1], _guarded(plan[2])) for i, plan in enumerate(_PLAN)),
+        tuple(
+            (1 << i, plan[0], plan[1], _guarded(plan[2]), plan[2], anchors(plan[2]))
+            for i, plan in enumerate(_PLAN)
+        ),
     )
 
 
@@ -161,7 +165,7 @@ def _top_level_alternatives(pattern: str) -> list[str]:
     return parts
 
 
-_SECRET_CODE_BIT = next(bit for bit, name, _, _ in _BITS if name == "secret_code_request")
+_SECRET_CODE_BIT = next(bit for bit, name, *_ in _BITS if name == "secret_code_request")
 _SECRET_CODE_RX = next(rx for name, _, rx in RULES if name == "secret_code_request")
 #: secret_code_request's two alternatives ("reply with ... code", "send ... the user's code")
 _SECRET_REPLY_RX, _SECRET_SEND_RX = (

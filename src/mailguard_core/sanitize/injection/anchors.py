@@ -1,0 +1,158 @@
+"""Where a rule's match can start: its *anchors*, the literal strings every match begins
+with, read off the parsed regex, so that the detector tries the regex only where an anchor
+occurs instead of at every position of a long text.
+
+``rx.search(text)`` finds a match exactly when ``rx.match(text, p)`` does for some ``p``
+(``match`` at ``p`` sees the characters before ``p`` for ``\\b`` and look-behinds, as
+``search`` does). Every match starting at ``p`` begins with one of the anchors, compared
+case-insensitively the way the regex compares: so :func:`find_anchored` tries ``match`` at the
+places where an anchor occurs in :func:`fold` of the text and nowhere else, and answers
+what ``search`` answers. An anchor holds only characters whose case-insensitive matches
+:func:`fold` maps onto the anchor's own character (ASCII, uncased characters, accented
+Latin-1 letters); a rule whose matches can start otherwise has no anchors (``None``) and is
+searched as before. ``tests/property/test_injection_anchors.py`` checks both halves.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+#: the stdlib's regex parser (3.11-3.13; typeshed has no stubs for it)
+_sre: Any = importlib.import_module("re._constants")
+_sre_parse: Any = importlib.import_module("re._parser")
+
+#: at most this many anchors per rule (each costs one ``str.find`` over the text)
+MAX_ANCHORS = 40
+#: an anchor this short or starting with white space is too common to help
+_MIN_LENGTH = 2
+#: zero-width items: they do not consume, so the anchor is read past them
+_ZERO_WIDTH = frozenset({_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT})
+#: Latin-1 letters whose case-insensitive matches are their other case only (not ß, ÿ, µ)
+_LATIN1_LETTERS = frozenset(
+    chr(c) for c in range(0xC0, 0x100) if chr(c) not in "\u00d7\u00f7\u00df\u00ff"
+)
+#: the lower-case characters the regex engine also matches ``i`` and ``s`` by
+_FOLD_TABLE = {0x131: "i", 0x17F: "s"}
+
+
+def _char(code: int) -> str | None:
+    """The anchor character for a literal of the pattern, or None when :func:`fold` cannot
+    stand for the characters it matches."""
+    ch = chr(code)
+    if ch.isascii() or ch in _LATIN1_LETTERS:
+        return ch.lower()
+    if ch.lower() == ch == ch.upper() and not ch.isspace():
+        return ch  # uncased (CJK, full-width punctuation): it matches itself only
+    return None
+
+
+def _item(op: Any, av: Any, limit: int) -> tuple[set[str], bool] | None:
+    """(starts, whole) of one parsed item; None when nothing is known of how it starts."""
+    if op is _sre.LITERAL:
+        ch = _char(av)
+        return None if ch is None else ({ch}, True)
+    if op is _sre.IN:
+        chars: set[str] = set()
+        for in_op, in_av in av:
+            ch = _char(in_av) if in_op is _sre.LITERAL else None
+            if ch is None:
+                return None
+            chars.add(ch)
+        return chars, True
+    if op is _sre.SUBPATTERN:
+        return _starts(list(av[-1]), limit)
+    if op is _sre.BRANCH:
+        out: set[str] = set()
+        whole = True
+        for branch in av[1]:
+            starts, branch_whole = _starts(list(branch), limit)
+            out |= starts
+            whole = whole and branch_whole
+        return out, whole
+    return None
+
+
+def _starts(items: list[Any], limit: int) -> tuple[set[str], bool]:
+    """(starts, whole) of a sequence: every match begins with a string of ``starts``; when
+    ``whole``, ``starts`` is exactly the set of strings the sequence matches. Shortening
+    every string of ``starts`` keeps the first claim true, so a set grown past ``limit``
+    stops where it is."""
+    if not items:
+        return {""}, True
+    (op, av), rest = items[0], items[1:]
+    if op in _ZERO_WIDTH:
+        return _starts(rest, limit)
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT):
+        low, high, sub = av
+        inner = _starts(list(sub), limit)
+        if low == 0:
+            if high == 1 and inner[1]:
+                head: tuple[set[str], bool] | None = (inner[0] | {""}, True)
+            else:  # skipped, or entered and then unknown: either way of starting
+                return inner[0] | _starts(rest, limit)[0], False
+        else:
+            head = (inner[0], low == high == 1 and inner[1])
+    else:
+        head = _item(op, av, limit)
+    if head is None:
+        return {""}, False
+    starts, whole = head
+    if not whole:
+        return starts, False
+    tail, tail_whole = _starts(rest, limit)
+    joined = {a + b for a in starts for b in tail}
+    if len(joined) > limit:
+        return starts, False
+    return joined, tail_whole
+
+
+def anchors(rx: re.Pattern[str]) -> tuple[str, ...] | None:
+    """The anchors of ``rx`` (no anchor a prefix of another), or None when its matches can
+    start with something :func:`find_anchored` cannot look for cheaply."""
+    starts, _ = _starts(list(_sre_parse.parse(rx.pattern, rx.flags)), MAX_ANCHORS)
+    if not starts or any(len(s) < _MIN_LENGTH or s[0].isspace() for s in starts):
+        return None
+    # too many: every anchor cut to the longest length that leaves few enough (a prefix of
+    # an anchor is an anchor too)
+    for length in range(max(map(len, starts)), _MIN_LENGTH - 1, -1):
+        minimal = _minimal({s[:length] for s in starts})
+        if len(minimal) <= MAX_ANCHORS:
+            return minimal
+    return None
+
+
+def _minimal(starts: set[str]) -> tuple[str, ...]:
+    """``starts`` without the strings another one of them begins."""
+    out: list[str] = []
+    for start in sorted(starts, key=lambda s: (len(s), s)):
+        if not any(start.startswith(shorter) for shorter in out):
+            out.append(start)
+    return tuple(out)
+
+
+def fold(sample: str, lower: str) -> str | None:
+    """``sample`` (and its ``lower()``) as one string of the same length in which every
+    character the regex engine matches case-insensitively to an anchor character is that
+    anchor character; None when lower-casing changed the length (``İ``), so that positions
+    would not line up."""
+    if len(lower) != len(sample):
+        return None
+    if lower.isascii() or ("\u0131" not in lower and "\u017f" not in lower):
+        return lower
+    return lower.translate(_FOLD_TABLE)
+
+
+def find_anchored(rx: re.Pattern[str], starts: tuple[str, ...], sample: str, folded: str) -> bool:
+    """``rx.search(sample) is not None``, trying ``rx`` only where an anchor occurs in
+    ``folded`` (:func:`fold` of ``sample``)."""
+    match = rx.match
+    find = folded.find
+    for start in starts:
+        pos = find(start)
+        while pos >= 0:
+            if match(sample, pos) is not None:
+                return True
+            pos = find(start, pos + 1)
+    return False

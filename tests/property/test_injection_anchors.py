@@ -1,0 +1,154 @@
+"""The detector tries a rule's regex only where one of its anchors occurs: that answers
+exactly what ``rx.search`` answers, on text wider than the rules (their own vocabulary in
+any case, the characters the regex engine folds onto ASCII letters, noise)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mailguard_core.sanitize.injection.anchors import anchors, find_anchored, fold
+from mailguard_core.sanitize.injection.plan import RULES
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "sanitizer"
+ANCHORED = [(name, rx, starts) for name, _, rx in RULES if (starts := anchors(rx)) is not None]
+
+
+def _fixtures() -> list[str]:
+    texts = []
+    for path in ("injection_rules.jsonl", "injection_tasks.jsonl", "injection_labelled.jsonl"):
+        for line in (DATA / path).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                texts.append(json.loads(line)["text"])
+    return texts
+
+
+FIXTURES = _fixtures()
+#: the literal runs of every rule's pattern (words, phrases, punctuation it looks for)
+_LITERALS = sorted(
+    {run for _, _, rx in RULES for run in re.findall(r"[^\\()\[\]|?*+{}^$]{2,}", rx.pattern)}
+)
+_PIECES = st.sampled_from(
+    [
+        *_LITERALS,
+        *(a for _, _, starts in ANCHORED for a in starts),
+        *[" ", "\n", ".", ",", "'s", ":", "@", "https://x.org/", "a@b.co", "`"],
+    ]
+)
+#: the characters IGNORECASE matches to ASCII letters (ſ, ı, K, İ) and other case traps
+_TRAPS = st.sampled_from(["\u017f", "\u0131", "\u212a", "\u0130", "\u00df", "\u00e9", "\u00c9"])
+
+
+#: what the generated matches are spelled with: ASCII, the rules' own non-ASCII letters and
+#: CJK, white space of several kinds, case traps (a smaller alphabet keeps generation fast)
+_ALPHABET = sorted(
+    {chr(c) for c in range(32, 127)}
+    | {ch for _, _, rx in RULES for ch in rx.pattern if not ch.isascii()}
+    | set("\n\t\r\u00a0\u2003\u3000\u017f\u0131\u212a\u00df\u00c9")
+)
+#: each rule's regex with every ``\\b`` spelled as a space (the generator meets ``\\b`` only
+#: by filtering): its strings mostly match the rule; those that do not check the search only
+_GENERATORS = {
+    name: st.from_regex(
+        re.compile(rx.pattern.replace(r"\b", " "), rx.flags), fullmatch=True, alphabet=_ALPHABET
+    ).map(lambda s: s.lstrip(" "))
+    for name, rx, _ in ANCHORED
+}
+_FOLDS = str.maketrans({"s": "\u017f", "i": "\u0131", "k": "\u212a", "S": "\u017f"})
+
+
+@st.composite
+def _texts(draw: st.DrawFn) -> str:
+    parts = draw(
+        st.lists(_PIECES | st.sampled_from(FIXTURES) | _TRAPS | st.text(max_size=6), max_size=12)
+    )
+    text = "".join(parts)
+    if draw(st.booleans()):
+        text = text.translate(_FOLDS)  # the letters IGNORECASE also matches to s, i, k
+    # re-case some characters: the rules are case-insensitive, the anchors must be too
+    flips = draw(st.lists(st.integers(0, max(0, len(text) - 1)), max_size=8))
+    chars = list(text)
+    for i in flips:
+        if chars:
+            chars[i] = chars[i].swapcase()
+    return "".join(chars)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_texts())
+def test_anchored_search_answers_what_search_answers(text: str) -> None:
+    folded = fold(text, text.lower())
+    for name, rx, starts in ANCHORED:
+        expected = rx.search(text) is not None
+        if folded is None:
+            continue  # the detector searches as before
+        assert find_anchored(rx, starts, text, folded) == expected, (name, text)
+
+
+@pytest.mark.parametrize("name", [name for name, _, _ in ANCHORED])
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_every_match_of_a_rule_starts_with_one_of_its_anchors(
+    name: str, data: st.DataObject
+) -> None:
+    """Strings the rule's own regex generates (every branch, any case), with the letters
+    IGNORECASE also matches to s/i/k, behind arbitrary text: each match starts at an anchor,
+    and the anchored search finds it."""
+    [(rx, starts)] = [(rx, starts) for n, rx, starts in ANCHORED if n == name]
+    whole = data.draw(_GENERATORS[name])
+    if data.draw(st.booleans()):
+        whole = whole.translate(_FOLDS)
+    head = data.draw(st.sampled_from(["", " ", "x", "\n", "Re: ", "\u00e9t\u00e9 "]))
+    text = head + whole
+    folded = fold(text, text.lower())
+    if folded is None:
+        return  # İ: the detector searches as before
+    if rx.match(text, len(head)) is not None:
+        assert folded[len(head) :].startswith(starts), (name, whole)
+    assert find_anchored(rx, starts, text, folded) == (rx.search(text) is not None), name
+
+
+def test_anchored_search_finds_every_fixture_in_any_case() -> None:
+    """Every rule that fires on a fixture is found there by its anchors, in the original
+    case, upper-cased, and with ``s``/``i``/``k`` spelled ``ſ``/``ı``/``K``."""
+    hits = 0
+    for text in FIXTURES:
+        for variant in (
+            text,
+            text.upper(),
+            text.replace("s", "\u017f").replace("i", "\u0131").replace("k", "\u212a"),
+        ):
+            folded = fold(variant, variant.lower())
+            assert folded is not None
+            for name, rx, starts in ANCHORED:
+                expected = rx.search(variant) is not None
+                hits += expected
+                assert find_anchored(rx, starts, variant, folded) == expected, (name, variant)
+    assert hits > 100  # the fixtures do reach the rules
+
+
+def test_fold_stands_for_every_character_an_anchor_character_matches() -> None:
+    """Over every code point: a character the regex engine matches case-insensitively to an
+    anchor character folds to that character (or makes :func:`fold` give up)."""
+    chars = sorted({ch for _, _, starts in ANCHORED for a in starts for ch in a})
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000)
+    candidates = re.compile("[" + re.escape("".join(chars)) + "]", re.I).findall(every)
+    assert len(candidates) >= len(chars)
+    for x in candidates:
+        folded = fold(x, x.lower())
+        for ch in chars:
+            if re.fullmatch(re.escape(ch), x, re.I):
+                assert folded is None or folded == ch, (x, ch)
+
+
+def test_rules_without_anchors_are_few_and_known() -> None:
+    """Only the line-anchored rules lack anchors (their matches may start with spaces)."""
+    missing = {name for name, _, rx in RULES if anchors(rx) is None}
+    assert missing == {"vocative_agent", "role_prefix_line"}
+    assert all(len(a) >= 2 for _, _, starts in ANCHORED for a in starts)
