@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
-from mailguard_core.adapters.jsonl_audit import log_files, verify_log
+from mailguard_core.app.commands import log_files, verify_log
 from mailguard_core.config import Config, config_path, load_config
 from mailguard_core.gate.audit import KIND_CALL_END, KIND_CALL_START, iter_records
 from mailguard_core.model.errors import AuditError, ConfigError, SecretUnavailable

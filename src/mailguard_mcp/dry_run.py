@@ -58,7 +58,7 @@ def print_matrix(config: Config, allowed: dict[str, frozenset[ToolName]], out: T
 
 def _offer_certificate(settings: ImapSettings | SmtpSettings, protocol: str, out: TextIO) -> None:
     """After a TLS failure: the certificate the server presents and exactly what to add."""
-    from mailguard_core.adapters.tls_probe import presented_certificate
+    from mailguard_core.app.commands import presented_certificate
 
     if settings.pin_sha256:
         return  # a pin mismatch: never offer to replace a pin from here
@@ -140,12 +140,16 @@ def _check_audit(config: Config, get_secrets: Callable[[], SecretStore], out: Te
 
 
 def dry_run(config: Config, out: TextIO) -> int:
-    from mailguard_core.adapters.memory_audit import InMemoryAuditSink
-    from mailguard_core.app.bootstrap import default_secrets, default_store, default_tokens
+    from mailguard_core.app.bootstrap import (
+        default_secrets,
+        default_store,
+        default_tokens,
+        memory_audit,
+    )
     from mailguard_core.gate import Gate
     from mailguard_mcp.preflight import folder_report
 
-    gate = Gate.from_config(config, InMemoryAuditSink())
+    gate = Gate.from_config(config, memory_audit())
     allowed = {a.name: gate.allowed_tools(a.name) for a in config.accounts}
     out.write("Effective tools per account (posture + overrides):\n")
     print_matrix(config, allowed, out)

@@ -207,7 +207,7 @@ class IntrospectionVerifier(_Verifier):
     def claims(self, token: str) -> dict[str, Any] | None:
         from joserfc.errors import JoseError
 
-        from mailguard_core.adapters.token_introspection import IntrospectionRefused, introspect
+        from mailguard_core.app.commands import IntrospectionRefused, introspect
 
         url = self._auth.introspection_url
         assert url is not None

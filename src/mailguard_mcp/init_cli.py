@@ -115,7 +115,7 @@ def _choose_provider(args: argparse.Namespace, asker: _Asker) -> Provider:
 
 def _probe(kind: str, host: str, args: argparse.Namespace, out: TextIO) -> Server | None:
     """The first port of ``host`` answering as a ``kind`` server with TLS, None if none."""
-    from mailguard_core.adapters.tls_probe import DEFAULT_PORTS, probe_ports
+    from mailguard_core.app.commands import DEFAULT_PORTS, probe_ports
 
     protocol: Literal["imap", "smtp"] = "imap" if kind == "imap" else "smtp"
     given = getattr(args, f"{kind}_port")
@@ -167,7 +167,7 @@ def _trust(
 ) -> str | None:
     """Check the server's certificate: the pin of a certificate that does not verify and was
     trusted; None when it verifies. Raises when refused."""
-    from mailguard_core.adapters.tls_probe import presented_certificate, verify_certificate
+    from mailguard_core.app.commands import presented_certificate, verify_certificate
     from mailguard_core.config import normalize_pin
     from mailguard_core.model.errors import TLSError
 

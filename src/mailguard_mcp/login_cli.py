@@ -124,8 +124,8 @@ def _oauth_login(
     open_browser: Callable[[str], object],
     sleep: Callable[[float], None],
 ) -> None:
-    from mailguard_core.adapters.oauth_login import authorization_code_login, device_login
-    from mailguard_core.adapters.oauth_tokens import optional_secret
+    from mailguard_core.app.commands import authorization_code_login, device_login
+    from mailguard_core.ports.secrets import optional_secret
 
     assert account.oauth is not None
     secret_entry = client_secret_entry(account.name)

@@ -177,17 +177,16 @@ def demo_config(root: Path) -> Config:
 @contextmanager
 def demo_app(root: Path | None = None) -> Iterator[MailguardApp]:
     """A demo app over a fresh copy of the bundled mailbox (removed afterwards when temporary);
-    ``send_email`` delivers into its ``outbox`` folder (:class:`OutboxSender`), never the
-    network."""
-    from mailguard_core.adapters.outbox_sender import OutboxSender
-    from mailguard_core.app.bootstrap import open_app
+    ``send_email`` delivers into its ``outbox`` folder (``bootstrap.outbox_sender``), never
+    the network."""
+    from mailguard_core.app.bootstrap import open_app, outbox_sender
     from mailguard_mcp.demo import materialize
 
     temporary = root is None
     base = Path(tempfile.mkdtemp(prefix="mailguard-demo-")) if root is None else root
     try:
         materialize(base / "Maildir")
-        outbox = OutboxSender(base / "outbox")  # sends are written here, never sent
+        outbox = outbox_sender(base / "outbox")  # sends are written here, never sent
         with open_app(demo_config(base), senders={"demo": outbox}) as app:
             yield app
     finally:

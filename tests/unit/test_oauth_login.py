@@ -241,7 +241,7 @@ def test_the_device_flow_gives_up_when_nobody_approves(
     def sleep(seconds: float) -> None:
         now[0] += 60.0
 
-    import mailguard_core.adapters.oauth_login as flows
+    import mailguard_core.app.commands as flows  # where login_cli gets it
 
     original = flows.device_login
 

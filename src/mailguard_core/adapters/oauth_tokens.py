@@ -35,7 +35,7 @@ from mailguard_core.model.errors import (
     SecretUnavailable,
 )
 from mailguard_core.model.oauth import Endpoints, client_secret_entry, refresh_token_entry
-from mailguard_core.ports.secrets import Secret, SecretStore
+from mailguard_core.ports.secrets import Secret, SecretStore, optional_secret
 
 __all__ = [
     "AuthlibTokenProvider",
@@ -262,14 +262,6 @@ def issued_from(token: object) -> IssuedToken:
         expires_in=expires,
         refresh_token=Secret(refresh) if isinstance(refresh, str) and refresh else None,
     )
-
-
-def optional_secret(secrets: SecretStore, entry: str) -> Secret | None:
-    """The secret ``entry``, or None when the store has none."""
-    try:
-        return secrets.get(entry)
-    except SecretUnavailable:
-        return None
 
 
 def oauth_session(

@@ -45,7 +45,9 @@ __all__ = [
     "default_store",
     "default_tokens",
     "keyring_store",
+    "memory_audit",
     "open_app",
+    "outbox_sender",
     "state_dir",
 ]
 
@@ -144,6 +146,14 @@ def default_sender(
     return SmtpSender(account.smtp, password=lambda: secrets().get(name), tokens=tokens)
 
 
+def outbox_sender(directory: Path) -> Sender:
+    """A sender that writes each accepted message into ``directory`` and never sends (the
+    demo's ``outbox``)."""
+    from mailguard_core.adapters.outbox_sender import OutboxSender
+
+    return OutboxSender(directory)
+
+
 def default_downloads(account: AccountConfig, directory: Path | None = None) -> DownloadStore:
     """Attachments saved as files: ``directory``, else the account's ``download_dir``, else
     ``downloads`` in the state folder (XDG on Linux)."""
@@ -156,6 +166,13 @@ def default_downloads(account: AccountConfig, directory: Path | None = None) -> 
             else default_download_dir()
         )
     return DirectoryDownloads(directory)
+
+
+def memory_audit() -> AuditSink:
+    """An audit sink kept in memory (a dry run's gate, which records nothing lasting)."""
+    from mailguard_core.adapters.memory_audit import InMemoryAuditSink
+
+    return InMemoryAuditSink()
 
 
 def default_audit(config: Config, secrets: Callable[[], SecretStore]) -> AuditSink:

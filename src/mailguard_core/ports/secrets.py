@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Protocol, final
 
+from mailguard_core.model.errors import SecretUnavailable
 from mailguard_core.model.oauth import CLIENT_SECRET_SUFFIX, REFRESH_TOKEN_SUFFIX
 
-__all__ = ["Secret", "SecretStore", "env_var_name"]
+__all__ = ["Secret", "SecretStore", "env_var_name", "optional_secret"]
 
 
 #: environment-variable kind of the OAuth entries (``ACCOUNT`` + suffix, see
@@ -89,3 +90,11 @@ class SecretStore(Protocol):
     def set(self, account: str, secret: Secret) -> None: ...
 
     def delete(self, account: str) -> None: ...
+
+
+def optional_secret(secrets: SecretStore, entry: str) -> Secret | None:
+    """The secret ``entry``, or None when the store has none."""
+    try:
+        return secrets.get(entry)
+    except SecretUnavailable:
+        return None
