@@ -85,9 +85,9 @@ def _downloaded(raw: bytes) -> str | None:
     account = AccountConfig(name="work", address="me@work.example")
     service = MailboxService(account, store, downloads=InMemoryDownloads())
     result = service.download_attachment(ref, "2")
-    found = [w for w in result["security_warnings"] if w["code"] == "mime_type_mismatch"]
+    found = [w for w in result.warnings if w.code == "mime_type_mismatch"]
     assert len(found) <= 1
-    return found[0]["severity"] if found else None
+    return found[0].severity if found else None
 
 
 def _extracted(data: bytes, declared: str, name: str) -> str | None:
