@@ -70,6 +70,12 @@ def test_every_session_method_exists_on_imapclient_with_these_parameters() -> No
 def test_the_private_calls_exist_with_the_arguments_the_shim_gives() -> None:
     raw = inspect.signature(IMAPClient._raw_command_untagged)
     assert list(raw.parameters)[:3] == ["self", "command", "args"]
+    assert "response_name" in raw.parameters  # uid_esearch collects ESEARCH, not SEARCH
+    # uid_esearch's tag: _raw_command takes imaplib's next tag from these two
+    assert "self._imap._new_tag()" in inspect.getsource(IMAPClient._raw_command)
+    new_tag = inspect.getsource(imaplib.IMAP4._new_tag)
+    assert "self.tagpre" in new_tag and "self.tagnum = self.tagnum + 1" in new_tag
+    assert "self.untagged_responses = {}" in inspect.getsource(imaplib.IMAP4.__init__)
     assert "self._imap = self._create_IMAP4()" in inspect.getsource(IMAPClient.__init__)
     assert list(inspect.signature(imaplib.IMAP4.response).parameters) == ["self", "code"]
     # the shim is the only place: no other module of the package names an imapclient internal

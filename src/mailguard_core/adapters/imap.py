@@ -12,9 +12,15 @@ Moves use UID MOVE when offered; otherwise UID COPY + STORE \\Deleted + UID EXPU
 the moved UIDs (UIDPLUS); without either the move is refused, never done with a bare EXPUNGE.
 Gmail (X-GM-EXT-1): keywords are set and read as X-GM-LABELS.
 
-Two imapclient internals are used where its public API lacks a feature, each behind one
-function of ``imapclient_private``: ``_raw_command_untagged`` (SEARCH with our own
-quoting/literals) and ``_imap.response`` (COPYUID of MOVE/COPY).
+Search: when the server advertises ESEARCH (RFC 4731) the search is ``UID SEARCH RETURN (ALL)``,
+whose answer is a compact UID set (``1:100000``) parsed strictly (``imap_esearch``) and paged
+from its top without listing its UIDs (``search.uidset``); otherwise a plain ``UID SEARCH``.
+Both give the same pages and cursors (``tests/unit/test_imap_esearch.py``, on Dovecot).
+
+imapclient internals are used where its public API lacks a feature, each behind one function
+of ``imapclient_private``: ``_raw_command_untagged`` (SEARCH and ESEARCH with our own
+quoting/literals, the latter with imaplib's tag for its correlator) and ``_imap.response``
+(COPYUID of MOVE/COPY).
 """
 
 from __future__ import annotations

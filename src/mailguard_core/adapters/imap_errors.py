@@ -28,7 +28,9 @@ __all__ = [
     "SERVER_TROUBLE_CODES",
     "VALUELESS_ACTIONS",
     "ConnectionLost",
+    "MalformedAnswer",
     "OutOfStep",
+    "answer_errors",
     "imap_errors",
     "is_line_too_long",
     "response_code",
@@ -82,6 +84,25 @@ class OutOfStep(UnreadableResponse):
     """A response could not be read or parsed whole: the store drops the connection (what is
     left of the response must never be read as the answer to the next command). Like every
     :class:`UnreadableResponse` it does not count towards the breaker: an email can cause it."""
+
+
+class MalformedAnswer(Exception):
+    """An answer read whole that breaks the grammar its command allows, found by one of the
+    adapter's own strict parsers of server input (``imap_esearch``). Never leaves the adapter:
+    :func:`answer_errors` maps it to :class:`OutOfStep` (not a ``ValueError``, so a bug of
+    ours in such a parser is never mistaken for it)."""
+
+
+@contextlib.contextmanager
+def answer_errors(action: str) -> Iterator[None]:
+    """Map :class:`MalformedAnswer` from a strict parser of a server's answer, and nothing
+    else, to :class:`OutOfStep`: a typed error, and the connection is dropped (a server that
+    answers outside the grammar is not trusted to be in step). Like every unreadable answer it
+    does not count towards the breaker."""
+    try:
+        yield
+    except MalformedAnswer as exc:
+        raise OutOfStep(f"{action}: malformed answer: {_snippet(exc)}") from exc
 
 
 def response_code(message: str) -> str | None:

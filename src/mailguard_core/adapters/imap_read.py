@@ -53,6 +53,7 @@ from mailguard_core.search.query import (
     parse_expression,
     to_imap_args,
 )
+from mailguard_core.search.uidset import UidSet
 
 __all__ = ["ImapReader"]
 
@@ -145,14 +146,17 @@ class ImapReader(ImapConnection):
 
         def op(client: Edge) -> SearchPage:
             uidvalidity = self._select(client, folder, readonly=True)
-            uids: list[int] = []
+            uids: list[int] | UidSet = []
             if state is None or state.below_uid > 1:
                 wire = node
                 if state is not None:  # page 2+: only UIDs below the last one served
                     wire = flatten_and([Key("UID", (f"1:{state.below_uid - 1}",)), node])
                 args, utf8 = to_imap_args(wire)
                 prefix = [b"CHARSET", b"UTF-8"] if utf8 else []
-                uids = client.uid_search(prefix + args)
+                if "ESEARCH" in self._caps:  # a compact answer: 1:100000, not 100,000 UIDs
+                    uids = client.uid_esearch(prefix + args)
+                else:
+                    uids = client.uid_search(prefix + args)
             page, next_cursor, total = page_uids(
                 uids,
                 limit=limit,

@@ -12,8 +12,10 @@ translated exactly where the library raised them, and nothing else is: an except
 the adapter's own code between two calls (a bug in our parsing of a response: ``ValueError``,
 ``KeyError``, ``IndexError``...) propagates as itself. It is then an internal error, which
 never counts towards the circuit breaker and does not drop a connection that is in step.
-The two imapclient internals the adapter needs are called here too, through
-``imapclient_private``.
+The imapclient internals the adapter needs are called here too, through
+``imapclient_private``; the one answer the adapter parses from raw server data (ESEARCH) is
+parsed here, after the library call, and only its own typed ``MalformedAnswer`` is mapped
+(``imap_errors.answer_errors``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from mailguard_core.adapters import imapclient_private
-from mailguard_core.adapters.imap_errors import imap_errors
+from mailguard_core.adapters.imap_errors import answer_errors, imap_errors
+from mailguard_core.adapters.imap_esearch import parse_esearch
+from mailguard_core.search.uidset import UidSet
 
 __all__ = ["Edge", "ImapSession"]
 
@@ -173,6 +177,14 @@ class Edge:
         """``UID SEARCH`` with arguments already on the wire's terms (imapclient_private)."""
         with imap_errors(self.action):
             return imapclient_private.uid_search(self._session, args)
+
+    def uid_esearch(self, args: Sequence[bytes]) -> UidSet:
+        """``UID SEARCH RETURN (ALL)`` (ESEARCH, RFC 4731; imapclient_private) with arguments
+        already on the wire's terms; the answer parsed strictly (``imap_esearch``)."""
+        with imap_errors(self.action):
+            tag, responses = imapclient_private.uid_esearch(self._session, args)
+        with answer_errors(self.action):
+            return parse_esearch(responses, tag=tag)
 
     def fetch(self, uids: Sequence[int], items: Sequence[bytes]) -> dict[int, FetchItems]:
         with imap_errors(self.action):

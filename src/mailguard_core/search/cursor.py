@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from mailguard_core.model.errors import InputError, InvalidCursorError
+from mailguard_core.search.uidset import UidSet
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -149,7 +150,7 @@ def _rising(matching: Iterable[int]) -> Sequence[int] | None:
 
 
 def page_uids(
-    matching: Iterable[int],
+    matching: Iterable[int] | UidSet,
     *,
     limit: int,
     state: CursorState | None,
@@ -161,7 +162,8 @@ def page_uids(
     """Apply the paging rule to the UIDs that match now.
 
     Args:
-        matching: every UID matching the query now (any order).
+        matching: every UID matching the query now (any order), or a :class:`UidSet` (an
+            ESEARCH answer: paged from its top without listing its UIDs).
         state: the decoded cursor, or None for the first page.
 
     Returns:
@@ -174,8 +176,15 @@ def page_uids(
     validate_limit(limit)
     if state is not None and state.uidvalidity != uidvalidity:
         raise InvalidCursorError("the folder's UIDVALIDITY changed since the first page")
-    rising = _rising(matching)
-    if rising is not None:  # a SEARCH answer: no set, no sort, no copy of 100,000 UIDs
+    if isinstance(matching, UidSet):  # ESEARCH: O(limit), whatever the number of UIDs
+        if state is None:
+            high, total = matching.highest, matching.count
+            top = matching.top(limit + 1, at_most=high)
+        else:
+            high, total = state.high_uid, state.total
+            top = matching.top(limit + 1, at_most=min(state.below_uid - 1, high))
+    elif (rising := _rising(matching)) is not None:
+        # a SEARCH answer: no set, no sort, no copy of 100,000 UIDs
         if state is None:
             high, total, end = (rising[-1] if rising else 0), len(rising), len(rising)
         else:
