@@ -35,17 +35,10 @@ __all__ = ["MAX_ANSWER_BYTES", "parse_esearch", "parse_sequence_set"]
 #: the longest ESEARCH answer read (imaplib stops at 1,000,000 bytes a line before this)
 MAX_ANSWER_BYTES = 1 << 20
 
-_NZ = re.compile(rb"[1-9][0-9]{0,9}")
+#: ``nz-number`` (at most 10 digits: a UID is 32 bits) and ``sequence-set`` without ``*``
+_NZ = rb"[1-9][0-9]{0,9}"
+_SEQUENCE_SET = re.compile(rb"%s(?::%s)?(?:,%s(?::%s)?)*" % (_NZ, _NZ, _NZ, _NZ))
 _CORRELATOR = re.compile(rb'\(TAG "([^"\\\x00-\x1f\x7f]{1,64})"\)', re.IGNORECASE)
-
-
-def _nz(token: bytes) -> int:
-    if not _NZ.fullmatch(token):
-        raise MalformedAnswer(f"not a UID: {token[:20]!r}")
-    value = int(token)
-    if value > MAX_UID:
-        raise MalformedAnswer(f"UID {value} over {MAX_UID}")
-    return value
 
 
 def parse_sequence_set(text: bytes) -> UidSet:
@@ -55,12 +48,20 @@ def parse_sequence_set(text: bytes) -> UidSet:
         raise MalformedAnswer("empty sequence set")
     if len(text) > MAX_ANSWER_BYTES:
         raise MalformedAnswer(f"sequence set of {len(text)} bytes")
-    ranges: list[tuple[int, int]] = []
-    for item in text.split(b","):
-        first, colon, last = item.partition(b":")
-        lo = _nz(first)
-        ranges.append((lo, _nz(last) if colon else lo))
-    return UidSet(ranges)
+    if not _SEQUENCE_SET.fullmatch(text):  # in C; unambiguous, so no backtracking blow-up
+        raise MalformedAnswer(f"not a sequence set of UIDs: {text[:40]!r}")
+    items = text.split(b",")
+    if b":" not in text:  # single UIDs (a sparse answer)
+        firsts = lasts = list(map(int, items))
+    else:
+        pairs = [item.partition(b":") for item in items]
+        firsts = [int(first) for first, _c, _l in pairs]
+        lasts = [
+            int(last) if last else lo for (_f, _c, last), lo in zip(pairs, firsts, strict=True)
+        ]
+    if max(max(firsts), max(lasts)) > MAX_UID:
+        raise MalformedAnswer(f"a UID over {MAX_UID}")
+    return UidSet.from_bounds(firsts, lasts)
 
 
 def parse_esearch(responses: Sequence[object], *, tag: bytes) -> UidSet:

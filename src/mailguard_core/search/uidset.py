@@ -10,12 +10,19 @@ of ranges touched and ``n``, never in the number of UIDs (``1:4294967295`` is tw
 from __future__ import annotations
 
 import bisect
+import itertools
+import operator
 from collections.abc import Iterable
 
 __all__ = ["MAX_UID", "UidSet"]
 
 #: the largest UID IMAP can name (``nz-number``: a 32-bit unsigned value, RFC 3501 / 9051)
 MAX_UID = 0xFFFF_FFFF
+
+
+def _all_int(*lists: list[int]) -> bool:
+    """Whether every item is an ``int`` proper (not a ``bool``, not a subclass)."""
+    return all(set(map(type, items)) <= {int} for items in lists)
 
 
 class UidSet:
@@ -35,22 +42,47 @@ class UidSet:
         Raises:
             ValueError: a bound that is not an int in 1..MAX_UID.
         """
-        spans: list[tuple[int, int]] = []
-        for a, b in ranges:
-            for bound in (a, b):
-                if type(bound) is not int or not 1 <= bound <= MAX_UID:
-                    raise ValueError(f"UID {bound!r} out of 1..{MAX_UID}")
-            spans.append((a, b) if a <= b else (b, a))
-        spans.sort()  # the UIDs of a server's answer come in order: Timsort is linear then
-        los: list[int] = []
-        his: list[int] = []
-        for lo, hi in spans:
-            if his and lo <= his[-1] + 1:
-                if hi > his[-1]:
-                    his[-1] = hi
-            else:
-                los.append(lo)
-                his.append(hi)
+        pairs = list(ranges)
+        firsts, lasts = [a for a, _b in pairs], [b for _a, b in pairs]
+        if not _all_int(firsts, lasts):
+            raise ValueError("a UID that is not an int")
+        self._set(firsts, lasts)
+
+    @classmethod
+    def from_bounds(cls, firsts: list[int], lasts: list[int]) -> UidSet:
+        """The set of the ranges ``firsts[i]:lasts[i]``: ``UidSet(zip(firsts, lasts))`` for
+        ints (``int()`` of a parser: not re-checked for their type), without the pairs; a
+        sequence set of 100,000 items is checked in C when it is what a server sends (rising
+        ranges with gaps).
+
+        Raises:
+            ValueError: a bound out of 1..MAX_UID, or lists of different lengths.
+        """
+        out = cls.__new__(cls)
+        out._set(firsts, lasts)
+        return out
+
+    def _set(self, firsts: list[int], lasts: list[int]) -> None:
+        if len(firsts) != len(lasts):
+            raise ValueError("as many range starts as ends")
+        if firsts and not (min(firsts) >= 1 and min(lasts) >= 1):
+            raise ValueError(f"a UID below 1 (1..{MAX_UID})")
+        if firsts and not (max(firsts) <= MAX_UID and max(lasts) <= MAX_UID):
+            raise ValueError(f"a UID over {MAX_UID}")
+        los, his = firsts, lasts
+        in_order = (los is his or all(map(operator.le, los, his))) and all(
+            map(operator.lt, map((1).__add__, his), itertools.islice(los, 1, None))
+        )
+        if not in_order:  # reversed, overlapping, adjacent or unordered items: sort and merge
+            spans = sorted((a, b) if a <= b else (b, a) for a, b in zip(los, his, strict=True))
+            los, his = [], []
+            for lo, hi in spans:
+                if his and lo <= his[-1] + 1:
+                    if hi > his[-1]:
+                        his[-1] = hi
+                else:
+                    los.append(lo)
+                    his.append(hi)
         self._los, self._his = tuple(los), tuple(his)
         self.count = sum(his) - sum(los) + len(los)
 
