@@ -7,7 +7,9 @@ naming every UID, and the same pages and cursors as the plain SEARCH path.
   total over arbitrary bytes and never expands a range;
 - ``UidSet`` pages exactly as the list of its UIDs does (first page and every later one);
 - a malformed answer through the store is a typed ``OutOfStep`` (connection dropped, not
-  counted), a bug of ours in the parser is not mapped;
+  counted), a bug of ours in the parser is not mapped; on the wire (a scripted loopback
+  server, through the real imaplib/imapclient): another command's tag, ``*``, a plain SEARCH
+  answer, none, two, a literal, sequence numbers, and a stale answer left by a refused search;
 - against the real Dovecot (which advertises ESEARCH): for random criteria over folders with
   gaps, the ESEARCH path and the plain path give identical pages, totals and cursors (so a
   cursor from one path pages on the other: it is the same string).
@@ -464,3 +466,139 @@ def test_the_differential_covers_gaps_and_many_pages(
     assert sum(1 for a, b in itertools.pairwise(uids) if b != a + 1) >= 5
     assert with_esearch.search("INBOX", SearchCriteria(), limit=9).next_cursor is not None
     assert plain.search("Sparse", SearchCriteria(), limit=100) == page
+
+
+# ---------------------------------------------------------------- hostile answers on the wire
+class _ScriptedImap:
+    """A loopback IMAP server (one thread, one connection at a time, every read bounded in
+    count and time) that answers ``UID SEARCH`` with scripted lines: what Dovecot never sends
+    reaches the real imaplib/imapclient and the adapter. ``{tag}`` in a line is the command's
+    tag."""
+
+    CAPS = b"IMAP4rev1 ESEARCH UIDPLUS"
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.answers: list[tuple[list[bytes], bytes]] = []  # (untagged lines, tagged status)
+        self.searches: list[bytes] = []
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._server.settimeout(0.2)
+        self.port = self._server.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._server.close()
+
+    def _run(self) -> None:
+        for _ in range(200):  # connections
+            if self._stop.is_set():
+                return
+            try:
+                conn, _addr = self._server.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                try:
+                    self._serve(conn)
+                except OSError:
+                    pass
+
+    def _serve(self, conn: Any) -> None:
+        conn.sendall(b"* OK [CAPABILITY " + self.CAPS + b"] scripted\r\n")
+        reader = conn.makefile("rb")
+        for _ in range(100):  # commands
+            line = reader.readline(10_000)
+            if not line or self._stop.is_set():
+                return
+            tag, _sp, rest = line.rstrip(b"\r\n").partition(b" ")
+            verb = rest.split(b" ")[0].upper()
+            if verb == b"LOGOUT":
+                conn.sendall(b"* BYE bye\r\n" + tag + b" OK done\r\n")
+                return
+            out = b""
+            if verb == b"CAPABILITY":
+                out = b"* CAPABILITY " + self.CAPS + b"\r\n"
+            elif verb in (b"SELECT", b"EXAMINE"):
+                out = b"* 3 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 4] ok\r\n"
+            elif verb == b"UID" and rest.upper().startswith(b"UID SEARCH"):
+                self.searches.append(rest)
+                lines, status = self.answers.pop(0)
+                out = b"".join(x.replace(b"{tag}", tag) + b"\r\n" for x in lines)
+                conn.sendall(out + tag + b" " + status + b"\r\n")
+                continue
+            conn.sendall(out + tag + b" OK done\r\n")
+
+
+@pytest.fixture(scope="module")
+def scripted() -> Iterator[_ScriptedImap]:
+    server = _ScriptedImap()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def scripted_store(scripted: _ScriptedImap) -> Iterator[ImapMailStore]:
+    scripted.answers.clear()
+    store = ImapMailStore(
+        "acct",
+        ImapSettings(host="127.0.0.1", username="u"),
+        lambda: Secret("pw"),
+        client_factory=lambda: IMAPClient("127.0.0.1", port=scripted.port, ssl=False, timeout=5),
+    )
+    yield store
+    store.close()
+
+
+def _uids(page: SearchPage) -> list[int]:
+    return [r.uid for r in page.refs]
+
+
+def test_on_the_wire_a_well_formed_answer_pages(
+    scripted: _ScriptedImap, scripted_store: ImapMailStore
+) -> None:
+    scripted.answers.append(([b'* ESEARCH (TAG "{tag}") UID ALL 1:3'], b"OK done"))
+    assert _uids(scripted_store.search("INBOX", SearchCriteria(), limit=2)) == [3, 2]
+    assert scripted.searches[-1].upper().startswith(b"UID SEARCH RETURN (ALL) ALL")
+
+
+WIRE_HOSTILE = [
+    [b'* ESEARCH (TAG "ZZZZ9") UID ALL 1:3'],  # another command's answer
+    [b'* ESEARCH (TAG "{tag}") UID ALL 1:*'],
+    [b"* SEARCH 1 2 3"],  # a server that ignored RETURN: no ESEARCH came
+    [],  # nothing at all
+    [b'* ESEARCH (TAG "{tag}") UID ALL 1:3', b'* ESEARCH (TAG "{tag}") UID ALL 7'],
+    [b"* ESEARCH (TAG {3}\r\nabc) UID ALL 1:3"],  # a literal: imaplib's tuple
+    [b'* ESEARCH (TAG "{tag}") ALL 1:3'],  # sequence numbers
+]
+
+
+@pytest.mark.parametrize("lines", WIRE_HOSTILE, ids=lambda v: repr(v)[:50])
+def test_on_the_wire_a_hostile_answer_is_out_of_step_and_the_next_connection_works(
+    scripted: _ScriptedImap, scripted_store: ImapMailStore, lines: list[bytes]
+) -> None:
+    scripted.answers.append((lines, b"OK done"))
+    with pytest.raises(OutOfStep):
+        scripted_store.search("INBOX", SearchCriteria(), limit=2)
+    scripted.answers.append(([b"* ESEARCH UID ALL 2"], b"OK done"))
+    assert _uids(scripted_store.search("INBOX", SearchCriteria(), limit=2)) == [2]
+
+
+def test_on_the_wire_a_stale_answer_never_answers_the_next_command(
+    scripted: _ScriptedImap, scripted_store: ImapMailStore
+) -> None:
+    """An ESEARCH that came with a NO stays in imaplib's store; the next search drops it
+    (else two answers, or the stale one, would be read)."""
+    from mailguard_core.model.errors import RefusedByServer
+
+    scripted.answers.append(([b"* ESEARCH UID ALL 1:3"], b"NO [CANNOT] refused"))
+    with pytest.raises(RefusedByServer):
+        scripted_store.search("INBOX", SearchCriteria(), limit=5)
+    scripted.answers.append(([b"* ESEARCH UID ALL 2"], b"OK done"))
+    assert _uids(scripted_store.search("INBOX", SearchCriteria(), limit=5)) == [2]
