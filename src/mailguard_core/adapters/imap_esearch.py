@@ -87,7 +87,10 @@ def parse_esearch(responses: Sequence[object], *, tag: bytes) -> UidSet:
         if correlator is None or rest[correlator.end() : correlator.end() + 1] != b" ":
             raise MalformedAnswer(f"malformed ESEARCH correlator: {rest[:40]!r}")
         if correlator.group(1) != tag:
-            raise MalformedAnswer("ESEARCH correlator names another command")
+            got = correlator.group(1)
+            raise MalformedAnswer(
+                f"ESEARCH correlator names another command ({got!r}, not {tag!r})"
+            )
         rest = rest[correlator.end() + 1 :]
     words = rest.split(b" ")
     if words[0].upper() != b"UID":
