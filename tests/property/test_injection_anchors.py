@@ -1,6 +1,6 @@
-"""The detector tries a rule's regex only where one of its anchors occurs: that answers
-exactly what ``rx.search`` answers, on text wider than the rules (their own vocabulary in
-any case, the characters the regex engine folds onto ASCII letters, noise)."""
+"""The injection detector and the urgency check try a regex only where one of its anchors
+occurs: that answers exactly what ``rx.search`` answers, on text wider than the rules (their
+own vocabulary in any case, the characters the regex engine folds onto ASCII letters, noise)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailguard_core.sanitize.injection.anchors import anchors, find_anchored, fold
+from mailguard_core.sanitize.anchors import anchors, find_anchored, fold
 from mailguard_core.sanitize.injection.plan import RULES
+from mailguard_core.sanitize.phishing.content import _LANGUAGE
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "sanitizer"
-ANCHORED = [(name, rx, starts) for name, _, rx in RULES if (starts := anchors(rx)) is not None]
+#: every regex searched by its anchors: the injection rules and the phishing language checks
+PATTERNS = [(name, rx) for name, _, rx in RULES] + [(name, rx) for name, rx, _ in _LANGUAGE]
+ANCHORED = [(name, rx, starts) for name, rx in PATTERNS if (starts := anchors(rx)) is not None]
 
 
 def _fixtures() -> list[str]:
@@ -32,7 +35,7 @@ def _fixtures() -> list[str]:
 FIXTURES = _fixtures()
 #: the literal runs of every rule's pattern (words, phrases, punctuation it looks for)
 _LITERALS = sorted(
-    {run for _, _, rx in RULES for run in re.findall(r"[^\\()\[\]|?*+{}^$]{2,}", rx.pattern)}
+    {run for _, rx in PATTERNS for run in re.findall(r"[^\\()\[\]|?*+{}^$]{2,}", rx.pattern)}
 )
 _PIECES = st.sampled_from(
     [
@@ -49,7 +52,7 @@ _TRAPS = st.sampled_from(["\u017f", "\u0131", "\u212a", "\u0130", "\u00df", "\u0
 #: CJK, white space of several kinds, case traps (a smaller alphabet keeps generation fast)
 _ALPHABET = sorted(
     {chr(c) for c in range(32, 127)}
-    | {ch for _, _, rx in RULES for ch in rx.pattern if not ch.isascii()}
+    | {ch for _, rx in PATTERNS for ch in rx.pattern if not ch.isascii()}
     | set("\n\t\r\u00a0\u2003\u3000\u017f\u0131\u212a\u00df\u00c9")
 )
 #: each rule's regex with every ``\\b`` spelled as a space (the generator meets ``\\b`` only

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mailguard_core.ports.detector import InjectionDetector
-from mailguard_core.sanitize.injection.anchors import find_anchored, fold
+from mailguard_core.sanitize.anchors import find_anchored, fold
 from mailguard_core.sanitize.injection.plan import (
     _ALL_SUBSTRINGS,
     _ALSO_MASK,

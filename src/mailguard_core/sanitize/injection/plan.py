@@ -7,7 +7,7 @@ import importlib
 import re
 from typing import Any
 
-from mailguard_core.sanitize.injection.anchors import anchors
+from mailguard_core.sanitize.anchors import anchors
 from mailguard_core.sanitize.injection.patterns import _F
 from mailguard_core.sanitize.injection.rules_core import CORE
 from mailguard_core.sanitize.injection.rules_multilingual import MULTILINGUAL

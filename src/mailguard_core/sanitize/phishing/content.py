@@ -3,10 +3,12 @@ attached local pages, urgency and payment-change language."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from mailguard_core.sanitize import lookalike
+from mailguard_core.sanitize.anchors import anchors, find_anchored, fold
 from mailguard_core.sanitize.brands import Brand, named_brands, owns
 from mailguard_core.sanitize.phishing.links import (
     Href,
@@ -198,15 +200,28 @@ def _cta(text: str) -> str | None:
     return None
 
 
+#: the language checks with their anchors (:mod:`mailguard_core.sanitize.anchors`)
+_LANGUAGE = (
+    ("urgency", _URGENCY_RE, anchors(_URGENCY_RE)),
+    ("payment_change", _PAYMENT_CHANGE_RE, anchors(_PAYMENT_CHANGE_RE)),
+)
+
+
+def _found(
+    rx: re.Pattern[str], starts: tuple[str, ...] | None, sample: str, folded: str | None
+) -> bool:
+    """``rx.search(sample) is not None``, tried only at its anchors when it has them."""
+    if starts is None or folded is None:
+        return rx.search(sample) is not None
+    return find_anchored(rx, starts, sample, folded)
+
+
 def check_urgency(subject: str, body_text: str, warnings: WarningCollector) -> None:
     """Urgency or payment-change language, reported only beside another adversarial signal."""
     if not any(w.code in COMPANIONS and w.severity == "adversarial" for w in warnings.items()):
         return
     sample = f"{subject}\n{body_text[:20_000]}"
-    kinds = []
-    if _URGENCY_RE.search(sample):
-        kinds.append("urgency")
-    if _PAYMENT_CHANGE_RE.search(sample):
-        kinds.append("payment_change")
+    folded = fold(sample, sample.lower())
+    kinds = [name for name, rx, starts in _LANGUAGE if _found(rx, starts, sample, folded)]
     if kinds:
         warnings.add("phishing_urgency_language", "body", {"kinds": kinds})
