@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailguard_core.sanitize.anchors import anchors, find_anchored, fold
+from mailguard_core.sanitize.anchors import anchors, candidates, find_anchored, fold
 from mailguard_core.sanitize.injection.plan import RULES
 from mailguard_core.sanitize.phishing.content import _LANGUAGE
 
@@ -40,7 +40,7 @@ _LITERALS = sorted(
 _PIECES = st.sampled_from(
     [
         *_LITERALS,
-        *(a for _, _, starts in ANCHORED for a in starts),
+        *(a for _, _, starts in ANCHORED for a, _ in starts),
         *[" ", "\n", ".", ",", "'s", ":", "@", "https://x.org/", "a@b.co", "`"],
     ]
 )
@@ -113,7 +113,7 @@ def test_every_match_of_a_rule_starts_with_one_of_its_anchors(
     if folded is None:
         return  # İ: the detector searches as before
     if rx.match(text, len(head)) is not None:
-        assert folded[len(head) :].startswith(starts), (name, whole)
+        assert len(head) in set(candidates(starts, text, folded)), (name, whole)
     assert find_anchored(rx, starts, text, folded) == (rx.search(text) is not None), name
 
 
@@ -139,7 +139,7 @@ def test_anchored_search_finds_every_fixture_in_any_case() -> None:
 def test_fold_stands_for_every_character_an_anchor_character_matches() -> None:
     """Over every code point: a character the regex engine matches case-insensitively to an
     anchor character folds to that character (or makes :func:`fold` give up)."""
-    chars = sorted({ch for _, _, starts in ANCHORED for a in starts for ch in a})
+    chars = sorted({ch for _, _, starts in ANCHORED for pair in starts for ch in "".join(pair)})
     every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000)
     candidates = re.compile("[" + re.escape("".join(chars)) + "]", re.I).findall(every)
     assert len(candidates) >= len(chars)
@@ -150,8 +150,14 @@ def test_fold_stands_for_every_character_an_anchor_character_matches() -> None:
                 assert folded is None or folded == ch, (x, ch)
 
 
-def test_rules_without_anchors_are_few_and_known() -> None:
-    """Only the line-anchored rules lack anchors (their matches may start with spaces)."""
-    missing = {name for name, _, rx in RULES if anchors(rx) is None}
-    assert missing == {"vocative_agent", "role_prefix_line"}
-    assert all(len(a) >= 2 for _, _, starts in ANCHORED for a in starts)
+def test_every_rule_has_anchors() -> None:
+    """Every rule is searched by anchors; the line-anchored ones (``^[ \\t>]*system:``) walk
+    back over their lead to the line start."""
+    assert [name for name, _ in PATTERNS if anchors(_rx(name)) is None] == []
+    assert all(len(a) >= 2 for _, _, starts in ANCHORED for a, _ in starts)
+    leads = {name for name, _, starts in ANCHORED if any(lead for _, lead in starts)}
+    assert leads == {"vocative_agent", "role_prefix_line"}
+
+
+def _rx(name: str) -> re.Pattern[str]:
+    return next(rx for n, rx in PATTERNS if n == name)

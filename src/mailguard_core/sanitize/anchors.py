@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Iterator
 from typing import Any
 
 #: the stdlib's regex parser (3.11-3.13; typeshed has no stubs for it)
@@ -108,27 +109,54 @@ def _starts(items: list[Any], limit: int) -> tuple[set[str], bool]:
     return joined, tail_whole
 
 
-def anchors(rx: re.Pattern[str]) -> tuple[str, ...] | None:
-    """The anchors of ``rx`` (no anchor a prefix of another), or None when its matches can
-    start with something :func:`find_anchored` cannot look for cheaply."""
-    starts, _ = _starts(list(_sre_parse.parse(rx.pattern, rx.flags)), MAX_ANCHORS)
-    if not starts or any(len(s) < _MIN_LENGTH or s[0].isspace() for s in starts):
-        return None
+#: an anchor and its lead: when the lead is "", a match starts at the anchor; else the match
+#: starts at a line start, then runs over lead characters (``^[ \t>]*``) to the anchor
+Anchors = tuple[tuple[str, str], ...]
+_LINE_STARTS = (_sre.AT_BEGINNING, _sre.AT_BEGINNING_LINE)
+
+
+def _lead(items: list[Any]) -> tuple[str, list[Any]]:
+    """``items`` of the form ``^[chars]*rest`` as (chars, rest), else ("", items); the
+    chars are ASCII punctuation and blanks (they fold to themselves), never a newline."""
+    if len(items) > 1 and items[0][0] is _sre.AT and items[0][1] in _LINE_STARTS:
+        op, av = items[1]
+        if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and av[0] == 0 and len(av[2]) == 1:
+            in_op, in_av = next(iter(av[2]))
+            if in_op is _sre.IN and all(o is _sre.LITERAL for o, _ in in_av):
+                chars = "".join(sorted({chr(c) for _, c in in_av}))
+                if all(c.isascii() and not c.isalnum() and c not in "\r\n" for c in chars):
+                    return chars, items[2:]
+    return "", items
+
+
+def anchors(rx: re.Pattern[str]) -> Anchors | None:
+    """The anchors of ``rx`` with their leads (no anchor a prefix of another of the same
+    lead), or None when its matches can start with something :func:`find_anchored` cannot
+    look for cheaply."""
+    tree = list(_sre_parse.parse(rx.pattern, rx.flags))
+    branches = list(tree[0][1][1]) if len(tree) == 1 and tree[0][0] is _sre.BRANCH else [tree]
+    found: set[tuple[str, str]] = set()
+    for branch in branches:
+        lead, items = _lead(list(branch))
+        starts, _ = _starts(items, MAX_ANCHORS)
+        if not starts or any(len(s) < _MIN_LENGTH or s[0].isspace() for s in starts):
+            return None
+        found |= {(start, lead) for start in starts}
     # too many: every anchor cut to the longest length that leaves few enough (a prefix of
     # an anchor is an anchor too)
-    for length in range(max(map(len, starts)), _MIN_LENGTH - 1, -1):
-        minimal = _minimal({s[:length] for s in starts})
+    for length in range(max(len(a) for a, _ in found), _MIN_LENGTH - 1, -1):
+        minimal = _minimal({(a[:length], lead) for a, lead in found})
         if len(minimal) <= MAX_ANCHORS:
             return minimal
     return None
 
 
-def _minimal(starts: set[str]) -> tuple[str, ...]:
-    """``starts`` without the strings another one of them begins."""
-    out: list[str] = []
-    for start in sorted(starts, key=lambda s: (len(s), s)):
-        if not any(start.startswith(shorter) for shorter in out):
-            out.append(start)
+def _minimal(found: set[tuple[str, str]]) -> Anchors:
+    """``found`` without the anchors another one of the same lead begins."""
+    out: list[tuple[str, str]] = []
+    for anchor, lead in sorted(found, key=lambda f: (len(f[0]), f)):
+        if not any(lead == other_lead and anchor.startswith(o) for o, other_lead in out):
+            out.append((anchor, lead))
     return tuple(out)
 
 
@@ -144,15 +172,27 @@ def fold(sample: str, lower: str) -> str | None:
     return lower.translate(_FOLD_TABLE)
 
 
-def find_anchored(rx: re.Pattern[str], starts: tuple[str, ...], sample: str, folded: str) -> bool:
-    """``rx.search(sample) is not None``, trying ``rx`` only where an anchor occurs in
-    ``folded`` (:func:`fold` of ``sample``)."""
-    match = rx.match
+def candidates(starts: Anchors, sample: str, folded: str) -> Iterator[int]:
+    """The places where a match of a regex with these anchors can start: each occurrence of
+    an anchor in ``folded`` (:func:`fold` of ``sample``), or for a lead, the line start the
+    lead characters before that occurrence run back to."""
     find = folded.find
-    for start in starts:
-        pos = find(start)
+    for anchor, lead in starts:
+        pos = find(anchor)
         while pos >= 0:
-            if match(sample, pos) is not None:
-                return True
-            pos = find(start, pos + 1)
-    return False
+            if not lead:
+                yield pos
+            else:
+                at = pos
+                while at and folded[at - 1] in lead:
+                    at -= 1
+                if not at or sample[at - 1] == "\n":
+                    yield at
+            pos = find(anchor, pos + 1)
+
+
+def find_anchored(rx: re.Pattern[str], starts: Anchors, sample: str, folded: str) -> bool:
+    """``rx.search(sample) is not None``, trying ``rx.match`` only at the
+    :func:`candidates`."""
+    match = rx.match
+    return any(match(sample, at) is not None for at in candidates(starts, sample, folded))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mailguard_core.sanitize import lookalike
-from mailguard_core.sanitize.anchors import anchors, find_anchored, fold
+from mailguard_core.sanitize.anchors import Anchors, anchors, find_anchored, fold
 from mailguard_core.sanitize.brands import Brand, named_brands, owns
 from mailguard_core.sanitize.phishing.links import (
     Href,
@@ -207,9 +207,7 @@ _LANGUAGE = (
 )
 
 
-def _found(
-    rx: re.Pattern[str], starts: tuple[str, ...] | None, sample: str, folded: str | None
-) -> bool:
+def _found(rx: re.Pattern[str], starts: Anchors | None, sample: str, folded: str | None) -> bool:
     """``rx.search(sample) is not None``, tried only at its anchors when it has them."""
     if starts is None or folded is None:
         return rx.search(sample) is not None
