@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import email.errors
 import email.header
+import email.utils
 import re
 from collections.abc import Sequence
 
@@ -13,7 +14,12 @@ from hypothesis import strategies as st
 
 from mailguard_core.sanitize.body import URL_RE
 from mailguard_core.sanitize.email_header_shim import decode_header as split_words
-from mailguard_core.sanitize.headers import decode_bytes
+from mailguard_core.sanitize.headers import (
+    _BARE_ADDRESS_RE,
+    _bare_addresses,
+    decode_bytes,
+    nests_past_recursion_limit,
+)
 
 #: the plain spelling URL_RE replaces (IGNORECASE folds U+017F to ``s``)
 _REFERENCE_URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.I)
@@ -84,3 +90,58 @@ def _joined(chunks: Sequence[tuple[bytes | str, str | None]]) -> str:
 def test_split_words_is_total(value: str) -> None:
     chunks = split_words(value)
     assert all(isinstance(p, str) == (c is None) for p, c in chunks)
+
+
+_ADDRESS_BITS = st.sampled_from(
+    ["@", "a", "b.c", "x-y", "_", "+", " ", ",", "<", ">", "\u00e9", "1" * 70, "w" * 65, "."]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ADDRESS_BITS | st.text(max_size=4), max_size=30).map("".join))
+def test_bare_addresses_find_what_the_regex_finds(value: str) -> None:
+    assert _bare_addresses(value) == _BARE_ADDRESS_RE.findall(value)
+
+
+_PLAIN = st.sampled_from(['"Ann" <a@b.org>,', "c@d.net,", ' "B, C" <x.y@z.io> ,', "\te@f,"])
+#: phrase text: atoms of any characters but the parser's specials, dots, blanks
+_PHRASE = st.text(
+    alphabet=st.characters(blacklist_characters='"()<>[]\\@,;:', blacklist_categories=("Cs",)),
+    max_size=6,
+)
+#: characters that end a group or open something the parser reads differently
+_BREAKERS = st.sampled_from(list('";()<>[]\\@,'))
+
+
+@st.composite
+def _group_chains(draw: st.DrawFn) -> str:
+    head = "".join(draw(st.lists(_PLAIN, max_size=3)))
+    colons = draw(st.sampled_from([5, 990, 1000, 1001, 1100, 2000]))
+    phrases = draw(st.lists(_PHRASE, min_size=1, max_size=4))
+    chain = "".join(f"{phrases[i % len(phrases)]}:" for i in range(colons))
+    if draw(st.booleans()):  # one breaker somewhere: the prediction must not hold blindly
+        at = draw(st.integers(0, len(chain)))
+        chain = chain[:at] + draw(_BREAKERS) + chain[at:]
+    return head + chain
+
+
+@settings(max_examples=60, deadline=None)
+@given(_group_chains())
+def test_predicted_recursion_is_what_the_stdlib_parser_does(value: str) -> None:
+    """When ``nests_past_recursion_limit`` says the stdlib address parser cannot finish, it
+    raises RecursionError (so the sanitizer's fallback is the same as before)."""
+    if nests_past_recursion_limit(value):
+        try:
+            email.utils.getaddresses([value])
+        except RecursionError:
+            return
+        raise AssertionError("predicted a RecursionError the parser did not raise")
+
+
+def test_the_corpus_case_is_predicted() -> None:
+    """The shape found in the shared corpus: a To header of encoded words holding times."""
+    word = "=?utf-8?Q?date=3E2017-08-20T10:08:28.617=3C/pr?="
+    value = '"test" <test@test.com>, ' + " ".join([word] * 600)
+    assert nests_past_recursion_limit(value)
+    assert not nests_past_recursion_limit(value.replace(word, word + ";", 1))
+    assert not nests_past_recursion_limit('"x' + value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.header
 import email.utils
 import re
+import sys
 from collections.abc import Sequence
 from email.message import Message
 from typing import Any
@@ -186,6 +187,48 @@ def _simple_addresses(values: list[str]) -> list[tuple[str, str]] | None:
     return pairs
 
 
+#: the most characters a :data:`_BARE_ADDRESS_RE` match has before and after its ``@``
+_BEFORE_AT, _AFTER_AT = 64, 63 + 8 * 64
+
+
+def _bare_addresses(value: str) -> list[str]:
+    """``_BARE_ADDRESS_RE.findall(value)``, scanning only from 64 characters before the
+    first ``@`` to the longest domain after the last one: every match holds an ``@`` and
+    the pattern has no look-around, so no match lies outside (a 64 kB run of word
+    characters cost the regex ~64 steps per position)."""
+    first = value.find("@")
+    if first < 0:
+        return []
+    end = value.rfind("@") + 1 + _AFTER_AT
+    return _BARE_ADDRESS_RE.findall(value, max(0, first - _BEFORE_AT), end)
+
+
+#: ``"name" <local@domain>,`` or ``local@domain,``: entries the stdlib address parser reads
+#: as one address each and leaves at the start of the next (no quote escapes, no comments,
+#: no groups, blanks as the parser knows them)
+_PLAIN_ENTRIES_RE = re.compile(
+    r'(?:[ \t\r\n]*(?:"[^"\\\r]*"[ \t\r\n]*<[^<>"\\()\[\]:;@,\s]+@[^<>"\\()\[\]:;@,\s]+>'
+    r'|[^<>"\\()\[\]:;@,\s]+@[^<>"\\()\[\]:;@,\s]+)[ \t\r\n]*,)*'
+)
+#: what can end a group, open a quote, comment, route or domain literal, or start an addr-spec
+_GROUP_ENDS_RE = re.compile(r'["()<>\[\]\\@,;]')
+
+
+def nests_past_recursion_limit(value: str) -> bool:
+    """True when the stdlib address parser (``email.utils.getaddresses``) is bound to raise
+    :class:`RecursionError` on ``value``: after plain entries, only phrases (atoms, dots,
+    blanks) and colons follow. There each colon opens a group (``name:``) inside the one
+    before and nothing closes one (no ``;``), so the parser recurses once per colon; with at
+    least as many colons as the recursion limit it cannot finish at any call depth. Saves
+    the ~10 ms the parser spends getting there (a 64 kB header of encoded words with times
+    in them); the answer is the same fallback."""
+    if value.count(":") < sys.getrecursionlimit():
+        return False
+    plain = _PLAIN_ENTRIES_RE.match(value)
+    rest = value[plain.end() if plain else 0 :]
+    return _GROUP_ENDS_RE.search(rest) is None and rest.count(":") >= sys.getrecursionlimit()
+
+
 def addresses(
     msg: HeaderIndex | Message, name: str, *, location: str, warnings: WarningCollector
 ) -> list[dict[str, str]]:
@@ -198,7 +241,11 @@ def addresses(
     try:
         pairs = _simple_addresses(raw)
         if pairs is None:
-            pairs = email.utils.getaddresses([v[:_MAX_ADDRESS_HEADER] for v in raw])
+            values = [v[:_MAX_ADDRESS_HEADER] for v in raw]
+            if nests_past_recursion_limit(", ".join(values)):
+                # what the stdlib parser would raise, after recursing ~1,000 levels
+                raise RecursionError("address groups nested past the recursion limit")
+            pairs = email.utils.getaddresses(values)
     except (ValueError, IndexError, TypeError, RecursionError):
         # the stdlib address parser recurses per token: fall back to bare addresses
         # the display names are lost: on a sender header that blinds the identity checks
@@ -209,7 +256,7 @@ def addresses(
             {"limit": "address_header_complexity"},
             severity="adversarial" if location in _SENDER_LOCATIONS else "informational",
         )
-        pairs = [("", a) for v in raw for a in _BARE_ADDRESS_RE.findall(v[:_MAX_ADDRESS_HEADER])]
+        pairs = [("", a) for v in raw for a in _bare_addresses(v[:_MAX_ADDRESS_HEADER])]
     for display, address in pairs[:200]:
         if not display and not address:
             continue
