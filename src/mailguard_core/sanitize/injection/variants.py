@@ -217,11 +217,13 @@ def variants(sample: str) -> list[tuple[str, str]]:
         tags = "".join(chr(ord(c) - 0xE0000) for c in _TAG_RE.findall(sample))
         cleaned = _INVISIBLE_RE.sub("", sample)
         out.append(("obfuscation_invisible_chars", cleaned + ("\n" + tags if tags else "")))
-    if not sample.isascii() and _MIXED_WORD_RE.search(sample):
+    # a mixed word holds a look-alike letter: one class scan (fast) before the pair scan
+    if not sample.isascii() and _HOMOGLYPH_RE.search(sample) and _MIXED_WORD_RE.search(sample):
         folded = _fold_homoglyphs(sample)
         if folded is not None:
             out.append(("obfuscation_homoglyphs", folded))
-    classes = _classes(sample.replace("\u00b7", "."), _CLASS_BYTES)
+    plain = "\u00b7" not in sample
+    classes = _classes(sample if plain else sample.replace("\u00b7", "."), _CLASS_BYTES)
     # every _SPACED_RE match holds two single letters between separators (its 2nd and 3rd
     # repetitions): without ``sasas`` or ``sassas`` here, the regex cannot match
     if (b"sasas" in classes or b"sassas" in classes) and (
@@ -233,7 +235,9 @@ def variants(sample: str) -> list[tuple[str, str]]:
         )  # fmt: skip
     # ``len(_LEET_PAIR_RE.findall(sample[:20_000]))``: both count non-overlapping matches
     # from the left, and a non-ASCII character separates here as it does in the text
-    if _classes(sample[:20_000], _CLASS_BYTES).count(b"a0a") >= 3:
+    # (the classes above when they are of the same text: no ``·`` and at most 20,000 chars)
+    head = classes if plain and len(sample) <= 20_000 else _classes(sample[:20_000], _CLASS_BYTES)
+    if head.count(b"a0a") >= 3:
         leet = _LEET_WORD_RE.sub(lambda m: m.group(0).lower().translate(_LEET), sample)
         out.append(("obfuscation_leetspeak", leet))
     b64, hexes, percent, escapes = _decoded_fragments(sample)
