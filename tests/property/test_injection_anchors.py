@@ -83,7 +83,7 @@ def _texts(draw: st.DrawFn) -> str:
     return "".join(chars)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(_texts())
 def test_anchored_search_answers_what_search_answers(text: str) -> None:
     folded = fold(text, text.lower())
@@ -95,7 +95,7 @@ def test_anchored_search_answers_what_search_answers(text: str) -> None:
 
 
 @pytest.mark.parametrize("name", [name for name, _, _ in ANCHORED])
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(data=st.data())
 def test_every_match_of_a_rule_starts_with_one_of_its_anchors(
     name: str, data: st.DataObject
