@@ -184,3 +184,74 @@ def test_the_same_rules_hold_for_settings_built_in_code(build: Any, fragment: st
     with pytest.raises(ConfigError) as info:
         build()
     assert fragment in info.value.public_message
+
+
+def test_a_problem_about_a_stand_in_is_not_reported() -> None:
+    """A refused value's default stands in for the rules between fields; what they would say
+    about the stand-in (no [imap] after a refused [imap], a cooldown below a refused one, a
+    principal needing a [server.auth] that was given but refused) is not reported."""
+    doc = {
+        "accounts": [
+            {"name": "a", "address": "a@example.org", "imap": "imap.example.org",
+             "breaker": {"auth_cooldown_seconds": "x", "auth_max_cooldown_seconds": 10}},
+        ],
+        "server": {"auth": {"issuer": "https://as.example", "audience": "https://mg.example",
+                            "jwks_url": 5},
+                   "principals": [{"name": "p", "subject": "s", "accounts": ["a"]}]},
+    }  # fmt: skip
+    assert sorted(p.strip() for p in _problems(doc)) == [
+        "accounts[0].breaker.auth_cooldown_seconds: expected a number, got a string",
+        "accounts[0].imap: expected a table, got a string",
+        "server.auth.jwks_url: expected a string, got an integer",
+    ]
+
+
+def test_an_unrelated_refusal_does_not_hide_the_documents_rules() -> None:
+    """A refused [server.auth] and a bad port do not hide a default_account that names no
+    account (the whole-document rules run over the stand-ins)."""
+    doc = {
+        "default_account": "nobody",
+        "accounts": [{"name": "a", "address": "a@example.org", "imap": _account(port=0)}],
+        "server": {"auth": {"issuer": "https://as.example", "audience": 5}},
+    }
+    problems = [p.strip() for p in _problems(doc)]
+    assert "accounts[0].imap.port: must be 1-65535" in problems
+    assert "server.auth.audience: expected a string, got an integer" in problems
+    assert "default_account: no account named 'nobody'" in problems
+
+
+def test_an_array_of_tables_of_the_wrong_kind_is_one_problem() -> None:
+    """``accounts = "x"`` is one problem, not one per character."""
+    assert [p.strip() for p in _problems({"accounts": "work"})] == [
+        "accounts: expected an array of tables, got a string"
+    ]
+
+
+def test_every_value_is_structured_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13: one validation pass. Each string of the document goes through the string
+    hook exactly once, also when problems are found (the rules between fields run on
+    stand-ins, the document is not structured again with the refused values removed)."""
+    from mailguard_core.config import structure
+
+    calls: list[object] = []
+    original = structure._structure_str
+
+    def counting(value: object, type_: object) -> str:
+        calls.append(value)
+        return original(value, type_)
+
+    monkeypatch.setattr(structure, "_structure_str", counting)
+    converter = structure._make_converter()
+    doc = {
+        "accounts": [
+            {"name": "a", "address": "a@example.org", "imap": _account(port=0),
+             "breaker": {"cooldown_seconds": 50, "max_cooldown_seconds": 10}},
+            {"name": "a", "address": "b@example.org", "imap": _account(tls="x")},
+        ]
+    }  # fmt: skip
+    monkeypatch.setattr(structure, "_converter", lambda: converter)
+    problems = _problems(doc)
+    strings = ["a", "a@example.org", "imap.example.org", "u"]  # name, address, host, user
+    strings += ["a", "b@example.org", "imap.example.org", "u"]
+    assert sorted(map(str, calls)) == sorted(strings)
+    assert len(problems) == 4  # port, cooldown, tls, duplicate name

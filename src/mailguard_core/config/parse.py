@@ -12,70 +12,6 @@ from mailguard_core.config.document import Config, ConfigValidationError
 from mailguard_core.model.errors import ConfigError
 from mailguard_core.system.paths import config_dir
 
-#: rounds of removing the values cattrs refused to find the problems behind them
-_ROUNDS = 4
-
-
-def _drop(document: Any, problem: str) -> bool:
-    """Remove from ``document`` the value a problem names (an unknown key, a refused value);
-    True when something was removed."""
-    from mailguard_core.config.structure import _parts
-
-    path, _, message = problem.partition(": ")
-    if path == "(top level)":
-        return False
-    parts = _parts(path)
-    node = document
-    if message.startswith("unknown key(s): "):
-        keys = [k.strip() for k in message.removeprefix("unknown key(s): ").split(",")]
-        keys = [k.split(" (did you mean")[0] for k in keys]
-        last: str | int | None = None
-    else:
-        last = parts.pop()
-        keys = []
-    for part in parts:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            return False
-    if last is not None:
-        keys = [last]  # type: ignore[list-item]
-    removed = False
-    for key in keys:
-        if isinstance(node, dict) and key in node:
-            del node[key]
-            removed = True
-    return removed
-
-
-def _problems_behind(document: dict[str, Any], found: list[str]) -> list[str]:
-    """The problems a refused value hid (the rules between the fields of a table run only
-    once each of its fields passed): the refused values are removed (their keys fall back to
-    defaults) and the rest structured again, a few rounds at most, so that every problem is
-    reported at once. Problems at paths already reported, and "required" ones caused by a
-    removal, are not repeated."""
-    import copy
-
-    from mailguard_core.config.structure import problems_from, structure
-
-    reported = {p.partition(": ")[0] for p in found}
-    working = copy.deepcopy(document)
-    extra: list[str] = []
-    pending = list(found)
-    for _ in range(_ROUNDS):
-        dropped = [_drop(working, p) for p in pending]  # every one, not the first only
-        if not any(dropped):
-            return extra
-        try:
-            structure(working)
-        except Exception as exc:
-            pending = [p for p in problems_from(exc) if p.partition(": ")[0] not in reported]
-            extra.extend(p for p in pending if not p.endswith(": required key missing"))
-            reported.update(p.partition(": ")[0] for p in pending)
-            continue
-        return extra
-    return extra
-
 
 def parse_config(data: Mapping[str, Any], *, source: str | None = None) -> Config:
     """Structure a decoded TOML document into a :class:`Config`; every rule runs as its
@@ -114,9 +50,7 @@ def parse_config(data: Mapping[str, Any], *, source: str | None = None) -> Confi
     try:
         config = structure(document)
     except Exception as exc:  # cattrs raises ExceptionGroups of mixed kinds
-        found = problems_from(exc)
-        problems.extend(found)
-        problems.extend(_problems_behind(document, found))
+        problems.extend(problems_from(exc))
     if problems:
         raise ConfigValidationError(problems, source=source)
     return config

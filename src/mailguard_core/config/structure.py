@@ -11,7 +11,6 @@ from typing import Any, get_args
 
 import attrs
 import cattrs
-import cattrs.gen
 from cattrs.errors import (
     AttributeValidationNote,
     ClassValidationError,
@@ -211,37 +210,152 @@ def _checked(field: attrs.Attribute[Any], hook: Callable[[Any, Any], Any]) -> An
     return structure
 
 
-def _table_hook(converter: cattrs.Converter, cls: type) -> Callable[[object, object], Any]:
-    attrs.resolve_types(cls)
-    overrides = {
-        field.name: cattrs.gen.override(
-            struct_hook=_checked(field, converter.get_structure_hook(field.type))
-        )
-        for field in attrs.fields(cls)
-        if field.converter is not None or field.validator is not None
-    }
-    generated: Callable[[Any, Any], Any] = cattrs.gen.make_dict_structure_fn(
-        cls,
-        converter,
-        **overrides,  # type: ignore[arg-type]
+#: the attribute of a refused table's error holding its stand-in (see :func:`_table_hook`)
+_STAND_IN = "mailguard_stand_in"
+#: the stand-in of a table that could not be built (the rules above it cannot run)
+_NONE = object()
+
+
+def _under(path: str, reported: Iterable[str]) -> bool:
+    """Whether ``path`` is one of the ``reported`` key paths or inside one of them."""
+    return any(
+        path == done or path.startswith((f"{done}.", f"{done}["))
+        for done in reported
+        if done != "(top level)"
     )
+
+
+def _head(path: str) -> str:
+    """The field a problem's key path starts at (``""`` for the table itself)."""
+    parts = _parts(path)
+    return parts[0] if parts and isinstance(parts[0], str) else ""
+
+
+def _noted(exc: Exception, note: AttributeValidationNote | IterableValidationNote) -> Exception:
+    exc.__notes__ = [*getattr(exc, "__notes__", []), note]
+    return exc
+
+
+def _build(
+    cls: type,
+    kwargs: dict[str, Any],
+    file_rules: Callable[[Any], Iterable[Problem]] | None,
+) -> tuple[object | None, list[Problem]]:
+    """``cls(**kwargs)`` and the problems of its rules between fields (then the file's
+    rules); the instance is None when they refused it."""
+    try:
+        instance = cls(**kwargs)
+    except Problems as exc:
+        return None, list(exc.problems)
+    return instance, list(file_rules(instance)) if file_rules is not None else []
+
+
+def _table_hook(converter: cattrs.Converter, cls: type) -> Callable[[object, object], Any]:
+    """Structure a table once: every field by its hook and its own rules (:func:`_checked`),
+    then the rules between the fields (``__attrs_post_init__``) and the file's rules
+    (``_FILE_RULES``), all problems together with their key paths.
+
+    The rules between fields run even when a field was refused, so a bad port does not hide
+    a cooldown rule, nor a bad account the duplicate names: a refused table is replaced by its
+    stand-in (its good values, the refused ones at their defaults), any other refused value
+    by its default; a refused required value leaves the rules unrun. A problem they find is
+    not reported when a refused value already was at its path (or above it), or when it names
+    a key whose default stood in (``set either [imap] or maildir`` after ``imap: expected a
+    table``): it would be about the stand-in, not the file. The table's own stand-in, for the table
+    above, also has the values its rules refused at their defaults. Every value is
+    structured once (this replaces structuring the whole document again, up to four rounds,
+    with the refused values removed).
+    """
+    attrs.resolve_types(cls)
+    fields = attrs.fields(cls)
+    hooks = {
+        field.name: (
+            _checked(field, converter.get_structure_hook(field.type))
+            if field.converter is not None or field.validator is not None
+            else converter.get_structure_hook(field.type)
+        )
+        for field in fields
+    }
+    known = frozenset(field.name for field in fields)
+    required = [field for field in fields if field.default is attrs.NOTHING]
     file_rules = _FILE_RULES.get(cls)
 
-    def structure(value: object, type_: object) -> Any:
+    def structure(value: object, _type: object) -> Any:
         if not isinstance(value, Mapping):
             raise _Invalid(f"expected a table, got {_kind(value)}")
-        try:
-            instance = generated(value, type_)
-        except ClassValidationError as exc:
-            [*inner] = exc.exceptions
-            if len(inner) == 1 and isinstance(inner[0], Problems):  # the rules between fields
-                raise ClassValidationError(exc.message, _located(inner[0].problems), cls) from None
-            raise
-        if file_rules is not None:
-            found = list(file_rules(instance))
-            if found:
-                raise ClassValidationError("invalid", _located(found), cls)
-        return instance
+        errors: list[Exception] = []
+        kwargs: dict[str, Any] = {}
+        defaulted: list[str] = []  # refused, with no stand-in: the default stands in
+        for field in fields:
+            note = AttributeValidationNote(f"attribute {field.name}", field.name, field.type)
+            if field.name not in value:
+                if field.default is attrs.NOTHING:
+                    errors.append(_noted(KeyError(field.name), note))
+                continue
+            try:
+                kwargs[field.alias] = hooks[field.name](value[field.name], field.type)
+            except Exception as exc:
+                errors.append(_noted(exc, note))
+                stand_in = getattr(exc, _STAND_IN, _NONE)
+                if stand_in is _NONE:
+                    defaulted.append(field.name)
+                else:
+                    kwargs[field.alias] = stand_in
+        extra = set(value) - known
+        if extra:
+            errors.append(ForbiddenExtraKeysError("", cls, extra))
+        if any(field.alias not in kwargs for field in required):
+            group = ClassValidationError("invalid", errors, cls)  # the rules cannot run
+            setattr(group, _STAND_IN, _NONE)
+            raise group
+        instance, problems = _build(cls, kwargs, file_rules)
+        if errors and problems:  # not about a refused value's stand-in
+            group = ClassValidationError("", errors, cls)
+            reported = [problem.partition(": ")[0] for problem in problems_from(group)]
+            names = re.compile("|".join(rf"\b{re.escape(name)}\b" for name in defaulted))
+            problems = [
+                (path, text)
+                for path, text in problems
+                if not _under(path, reported) and not (defaulted and names.search(text))
+            ]
+        if not errors and not problems:
+            return instance
+        errors.extend(_located(problems))
+        if instance is None:  # the values the rules refused at their defaults, if that holds
+            heads = {_head(path) for path, _ in problems} - {""}
+            optional = {f.alias for f in fields if f.name in heads and f not in required}
+            if len(optional) == len(heads):
+                kept = {k: v for k, v in kwargs.items() if k not in optional}
+                instance, _ = _build(cls, kept, None)
+        group = ClassValidationError("invalid", errors, cls)
+        setattr(group, _STAND_IN, _NONE if instance is None else instance)
+        raise group
+
+    return structure
+
+
+def _tables_hook(converter: cattrs.Converter, cls: type) -> Callable[[object, object], Any]:
+    """A list of tables (``[[accounts]]``, ``[[server.principals]]``): each element
+    structured once, every element's problems reported; its stand-in is the tuple of the
+    elements' stand-ins when each refused element has one."""
+
+    def structure(value: object, _type: object) -> tuple[Any, ...]:
+        element = converter.get_structure_hook(cls)  # the table's, registered with the lists
+        if not isinstance(value, list | tuple):
+            raise _Invalid(f"expected an array of tables, got {_kind(value)}")
+        items: list[Any] = []
+        errors: list[Exception] = []
+        for index, item in enumerate(value):
+            try:
+                items.append(element(item, cls))
+            except Exception as exc:
+                errors.append(_noted(exc, IterableValidationNote(f"index {index}", index, cls)))
+                items.append(getattr(exc, _STAND_IN, _NONE))
+        if not errors:
+            return tuple(items)
+        group = IterableValidationError("invalid", errors, tuple)
+        setattr(group, _STAND_IN, _NONE if any(i is _NONE for i in items) else tuple(items))
+        raise group
 
     return structure
 
@@ -264,6 +378,11 @@ def _make_converter() -> cattrs.Converter:
         lambda t: t == OnUnsupported, _literal_hook(OnUnsupported)
     )
     converter.register_structure_hook(Posture, _structure_posture)
+    for table in (AccountConfig, PrincipalSettings):  # before the tables that hold them
+        converter.register_structure_hook_func(
+            lambda t, table=table: t == tuple[table, ...],  # type: ignore[misc, valid-type]
+            _tables_hook(converter, table),
+        )
     for cls in _TABLES:
         converter.register_structure_hook(cls, _table_hook(converter, cls))
     return converter
