@@ -234,13 +234,13 @@ def test_every_value_is_structured_once(monkeypatch: pytest.MonkeyPatch) -> None
     from mailguard_core.config import structure
 
     calls: list[object] = []
-    original = structure._structure_str
+    original = structure.structure_str
 
     def counting(value: object, type_: object) -> str:
         calls.append(value)
         return original(value, type_)
 
-    monkeypatch.setattr(structure, "_structure_str", counting)
+    monkeypatch.setattr(structure, "structure_str", counting)
     converter = structure._make_converter()
     doc = {
         "accounts": [

@@ -12,7 +12,7 @@ from mailguard_core.config.accounts import AccountConfig
 from mailguard_core.model.oauth import PRESETS
 
 
-def _kind(value: object) -> str:
+def kind_of(value: object) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int):
@@ -35,21 +35,21 @@ _PER_ACCOUNT_ONLY = ("name", "address")
 _OPTIONAL_TABLES = ("imap", "smtp")
 
 
-def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _deep_merge(merged[key], value)
+            merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
     return merged
 
 
-def _merge_account(base: Mapping[str, Any], account: Mapping[str, Any]) -> dict[str, Any]:
+def merge_account(base: Mapping[str, Any], account: Mapping[str, Any]) -> dict[str, Any]:
     applicable = {
         k: v for k, v in base.items() if k not in (*_OPTIONAL_TABLES, "oauth") or k in account
     }
-    merged = _deep_merge(applicable, account)
+    merged = deep_merge(applicable, account)
     # [defaults.oauth] fills in accounts that sign in with OAuth2 (or have their own table)
     if "oauth" in base and "oauth" not in merged and _wants_oauth(merged):
         merged["oauth"] = base["oauth"]
@@ -63,7 +63,7 @@ def _wants_oauth(account: Mapping[str, Any]) -> bool:
     )
 
 
-def _apply_preset(account: Mapping[str, Any]) -> dict[str, Any]:
+def apply_preset(account: Mapping[str, Any]) -> dict[str, Any]:
     """Fill ``host``/``port``/``tls`` of ``[imap]``/``[smtp]`` from the OAuth provider's
     preset where the account leaves them out (keys it sets win)."""
     result = dict(account)
@@ -91,7 +91,7 @@ def _attrs_class(type_: Any) -> type | None:
     return None
 
 
-def _with_suggestion(key: str, known: Iterable[str]) -> str:
+def with_suggestion(key: str, known: Iterable[str]) -> str:
     """``key``, with ``(did you mean 'x'?)`` when a known key is close to it."""
     import difflib
 
@@ -105,7 +105,7 @@ def _unknown_keys(data: Mapping[str, Any], cls: type, path: str) -> list[str]:
     for key, value in data.items():
         field = fields.get(key)
         if field is None:
-            problems.append(f"{path}: unknown key(s): {_with_suggestion(key, fields)}")
+            problems.append(f"{path}: unknown key(s): {with_suggestion(key, fields)}")
             continue
         nested = _attrs_class(field.type)
         if nested is not None and isinstance(value, Mapping):
@@ -113,9 +113,9 @@ def _unknown_keys(data: Mapping[str, Any], cls: type, path: str) -> list[str]:
     return problems
 
 
-def _check_defaults(defaults: object) -> tuple[dict[str, Any], list[str]]:
+def check_defaults(defaults: object) -> tuple[dict[str, Any], list[str]]:
     if not isinstance(defaults, Mapping):
-        return {}, [f"defaults: expected a table, got {_kind(defaults)}"]
+        return {}, [f"defaults: expected a table, got {kind_of(defaults)}"]
     problems = [
         f"defaults.{key}: must be set in each account, not in [defaults]"
         for key in _PER_ACCOUNT_ONLY

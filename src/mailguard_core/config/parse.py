@@ -25,26 +25,24 @@ def parse_config(data: Mapping[str, Any], *, source: str | None = None) -> Confi
         ConfigValidationError: with every problem found, each naming its key path.
     """
     from mailguard_core.config.defaults import (
-        _apply_preset,
-        _check_defaults,
-        _deep_merge,
-        _kind,
-        _merge_account,
+        apply_preset,
+        check_defaults,
+        deep_merge,
+        kind_of,
+        merge_account,
     )
     from mailguard_core.config.policy import DEFAULT_TOOL_RATES
     from mailguard_core.config.structure import problems_from, structure
 
     if not isinstance(data, Mapping):
-        raise ConfigValidationError([f"(top level): expected a table, got {_kind(data)}"])
+        raise ConfigValidationError([f"(top level): expected a table, got {kind_of(data)}"])
     document = dict(data)
-    defaults, problems = _check_defaults(document.pop("defaults", {}))
-    base = _deep_merge({"limits": {"tools": dict(DEFAULT_TOOL_RATES)}}, defaults)
+    defaults, problems = check_defaults(document.pop("defaults", {}))
+    base = deep_merge({"limits": {"tools": dict(DEFAULT_TOOL_RATES)}}, defaults)
     accounts = document.get("accounts", [])
     if isinstance(accounts, list):
         document["accounts"] = [
-            _apply_preset(_merge_account(base, account))
-            if isinstance(account, Mapping)
-            else account
+            apply_preset(merge_account(base, account)) if isinstance(account, Mapping) else account
             for account in accounts
         ]
     try:

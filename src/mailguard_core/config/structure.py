@@ -4,10 +4,9 @@ their key paths."""
 from __future__ import annotations
 
 import functools
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, get_args
+from typing import Any
 
 import attrs
 import cattrs
@@ -20,7 +19,7 @@ from cattrs.errors import (
 )
 
 from mailguard_core.config.accounts import AccountConfig, file_problems
-from mailguard_core.config.defaults import _kind, _with_suggestion
+from mailguard_core.config.defaults import kind_of, with_suggestion
 from mailguard_core.config.document import Config, file_references
 from mailguard_core.config.mail import (
     AuthMode,
@@ -38,6 +37,19 @@ from mailguard_core.config.policy import (
     SendSettings,
     ToolOverrides,
 )
+from mailguard_core.config.scalars import (
+    Invalid,
+    literal_hook,
+    structure_bool,
+    structure_brands,
+    structure_float,
+    structure_int,
+    structure_posture,
+    structure_str,
+    structure_str_dict,
+    structure_str_tuple,
+    structure_tls,
+)
 from mailguard_core.config.server import (
     AuditSettings,
     PrincipalSettings,
@@ -51,83 +63,6 @@ from mailguard_core.model.errors import MailguardError
 from mailguard_core.model.tools import Posture
 
 # --- structuring ---------------------------------------------------------------------------
-
-
-class _Invalid(ValueError):
-    """A type or value problem whose text is the user-facing message."""
-
-
-def _structure_str(value: object, _: object) -> str:
-    if isinstance(value, str):
-        return value
-    raise _Invalid(f"expected a string, got {_kind(value)}")
-
-
-def _structure_int(value: object, _: object) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise _Invalid(f"expected an integer, got {_kind(value)}")
-
-
-def _structure_float(value: object, _: object) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if not math.isfinite(value):
-            raise _Invalid("must be a finite number (not inf or nan)")
-        return float(value)
-    raise _Invalid(f"expected a number, got {_kind(value)}")
-
-
-def _structure_bool(value: object, _: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    raise _Invalid(f"expected true or false, got {_kind(value)}")
-
-
-def _structure_str_tuple(value: object, _: object) -> tuple[str, ...]:
-    if not isinstance(value, list | tuple):
-        raise _Invalid(f"expected an array of strings, got {_kind(value)}")
-    for index, item in enumerate(value):
-        if not isinstance(item, str):
-            raise _Invalid(f"item {index}: expected a string, got {_kind(item)}")
-    return tuple(value)
-
-
-def _structure_str_dict(value: object, _: object) -> dict[str, str]:
-    if not isinstance(value, Mapping):
-        raise _Invalid(f"expected a table, got {_kind(value)}")
-    for key, item in value.items():
-        if not isinstance(item, str):
-            raise _Invalid(f"{key}: expected a string, got {_kind(item)}")
-    return dict(value)
-
-
-def _structure_brands(value: object, _: object) -> dict[str, tuple[str, ...]]:
-    if not isinstance(value, Mapping):
-        raise _Invalid(f"expected a table, got {_kind(value)}")
-    return {str(key): _structure_str_tuple(item, None) for key, item in value.items()}
-
-
-def _structure_tls(value: object, _: object) -> str:
-    if isinstance(value, str) and value in get_args(TlsMode):
-        return value
-    raise _Invalid("must be 'implicit' or 'starttls'")
-
-
-def _literal_hook(kind: Any) -> Callable[[object, object], str]:
-    choices = get_args(kind)
-
-    def structure(value: object, _: object) -> str:
-        if isinstance(value, str) and value in choices:
-            return value
-        raise _Invalid("must be one of: " + ", ".join(repr(c) for c in choices))
-
-    return structure
-
-
-def _structure_posture(value: object, _: object) -> Posture:
-    if isinstance(value, str) and value in {p.value for p in Posture}:
-        return Posture(value)
-    raise _Invalid("must be one of: " + ", ".join(repr(p.value) for p in Posture))
 
 
 #: every table of the document, inner tables first (a class's structure function looks up
@@ -172,7 +107,7 @@ def _member(parts: list[str | int], message: str) -> Exception:
         group = IterableValidationError if isinstance(rest[0], int) else ClassValidationError
         exc = group("invalid", [_member(rest, message)], object)
     else:
-        exc = _Invalid(message)
+        exc = Invalid(message)
     note: IterableValidationNote | AttributeValidationNote
     if isinstance(head, int):
         note = IterableValidationNote(f"index {head}", head, object)
@@ -185,7 +120,7 @@ def _member(parts: list[str | int], message: str) -> Exception:
 def _located(problems: Iterable[Problem]) -> list[Exception]:
     """The members of a group for ``problems`` (key paths relative to the group)."""
     return [
-        _member(_parts(path), message) if path else _Invalid(message) for path, message in problems
+        _member(_parts(path), message) if path else Invalid(message) for path, message in problems
     ]
 
 
@@ -282,7 +217,7 @@ def _table_hook(converter: cattrs.Converter, cls: type) -> Callable[[object, obj
 
     def structure(value: object, _type: object) -> Any:
         if not isinstance(value, Mapping):
-            raise _Invalid(f"expected a table, got {_kind(value)}")
+            raise Invalid(f"expected a table, got {kind_of(value)}")
         errors: list[Exception] = []
         kwargs: dict[str, Any] = {}
         defaulted: list[str] = []  # refused, with no stand-in: the default stands in
@@ -342,7 +277,7 @@ def _tables_hook(converter: cattrs.Converter, cls: type) -> Callable[[object, ob
     def structure(value: object, _type: object) -> tuple[Any, ...]:
         element = converter.get_structure_hook(cls)  # the table's, registered with the lists
         if not isinstance(value, list | tuple):
-            raise _Invalid(f"expected an array of tables, got {_kind(value)}")
+            raise Invalid(f"expected an array of tables, got {kind_of(value)}")
         items: list[Any] = []
         errors: list[Exception] = []
         for index, item in enumerate(value):
@@ -362,22 +297,22 @@ def _tables_hook(converter: cattrs.Converter, cls: type) -> Callable[[object, ob
 
 def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True)
-    converter.register_structure_hook(str, _structure_str)
-    converter.register_structure_hook(int, _structure_int)
-    converter.register_structure_hook(float, _structure_float)
-    converter.register_structure_hook(bool, _structure_bool)
-    converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_str_tuple)
-    converter.register_structure_hook_func(lambda t: t == dict[str, str], _structure_str_dict)
+    converter.register_structure_hook(str, structure_str)
+    converter.register_structure_hook(int, structure_int)
+    converter.register_structure_hook(float, structure_float)
+    converter.register_structure_hook(bool, structure_bool)
+    converter.register_structure_hook_func(lambda t: t == tuple[str, ...], structure_str_tuple)
+    converter.register_structure_hook_func(lambda t: t == dict[str, str], structure_str_dict)
     converter.register_structure_hook_func(
-        lambda t: t == dict[str, tuple[str, ...]], _structure_brands
+        lambda t: t == dict[str, tuple[str, ...]], structure_brands
     )
-    converter.register_structure_hook_func(lambda t: t == TlsMode, _structure_tls)
-    converter.register_structure_hook_func(lambda t: t == AuthMode, _literal_hook(AuthMode))
-    converter.register_structure_hook_func(lambda t: t == ProviderName, _literal_hook(ProviderName))
+    converter.register_structure_hook_func(lambda t: t == TlsMode, structure_tls)
+    converter.register_structure_hook_func(lambda t: t == AuthMode, literal_hook(AuthMode))
+    converter.register_structure_hook_func(lambda t: t == ProviderName, literal_hook(ProviderName))
     converter.register_structure_hook_func(
-        lambda t: t == OnUnsupported, _literal_hook(OnUnsupported)
+        lambda t: t == OnUnsupported, literal_hook(OnUnsupported)
     )
-    converter.register_structure_hook(Posture, _structure_posture)
+    converter.register_structure_hook(Posture, structure_posture)
     for table in (AccountConfig, PrincipalSettings):  # before the tables that hold them
         converter.register_structure_hook_func(
             lambda t, table=table: t == tuple[table, ...],  # type: ignore[misc, valid-type]
@@ -406,14 +341,14 @@ def structure(document: Mapping[str, Any]) -> Config:
 
 
 def _format_exception(exc: BaseException, type_: type | None) -> str:
-    if isinstance(exc, _Invalid):
+    if isinstance(exc, Invalid):
         return str(exc)
     if isinstance(exc, MailguardError):  # a field's own rule (model.checks)
         return exc.public_message
     if isinstance(exc, ForbiddenExtraKeysError):
         known = [f.name for f in attrs.fields(exc.cl)] if attrs.has(exc.cl) else []
         return "unknown key(s): " + ", ".join(
-            _with_suggestion(key, known) for key in sorted(exc.extra_fields)
+            with_suggestion(key, known) for key in sorted(exc.extra_fields)
         )
     if isinstance(exc, KeyError):
         return "required key missing"
