@@ -40,18 +40,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mailguard_mcp.render_parts import (
-    _LT_LT_RE,
-    _address,
-    _addresses,
-    _attachment,
-    _is_set,
-    _scalar,
-    _short_date,
-    _size,
-    _token,
+    LT_LT_RE,
+    address_text,
+    addresses_text,
+    attachment_line,
     clean,
     clean_block,
+    is_set,
     meta_lines,
+    scalar_text,
+    short_date,
+    size_text,
+    token_text,
     warning_lines,
 )
 
@@ -78,7 +78,7 @@ def annotate_links(body: str, links: Sequence[Mapping[str, Any]]) -> str:
         for found in re.finditer(re.escape(shown), body, re.IGNORECASE):
             token = _LINK_TOKEN_END.match(body, found.end())
             stop = token.end() if token else found.end()
-            marks.setdefault(stop, set()).add(_token(real))
+            marks.setdefault(stop, set()).add(token_text(real))
     if not marks:
         return body
     out, last = [], 0
@@ -118,36 +118,36 @@ def message_lines(untrusted: Mapping[str, Any], warnings: Sequence[Mapping[str, 
     lines = []
     for key in _HEADER_ORDER:
         value = untrusted.get(key)
-        if not _is_set(value):
+        if not is_set(value):
             continue
         if key in _ADDRESS_KEYS:
-            shown = _addresses(value)
+            shown = addresses_text(value)
         else:
-            shown = _short_date(value) if key == "date" else clean(value)
+            shown = short_date(value) if key == "date" else clean(value)
         lines.append(f"{key.replace('_', '-')}: {shown}")
     lines.extend(
-        f"attachment {_attachment(a)}"
+        f"attachment {attachment_line(a)}"
         for a in untrusted.get("attachments") or ()
         if isinstance(a, Mapping)
     )
     known = {*_HEADER_ORDER, "attachments", "body_text", "html"}
     texts = []  # multi-line strings (an attachment's extracted text): blocks, after the rest
     for key, value in untrusted.items():
-        if key in known or not _is_set(value):
+        if key in known or not is_set(value):
             continue
         if isinstance(value, str) and "\n" in value:
             texts.append((key, value))
         else:
-            lines.append(f"{clean(key)}: {_scalar(value)}")
+            lines.append(f"{clean(key)}: {scalar_text(value)}")
     for key, value in texts:
         lines.append(f"{clean(key)}:")
         lines.append(annotate_links(clean_block(value), _deceptive_links(warnings)))
     body = untrusted.get("body_text")
-    if _is_set(body):
+    if is_set(body):
         lines.append("")
         lines.append(annotate_links(clean_block(str(body)), _deceptive_links(warnings)))
     html = untrusted.get("html")
-    if _is_set(html):
+    if is_set(html):
         lines.append("")
         lines.append(f"{_NOTE_OPEN}sanitized HTML{_NOTE_CLOSE}")
         lines.append(clean_block(str(html)))
@@ -185,7 +185,7 @@ def _envelope_meta(meta: Mapping[str, Any], untrusted: Mapping[str, Any]) -> lis
     if flags:
         lines.append(f"flags: {flags}")
     skip = {*_REF_PARTS, "flags", "body"}
-    if _is_set(untrusted.get("date")):
+    if is_set(untrusted.get("date")):
         skip.add("internal_date")
     body = meta.get("body")
     rest = {k: v for k, v in meta.items() if k not in skip}
@@ -193,7 +193,7 @@ def _envelope_meta(meta: Mapping[str, Any], untrusted: Mapping[str, Any]) -> lis
     if isinstance(prov, Mapping):
         rest.update({k: v for k, v in prov.items() if v is not False})
     if "size_bytes" in rest:
-        rest["size"] = _size(rest.pop("size_bytes"))
+        rest["size"] = size_text(rest.pop("size_bytes"))
     if isinstance(body, Mapping):  # a plain-text body is the usual case: not said
         facts = [] if body.get("source") == "text/plain" else [clean(body.get("source") or "none")]
         if body.get("truncated"):
@@ -214,9 +214,9 @@ def _hit_line(hit: Mapping[str, Any], n: int) -> str:
     if untrusted.get("attachments") or meta.get("has_attachment"):
         trusted.append("attachments")
     if codes:
-        trusted.append("!" + ",".join(_token(c) for c in codes))
-    date = _short_date(untrusted.get("date") or meta.get("internal_date") or "")
-    sender = _address(untrusted.get("from") or "")
+        trusted.append("!" + ",".join(token_text(c) for c in codes))
+    date = short_date(untrusted.get("date") or meta.get("internal_date") or "")
+    sender = address_text(untrusted.get("from") or "")
     subject = clean(untrusted.get("subject") or "")
     return f"{n}. {' '.join(trusted)} | {date} | {sender} | {subject}"
 
@@ -277,20 +277,22 @@ def _generic(result: Mapping[str, Any]) -> tuple[list[str], list[str], list[str]
         return warning_lines(warnings), head, message_lines(untrusted, warnings)
     head = meta_lines(meta) if isinstance(meta, Mapping) else [clean(meta)]
     for key, value in result.items():
-        if key not in ("meta", "untrusted", "security_warnings", "items") and _is_set(value):
-            head.append(f"{clean(key)}: {_scalar(value)}")
+        if key not in ("meta", "untrusted", "security_warnings", "items") and is_set(value):
+            head.append(f"{clean(key)}: {scalar_text(value)}")
     fenced: list[str] = []
     if isinstance(untrusted, Mapping):
         for key, value in untrusted.items():
             if key == "attachments" and isinstance(value, list | tuple):
-                fenced.extend(_attachment(a) if isinstance(a, Mapping) else clean(a) for a in value)
+                fenced.extend(
+                    attachment_line(a) if isinstance(a, Mapping) else clean(a) for a in value
+                )
             elif isinstance(value, str) and "\n" in value:  # a text (e.g. an extracted one)
                 fenced.append(f"{clean(key)}:")
                 fenced.append(annotate_links(clean_block(value), _deceptive_links(warnings)))
-            elif _is_set(value):
-                fenced.append(f"{clean(key)}: {_scalar(value)}")
-    elif _is_set(untrusted):
-        fenced.append(_scalar(untrusted))
+            elif is_set(value):
+                fenced.append(f"{clean(key)}: {scalar_text(value)}")
+    elif is_set(untrusted):
+        fenced.append(scalar_text(untrusted))
     for n, item in enumerate(result.get("items") or (), 1):
         _, item_head, item_fenced = _generic(item) if isinstance(item, Mapping) else ([], [], [])
         fenced.append(f"{n}. " + " | ".join([*item_head, *item_fenced]))
@@ -339,9 +341,9 @@ def _assemble(
     nonce: str | None,
 ) -> str:
     # values side by side can form "<<" ("<" + "<addr>"): escaped over the whole text
-    warnings = [_LT_LT_RE.sub(r"\\u003c", line) for line in warnings]
-    head = [_LT_LT_RE.sub(r"\\u003c", line) for line in head]
-    content = _LT_LT_RE.sub(r"\\u003c", "\n".join(fenced))
+    warnings = [LT_LT_RE.sub(r"\\u003c", line) for line in warnings]
+    head = [LT_LT_RE.sub(r"\\u003c", line) for line in head]
+    content = LT_LT_RE.sub(r"\\u003c", "\n".join(fenced))
     content = content.replace(_NOTE_OPEN, "<<").replace(_NOTE_CLOSE, ">>")
     everything = "\n".join((*warnings, *head, content))
     if nonce is None or not _NONCE_RE.fullmatch(nonce) or nonce in everything:

@@ -13,7 +13,7 @@ from typing import Any
 
 from mailguard_core.sanitize.warnings import ADVICE
 
-_LT_LT_RE = re.compile(r"<(?=<)")
+LT_LT_RE = re.compile(r"<(?=<)")
 #: a detail value shown as it is; anything else is shown as ASCII-escaped JSON
 _TOKEN_RE = re.compile(r"[\w.@:/+=-]{1,120}", re.ASCII)
 _ZWJ = "\u200d"
@@ -41,7 +41,7 @@ def clean(value: Any, *, keep: str = "") -> str:
     if not text.isprintable():
         text = "".join(_escape_char(ch) if _unsafe(ch, keep) else ch for ch in text)
     if "<<" in text:
-        text = _LT_LT_RE.sub(r"\\u003c", text)
+        text = LT_LT_RE.sub(r"\\u003c", text)
     return text
 
 
@@ -50,7 +50,7 @@ def clean_block(text: str) -> str:
     return clean(str(text).replace("\r\n", "\n"), keep="\n\t")
 
 
-def _token(value: Any) -> str:
+def token_text(value: Any) -> str:
     """A warning detail value: plain when it is a simple token, else ASCII-escaped JSON."""
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
@@ -68,14 +68,14 @@ def _flatten(value: Any) -> Iterable[str]:
     if isinstance(value, Mapping):
         yield (
             "("
-            + " ".join(f"{_token(k)}={v}" for k, vs in value.items() for v in _flatten(vs))
+            + " ".join(f"{token_text(k)}={v}" for k, vs in value.items() for v in _flatten(vs))
             + ")"
         )
     elif isinstance(value, list | tuple):
         for item in value:
             yield from _flatten(item)
     else:
-        yield _token(value)
+        yield token_text(value)
 
 
 def _count(warning: Mapping[str, Any]) -> int:
@@ -117,11 +117,11 @@ def warning_lines(
     lines = []
     ordered = sorted(groups.items(), key=lambda kv: _SEVERITY_ORDER.get(kv[1]["severity"], 2))
     for code, g in ordered:
-        line = f"- {_token(g['severity'])} {_token(code)}"
+        line = f"- {token_text(g['severity'])} {token_text(code)}"
         if g["n"] > 1:
             line += f" x{g['n']}"
         if g["loc"]:
-            locs = [_token(x) for x in g["loc"][:_MAX_VALUES]]
+            locs = [token_text(x) for x in g["loc"][:_MAX_VALUES]]
             line += " at " + ",".join(locs) + (",..." if len(g["loc"]) > _MAX_VALUES else "")
         parts = []
         for key, values in g["detail"].items():
@@ -129,7 +129,7 @@ def warning_lines(
                 continue
             more = ",..." if len(values) > _MAX_VALUES else ""
             joined = ",".join(values[:_MAX_VALUES])
-            parts.append(f"{_token(key)}={joined}{more}")
+            parts.append(f"{token_text(key)}={joined}{more}")
         if parts:
             line += ": " + " ".join(parts)
         advice = ADVICE.get(code)
@@ -140,17 +140,17 @@ def warning_lines(
 
 
 # ---------------------------------------------------------------- meta
-def _is_set(value: Any) -> bool:
+def is_set(value: Any) -> bool:
     return value is not None and value != "" and value != [] and value != {}
 
 
-def _scalar(value: Any) -> str:
+def scalar_text(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list | tuple):
-        return ", ".join(_scalar(v) for v in value)
+        return ", ".join(scalar_text(v) for v in value)
     if isinstance(value, Mapping):
-        return " ".join(f"{clean(k)}={_scalar(v)}" for k, v in value.items() if _is_set(v))
+        return " ".join(f"{clean(k)}={scalar_text(v)}" for k, v in value.items() if is_set(v))
     return clean(value)
 
 
@@ -159,21 +159,21 @@ def meta_lines(meta: Mapping[str, Any], *, skip: Iterable[str] = (), prefix: str
     lines = []
     skipped = set(skip)
     for key, value in meta.items():
-        if key in skipped or not _is_set(value):
+        if key in skipped or not is_set(value):
             continue
         name = f"{prefix}{clean(key)}"
         if isinstance(value, Mapping):
             lines.extend(meta_lines(value, prefix=f"{name}."))
         elif isinstance(value, list | tuple) and any(isinstance(v, Mapping) for v in value):
             lines.append(f"{name}:")
-            lines.extend(f"  - {_scalar(v)}" for v in value)
+            lines.extend(f"  - {scalar_text(v)}" for v in value)
         else:
-            lines.append(f"{name}: {_scalar(value)}")
+            lines.append(f"{name}: {scalar_text(value)}")
     return lines
 
 
 # ---------------------------------------------------------------- untrusted parts
-def _address(entry: Any) -> str:
+def address_text(entry: Any) -> str:
     if not isinstance(entry, Mapping):
         return clean(entry)
     name, address = clean(entry.get("name") or ""), clean(entry.get("address") or "")
@@ -182,13 +182,13 @@ def _address(entry: Any) -> str:
     return name or address
 
 
-def _addresses(value: Any) -> str:
+def addresses_text(value: Any) -> str:
     if isinstance(value, list | tuple):
-        return ", ".join(_address(v) for v in value)
-    return _address(value)
+        return ", ".join(address_text(v) for v in value)
+    return address_text(value)
 
 
-def _size(n: Any) -> str:
+def size_text(n: Any) -> str:
     if not isinstance(n, int) or isinstance(n, bool):
         return clean(n)
     if n < 10_000:
@@ -198,15 +198,15 @@ def _size(n: Any) -> str:
     return f"{round(n / 1_000_000)} MB"
 
 
-def _attachment(a: Mapping[str, Any]) -> str:
+def attachment_line(a: Mapping[str, Any]) -> str:
     name = clean(a.get("filename") or "(no name)")
-    facts = [clean(a.get("content_type") or "?"), _size(a.get("size_bytes"))]
+    facts = [clean(a.get("content_type") or "?"), size_text(a.get("size_bytes"))]
     if a.get("inline"):
         facts.append("inline")
     return f"part {clean(a.get('part_id', '?'))}: {name} ({', '.join(facts)})"
 
 
-def _short_date(value: Any) -> str:
+def short_date(value: Any) -> str:
     """``2026-11-23T07:30:00+00:00`` as ``2026-11-23 07:30Z``; other text as it is."""
     text = clean(value)
     m = re.fullmatch(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d)(?::\d\d(?:\.\d+)?)?(Z|[+-]\d\d:\d\d)?", text)

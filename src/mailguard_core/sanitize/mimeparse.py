@@ -35,7 +35,7 @@ from email import errors
 from email.message import Message
 from email.policy import compat32
 
-from mailguard_core.sanitize.mimeparse_cursor import _NL, _Cursor, _delimiter
+from mailguard_core.sanitize.mimeparse_cursor import NL_RE, Cursor, boundary_delimiter
 
 __all__ = ["MAX_DEPTH", "TooDeep", "parse_text"]
 
@@ -89,10 +89,10 @@ def _header(lines: list[str]) -> tuple[str, str]:
 
 
 class _Parser:
-    """``FeedParser._parsegen`` over a :class:`_Cursor`; comments name the stdlib's steps."""
+    """``FeedParser._parsegen`` over a :class:`Cursor`; comments name the stdlib's steps."""
 
     def __init__(self, text: str) -> None:
-        self.cur = _Cursor(text)
+        self.cur = Cursor(text)
         #: FeedParser._last: the message whose trailing line ending a delimiter takes
         self.last: Message | None = None
         #: whether ``last`` is a multipart (its content type, computed once)
@@ -130,7 +130,7 @@ class _Parser:
             if not line:
                 break
             if not _HEADER_LINE.match(line):
-                if not _NL.match(line):
+                if not NL_RE.match(line):
                     msg.defects.append(errors.MissingHeaderBodySeparatorDefect())
                     cur.unread(line)
                 break
@@ -186,7 +186,7 @@ class _Parser:
             line = cur.readline()
             if not line:
                 break
-            delimiter = _delimiter(line, sep)
+            delimiter = boundary_delimiter(line, sep)
             if delimiter is None:
                 if not capturing_preamble:  # the stdlib asserts this
                     raise AssertionError("line outside a part after the preamble")
@@ -207,7 +207,7 @@ class _Parser:
             # consecutive delimiter lines make no empty parts: skip them
             while True:
                 line = cur.readline()
-                if _delimiter(line, sep) is None:
+                if boundary_delimiter(line, sep) is None:
                     cur.unread(line)
                     break
             cur.stops.append(sep)
@@ -240,7 +240,7 @@ class _Parser:
         # the epilogue: what follows the close delimiter, less a first blank line's ending
         chunks = cur.take_rest()
         if chunks and not linesep:
-            blank = _NL.match(chunks[0])
+            blank = NL_RE.match(chunks[0])
             if blank is not None:
                 chunks[0] = chunks[0][blank.end() :]
         msg.epilogue = "".join(chunks)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["_NL", "_Cursor", "_delimiter"]
+__all__ = ["NL_RE", "Cursor", "boundary_delimiter"]
 
 #: feedparser.NLCRE: a line ending (``match`` at a line start: the line is blank)
-_NL = re.compile(r"\r\n|\r|\n")
+NL_RE = re.compile(r"\r\n|\r|\n")
 #: a run of lines each of which _HEADER_LINE accepts (the whole header block in one match)
 _HEADER_BLOCK = re.compile(r"(?:(?:From |[\041-\071\073-\176]*:|[\t ])[^\r\n]*(?:\r\n|\r|\n)?)*")
 #: a line ending followed by a blank line; the blank line starts one character before the end
@@ -19,7 +19,7 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 _OTHER_BREAKS = "\x0b\x0c\x1c\x1d\x1e"
 
 
-def _delimiter(line: str, sep: str) -> tuple[bool, str | None] | None:
+def boundary_delimiter(line: str, sep: str) -> tuple[bool, str | None] | None:
     """What feedparser's ``boundaryre.match(line)`` finds for separator ``sep``.
 
     None if the line is not a delimiter line, else ``(is_close, linesep)``: the line is
@@ -38,11 +38,11 @@ def _delimiter(line: str, sep: str) -> tuple[bool, str | None] | None:
     return close, rest[len(body) :] or None
 
 
-class _Cursor:
+class Cursor:
     """FeedParser's BufferedSubFile over one string: a position, pushed-back lines, false EOFs.
 
     ``stops`` is the stack of false-EOF predicates: a separator string (the line is a delimiter
-    of that boundary, see :func:`_delimiter`) or None (the line is blank).
+    of that boundary, see :func:`boundary_delimiter`) or None (the line is blank).
     """
 
     __slots__ = (
@@ -77,7 +77,7 @@ class _Cursor:
     def at_stop(self, line: str) -> bool:
         first = line[:1]
         if first == "-":  # only a "--..." line can be a delimiter
-            return any(stop is not None and _delimiter(line, stop) for stop in self.stops)
+            return any(stop is not None and boundary_delimiter(line, stop) for stop in self.stops)
         return first in ("\r", "\n") and None in self.stops  # NLCRE.match: a blank line
 
     def readline(self) -> str:
@@ -91,7 +91,7 @@ class _Cursor:
         pos = self.pos
         if pos >= self.end:
             return ""
-        found = _NL.search(self.text, pos)
+        found = NL_RE.search(self.text, pos)
         nxt = found.end() if found is not None else self.end
         line = self.text[pos:nxt]
         if self.stops and self.at_stop(line):
@@ -121,9 +121,9 @@ class _Cursor:
                 found = self.end
                 break
             if k == pos or text[k - 1] in "\r\n":
-                eol = _NL.search(text, k)
+                eol = NL_RE.search(text, k)
                 line = text[k : eol.end()] if eol is not None else text[k:]
-                if _delimiter(line, sep) is not None:
+                if boundary_delimiter(line, sep) is not None:
                     found = k
                     break
             k += 1
