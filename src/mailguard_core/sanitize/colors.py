@@ -8,7 +8,7 @@ from typing import Any
 import tinycss2.color4
 
 from mailguard_core.sanitize.css_declarations import Declarations
-from mailguard_core.sanitize.css_values import _values
+from mailguard_core.sanitize.css_values import component_values
 
 RGB = tuple[int, int, int]
 
@@ -16,7 +16,7 @@ TRANSPARENT = "transparent"
 #: ``currentColor``: the element's own text colour
 CURRENT = "currentcolor"
 #: ``inherit``/``unset``/``revert``: the parent's value
-_INHERIT = frozenset({"inherit", "unset", "revert", "revert-layer"})
+INHERIT = frozenset({"inherit", "unset", "revert", "revert-layer"})
 #: XYZ (D65) to linear sRGB
 _XYZ_TO_SRGB = (
     (3.2409699, -1.5373832, -0.4986108),
@@ -90,15 +90,15 @@ def _parse_color(value: str | Any) -> RGB | str | None:
     return (r, g, b)
 
 
-_NOT_FOUND = "not-found"
+NOT_FOUND = "not-found"
 
 
 #: ``background-color: inherit``: the parent's declared background
 INHERITED = "inherited"
 
 
-def _decl_background(decl: Declarations) -> RGB | str | None:
-    """The background the declarations alone decide, or ``_NOT_FOUND`` (attributes decide).
+def decl_background(decl: Declarations) -> RGB | str | None:
+    """The background the declarations alone decide, or ``NOT_FOUND`` (attributes decide).
 
     ``background`` is expanded into its longhands by :func:`css.declarations_of`; the
     shorthand itself is read only when it could not be (a ``var()`` inside).
@@ -106,15 +106,15 @@ def _decl_background(decl: Declarations) -> RGB | str | None:
     image = decl.get("background-image", ("", False))[0]
     shorthand = decl.get("background", ("", False))[0]
     values = [decl["background-color"][0]] if "background-color" in decl else [shorthand]
-    found: RGB | str | None = _NOT_FOUND
+    found: RGB | str | None = NOT_FOUND
     for value in values:
         if value == "inherit":
             found = INHERITED  # the parent's own background (currentColor stays a keyword)
             continue
-        if value in _INHERIT or value == "initial":
+        if value in INHERIT or value == "initial":
             found = None  # transparent over the parent's (attributes are overridden)
             continue
-        for token in _values(value):
+        for token in component_values(value):
             if token.type == "literal":
                 continue
             color = parse_color(token)
@@ -132,7 +132,7 @@ def _decl_background(decl: Declarations) -> RGB | str | None:
     return found
 
 
-def _attr_background(el: Any, names: Collection[str]) -> RGB | str | None:
+def attr_background(el: Any, names: Collection[str]) -> RGB | str | None:
     """The background the ``bgcolor``/``background`` attributes give (``names``: the
     element's attribute names), when the declarations do not decide it.
 
@@ -148,8 +148,8 @@ def _attr_background(el: Any, names: Collection[str]) -> RGB | str | None:
     return None
 
 
-def _text_color(value: str) -> RGB | str | None:
-    if value in _INHERIT:
+def text_color(value: str) -> RGB | str | None:
+    if value in INHERIT:
         return None
     if value == "initial":
         return (0, 0, 0)

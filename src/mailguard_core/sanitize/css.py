@@ -42,12 +42,12 @@ from mailguard_core.sanitize.css_selectors import (
     MARK_PREFIX,
     Compiled,
     Invalid,
+    Skip,
     Unsupported,
-    _Skip,
     compile_selector,
     fallback_selector,
 )
-from mailguard_core.sanitize.css_sheets import Source, _SheetParser
+from mailguard_core.sanitize.css_sheets import SheetParser, Source
 
 #: top-level delimiters no selector can hold
 _NEVER_IN_SELECTORS = frozenset({";", "!", "{", "}"})
@@ -79,7 +79,7 @@ def compile_rules(sources: Iterable[Source], quirks: bool) -> list[Rule]:
         unsupported = False
         try:
             compiled = compile_selector(source.tokens, str(source.order), quirks)
-        except _Skip as exc:
+        except Skip as exc:
             if exc.unknown:
                 invalid.add(source.group)
             continue
@@ -113,7 +113,7 @@ def compile_rules(sources: Iterable[Source], quirks: bool) -> list[Rule]:
 
 def parse_stylesheet(sheet: str, *, quirks: bool = True) -> list[Rule]:
     """Parse one ``<style>`` sheet into compiled rules with visibility-relevant declarations."""
-    parser = _SheetParser()
+    parser = SheetParser()
     parser.sheet(sheet, 0)
     return compile_rules(parser.sources, quirks)
 
@@ -169,7 +169,7 @@ class StyleIndex:
     """A document's style sheets as rules, ready to be matched against a parsed document."""
 
     def __init__(self, sheets: Sequence[str]) -> None:
-        parser = _SheetParser()
+        parser = SheetParser()
         for i, sheet in enumerate(sheets):
             parser.sheet(sheet, i * _SHEET_STRIDE)
         self.sources = parser.sources

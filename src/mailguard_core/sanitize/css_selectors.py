@@ -46,7 +46,7 @@ _NEVER = MARK_PREFIX + "never"
 #: top-level delimiters no selector can hold
 _NEVER_IN_SELECTORS = frozenset({";", "!", "{", "}"})
 #: how deep selector functions and nested rules may go before a rule counts as unsupported
-_MAX_DEPTH = 16
+MAX_DEPTH = 16
 
 
 class Unsupported(Exception):
@@ -85,7 +85,7 @@ class _Compiler:
 
     def compile(self, tokens: Sequence[Any], negated: bool = False, depth: int = 0) -> str:
         """cssselect text for one complex selector's tokens (marks are recorded)."""
-        if depth > _MAX_DEPTH:
+        if depth > MAX_DEPTH:
             raise Unsupported("too deep")
         if _pseudo_element_not_last(tokens):
             raise Invalid("a pseudo-element must end its selector")
@@ -105,7 +105,7 @@ class _Compiler:
                         self.possible = True
                         i += 3
                         continue
-                    raise _Skip(name, self.unknown)
+                    raise Skip(name, self.unknown)
                 name = _name_of(nxt)
                 if nxt.type == "function":
                     out.append(self._function(nxt, negated, depth))
@@ -113,7 +113,7 @@ class _Compiler:
                     if name in _TEXT_PSEUDO_ELEMENTS and not negated:
                         self.possible = True
                     else:
-                        raise _Skip(name, self.unknown)
+                        raise Skip(name, self.unknown)
                 elif name in _STATIC:
                     out.append(":" + name)
                 elif name == "any-link":
@@ -141,7 +141,7 @@ class _Compiler:
                 return self._undecidable(negated)
             try:
                 parts.append(lead + self.compile(argument, negated, depth + 1))
-            except _Skip as exc:  # a pseudo-element: invalid in :has(), the list is dropped
+            except Skip as exc:  # a pseudo-element: invalid in :has(), the list is dropped
                 raise Invalid(str(exc)) from exc
         return f":has({', '.join(parts)})" if parts else self._undecidable(negated)
 
@@ -170,7 +170,7 @@ class _Compiler:
                 text = self.compile(argument, inner_negated, depth + 1)
                 selector = _parse_one(text)
                 expressions.append(_translate(selector, self.quirks))
-            except _Skip as exc:
+            except Skip as exc:
                 self.adjust = adjust
                 if name == "not":  # not forgiving: the whole list is dropped
                     raise Invalid(str(exc)) from exc
@@ -222,7 +222,7 @@ def _pseudo_element_not_last(tokens: Sequence[Any]) -> bool:
     return False
 
 
-class _Skip(Exception):
+class Skip(Exception):
     """A selector for a pseudo-element box: its rule does not style the element's text.
 
     ``unknown``: the selector also holds something browsers do not know (its list is then
@@ -293,7 +293,7 @@ def _parse_one(text: str) -> Any:
     if len(selectors) != 1:
         raise Unsupported("not one selector")
     if selectors[0].pseudo_element is not None:
-        raise _Skip(str(selectors[0].pseudo_element))
+        raise Skip(str(selectors[0].pseudo_element))
     return selectors[0]
 
 
@@ -311,7 +311,7 @@ def _specificity(selector: Any) -> tuple[int, int, int]:
 
 
 def compile_selector(tokens: Sequence[Any], key: str, quirks: bool) -> Compiled:
-    """Compile one complex selector; raises :class:`Unsupported` or :class:`_Skip`."""
+    """Compile one complex selector; raises :class:`Unsupported` or :class:`Skip`."""
     compiler = _Compiler(key, quirks)
     text = compiler.compile(tokens).strip()
     if not text:
@@ -359,7 +359,7 @@ def fallback_selector(tokens: Sequence[Any], quirks: bool) -> Compiled:
             continue
         try:
             xpath = _translate(_parse_one(text), quirks)
-        except (Unsupported, _Skip):
+        except (Unsupported, Skip):
             continue
         return Compiled(marks=(), xpath=xpath, specificity=(0, 0, 0), possible=True)
     return Compiled(marks=(), xpath="descendant-or-self::*", specificity=(0, 0, 0), possible=True)

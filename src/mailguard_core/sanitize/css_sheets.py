@@ -15,7 +15,7 @@ import tinycss2
 import tinycss2.ast
 
 from mailguard_core.sanitize.css_declarations import Declarations, declarations_of
-from mailguard_core.sanitize.css_selectors import _MAX_DEPTH, split_list
+from mailguard_core.sanitize.css_selectors import MAX_DEPTH, split_list
 
 #: at-rules whose block holds no style rules for elements
 _NO_RULES = frozenset(
@@ -47,7 +47,7 @@ class Source:
     group: int = 0
 
 
-class _SheetParser:
+class SheetParser:
     def __init__(self) -> None:
         self.sources: list[Source] = []
         self.order = 0
@@ -76,7 +76,7 @@ class _SheetParser:
         layer: str | None,
         depth: int,
     ) -> None:
-        if depth > _MAX_DEPTH:
+        if depth > MAX_DEPTH:
             return
         own: list[Any] = []
         for node in nodes:

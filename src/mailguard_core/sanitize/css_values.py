@@ -8,7 +8,7 @@ from typing import Any
 import tinycss2
 
 
-def _values(value: str) -> list[Any]:
+def component_values(value: str) -> list[Any]:
     """The component values of a declaration value, without whitespace."""
     return [
         t
@@ -17,7 +17,7 @@ def _values(value: str) -> list[Any]:
     ]
 
 
-def _number(token: Any) -> tuple[float, str] | None:
+def numeric_token(token: Any) -> tuple[float, str] | None:
     """A number, dimension or percentage token as (value, unit); None for anything else."""
     if token.type == "number":
         return float(token.value), ""
@@ -28,19 +28,19 @@ def _number(token: Any) -> tuple[float, str] | None:
     return None
 
 
-def _length(value: str) -> tuple[float, str] | None:
+def first_length(value: str) -> tuple[float, str] | None:
     """The first value of ``value`` as (number, unit), unit ``px`` for a bare number."""
-    tokens = _values(value)
+    tokens = component_values(value)
     if not tokens:
         return None
-    found = _number(tokens[0])
+    found = numeric_token(tokens[0])
     if found is None:
         return None
     return found[0], found[1] or "px"
 
 
-def _is_tiny_font(value: str) -> bool:
-    parsed = _length(value)
+def is_tiny_font(value: str) -> bool:
+    parsed = first_length(value)
     if parsed is None:
         return False
     size, unit = parsed
@@ -48,16 +48,16 @@ def _is_tiny_font(value: str) -> bool:
     return size < limits.get(unit, 0.01)
 
 
-def _is_tiny_box(value: str) -> bool:
-    parsed = _length(value)
+def is_tiny_box(value: str) -> bool:
+    parsed = first_length(value)
     if parsed is None:
         return False
     size, unit = parsed
     return size <= {"px": 1.0, "pt": 0.75, "em": 0.07, "rem": 0.07}.get(unit, 0.0)
 
 
-def _is_far_negative(value: str) -> bool:
-    parsed = _length(value)
+def is_far_negative(value: str) -> bool:
+    parsed = first_length(value)
     if parsed is None:
         return False
     size, unit = parsed
@@ -66,29 +66,29 @@ def _is_far_negative(value: str) -> bool:
     )
 
 
-def _is_far(value: str) -> bool:
+def is_far(value: str) -> bool:
     """Far enough, either way, to leave a mail client's window."""
-    parsed = _length(value)
+    parsed = first_length(value)
     if parsed is None:
         return False
     size, unit = parsed
-    return _is_far_negative(value) or size >= {"px": 5000.0, "pt": 3750.0, "em": 300.0}.get(
+    return is_far_negative(value) or size >= {"px": 5000.0, "pt": 3750.0, "em": 300.0}.get(
         unit, 5000.0
     )
 
 
-def _numbers(fn: Any) -> list[float]:
+def numeric_arguments(fn: Any) -> list[float]:
     """The numeric arguments of a function token (percentages as fractions)."""
     out: list[float] = []
     for token in fn.arguments:
-        found = _number(token)
+        found = numeric_token(token)
         if found is not None:
             out.append(found[0] / 100 if found[1] == "%" else found[0])
     return out
 
 
 def _angle(token: Any) -> float | None:
-    found = _number(token)
+    found = numeric_token(token)
     if found is None:
         return None
     value, unit = found
@@ -100,11 +100,11 @@ def _angle(token: Any) -> float | None:
 def transform_method(value: str) -> str | None:
     """``zero_size_box`` when a transform collapses the box, ``offscreen`` when it moves it far
     away, else None (scale, scaleX/Y/Z, scale3d, matrix, matrix3d, rotateX/Y, translate...)."""
-    for fn in _values(value):
+    for fn in component_values(value):
         if fn.type != "function":
             continue
         name = fn.lower_name
-        args = _numbers(fn)
+        args = numeric_arguments(fn)
         if name in ("scale", "scale3d") and args:
             sx = args[0]
             sy = args[1] if len(args) > 1 else (args[0] if name == "scale" else 1.0)
@@ -125,8 +125,8 @@ def transform_method(value: str) -> str | None:
             if angles and abs(math.cos(math.radians(angles[0]))) < 0.01:
                 return "zero_size_box"
         elif name.startswith("translate"):
-            lengths = [t.serialize() for t in fn.arguments if _number(t) is not None]
-            if any(_is_far(x) for x in lengths):
+            lengths = [t.serialize() for t in fn.arguments if numeric_token(t) is not None]
+            if any(is_far(x) for x in lengths):
                 return "offscreen"
     return None
 
@@ -144,7 +144,7 @@ def transform_undecidable(value: str) -> bool:
         if folded is None:
             return True
         value = folded
-    for fn in _values(value):
+    for fn in component_values(value):
         if fn.type != "function" or fn.lower_name not in _TURNS:
             continue
         if fn.lower_name == "perspective":
@@ -157,14 +157,14 @@ def transform_undecidable(value: str) -> bool:
     return False
 
 
-def _scale_property(value: str) -> bool:
+def scale_property(value: str) -> bool:
     """The ``scale`` property collapses the box (``scale: 0``, ``scale: 1 0``)."""
-    numbers = [n for n in (_number(t) for t in _values(value)) if n is not None]
+    numbers = [n for n in (numeric_token(t) for t in component_values(value)) if n is not None]
     scales = [v / 100 if unit == "%" else v for v, unit in numbers]
     return bool(scales) and any(abs(x) < 0.01 for x in scales[:2])
 
 
-_CLIP_PATH_NONE = frozenset({"", "none", "initial", "unset", "inherit", "revert"})
+CLIP_PATH_NONE = frozenset({"", "none", "initial", "unset", "inherit", "revert"})
 
 
 #: an ``inset()`` clip of less than this share on every side leaves a middle part of the box
@@ -172,11 +172,11 @@ _CLIP_PATH_NONE = frozenset({"", "none", "initial", "unset", "inherit", "revert"
 _SMALL_INSET = 50.0
 
 
-def _clip_path_hides(value: str) -> bool:
+def clip_path_hides(value: str) -> bool:
     """A ``clip-path`` that can hide text: any shape but an ``inset()`` of nothing or of
     percentages under 50% (see :func:`clip_path_partial`): how much of the text any other
     clip leaves depends on the layout, so it fails closed."""
-    for fn in _values(value):
+    for fn in component_values(value):
         if fn.type == "url":
             return True
         if fn.type != "function":
@@ -192,13 +192,13 @@ def clip_path_partial(value: str) -> bool:
     words its edges cut only layout decides."""
     return any(
         fn.type == "function" and fn.lower_name == "inset" and _small_inset(fn)
-        for fn in _values(value)
+        for fn in component_values(value)
     )
 
 
 def _small_inset(fn: Any) -> bool | None:
     """None if the inset can hide the box; else whether it cuts anything."""
-    values = [n for n in (_number(t) for t in fn.arguments) if n is not None]
+    values = [n for n in (numeric_token(t) for t in fn.arguments) if n is not None]
     if any(t.type == "ident" for t in fn.arguments):  # "round" radii
         return None
     if all(v <= 0 for v, _ in values):
@@ -208,11 +208,11 @@ def _small_inset(fn: Any) -> bool | None:
     return None
 
 
-def _clip_hides(value: str) -> bool:
+def clip_hides(value: str) -> bool:
     """``clip: rect(...)`` with a zero width or height (``rect(0 0 0 0)``, commas or not)."""
-    for fn in _values(value):
+    for fn in component_values(value):
         if fn.type == "function" and fn.lower_name == "rect":
-            sides = [n[0] for n in (_number(t) for t in fn.arguments) if n is not None]
+            sides = [n[0] for n in (numeric_token(t) for t in fn.arguments) if n is not None]
             if len(sides) == 4 and (sides[1] <= sides[3] or sides[2] <= sides[0]):
                 return True
     return False
@@ -289,7 +289,7 @@ def _term(token: Any) -> _Num | None:
         return _sum([t for t in token.content if t.type not in ("whitespace", "comment")])
     if token.type == "function" and token.lower_name in MATH_FUNCTIONS:
         return _math_function(token)
-    found = _number(token)
+    found = numeric_token(token)
     if found is None:
         return None
     value, unit = found

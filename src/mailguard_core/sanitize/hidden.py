@@ -16,21 +16,21 @@ from typing import Any, NamedTuple
 from lxml import etree
 
 from mailguard_core.sanitize.colors import (
-    _NOT_FOUND,
     CURRENT,
     INHERITED,
+    NOT_FOUND,
     RGB,
     TRANSPARENT,
-    _attr_background,
+    attr_background,
     parse_color,
 )
 from mailguard_core.sanitize.css_declarations import Declarations, inline_declarations
 from mailguard_core.sanitize.css_vars import needs_context, resolve_vars
 from mailguard_core.sanitize.style_facts import (
+    FACTS_LOCK,
     INLINE_TAGS,
     Facts,
-    _box,
-    _facts_lock,
+    box_method,
     element_method,
     inline_facts,
     style_facts,
@@ -125,7 +125,7 @@ def child_state(
             color = state.color
         elif facts.color is not None:
             color = facts.color
-        own_bg = _attr_background(el, names) if facts.background == _NOT_FOUND else facts.background
+        own_bg = attr_background(el, names) if facts.background == NOT_FOUND else facts.background
         if own_bg == INHERITED:
             # the parent's computed background: currentColor computes to itself, so it takes
             # this element's colour; any other is what shows through already
@@ -155,7 +155,7 @@ def child_state(
             merged.update(facts.custom)
             custom = tuple(merged.items())
     elif "bgcolor" in names and el.get("bgcolor"):
-        own_bg = _attr_background(el, names)
+        own_bg = attr_background(el, names)
         if own_bg is not None:
             background = own_bg
     if (
@@ -275,7 +275,7 @@ class Inherited:
             result = (None, self, False)
         elif facts.method is not None:
             result = (facts.method, self, facts.undecidable)
-        elif (box := _box(facts, inline, table_part)) is not None:
+        elif (box := box_method(facts, inline, table_part)) is not None:
             result = (box, self, facts.undecidable)
         else:
             state = child_state(self.state, facts, None, (), inline)
@@ -302,7 +302,7 @@ def inherited(state: State) -> Inherited:
     if found is not None:
         return found
     entry = Inherited(state)
-    with _facts_lock:
+    with FACTS_LOCK:
         if len(_inherited) >= _INHERITED_CACHE_SIZE:
             _inherited.clear()
         _inherited[state] = entry

@@ -9,29 +9,29 @@ from typing import Any
 import attrs
 
 from mailguard_core.sanitize.colors import (
-    _INHERIT,
     CURRENT,
+    INHERIT,
     RGB,
-    _decl_background,
-    _text_color,
+    decl_background,
+    text_color,
 )
 from mailguard_core.sanitize.css_declarations import Declarations, inline_declarations
 from mailguard_core.sanitize.css_values import (
-    _CLIP_PATH_NONE,
-    _clip_hides,
-    _clip_path_hides,
-    _is_far,
-    _is_far_negative,
-    _is_tiny_box,
-    _is_tiny_font,
-    _length,
-    _number,
-    _numbers,
-    _scale_property,
-    _values,
+    CLIP_PATH_NONE,
+    clip_hides,
+    clip_path_hides,
     clip_path_partial,
+    component_values,
+    first_length,
     fold_math,
     has_math,
+    is_far,
+    is_far_negative,
+    is_tiny_box,
+    is_tiny_font,
+    numeric_arguments,
+    numeric_token,
+    scale_property,
     transform_method,
     transform_undecidable,
 )
@@ -59,29 +59,29 @@ def _decl_method(decl: Declarations) -> str | None:
         return "display_none"
     if v("mso-hide") == "all":
         return "mso_hide"
-    for fn in _values(v("filter")):
+    for fn in component_values(v("filter")):
         if fn.type == "function" and fn.lower_name == "opacity":
-            amounts = _numbers(fn)
+            amounts = numeric_arguments(fn)
             if amounts and amounts[0] < 0.05:
                 return "opacity_zero"
-    opacity = _length(v("opacity"))
+    opacity = first_length(v("opacity"))
     if opacity is not None:
         amount = opacity[0] / 100 if opacity[1] == "%" else opacity[0]
         if amount < 0.05:
             return "opacity_zero"
-    zoom = _length(v("zoom"))
+    zoom = first_length(v("zoom"))
     if zoom is not None and 0 < (zoom[0] / 100 if zoom[1] == "%" else zoom[0]) < 0.05:
         return "zero_size_box"
     position = v("position")
     positioned = position in ("absolute", "fixed")
-    if (positioned and _clip_hides(v("clip"))) or (
-        v("clip-path") not in _CLIP_PATH_NONE and _clip_path_hides(v("clip-path"))
+    if (positioned and clip_hides(v("clip"))) or (
+        v("clip-path") not in CLIP_PATH_NONE and clip_path_hides(v("clip-path"))
     ):
         return "clip"
     moved = positioned or position in ("relative", "sticky")
-    if moved and any(_is_far(v(p)) for p in ("left", "top", "right", "bottom", "inset")):
+    if moved and any(is_far(v(p)) for p in ("left", "top", "right", "bottom", "inset")):
         return "offscreen"
-    if _is_far_negative(v("margin-left")):
+    if is_far_negative(v("margin-left")):
         return "offscreen"
     return None
 
@@ -98,11 +98,11 @@ def _box_method(decl: Declarations) -> str | None:
         method = transform_method(v("transform"))
         if method is not None:
             return method
-    if "scale" in decl and _scale_property(v("scale")):
+    if "scale" in decl and scale_property(v("scale")):
         return "zero_size_box"
-    if "translate" in decl and any(_is_far(t.serialize()) for t in _values(v("translate"))):
+    if "translate" in decl and any(is_far(t.serialize()) for t in component_values(v("translate"))):
         return "offscreen"
-    if _is_far_negative(v("margin-top")):
+    if is_far_negative(v("margin-top")):
         return "offscreen"
     return None
 
@@ -122,7 +122,7 @@ def _clips_to_nothing(decl: Declarations) -> bool:
         for word in v(p).split()
     )
     return overflow_hidden and any(
-        _is_tiny_box(v(p)) for p in ("width", "height", "max-height", "max-width", "line-height")
+        is_tiny_box(v(p)) for p in ("width", "height", "max-height", "max-width", "line-height")
     )
 
 
@@ -199,12 +199,12 @@ def _fold(decl: Declarations) -> tuple[Declarations, bool]:
 
 def _opacity(decl: Declarations) -> float | None:
     amount = 1.0
-    for fn in _values(decl["filter"][0]) if "filter" in decl else ():
+    for fn in component_values(decl["filter"][0]) if "filter" in decl else ():
         if fn.type == "function" and fn.lower_name == "opacity":
-            amounts = _numbers(fn)
+            amounts = numeric_arguments(fn)
             if amounts:
                 amount *= max(0.0, min(1.0, amounts[0]))
-    opacity = _length(decl["opacity"][0]) if "opacity" in decl else None
+    opacity = first_length(decl["opacity"][0]) if "opacity" in decl else None
     if opacity is not None:
         amount *= max(0.0, min(1.0, opacity[0] / 100 if opacity[1] == "%" else opacity[0]))
     return amount if amount < 1.0 else None
@@ -225,7 +225,7 @@ def _overflows(decl: Declarations) -> bool:
     is laid over it (whether it covers the text only layout decides)."""
     if any(p in decl for p in ("overflow", "overflow-y")):
         return False
-    return any(_is_tiny_box(decl[p][0]) for p in ("height", "max-height") if p in decl)
+    return any(is_tiny_box(decl[p][0]) for p in ("height", "max-height") if p in decl)
 
 
 def _facts(decl: Declarations) -> Facts:
@@ -233,23 +233,23 @@ def _facts(decl: Declarations) -> Facts:
     color: RGB | str | None = None
     if "color" in decl:
         # inherit/unset and currentColor all give the parent's colour (over a link's blue)
-        color = CURRENT if decl["color"][0] in _INHERIT else _text_color(decl["color"][0])
+        color = CURRENT if decl["color"][0] in INHERIT else text_color(decl["color"][0])
     fill: RGB | str | None = None
     if "-webkit-text-fill-color" in decl:
-        fill = _text_color(decl["-webkit-text-fill-color"][0])
+        fill = text_color(decl["-webkit-text-fill-color"][0])
     tiny: bool | None = None
     if "font" in decl:
-        for token in _values(decl["font"][0]):
-            if _number(token) is not None and token.type != "number":
-                tiny = _is_tiny_font(token.serialize())
+        for token in component_values(decl["font"][0]):
+            if numeric_token(token) is not None and token.type != "number":
+                tiny = is_tiny_font(token.serialize())
                 break
             if token.type == "number" and float(token.value) == 0:
                 tiny = True
                 break
-    if "font-size" in decl and decl["font-size"][0] not in _INHERIT:
-        tiny = _is_tiny_font(decl["font-size"][0])
+    if "font-size" in decl and decl["font-size"][0] not in INHERIT:
+        tiny = is_tiny_font(decl["font-size"][0])
     invisible: bool | None = None
-    if "visibility" in decl and decl["visibility"][0] not in _INHERIT:
+    if "visibility" in decl and decl["visibility"][0] not in INHERIT:
         invisible = decl["visibility"][0] in ("hidden", "collapse")
     custom = tuple((k, v) for k, (v, _) in decl.items() if k.startswith("--")) or None
     # display:contents: the element has no box to clip, move, fade or transform (its
@@ -257,15 +257,15 @@ def _facts(decl: Declarations) -> Facts:
     boxless = decl.get("display", ("", False))[0] == "contents"
     # padding keeps a box that clips its content some room: part of the text may show
     padded = any(
-        (n := _number(t)) is not None and n[0] > 0
+        (n := numeric_token(t)) is not None and n[0] > 0
         for prop in ("padding", "padding-top", "padding-bottom", "padding-left", "padding-right")
         if prop in decl
-        for t in _values(decl[prop][0])
+        for t in component_values(decl[prop][0])
     )
     return Facts(
         method=None if boxless else _decl_method(decl),
         color=color,
-        background=None if boxless else _decl_background(decl),
+        background=None if boxless else decl_background(decl),
         tiny_font=tiny,
         invisible=invisible,
         custom=custom,
@@ -276,8 +276,8 @@ def _facts(decl: Declarations) -> Facts:
         blockified=decl.get("position", ("", False))[0] in _BLOCKIFIED,
         fill=fill,
         indent=(
-            _is_far_negative(decl["text-indent"][0])
-            if "text-indent" in decl and decl["text-indent"][0] not in _INHERIT
+            is_far_negative(decl["text-indent"][0])
+            if "text-indent" in decl and decl["text-indent"][0] not in INHERIT
             else None
         ),
         opacity=None if boxless else _opacity(decl),
@@ -294,7 +294,7 @@ def _facts(decl: Declarations) -> Facts:
 _FACTS_CACHE_SIZE = 2048
 _FACTS_CACHE_MAX_CHARS = 2000
 _facts_cache: dict[tuple[tuple[str, tuple[str, bool]], ...], Facts] = {}
-_facts_lock = threading.Lock()
+FACTS_LOCK = threading.Lock()
 
 
 def style_facts(decl: Declarations) -> Facts:
@@ -305,7 +305,7 @@ def style_facts(decl: Declarations) -> Facts:
         return found
     facts = _facts(decl)
     if sum(len(v) for v, _ in decl.values()) <= _FACTS_CACHE_MAX_CHARS:
-        with _facts_lock:
+        with FACTS_LOCK:
             if len(_facts_cache) >= _FACTS_CACHE_SIZE:
                 _facts_cache.clear()
             _facts_cache[key] = facts
@@ -327,7 +327,7 @@ def inline_facts(style: str) -> Facts | None:
     decl = inline_declarations(style)
     facts = style_facts(decl) if decl else None
     if len(style) <= _FACTS_CACHE_MAX_CHARS:
-        with _facts_lock:
+        with FACTS_LOCK:
             if len(_inline_facts) >= _FACTS_CACHE_SIZE:
                 _inline_facts.clear()
             _inline_facts[style] = facts
@@ -343,10 +343,10 @@ def element_method(facts: Facts | None, el: Any, names: Collection[str]) -> str 
         return "display_none"  # the user-agent stylesheet hides these
     if facts is None:
         return None
-    return facts.method or _box(facts, el.tag in INLINE_TAGS, TABLE_PARTS.get(el.tag, 0))
+    return facts.method or box_method(facts, el.tag in INLINE_TAGS, TABLE_PARTS.get(el.tag, 0))
 
 
-def _box(facts: Facts, inline: bool, table_part: int) -> str | None:
+def box_method(facts: Facts, inline: bool, table_part: int) -> str | None:
     """The method of ``facts`` that depends on the kind of box (see :class:`Facts`);
     ``table_part`` as in :data:`TABLE_PARTS` (0: not one)."""
     if facts.box_method is None and not facts.clips and not facts.skips:
