@@ -13,7 +13,7 @@ import attrs
 from mailguard_core.model.checks import (
     Problem,
     at_least_one,
-    converting,
+    each,
     positive,
     raise_problems,
     within,
@@ -182,15 +182,7 @@ def _allow_entry(entry: str) -> str:
 
 
 def _allow_entries(entries: tuple[str, ...]) -> tuple[str, ...]:
-    convert = converting(_allow_entry)
-    result, problems = [], []
-    for index, entry in enumerate(entries):
-        try:
-            result.append(convert(entry))
-        except ConfigError as exc:
-            problems.append((f"[{index}]", exc.public_message))
-    raise_problems(problems)
-    return tuple(result)
+    return each(_allow_entry)(entries)
 
 
 @attrs.frozen(kw_only=True)
