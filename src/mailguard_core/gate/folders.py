@@ -167,6 +167,17 @@ class FolderGuard:
             or request.tool is ToolName.DELETE_MESSAGE
         )
 
+    def _check_new_name(self, tool: ToolName, name: str) -> None:
+        """The rule of a name a call gives a folder (``create_folder``, ``rename_folder``'s
+        new name): it shadows no protected folder, Drafts or Sent, and reaches no allowlisted
+        folder."""
+        if self.shadows_protected(name) or self.is_outgoing(name):
+            raise FolderProtected(f"{tool.value} would shadow a protected folder: {name!r}")
+        if self.reaches_allowlist(name):
+            raise FolderProtected(
+                f"{tool.value} onto an allowlisted folder: {name!r}", public=_ALLOWLIST_PUBLIC
+            )
+
     def check(self, request: ToolRequest) -> None:
         """Refuse the call when its folder or label arguments break a rule.
 
@@ -179,24 +190,13 @@ class FolderGuard:
         """
         tool = request.tool
         if tool is ToolName.CREATE_FOLDER:
-            name = _given(request.new_folder, "new folder name")
-            if self.shadows_protected(name) or self.is_outgoing(name):
-                raise FolderProtected(f"create_folder would shadow a protected folder: {name!r}")
-            if self.reaches_allowlist(name):
-                raise FolderProtected(
-                    f"create_folder of an allowlisted folder: {name!r}", public=_ALLOWLIST_PUBLIC
-                )
+            self._check_new_name(tool, _given(request.new_folder, "new folder name"))
         elif tool is ToolName.RENAME_FOLDER:
             old = _given(request.folder, "folder")
             new = _given(request.new_folder, "new folder name")
             if self.is_protected(old):
                 raise FolderProtected(f"rename_folder of protected folder {old!r}")
-            if self.shadows_protected(new) or self.is_outgoing(new):
-                raise FolderProtected(f"rename_folder onto a protected name: {new!r}")
-            if self.reaches_allowlist(new):
-                raise FolderProtected(
-                    f"rename_folder onto an allowlisted folder: {new!r}", public=_ALLOWLIST_PUBLIC
-                )
+            self._check_new_name(tool, new)
         elif tool is ToolName.DELETE_FOLDER:
             name = _given(request.folder, "folder")
             if self.is_protected(name):
