@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.utils
 import re
+from collections.abc import Iterator
 from email.message import Message
 from typing import Any
 
@@ -69,14 +71,26 @@ def _guarded(raw: bytes, options: SanitizeOptions, *, headers_only: bool) -> Saf
         raise MessageTooLarge(
             f"message of {len(raw)} bytes over {options.limits.max_message_bytes}"
         )
+    too_deep = LimitExceeded("MIME structure nested too deeply for the parser")
+    with fail_closed("sanitizer", too_deep):
+        safe = _sanitize(raw, options, headers_only=headers_only)
+    return safe
+
+
+@contextlib.contextmanager
+def fail_closed(what: str, too_deep: MailguardError) -> Iterator[None]:
+    """The sanitizer's boundary (a message, an attachment's text): its own typed errors pass,
+    a structure nested past Python's recursion limit is ``too_deep``, anything else (a bug, a
+    library's surprise) is a :class:`SanitizeError` naming only the exception's type, so no
+    untrusted text leaves in an error message."""
     try:
-        return _sanitize(raw, options, headers_only=headers_only)
+        yield
     except MailguardError:
         raise
     except RecursionError as exc:
-        raise LimitExceeded("MIME structure nested too deeply for the parser") from exc
+        raise too_deep from exc
     except Exception as exc:
-        raise SanitizeError(f"sanitizer failed: {type(exc).__name__}") from exc
+        raise SanitizeError(f"{what} failed: {type(exc).__name__}") from exc
 
 
 def _own_domains(untrusted: dict[str, Any]) -> frozenset[str]:

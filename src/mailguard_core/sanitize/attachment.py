@@ -19,13 +19,11 @@ import attrs
 from mailguard_core.model.errors import (
     ExtractionLimitExceeded,
     InputError,
-    MailguardError,
-    SanitizeError,
     UnsupportedAttachment,
 )
 from mailguard_core.ports.detector import InjectionDetector
 from mailguard_core.sanitize import files, identity
-from mailguard_core.sanitize.api import CTYPE_RE
+from mailguard_core.sanitize.api import CTYPE_RE, fail_closed
 from mailguard_core.sanitize.body import URL_RE
 from mailguard_core.sanitize.extract import Extracted, ExtractLimits
 from mailguard_core.sanitize.html import Link
@@ -154,14 +152,10 @@ def extract_attachment_text(
             f"attachment of {len(data)} bytes over {options.max_input_bytes}",
             public=f"the attachment is larger than the {options.max_input_bytes} byte limit",
         )
-    try:
-        return _extract(data, content_type, filename, options)
-    except MailguardError:
-        raise
-    except RecursionError as exc:
-        raise ExtractionLimitExceeded("attachment nested too deeply") from exc
-    except Exception as exc:
-        raise SanitizeError(f"attachment sanitizer failed: {type(exc).__name__}") from exc
+    too_deep = ExtractionLimitExceeded("attachment nested too deeply")
+    with fail_closed("attachment sanitizer", too_deep):
+        text = _extract(data, content_type, filename, options)
+    return text
 
 
 def _declared(content_type: str) -> tuple[str, str | None]:
