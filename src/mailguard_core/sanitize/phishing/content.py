@@ -12,24 +12,24 @@ from mailguard_core.sanitize.anchors import Anchors, anchors, find_anchored, fol
 from mailguard_core.sanitize.brands import Brand, named_brands, owns
 from mailguard_core.sanitize.phishing.links import (
     Href,
-    _host,
-    _ip,
-    _split,
     evidence_domain,
+    ip_host,
     related,
+    split_url,
+    url_host,
 )
 from mailguard_core.sanitize.phishing.tables import (
-    _ACCOUNT_CONTEXT_RE,
-    _HTML_EXT,
-    _HTML_TYPES,
-    _PAGE_FEATURES,
-    _PAYMENT_CHANGE_RE,
-    _URGENCY_RE,
+    ACCOUNT_CONTEXT_RE,
     COMPANIONS,
     CTA,
+    HTML_EXT,
+    HTML_TYPES,
     MAIL_PROVIDERS,
+    PAGE_FEATURES,
     PAGE_SCAN_BYTES,
+    PAYMENT_CHANGE_RE,
     REDIRECTORS,
+    URGENCY_RE,
     USER_CONTENT,
 )
 from mailguard_core.sanitize.warnings import WarningCollector
@@ -40,13 +40,13 @@ _WINDOW = 200
 def is_page(filename: str, content_type: str) -> bool:
     """True for an attachment an HTML engine would open: HTML, SVG, web archives."""
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    return ext in _HTML_EXT or content_type.lower() in _HTML_TYPES
+    return ext in HTML_EXT or content_type.lower() in HTML_TYPES
 
 
 def page_features(data: bytes) -> list[str]:
     """What makes an attached page active: a form, a password field, script, a redirect."""
     sample = data[:PAGE_SCAN_BYTES]
-    return [name for name, rx in _PAGE_FEATURES if rx.search(sample)]
+    return [name for name, rx in PAGE_FEATURES if rx.search(sample)]
 
 
 def check_attachments(
@@ -113,7 +113,7 @@ def check_brand(
                 continue
             if needs_context and (where == "heading" and brand.strict):
                 continue
-            if needs_context and not _ACCOUNT_CONTEXT_RE.search(text):
+            if needs_context and not ACCOUNT_CONTEXT_RE.search(text):
                 continue
             detail: dict[str, Any] = {"claimed_name": brand.name, "where": where}
             real = evidence_domain(sender_reg)
@@ -151,7 +151,7 @@ def check_credential_harvest(
     sender_reg = lookalike.registrable(domain) if domain else ""
     text = body_text[:50_000]
     for link, reg in links:
-        address_ip = _ip(reg)
+        address_ip = ip_host(reg)
         if address_ip is not None and (address_ip.is_private or address_ip.is_loopback):
             continue  # an intranet server (link_ip_literal says so, informational)
         if reg in REDIRECTORS or reg in MAIL_PROVIDERS:
@@ -187,8 +187,8 @@ def check_credential_harvest(
 def _user_content(href: str, reg: str) -> bool:
     if reg in USER_CONTENT:
         return True
-    parts = _split(href)
-    return parts is not None and _host(parts) in USER_CONTENT
+    parts = split_url(href)
+    return parts is not None and url_host(parts) in USER_CONTENT
 
 
 def _cta(text: str) -> str | None:
@@ -202,8 +202,8 @@ def _cta(text: str) -> str | None:
 
 #: the language checks with their anchors (:mod:`mailguard_core.sanitize.anchors`)
 _LANGUAGE = (
-    ("urgency", _URGENCY_RE, anchors(_URGENCY_RE)),
-    ("payment_change", _PAYMENT_CHANGE_RE, anchors(_PAYMENT_CHANGE_RE)),
+    ("urgency", URGENCY_RE, anchors(URGENCY_RE)),
+    ("payment_change", PAYMENT_CHANGE_RE, anchors(PAYMENT_CHANGE_RE)),
 )
 
 

@@ -42,7 +42,7 @@ class Href:
     text: str = ""
 
 
-def _split(href: str) -> urllib.parse.SplitResult | None:
+def split_url(href: str) -> urllib.parse.SplitResult | None:
     try:
         parts = urllib.parse.urlsplit(href.strip())
         if parts.scheme.lower() not in ("http", "https"):
@@ -53,7 +53,7 @@ def _split(href: str) -> urllib.parse.SplitResult | None:
         return None
 
 
-def _host(parts: urllib.parse.SplitResult) -> str:
+def url_host(parts: urllib.parse.SplitResult) -> str:
     try:
         return (parts.hostname or "").lower().rstrip(".")
     except ValueError:
@@ -76,7 +76,7 @@ def _host_facts(host: str) -> tuple[str, str, bool, tuple[str, str] | None]:
     """What :func:`check_links` needs of a host, computed once per host: (``numeric``,
     ``ip`` or ``name``; the address or the registrable domain; private address or a
     shortener; the (registrable, skeleton) of a punycode look-alike)."""
-    address = _ip(host)
+    address = ip_host(host)
     if address is None and _numeric_host(host):
         return "numeric", host, False, None
     if address is not None:
@@ -91,7 +91,7 @@ def _host_facts(host: str) -> tuple[str, str, bool, tuple[str, str] | None]:
     return "name", reg, reg in SHORTENERS or host in SHORTENERS, punycode
 
 
-def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def ip_host(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     if not host or not (host[-1].isdigit() or ":" in host):
         return None  # a name ends in a letter (its TLD); an address in a digit or has ':'
     try:
@@ -127,10 +127,10 @@ def check_links(
         key = link.href.strip()
         if key in seen:
             continue  # only a link that passed the checks below is in ``seen``
-        parts = _split(link.href)
+        parts = split_url(link.href)
         if parts is None:
             continue
-        host = _host(parts)
+        host = url_host(parts)
         if not host or len(host) > 253:
             continue  # no host, or not a host name at all (DNS names end at 253)
         seen.add(key)

@@ -47,8 +47,8 @@ FREEMAIL = _names(
     "163.com 126.com naver.com hotmail.fr hotmail.co.uk yahoo.co.uk yahoo.fr libero.it "
     "orange.fr free.fr laposte.net t-online.de"
 )
-_HTML_EXT = _names("html htm shtml shtm xhtml xht svg svgz mht mhtml")
-_HTML_TYPES = frozenset(
+HTML_EXT = _names("html htm shtml shtm xhtml xht svg svgz mht mhtml")
+HTML_TYPES = frozenset(
     ("text/html", "application/xhtml+xml", "image/svg+xml", "multipart/related+html",
      "message/html", "application/x-mimearchive")
 )  # fmt: skip
@@ -108,14 +108,14 @@ CTA: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
-_URGENCY_RE = re.compile(
+URGENCY_RE = re.compile(
     r"\b(?:urgent(?:ly)?|immediately|within (?:24|48|72|12) hours|as soon as possible|asap"
     r"|final (?:notice|warning|reminder)|last (?:chance|warning)|action required"
     r"|immediate action|expires? today|will be (?:suspended|closed|deleted|terminated|locked"
     r"|disabled)|dringend|sofort|imm[ée]diatement|urgente|inmediatamente)\b",
     _F,
 )
-_PAYMENT_CHANGE_RE = re.compile(
+PAYMENT_CHANGE_RE = re.compile(
     r"\b(?:(?:new|updated|changed?|different) (?:bank(?:ing)?|account|payment|wire"
     r"|remittance) (?:details|information|instructions|account|number)"
     r"|change (?:of|in|to) (?:our |the )?bank(?:ing)? (?:details|account)"
@@ -124,7 +124,7 @@ _PAYMENT_CHANGE_RE = re.compile(
     _F,
 )
 #: a subject or heading about the reader's account, not news about a brand
-_ACCOUNT_CONTEXT_RE = re.compile(
+ACCOUNT_CONTEXT_RE = re.compile(
     r"\byour\b[^.\n]{0,30}?\b(?:account|ID|password|order|payment|invoice|billing"
     r"|subscription|package|parcel|delivery|shipment|mailbox|storage|card|membership|refund"
     r"|statement|document|sign-?in|login|profile|wallet)s?\b"
@@ -145,7 +145,7 @@ COMPANIONS = frozenset(
     }
 )  # fmt: skip
 
-_PAGE_FEATURES: tuple[tuple[str, re.Pattern[bytes]], ...] = (
+PAGE_FEATURES: tuple[tuple[str, re.Pattern[bytes]], ...] = (
     ("form", re.compile(rb"<form\b", re.I)),
     ("password_field", re.compile(rb"type\s*=\s*[\"']?password", re.I)),
     ("script", re.compile(rb"<script\b|\bon(?:load|error|click)\s*=|javascript:", re.I)),
