@@ -68,12 +68,12 @@ T = TypeVar("T")
 _GMAIL = "X-GM-EXT-1"
 
 
-def _s(value: Any) -> str:
+def as_text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def _flags(raw: Iterable[Any]) -> frozenset[str]:
-    return frozenset(_s(f) for f in raw if _s(f).lower() != "\\recent")
+def flag_set(raw: Iterable[Any]) -> frozenset[str]:
+    return frozenset(as_text(f) for f in raw if as_text(f).lower() != "\\recent")
 
 
 class ImapConnection:
@@ -147,7 +147,7 @@ class ImapConnection:
         try:
             edge = Edge(client, "login")
             self._login(edge)
-            self._caps = frozenset(_s(c).upper() for c in edge.capabilities())
+            self._caps = frozenset(as_text(c).upper() for c in edge.capabilities())
         except BaseException:
             self._kill(client)
             raise
@@ -185,7 +185,7 @@ class ImapConnection:
             return
         if self._tokens is None:
             raise ConfigError(f"account {self._account!r}: auth = 'oauth2' without a token source")
-        caps = [_s(c).upper() for c in client.capabilities()]
+        caps = [as_text(c).upper() for c in client.capabilities()]
         mechanism = oauth_mechanism(c.removeprefix("AUTH=") for c in caps if c.startswith("AUTH="))
         if mechanism is None:
             raise AuthenticationFailed(
@@ -343,7 +343,7 @@ class ImapConnection:
             missing = [u for u in uids if u not in found]
             if missing:
                 raise MessageNotFound(f"{folder}: no uid {missing[0]}")
-            flags_of[folder] = {u: _flags(found[u].get(b"FLAGS", ())) for u in uids}
+            flags_of[folder] = {u: flag_set(found[u].get(b"FLAGS", ())) for u in uids}
         return flags_of
 
     def _ref(self, folder: str, uidvalidity: int, uid: int) -> MessageRef:

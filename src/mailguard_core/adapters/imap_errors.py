@@ -65,7 +65,7 @@ _CODE_AT_START = re.compile(
 _LINE_TOO_LONG = re.compile(r"(?:command: \w+ => )?got more than \d+ bytes")
 
 
-def _snippet(exc: BaseException) -> str:
+def error_snippet(exc: BaseException) -> str:
     """Type and a short, control-free excerpt of a library message (for logs, never public).
 
     A codec error gives only its type and codec: its own text names the character and its
@@ -102,7 +102,7 @@ def answer_errors(action: str) -> Iterator[None]:
     try:
         yield
     except MalformedAnswer as exc:
-        raise OutOfStep(f"{action}: malformed answer: {_snippet(exc)}") from exc
+        raise OutOfStep(f"{action}: malformed answer: {error_snippet(exc)}") from exc
 
 
 def response_code(message: str) -> str | None:
@@ -155,27 +155,28 @@ def imap_errors(action: str) -> Iterator[None]:
             f"{action}: folder is read-only", public="this folder is read-only on the server"
         ) from exc
     except imaplib.IMAP4.abort as exc:  # an IMAP4.error: before it
-        raise ConnectionLost(f"{action}: {_snippet(exc)}") from exc
+        raise ConnectionLost(f"{action}: {error_snippet(exc)}") from exc
     except imap_exc.ProtocolError as exc:  # an IMAP4.error: before it
-        raise OutOfStep(f"{action}: unparseable response: {_snippet(exc)}") from exc
+        raise OutOfStep(f"{action}: unparseable response: {error_snippet(exc)}") from exc
     except imaplib.IMAP4.error as exc:  # imapclient's IMAPClientError is this class
         raise _refusal(action, exc) from exc
     except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError) as exc:
-        raise ConnectionLost(f"{action}: {_snippet(exc)}") from exc  # the peer went away
+        raise ConnectionLost(f"{action}: {error_snippet(exc)}") from exc  # the peer went away
     except ssl.SSLError as exc:  # an OSError: before it
         raise tls_failure(exc, action) from exc
     except TimeoutError as exc:  # an OSError (socket.timeout): before it
-        raise OperationTimeout(f"{action}: {_snippet(exc)}") from exc
+        raise OperationTimeout(f"{action}: {error_snippet(exc)}") from exc
     except (OSError, EOFError) as exc:  # the socket
-        raise ConnectionLost(f"{action}: {_snippet(exc)}") from exc
-    except UnicodeError as exc:  # a ValueError: before it (never shown: _snippet)
+        raise ConnectionLost(f"{action}: {error_snippet(exc)}") from exc
+    except UnicodeError as exc:  # a ValueError: before it (never shown: error_snippet)
         if action == "login":
-            raise AuthenticationFailed(f"{action}: {_snippet(exc)}") from None
+            raise AuthenticationFailed(f"{action}: {error_snippet(exc)}") from None
         raise InputError(
-            f"{action}: {_snippet(exc)}", public="a value has characters the server cannot take"
+            f"{action}: {error_snippet(exc)}",
+            public="a value has characters the server cannot take",
         ) from None
     except ValueError as exc:  # imapclient's lexer and parsers (response_lexer, datetime_util)
-        raise OutOfStep(f"{action}: unparseable response: {_snippet(exc)}") from exc
+        raise OutOfStep(f"{action}: unparseable response: {error_snippet(exc)}") from exc
 
 
 def _refusal(action: str, exc: imaplib.IMAP4.error) -> MailguardError:
@@ -184,9 +185,11 @@ def _refusal(action: str, exc: imaplib.IMAP4.error) -> MailguardError:
         return OutOfStep(f"{action}: a response line over imaplib's limit")
     text = str(exc).upper()
     if any(marker in text for marker in _NOT_FOUND):
-        return FolderNotFound(f"{action}: {_snippet(exc)}")
+        return FolderNotFound(f"{action}: {error_snippet(exc)}")
     if any(marker in text for marker in _EXISTS):
-        return InputError(f"{action}: {_snippet(exc)}", public="a folder with that name exists")
+        return InputError(
+            f"{action}: {error_snippet(exc)}", public="a folder with that name exists"
+        )
     if action in VALUELESS_ACTIONS or response_code(str(exc)) in SERVER_TROUBLE_CODES:
-        return ProtocolError(f"{action}: {_snippet(exc)}")
-    return RefusedByServer(f"{action}: {_snippet(exc)}")
+        return ProtocolError(f"{action}: {error_snippet(exc)}")
+    return RefusedByServer(f"{action}: {error_snippet(exc)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mailguard_core.adapters.imap_connection import ImapConnection, _flags, _s
+from mailguard_core.adapters.imap_connection import ImapConnection, as_text, flag_set
 from mailguard_core.adapters.imap_session import Edge
 from mailguard_core.adapters.imap_support import (
     decode_transfer,
@@ -73,7 +73,7 @@ class ImapReader(ImapConnection):
     # ------------------------------------------------------------------ reading
     def server_info(self) -> ServerInfo:
         def op(client: Edge) -> ServerInfo:
-            caps = tuple(sorted(_s(c).upper() for c in client.capabilities()))
+            caps = tuple(sorted(as_text(c).upper() for c in client.capabilities()))
             return ServerInfo(
                 capabilities=caps,
                 tls_version=self._tls_version,
@@ -86,7 +86,9 @@ class ImapReader(ImapConnection):
     def _list(self, client: Edge) -> list[tuple[tuple[str, ...], str | None, str]]:
         out = []
         for flags, delim, name in client.list_folders():
-            out.append((tuple(_s(f) for f in flags), _s(delim) if delim else None, _s(name)))
+            out.append(
+                (tuple(as_text(f) for f in flags), as_text(delim) if delim else None, as_text(name))
+            )
         return out
 
     def list_folders(self) -> Sequence[FolderInfo]:
@@ -203,7 +205,7 @@ class ImapReader(ImapConnection):
                     found[ref] = MessageSummary(
                         ref=ref,
                         header_bytes=bytes(item.get(b"BODY[HEADER]") or b""),
-                        flags=_flags(item.get(b"FLAGS", ())),
+                        flags=flag_set(item.get(b"FLAGS", ())),
                         size_bytes=int(item.get(b"RFC822.SIZE", 0)),
                         internal_date=to_utc(item.get(b"INTERNALDATE")),
                     )
@@ -235,7 +237,7 @@ class ImapReader(ImapConnection):
             return RawMessage(
                 ref=ref,
                 data=data,
-                flags=_flags(item.get(b"FLAGS", ())),
+                flags=flag_set(item.get(b"FLAGS", ())),
                 internal_date=to_utc(item.get(b"INTERNALDATE")),
             )
 
@@ -271,7 +273,7 @@ class ImapReader(ImapConnection):
 
     def get_flags(self, ref: MessageRef) -> frozenset[str]:
         def op(client: Edge) -> frozenset[str]:
-            return _flags(self._fetch_one(client, ref, [b"FLAGS"]).get(b"FLAGS", ()))
+            return flag_set(self._fetch_one(client, ref, [b"FLAGS"]).get(b"FLAGS", ()))
 
         return self._run("fetch", op, idempotent=True)
 
@@ -279,10 +281,10 @@ class ImapReader(ImapConnection):
         def op(client: Edge) -> Labels:
             items = [b"FLAGS", b"X-GM-LABELS"] if self._gmail() else [b"FLAGS"]
             item = self._fetch_one(client, ref, items)
-            keywords = tuple(sorted(f for f in _flags(item.get(b"FLAGS", ())) if f[:1] != "\\"))
+            keywords = tuple(sorted(f for f in flag_set(item.get(b"FLAGS", ())) if f[:1] != "\\"))
             gmail = None
             if self._gmail():
-                gmail = tuple(sorted(_s(x) for x in item.get(b"X-GM-LABELS", ()) or ()))
+                gmail = tuple(sorted(as_text(x) for x in item.get(b"X-GM-LABELS", ()) or ()))
             return Labels(keywords=keywords, gmail_labels=gmail)
 
         return self._run("fetch", op, idempotent=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from mailguard_core.adapters.imap_errors import _snippet
+from mailguard_core.adapters.imap_errors import error_snippet
 from mailguard_core.adapters.imap_session import Edge
 from mailguard_core.adapters.mail_common import is_attachment
 from mailguard_core.config import ImapSettings, normalize_pin
@@ -73,7 +73,7 @@ def tls_context(settings: ImapSettings) -> ssl.SSLContext:
         try:
             ctx.load_verify_locations(cafile=settings.ca_file)
         except (OSError, ssl.SSLError) as exc:
-            raise TLSError(f"cannot load ca_file: {_snippet(exc)}") from exc
+            raise TLSError(f"cannot load ca_file: {error_snippet(exc)}") from exc
     return ctx
 
 
