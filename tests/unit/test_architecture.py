@@ -105,36 +105,6 @@ def test_no_protocol_mirrors_an_attrs_class() -> None:
     assert mirrors == []
 
 
-#: private names still imported across modules, in code another engineer was changing when
-#: the rest were made public (issue 13); shrink this, never grow it
-_PRIVATE_IMPORTS_LEFT = frozenset(
-    {
-        "mailguard_core.sanitize.injection.patterns._AGENT",
-        "mailguard_core.sanitize.injection.patterns._AGENT_WORDS",
-        "mailguard_core.sanitize.injection.patterns._F",
-        "mailguard_core.sanitize.injection.patterns._rx",
-        "mailguard_core.sanitize.injection.patterns._w",
-        "mailguard_core.sanitize.injection.plan._ALL_SUBSTRINGS",
-        "mailguard_core.sanitize.injection.plan._ALSO_MASK",
-        "mailguard_core.sanitize.injection.plan._ANY_MASK",
-        "mailguard_core.sanitize.injection.plan._ASCII_SUBSTRINGS",
-        "mailguard_core.sanitize.injection.plan._BITS",
-        "mailguard_core.sanitize.injection.plan._NEEDS_BITS",
-        "mailguard_core.sanitize.injection.plan._NO_ALSO_MASK",
-        "mailguard_core.sanitize.injection.plan._REQUIRED_MASKS",
-        "mailguard_core.sanitize.injection.plan._SECRET_CODE_BIT",
-        "mailguard_core.sanitize.injection.plan._TRIGGER_WORDS",
-        "mailguard_core.sanitize.injection.plan._WEIGHTS",
-        "mailguard_core.sanitize.injection.plan._needs_met",
-        "mailguard_core.sanitize.injection.plan._secret_code_request",
-        "mailguard_core.sanitize.injection.plan._words",
-        "mailguard_core.sanitize.injection.triggers._ASCII_NEEDS",
-        "mailguard_core.sanitize.injection.triggers._REQUIRES",
-        "mailguard_core.sanitize.injection.triggers._TRIGGERS",
-    }
-)
-
-
 def test_no_private_name_is_imported_from_another_module() -> None:
     """A name another module needs is public in the module that owns it (issue 13): no
     ``from mailguard_core.x import _name`` anywhere in src/, also inside functions."""
@@ -150,5 +120,4 @@ def test_no_private_name_is_imported_from_another_module() -> None:
                     for alias in node.names
                     if alias.name.startswith("_") and not alias.name.startswith("__")
                 )
-    assert sorted(found - _PRIVATE_IMPORTS_LEFT) == []
-    assert sorted(_PRIVATE_IMPORTS_LEFT - found) == []  # made public: take it off the list
+    assert sorted(found) == []

@@ -7,20 +7,20 @@ from collections.abc import Sequence
 from mailguard_core.ports.detector import InjectionDetector
 from mailguard_core.sanitize.anchors import find_anchored, fold
 from mailguard_core.sanitize.injection.plan import (
-    _ALL_SUBSTRINGS,
-    _ALSO_MASK,
-    _ANY_MASK,
-    _ASCII_SUBSTRINGS,
-    _BITS,
-    _NEEDS_BITS,
-    _NO_ALSO_MASK,
-    _REQUIRED_MASKS,
-    _SECRET_CODE_BIT,
-    _TRIGGER_WORDS,
-    _WEIGHTS,
-    _needs_met,
-    _secret_code_request,
-    _words,
+    ALL_SUBSTRINGS,
+    ALSO_MASK,
+    ANY_MASK,
+    ASCII_SUBSTRINGS,
+    BITS,
+    NEEDS_BITS,
+    NO_ALSO_MASK,
+    REQUIRED_MASKS,
+    SECRET_CODE_BIT,
+    TRIGGER_WORDS,
+    WEIGHTS,
+    needs_met,
+    secret_code_requested,
+    text_words,
 )
 from mailguard_core.sanitize.injection.variants import variants
 
@@ -57,29 +57,29 @@ class RuleBasedDetector:
         # the rules whose trigger holds, as a bit mask over _PLAN (see :func:`_triggered`):
         # one set intersection with every trigger word, then the masks of the words found
         any_mask = 0
-        also_mask = _NO_ALSO_MASK
-        words = _words(lower)
-        for word in words & _TRIGGER_WORDS:
-            any_mask |= _ANY_MASK.get(word, 0)
-            also_mask |= _ALSO_MASK.get(word, 0)
+        also_mask = NO_ALSO_MASK
+        words = text_words(lower)
+        for word in words & TRIGGER_WORDS:
+            any_mask |= ANY_MASK.get(word, 0)
+            also_mask |= ALSO_MASK.get(word, 0)
         mask = any_mask & also_mask
-        for guard, group in _ASCII_SUBSTRINGS if lower.isascii() else _ALL_SUBSTRINGS:
+        for guard, group in ASCII_SUBSTRINGS if lower.isascii() else ALL_SUBSTRINGS:
             if guard in lower:
                 for sub, sub_mask in group:
                     if sub_mask & ~mask and sub in lower:
                         mask |= sub_mask
-        for required, required_mask in _REQUIRED_MASKS:
+        for required, required_mask in REQUIRED_MASKS:
             if mask & required_mask and required not in lower:
                 mask &= ~required_mask
         ascii_text = lower.isascii()
         if ascii_text:
-            for bit, alternatives in _NEEDS_BITS:
-                if mask & bit and not _needs_met(alternatives, words, lower):
+            for bit, alternatives in NEEDS_BITS:
+                if mask & bit and not needs_met(alternatives, words, lower):
                     mask &= ~bit
         if not mask:
             return ()
         possible = 0
-        for bit, weight in _WEIGHTS:
+        for bit, weight in WEIGHTS:
             if mask & bit:
                 possible += weight
         if possible < self.threshold:
@@ -90,11 +90,11 @@ class RuleBasedDetector:
         fired: list[str] = []
         weight_fired = 0
         left = possible
-        for bit, name, weight, rx, plain, starts in _BITS:
+        for bit, name, weight, rx, plain, starts in BITS:
             if not mask & bit:
                 continue
-            if bit == _SECRET_CODE_BIT and ascii_text:
-                hit = _secret_code_request(sample, lower, words)
+            if bit == SECRET_CODE_BIT and ascii_text:
+                hit = secret_code_requested(sample, lower, words)
             elif starts is not None and folded is not None:
                 hit = find_anchored(plain, starts, sample, folded)
             else:

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import re
 
-_F = re.IGNORECASE
-_AGENT = (
+IGNORE_CASE = re.IGNORECASE
+AGENT = (
     r"(?:ai|a\.i\.|assistant|agent|llm|language model|chat ?bot|copilot|claude|chatgpt"
     r"|gpt(?:-\d)?|gemini|model)"
 )
 
 
-def _rx(*parts: str) -> re.Pattern[str]:
-    return re.compile("".join(parts), _F)
+def compile_rule(*parts: str) -> re.Pattern[str]:
+    return re.compile("".join(parts), IGNORE_CASE)
 
 
-def _w(text: str) -> frozenset[str]:
+def ws(text: str) -> frozenset[str]:
+    """The words of ``text`` (split at white space), as a set."""
     return frozenset(text.split())
 
 
-_AGENT_WORDS = _w(
+AGENT_WORDS = ws(
     "ai assistant assistants agent agents llm llms model models chatbot "
     "chatbots bot copilot claude chatgpt gpt gemini language"
 )

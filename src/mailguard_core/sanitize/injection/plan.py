@@ -8,11 +8,11 @@ import re
 from typing import Any
 
 from mailguard_core.sanitize.anchors import anchors
-from mailguard_core.sanitize.injection.patterns import _F
+from mailguard_core.sanitize.injection.patterns import IGNORE_CASE
 from mailguard_core.sanitize.injection.rules_core import CORE
 from mailguard_core.sanitize.injection.rules_multilingual import MULTILINGUAL
 from mailguard_core.sanitize.injection.rules_tasks import TASKS
-from mailguard_core.sanitize.injection.triggers import _ASCII_NEEDS, _REQUIRES, _TRIGGERS
+from mailguard_core.sanitize.injection.triggers import ASCII_NEEDS, REQUIRES, TRIGGERS
 
 #: the stdlib's regex parser (3.11-3.13; typeshed has no stubs for it), read by :func:`_guarded`
 _sre: Any = importlib.import_module("re._constants")
@@ -22,11 +22,11 @@ RULES: tuple[tuple[str, int, re.Pattern[str]], ...] = CORE + TASKS + MULTILINGUA
 
 
 _WORD_RE = re.compile(r"[a-z_]+")
-#: bytes.translate table: ``[a-z_]`` kept, every other byte a space (see :func:`_words`)
+#: bytes.translate table: ``[a-z_]`` kept, every other byte a space (see :func:`text_words`)
 _WORD_BYTES = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz_" else 0x20 for c in range(256))
 
 
-def _words(lower: str) -> set[str]:
+def text_words(lower: str) -> set[str]:
     """``set(_WORD_RE.findall(lower))``, computed in C: every non-ASCII character becomes
     ``?`` and every byte outside ``[a-z_]`` a space, so the runs ``split`` finds are the
     regex's matches."""
@@ -38,9 +38,9 @@ def _words(lower: str) -> set[str]:
 #: ASCII ones among them (all an ASCII text can hold), required substring)
 _PLAN = tuple(
     (
-        name, weight, rx, _TRIGGERS[name][0], _TRIGGERS[name][1],
-        _TRIGGERS[name][2], tuple(sub for sub in _TRIGGERS[name][2] if sub.isascii()),
-        _REQUIRES.get(name, ""),
+        name, weight, rx, TRIGGERS[name][0], TRIGGERS[name][1],
+        TRIGGERS[name][2], tuple(sub for sub in TRIGGERS[name][2] if sub.isascii()),
+        REQUIRES.get(name, ""),
     )
     for name, weight, rx in RULES
 )  # fmt: skip
@@ -125,19 +125,19 @@ def _guarded(rx: re.Pattern[str]) -> re.Pattern[str]:
 
 
 (
-    _ANY_MASK, _ALSO_MASK, _NO_ALSO_MASK, _TRIGGER_WORDS, _ASCII_SUBSTRINGS, _ALL_SUBSTRINGS,
-    _REQUIRED_MASKS, _WEIGHTS, _BITS,
+    ANY_MASK, ALSO_MASK, NO_ALSO_MASK, TRIGGER_WORDS, ASCII_SUBSTRINGS, ALL_SUBSTRINGS,
+    REQUIRED_MASKS, WEIGHTS, BITS,
 ) = _masks()  # fmt: skip
 
 #: (bit, alternatives) of the rules with a finer necessary condition for ASCII text
 #: (:data:`triggers._ASCII_NEEDS`)
-_NEEDS_BITS = tuple(
-    (1 << i, _ASCII_NEEDS[plan[0]]) for i, plan in enumerate(_PLAN) if plan[0] in _ASCII_NEEDS
+NEEDS_BITS = tuple(
+    (1 << i, ASCII_NEEDS[plan[0]]) for i, plan in enumerate(_PLAN) if plan[0] in ASCII_NEEDS
 )
-assert len(_NEEDS_BITS) == len(_ASCII_NEEDS)
+assert len(NEEDS_BITS) == len(ASCII_NEEDS)
 
 
-def _needs_met(
+def needs_met(
     alternatives: tuple[tuple[tuple[frozenset[str], ...], tuple[str, ...]], ...],
     words: set[str],
     lower: str,
@@ -165,19 +165,19 @@ def _top_level_alternatives(pattern: str) -> list[str]:
     return parts
 
 
-_SECRET_CODE_BIT = next(bit for bit, name, *_ in _BITS if name == "secret_code_request")
+SECRET_CODE_BIT = next(bit for bit, name, *_ in BITS if name == "secret_code_request")
 _SECRET_CODE_RX = next(rx for name, _, rx in RULES if name == "secret_code_request")
 #: secret_code_request's two alternatives ("reply with ... code", "send ... the user's code")
 _SECRET_REPLY_RX, _SECRET_SEND_RX = (
-    re.compile(alt, _F) for alt in _top_level_alternatives(_SECRET_CODE_RX.pattern)
+    re.compile(alt, IGNORE_CASE) for alt in _top_level_alternatives(_SECRET_CODE_RX.pattern)
 )
 assert f"{_SECRET_REPLY_RX.pattern}|{_SECRET_SEND_RX.pattern}" == _SECRET_CODE_RX.pattern
 
 
-def _secret_code_request(sample: str, lower: str, words: set[str]) -> bool:
+def secret_code_requested(sample: str, lower: str, words: set[str]) -> bool:
     """``_SECRET_CODE_RX.search(sample)`` for an ASCII ``sample``: an alternative runs only
     when the words or the literal phrase it cannot match without are in the text (in ASCII
-    ``\\b`` bounds exactly the ``[a-z_]`` runs :func:`_words` splits, and the pattern's
+    ``\\b`` bounds exactly the ``[a-z_]`` runs :func:`text_words` splits, and the pattern's
     spaces are literal)."""
     if (
         "with" in words

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from mailguard_core.sanitize.injection.patterns import _AGENT, _F, _rx
+from mailguard_core.sanitize.injection.patterns import AGENT, IGNORE_CASE, compile_rule
 
 #: (name, weight, regex): see the package docstring for how weights add up
 CORE: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "ignore_previous_instructions",
         2,
-        _rx(
+        compile_rule(
             r"\b(?:ignore|disregard|forget|override|bypass|skip)\b[^.\n]{0,40}?",
             r"\b(?:previous|prior|above|earlier|all|any|your|the|system|original)\b[^.\n]{0,30}?",
             r"\b(?:instructions?|prompts?|rules|directives?|guidelines|guardrails|programming",
@@ -21,7 +21,7 @@ CORE: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "chat_template_token",
         2,
-        _rx(
+        compile_rule(
             r"<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[/?(?:INST|SYS)\]",
             r"|<</?SYS>>|###\s*(?:system|instruction)s?\s*:?",
         ),
@@ -29,7 +29,7 @@ CORE: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "system_prompt_reference",
         2,
-        _rx(
+        compile_rule(
             r"\b(?:system prompt|developer mode|jailbreak|DAN mode|admin override",
             r"|new (?:system )?instructions? (?:for|to) (?:the |you))\b",
         ),
@@ -37,18 +37,18 @@ CORE: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "addresses_ai_agent",
         2,
-        _rx(
+        compile_rule(
             r"\b(?:dear|hey|hi|hello|attention|note (?:to|for)|instructions? for(?: the)?",
-            rf"|message (?:to|for)(?: the)?)\s+(?:the\s+)?{_AGENT}s?\b",
-            rf"|\bif you are an? {_AGENT}\b",
-            rf"|\b(?:as|you are) an? {_AGENT} (?:reading|processing|summari[sz]ing)\b",
-            rf"|\b{_AGENT}s? (?:reading|processing|summari[sz]ing) this\b",
+            rf"|message (?:to|for)(?: the)?)\s+(?:the\s+)?{AGENT}s?\b",
+            rf"|\bif you are an? {AGENT}\b",
+            rf"|\b(?:as|you are) an? {AGENT} (?:reading|processing|summari[sz]ing)\b",
+            rf"|\b{AGENT}s? (?:reading|processing|summari[sz]ing) this\b",
         ),
     ),
     (
         "role_override",
         2,
-        _rx(
+        compile_rule(
             r"\byou are now\b|\bfrom now on,? you (?:are|will|must)\b",
             r"|\bpretend (?:to be|you are)\b",
             r"|\byour new (?:role|task|instructions?|goal) (?:is|are)\b",
@@ -66,7 +66,7 @@ CORE: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "tool_invocation",
         1,
-        _rx(
+        compile_rule(
             r"\b(?:call|invoke|use|run|execute|trigger)\s+(?:the\s+|your\s+)?(?:\w+\s+)?",
             r"(?:tool|function|command)s?\b|\"(?:tool|function_call|tool_name)\"\s*:",
         ),
@@ -74,7 +74,7 @@ CORE: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "exfiltration_request",
         1,
-        _rx(
+        compile_rule(
             r"\b(?:forward|send|e-?mail|upload|post|share|copy|exfiltrate|leak)\b[^.\n]{0,50}?",
             r"\b(?:all|every|the (?:last|previous|recent|latest)|these|your|the user'?s?)\b",
             r"[^.\n]{0,40}?\b(?:e-?mails?|messages?|inbox|contacts|passwords?|credentials",
@@ -84,7 +84,7 @@ CORE: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "conceal_from_user",
         1,
-        _rx(
+        compile_rule(
             r"\b(?:do not|don't|never|without)\s+(?:tell(?:ing)?|inform(?:ing)?|mention(?:ing)?",
             r"|reveal(?:ing)?|notify(?:ing)?|alert(?:ing)?|asking|show(?:ing)?)\s+",
             r"(?:this\s+(?:to\s+)?)?(?:the\s+|your\s+)?(?:user|human|owner|recipient|operator)\b",
@@ -96,13 +96,13 @@ CORE: tuple[tuple[str, int, re.Pattern[str]], ...] = (
         re.compile(
             r"(?m)^[ \t>]*(?:dear\s+)?(?:ai|ai agent|assistant|agent|llm|copilot|claude|chatgpt"
             r"|gemini)\s*,",
-            _F,
+            IGNORE_CASE,
         ),
     ),
     (
         "claims_authority",
         1,
-        _rx(
+        compile_rule(
             r"\b(?:as the (?:account )?owner|i (?:hereby )?authori[sz]e you|(?:the )?user has ",
             r"(?:authori[sz]ed|consented|approved))\b",
         ),
@@ -110,7 +110,7 @@ CORE: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "mass_mailbox_action",
         1,
-        _rx(
+        compile_rule(
             r"\b(?:delete|erase|wipe|purge|expunge|forward|archive|move)\s+(?:all|every|each)\s+",
             r"(?:\w+\s+){0,2}(?:messages?|e-?mails?|folders?|mail|threads?)\b",
         ),
@@ -118,7 +118,7 @@ CORE: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "urgent_override",
         1,
-        _rx(
+        compile_rule(
             r"\b(?:important|urgent|critical|priority)\s*(?:instructions?|notice|update)?\s*[:!]",
             r"\s*(?:you|assistant|ai|agent)\b",
         ),

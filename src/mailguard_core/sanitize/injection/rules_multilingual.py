@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from mailguard_core.sanitize.injection.patterns import _rx
+from mailguard_core.sanitize.injection.patterns import compile_rule
 
 #: (name, weight, regex)
 MULTILINGUAL: tuple[tuple[str, int, re.Pattern[str]], ...] = (
@@ -12,7 +12,7 @@ MULTILINGUAL: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "ignore_previous_instructions_ml",
         2,
-        _rx(
+        compile_rule(
             r"\b(?:ignorier(?:e|en sie)?|vergiss|vergessen sie|missachte)\b[^.\n]{0,40}?",
             r"\b(?:anweisungen|instruktionen|regeln|richtlinien|vorgaben|befehle|alles)\b",
             r"|\b(?:ignore[zr]?|oublie[zr]?)\b[^.\n]{0,40}?\b(?:instructions|consignes",
@@ -26,7 +26,7 @@ MULTILINGUAL: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "role_override_ml",
         2,
-        _rx(
+        compile_rule(
             r"\bdu bist (?:jetzt|nun|ab jetzt|ab sofort)\b|\bab (?:jetzt",
             r"|sofort) (?:bist|hast|gibst",
             r"|antwortest) du\b|\b(?:tu es|vous [êe]tes) (?:maintenant|d[ée]sormais)\b",
@@ -39,7 +39,7 @@ MULTILINGUAL: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "system_prompt_reference_ml",
         2,
-        _rx(
+        compile_rule(
             r"\bsystem-prompt\b|\bsystemanweisung(?:en)?\b|\bsystemprompt\b",
             r"|\bprompt syst[eè]me\b|\binstructions syst[eè]me\b",
             r"|\bprompt (?:del|de) sistema\b|\binstrucciones del sistema\b",
@@ -50,7 +50,7 @@ MULTILINGUAL: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "addresses_ai_agent_ml",
         2,
-        _rx(
+        compile_rule(
             r"\b(?:liebe|lieber|hallo|an die|an den|hinweis f[üu]r (?:die|den))\s+(?:ki|assistent",
             r"|assistentin|ki-assistent(?:en)?)\b|\bwenn du eine ki bist\b",
             r"|\b(?:cher|ch[eè]re|note pour l'|[àa] l')\s*(?:ia|assistant)\b",
@@ -63,7 +63,7 @@ MULTILINGUAL: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "exfiltration_request_ml",
         1,
-        _rx(
+        compile_rule(
             r"\b(?:leite|sende|schicke)\b[^.\n]{0,40}?\b(?:alle|s[äa]mtliche)\b[^.\n]{0,30}?",
             r"\b(?:e-?mails|nachrichten|daten|passw[öo]rter)\b",
             r"|\b(?:transf[eéè]re[zr]?|envoie[zr]?",
@@ -77,7 +77,7 @@ MULTILINGUAL: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "reveal_instructions_ml",
         2,
-        _rx(
+        compile_rule(
             r"\b(?:verrate|zeige|gib)\b[^.\n]{0,30}?\b(?:deine|die)\s+(?:system)?(?:anweisungen",
             r"|instruktionen)\b|\br[ée]v[eè]le[zr]?(?:-moi)?\b[^.\n]{0,30}?\b(?:tes|vos)",
             r"\s+instructions\b|\brevela\b[^.\n]{0,30}?\b(?:tus|sus|le tue)\s+(?:instrucciones",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from mailguard_core.sanitize.injection.patterns import _rx
+from mailguard_core.sanitize.injection.patterns import compile_rule
 
 #: (name, weight, regex)
 TASKS: tuple[tuple[str, int, re.Pattern[str]], ...] = (
@@ -12,7 +12,7 @@ TASKS: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "role_prefix_line",
         2,
-        _rx(
+        compile_rule(
             r"(?m)^[ \t>*#\-\[(]*(?:",
             r"(?:assistant|ai|ai assistant|developer|admin|operator)(?:\s+(?:note",
             r"|message|notice))?",
@@ -29,7 +29,7 @@ TASKS: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "assistant_output_request",
         2,
-        _rx(
+        compile_rule(
             r"\b(?:include|add|append|insert|put|mention|end with|start with)\b",
             r"[^.\n]{0,80}?\b(?:in|to|into|at the (?:end|start|beginning) of)",
             r"\s+(?:your|the|any|every|each)\s+(?:(?:future|final|next)\s+)?",
@@ -49,7 +49,7 @@ TASKS: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "output_request_reply",
         1,
-        _rx(
+        compile_rule(
             r"\b(?:include|add|append|insert|put|mention)\b[^.\n]{0,60}?\bin your ",
             r"(?:reply|response)\b",
         ),
@@ -57,7 +57,7 @@ TASKS: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "secret_code_request",
         2,
-        _rx(
+        compile_rule(
             r"\b(?:reply|respond|answer)\s+(?:back\s+)?with\b[^.\n]{0,50}?\b(?:codes?|passwords?",
             r"|pins?|tokens?|otps?|credentials?|api keys?)\b",
             r"|\b(?:send|forward|give|share|paste|include|tell|provide)\b[^.\n]{0,30}?",
@@ -68,7 +68,7 @@ TASKS: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "user_secret_reference",
         1,
-        _rx(
+        compile_rule(
             r"\b(?:the user'?s?|the mailbox owner'?s?|the account owner'?s?)\s+(?:\w+\s+){0,2}",
             r"(?:passwords?|reset codes?|verification codes?|security codes?|one-time codes?",
             r"|otps?|credentials|api keys?|tokens?|2fa codes?|private keys?)\b",
@@ -77,7 +77,7 @@ TASKS: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "forward_all_mail",
         2,
-        _rx(
+        compile_rule(
             r"\b(?:forward|redirect|send|copy|bcc|cc",
             r"|auto-?forward)\b[^.\n]{0,30}?\b(?:all|every|each",
             r"|any|future|incoming|new)\b[^.\n]{0,30}?\b(?:e-?mails?|messages?|mail|correspondence",
@@ -89,7 +89,7 @@ TASKS: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "exfiltration_url",
         2,
-        _rx(
+        compile_rule(
             r"!\[[^\]\n]{0,100}\]\(\s*https?://[^)\s]*[?&][^)\s]*=",
             r"|\b(?:append|add|encode|include|put|insert)\b[^.\n]{0,60}?\b(?:to|in|into|as)\s+",
             r"(?:the\s+|a\s+)?(?:url|link|query string|query parameter|request|image url)\b",
@@ -99,7 +99,7 @@ TASKS: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "send_to_external_address",
         1,
-        _rx(
+        compile_rule(
             r"\b(?:send|forward|upload|transfer|submit)\b[^\n]{0,80}?",
             r"\b(?:to|at)\s+(?:[\w.+-]+@[\w-]+\.[\w.]+|https?://\S+|the (?:\w+ )?webhook)",
         ),
@@ -107,7 +107,7 @@ TASKS: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "conceal_instruction",
         2,
-        _rx(
+        compile_rule(
             r"\b(?:do not|don't|never)\s+(?:mention|reveal|disclose|show|tell|say|include|quote",
             r"|repeat|refer to)\b[^.\n]{0,30}?\b(?:this|these|the above)\s+(?:instructions?|notes?",
             r"|requests?|steps?|comments?|directives?)\b",
@@ -125,7 +125,7 @@ TASKS: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "reveal_instructions",
         2,
-        _rx(
+        compile_rule(
             r"\b(?:print|reveal|repeat|output|show|tell|list|dump|display|give|recite)\b",
             r"[^.\n]{0,30}?\b(?:your\s+(?:\w+\s+){0,2}(?:instructions|prompt|rules|guidelines",
             r"|system message|developer message|configuration)|the\s+(?:initial|original|hidden",
@@ -137,7 +137,7 @@ TASKS: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "safety_disabled",
         2,
-        _rx(
+        compile_rule(
             r"\bsafety\s+(?:protocols?|filters?|guidelines|checks|policy",
             r"|policies|restrictions)\s+(?:are\s+|were\s+|have been\s+)?(?:disabled|off|lifted",
             r"|removed|suspended|do not apply|don't apply|no longer apply)",
@@ -152,7 +152,7 @@ TASKS: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "decode_and_follow",
         2,
-        _rx(
+        compile_rule(
             r"\b(?:decode|decrypt|translate|convert|rot-?13|base64|hex(?:adecimal)?|binary)\b",
             r"[^.\n]{0,80}?\b(?:follow|do (?:exactly )?what it says|execute|comply|obey|run it",
             r"|act on|carry out|do what)\b",
@@ -161,7 +161,7 @@ TASKS: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "memory_persistence",
         2,
-        _rx(
+        compile_rule(
             r"\bsave\b[^.\n]{0,40}?\bto your (?:long-term |persistent )?memory\b",
             r"|\bremember (?:this )?for (?:all )?future (?:tasks|replies|conversations|sessions)\b",
             r"|\b(?:in|to) every (?:future )?(?:reply|response|answer|report)\b",
@@ -171,7 +171,7 @@ TASKS: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "named_tool_call",
         2,
-        _rx(
+        compile_rule(
             r"\b(?:call|invoke|run|trigger|execute|use)\s+(?:the\s+)?`?[a-z]+_[a-z_]+`?",
             r"(?:\s+(?:tool|function))?\s+(?:on|with|to|and|before|without)\b",
         ),
@@ -179,7 +179,7 @@ TASKS: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "ignore_everything_above",
         1,
-        _rx(
+        compile_rule(
             r"\b(?:ignore|disregard|forget)\s+(?:everything|anything|all(?: of)?(?: that| this)?)",
             r"\s+(?:above|before|prior|previously|earlier|you (?:were",
             r"|have been) told|we discussed)",
@@ -188,7 +188,7 @@ TASKS: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
         "no_restrictions",
         1,
-        _rx(
+        compile_rule(
             r"\b(?:no|without|free of)\s+(?:any\s+)?(?:restrictions|filters|limits|rules)\b",
             r"|\b(?:uncensored|unrestricted|unfiltered|developer mode|modo desarrollador",
             r"|entwicklermodus|mode d[ée]veloppeur)\b",

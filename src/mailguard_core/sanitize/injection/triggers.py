@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from mailguard_core.sanitize.injection.patterns import _AGENT_WORDS, _w
+from mailguard_core.sanitize.injection.patterns import AGENT_WORDS, ws
 
 #: per rule: (words of which one must occur, words of which one must also occur, substrings)
 #: a rule's regex runs only when its cheap trigger matches (the regexes are the slow part)
-_TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
+TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
     "ignore_previous_instructions": (
-        _w("ignore disregard forget override bypass skip"),
-        _w(
+        ws("ignore disregard forget override bypass skip"),
+        ws(
             "instruction instructions prompt prompts rules directive directives "
             "guidelines guardrails programming"
         ),
@@ -21,18 +21,18 @@ _TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
         ("<|", "[inst]", "[/inst]", "[sys]", "[/sys]", "<<sys>>", "<</sys>>", "###"),
     ),
     "system_prompt_reference": (
-        _w("prompt developer jailbreak dan admin instruction instructions"),
+        ws("prompt developer jailbreak dan admin instruction instructions"),
         frozenset(),
         (),
     ),
-    "addresses_ai_agent": (_AGENT_WORDS, frozenset(), ("a.i.",)),
+    "addresses_ai_agent": (AGENT_WORDS, frozenset(), ("a.i.",)),
     "role_override": (
-        _w("now pretend role task goal instruction instructions"),
-        _w("you your"),
+        ws("now pretend role task goal instruction instructions"),
+        ws("you your"),
         (),
     ),
     "mailguard_tool_name": (
-        _w(
+        ws(
             "send_email delete_message move_message download_attachment "
             "create_draft mark_read mark_unread expunge delete_folder rename_folder "
             "use_account list_accounts search_advanced fetch_message"
@@ -41,13 +41,13 @@ _TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
         (),
     ),
     "tool_invocation": (
-        _w("tool tools function functions command commands function_call tool_name"),
+        ws("tool tools function functions command commands function_call tool_name"),
         frozenset(),
         (),
     ),
     "exfiltration_request": (
-        _w("forward send email mail upload post share copy exfiltrate leak"),
-        _w(
+        ws("forward send email mail upload post share copy exfiltrate leak"),
+        ws(
             "email emails mail mails messages message inbox contacts password "
             "passwords credentials api key keys token tokens secret secrets "
             "conversation conversations correspondence"
@@ -55,70 +55,70 @@ _TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
         (),
     ),
     "conceal_from_user": (
-        _w(
+        ws(
             "tell telling inform informing mention mentioning reveal revealing "
             "notify notifying alert alerting asking show showing"
         ),
-        _w("user human owner recipient operator"),
+        ws("user human owner recipient operator"),
         (),
     ),
-    "vocative_agent": (_AGENT_WORDS | _w("ai agent"), frozenset(), ()),
+    "vocative_agent": (AGENT_WORDS | ws("ai agent"), frozenset(), ()),
     "claims_authority": (
-        _w("owner authorize authorise authorized authorised consented approved"),
+        ws("owner authorize authorise authorized authorised consented approved"),
         frozenset(),
         (),
     ),
     "mass_mailbox_action": (
-        _w("delete erase wipe purge expunge forward archive move"),
-        _w("all every each"),
+        ws("delete erase wipe purge expunge forward archive move"),
+        ws("all every each"),
         (),
     ),
     "urgent_override": (
-        _w("important urgent critical priority"),
-        _w("you assistant ai agent"),
+        ws("important urgent critical priority"),
+        ws("you assistant ai agent"),
         (),
     ),
     "role_prefix_line": (
-        _w("system systemhinweis assistant ai developer admin operator sistema user tool"),
+        ws("system systemhinweis assistant ai developer admin operator sistema user tool"),
         frozenset(),
         ("<user>", "</user>", "<tool>", "système", "系统"),
     ),
     "assistant_output_request": (
-        _w(
+        ws(
             "answer answers summary summaries output report reply replies response responses"
             " summarize summarise summarizing summarising process processing read reading search"
         ),
-        _w("include add append insert put mention end start when search every each user"),
+        ws("include add append insert put mention end start when search every each user"),
         (),
     ),
-    "output_request_reply": (_w("include add append insert put mention"), _w("reply response"), ()),
+    "output_request_reply": (ws("include add append insert put mention"), ws("reply response"), ()),
     "secret_code_request": (
-        _w("code codes password passwords pin pins token tokens otp otps credentials key keys"),
-        _w("reply respond answer s"),
+        ws("code codes password passwords pin pins token tokens otp otps credentials key keys"),
+        ws("reply respond answer s"),
         (),
     ),
     "user_secret_reference": (
-        _w("user owner"),
-        _w("s"),
+        ws("user owner"),
+        ws("s"),
         (),
     ),
     "forward_all_mail": (
-        _w("forward redirect send copy bcc cc autoforward auto rule filter"),
+        ws("forward redirect send copy bcc cc autoforward auto rule filter"),
         frozenset(),
         (),
     ),
     "exfiltration_url": (
-        _w("append add encode include put insert http_post httppost http_get http_request"),
-        _w("url link query request http_post httppost http_get http_request"),
+        ws("append add encode include put insert http_post httppost http_get http_request"),
+        ws("url link query request http_post httppost http_get http_request"),
         ("](http",),
     ),
     "send_to_external_address": (
-        _w("send forward upload transfer submit"),
+        ws("send forward upload transfer submit"),
         frozenset(),
         (),
     ),
     "conceal_instruction": (
-        _w(
+        ws(
             "mention reveal disclose show tell say include quote repeat refer knowing noticing"
             " aware informed notified silently secretly quietly covertly sans ohne nicht sin"
         ),
@@ -126,28 +126,28 @@ _TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
         ("不要告诉用户", "不要让用户知道"),
     ),
     "reveal_instructions": (
-        _w(
+        ws(
             "print reveal repeat output show tell list dump display give recite context hidden"
             " initial words"
         ),
-        _w("instructions prompt rules guidelines message configuration window above"),
+        ws("instructions prompt rules guidelines message configuration window above"),
         (),
     ),
     "safety_disabled": (
-        _w("safety uncensored unrestricted unfiltered whatsoever"),
+        ws("safety uncensored unrestricted unfiltered whatsoever"),
         frozenset(),
         ("content polic", "content filter"),
     ),
     "decode_and_follow": (
-        _w("decode decrypt translate convert rot rot13 base64 hex hexadecimal binary"),
-        _w("follow execute comply obey run act carry do"),
+        ws("decode decrypt translate convert rot rot13 base64 hex hexadecimal binary"),
+        ws("follow execute comply obey run act carry do"),
         (),
     ),
-    "memory_persistence": (_w("memory remember every"), frozenset(), ()),
-    "named_tool_call": (_w("call invoke trigger execute run use"), frozenset(), ()),
-    "ignore_everything_above": (_w("ignore disregard forget"), _w("everything anything all"), ()),
+    "memory_persistence": (ws("memory remember every"), frozenset(), ()),
+    "named_tool_call": (ws("call invoke trigger execute run use"), frozenset(), ()),
+    "ignore_everything_above": (ws("ignore disregard forget"), ws("everything anything all"), ()),
     "no_restrictions": (
-        _w(
+        ws(
             "restrictions filters limits rules uncensored unrestricted unfiltered developer"
             " desarrollador entwicklermodus veloppeur"
         ),
@@ -157,7 +157,7 @@ _TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
     "ignore_previous_instructions_ml": (
         # accented words reach the word set cut at the accent (``r`` ``gles``): the ASCII
         # spellings and stems are enough for a trigger, the regex decides
-        _w(
+        ws(
             "ignoriere ignorier ignorieren ignore ignorez ignorer ignora ignorar vergiss"
             " vergessen missachte oublie oubliez oublier olvida olvidar olvide descarta dimentica"
         ),
@@ -165,22 +165,22 @@ _TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
         ("忽略", "无视", "忽视", "忘记", "忘掉", "不要理会"),
     ),
     "role_override_ml": (
-        _w("bist sofort jetzt maintenant sormais partir ahora ora"),
+        ws("bist sofort jetzt maintenant sormais partir ahora ora"),
         frozenset(),
         ("你现在", "从现在开始", "你的新"),
     ),
     "system_prompt_reference_ml": (
-        _w("systemanweisung systemanweisungen systemprompt sistema syst"),
+        ws("systemanweisung systemanweisungen systemprompt sistema syst"),
         frozenset(),
         ("system-prompt", "系统", "开发者模式", "越狱"),
     ),
     "addresses_ai_agent_ml": (
-        _w("ki ia assistent assistentin asistente modelo ai assistant"),
+        ws("ki ia assistent assistentin asistente modelo ai assistant"),
         frozenset(),
         ("人工智能", "助手", "智能助理", "大模型", "语言模型"),
     ),
     "exfiltration_request_ml": (
-        _w(
+        ws(
             "leite sende schicke envoie envoyez reenvia envia manda transfere transferez transf"
             " reenv env"
         ),
@@ -188,7 +188,7 @@ _TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
         ("转发", "发送", "发给"),
     ),
     "reveal_instructions_ml": (
-        _w("verrate zeige gib revela rivela revele revelez"),
+        ws("verrate zeige gib revela rivela revele revelez"),
         frozenset(),
         ("vèle", "véle", "告诉我", "显示", "输出", "重复", "泄露"),
     ),
@@ -196,7 +196,7 @@ _TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
 
 
 def _triggered(name: str, words: set[str], lower: str) -> bool:
-    any_of, also, substrings = _TRIGGERS[name]
+    any_of, also, substrings = TRIGGERS[name]
     if substrings and any(sub in lower for sub in substrings):
         return True
     if not any_of:
@@ -205,11 +205,11 @@ def _triggered(name: str, words: set[str], lower: str) -> bool:
 
 
 #: a substring without which a rule cannot match at all (checked before its trigger)
-_REQUIRES: dict[str, str] = {"named_tool_call": "_"}
+REQUIRES: dict[str, str] = {"named_tool_call": "_"}
 
 
 def _g(*groups: str) -> tuple[frozenset[str], ...]:
-    return tuple(_w(group) for group in groups)
+    return tuple(ws(group) for group in groups)
 
 
 #: for ASCII text, a finer necessary condition of the heaviest rules: one of the
@@ -220,7 +220,7 @@ def _g(*groups: str) -> tuple[frozenset[str], ...]:
 #: ``don't`` leaves ``don``, ``the user's`` leaves ``user``; a word a branch reaches only as
 #: a prefix (``forward`` of ``forwarding``) is left out. Non-ASCII text keeps the triggers
 #: alone (``ſ``, ``K`` and ``ı`` fold to ASCII letters under IGNORECASE).
-_ASCII_NEEDS: dict[str, tuple[tuple[tuple[frozenset[str], ...], tuple[str, ...]], ...]] = {
+ASCII_NEEDS: dict[str, tuple[tuple[tuple[frozenset[str], ...], tuple[str, ...]], ...]] = {
     "tool_invocation": (
         (_g("call invoke use run execute trigger",
             "tool tools function functions command commands"), ()),
