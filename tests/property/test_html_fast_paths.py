@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from mailguard_core.sanitize import colors
+from mailguard_core.sanitize import colors, css
 from mailguard_core.sanitize import html as H
 
 _TAGS = [
@@ -192,3 +192,125 @@ def test_generator_reaches_every_counted_form() -> None:
     assert counted <= {n.lower() for n in _NAMES}
     assert set(H._FORM) | {"details", "template", "title", "head"} <= {t.lower() for t in _TAGS}
     assert any(re.match(r"\s*java\s*script:", v, re.I) for v in _VALUES)
+
+
+# --- the class/id/element prefilter of the cascade -----------------------------------------
+
+_WORDS = ["a", "A", "b", "k", "\u212a", "K", "\u017f", "s", "\u0130", "i", "\u03a3", "x-y", "n1"]
+_SELECTOR_TAGS = ["p", "div", "span", "td", "table", "tbody", "tr", "h1", "o:p", "svg", "P", "B"]
+
+
+@st.composite
+def _compound(draw: st.DrawFn) -> str:
+    parts = [draw(st.sampled_from(["", "*", *_SELECTOR_TAGS]))]
+    for _ in range(draw(st.integers(0, 3))):
+        word = draw(st.sampled_from(_WORDS))
+        parts.append(
+            draw(
+                st.sampled_from(
+                    [
+                        f".{word}", f"#{word}", f":not(.{word})", f":is(.{word}, #{word})",
+                        f":where(.{word})", f":has(.{word})", f"[class~='{word}']",
+                        "[data-mailguard-css-3-0]", ":hover", ":first-child", "::before",
+                        f".\\{ord(word[0]):x} ", "[id]", f":nth-child(2).{word}",
+                    ]
+                )
+            )
+        )  # fmt: skip
+    compound = "".join(parts)
+    return compound or "*"
+
+
+def _joined(parts: list[str], combinators: list[str]) -> str:
+    return parts[0] + "".join(c + p for c, p in zip(combinators, parts[1:], strict=False))
+
+
+_SELECTORS = st.lists(_compound(), min_size=1, max_size=3).flatmap(
+    lambda parts: st.lists(
+        st.sampled_from([" ", " > ", " + ", " ~ "]), min_size=len(parts) - 1,
+        max_size=len(parts) - 1,
+    ).map(lambda combinators: _joined(parts, combinators))
+)  # fmt: skip
+_SHEETS = st.lists(
+    st.one_of(
+        _SELECTORS.map(lambda s: f"{s}{{display:none}}"),
+        _SELECTORS.map(lambda s: f"@media screen{{{s}{{color:red}}}}"),
+        st.sampled_from(["svg|rect.a{display:none}", "*|p.k{opacity:0}", "b{&.a{color:red}}"]),
+    ),
+    min_size=16,
+    max_size=24,
+).map(" ".join)
+
+
+@st.composite
+def _styled_document(draw: st.DrawFn) -> str:
+    body = []
+    for _ in range(draw(st.integers(1, 6))):
+        tag = draw(st.sampled_from(["p", "div", "span", "table", "h1", "o:p", "b", "svg"]))
+        classes = " ".join(draw(st.lists(st.sampled_from(_WORDS), max_size=3)))
+        ident = draw(st.sampled_from(["", *_WORDS]))
+        inner = draw(st.sampled_from(["t", "<tr><td class=a>c</td></tr>", "<span id=k>s</span>"]))
+        body.append(f"<{tag} class='{classes}' id='{ident}'>{inner}</{tag}>")
+    doctype = draw(st.sampled_from(["", "<!DOCTYPE html>"]))
+    return f"{doctype}<html><head><style>{draw(_SHEETS)}</style></head><body>{''.join(body)}"
+
+
+def _matches(source: str) -> list[tuple[list[tuple[str, list[int]]], int]]:
+    """The rules per element (by path) and the unsupported count, with the prefilter and
+    with every rule's XPath evaluated (one compiled index for both)."""
+    doc = _parse(source)
+    H._insert_tbody(doc)
+    index = css.StyleIndex([el.text or "" for el in doc.iter("style")])
+    tree = doc.getroottree()
+    out = []
+    limit = css._PREFILTER_RULES
+    for prefilter in (limit, 10**9):
+        css._PREFILTER_RULES = prefilter
+        try:
+            matched = index.match(doc)
+        finally:
+            css._PREFILTER_RULES = limit
+        rules = sorted(
+            (tree.getpath(el), [r.order for r in found]) for el, found in matched.rules.items()
+        )
+        out.append((rules, matched.unsupported))
+    return out
+
+
+@settings(max_examples=50, deadline=None)
+@given(_styled_document())
+def test_the_prefilter_skips_only_rules_the_full_engine_finds_no_element_for(source: str) -> None:
+    """Matching with the class/id/element prefilter gives exactly the rules per element (and
+    the unsupported count) that evaluating every rule's XPath gives."""
+    with_prefilter, without = _matches(source)
+    assert with_prefilter == without
+
+
+def test_the_prefilter_is_taken_and_skips_absent_names() -> None:
+    rules = " ".join(f".absent{i}{{display:none}}" for i in range(20))
+    source = f"<html><head><style>{rules} h2{{display:none}} .Here{{display:none}}</style>"
+    source += "</head><body><p class=here>x</p></body></html>"
+    doc = _parse(source)
+    compiled = css.StyleIndex([el.text or "" for el in doc.iter("style")]).rules(True)
+    assert compiled[0].compiled.needs == ("absent0",)
+    assert compiled[20].compiled.tags == ("h2",)
+    evaluated: list[str] = []
+    real = css.cached_xpath
+
+    def spy(expression: str) -> Any:
+        select = real(expression)
+
+        def evaluate(doc: Any) -> Any:
+            evaluated.append(expression)
+            return select(doc)
+
+        return evaluate
+
+    css.cached_xpath = spy
+    try:
+        matched = css.StyleIndex([el.text or "" for el in doc.iter("style")]).match(doc)
+    finally:
+        css.cached_xpath = real
+    body_xpaths = [e for e in evaluated if e.startswith("descendant-or-self::")]
+    assert len(body_xpaths) == 1  # only .Here (quirks: any case) was evaluated
+    assert [r.order for rs in matched.rules.values() for r in rs] == [22]

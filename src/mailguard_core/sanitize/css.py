@@ -44,6 +44,7 @@ from mailguard_core.sanitize.css_selectors import (
     Invalid,
     Skip,
     Unsupported,
+    ascii_lower,
     compile_selector,
     fallback_selector,
 )
@@ -201,6 +202,11 @@ class StyleIndex:
                     del el.attrib[name]
         marked: list[tuple[Any, str]] = []
         by_element = matched.rules
+        names: str | None = None
+        tags: set[Any] = set()
+        if len(rules) >= _PREFILTER_RULES:
+            names = _names_in(doc)
+            tags = {el.tag for el in doc.iter()}
         for rule in rules:
             compiled = rule.compiled
             try:
@@ -210,7 +216,14 @@ class StyleIndex:
                             if isinstance(el.tag, str) and el.get(mark) is None:
                                 el.set(mark, "")
                                 marked.append((el, mark))
-                elements = cached_xpath(compiled.xpath)(doc)
+                select = cached_xpath(compiled.xpath)
+                if names is not None and (
+                    any(need not in names for need in compiled.needs)
+                    or any(tag not in tags for tag in compiled.tags)
+                ):
+                    elements = []  # a class, id or element it needs is not there: no match
+                else:
+                    elements = select(doc)
             except etree.XPathError:
                 elements = doc.xpath("descendant-or-self::*")
                 rule = attrs.evolve(rule, unsupported=True, possible=True)
@@ -225,6 +238,21 @@ class StyleIndex:
         for el, mark in marked:
             el.attrib.pop(mark, None)
         return matched
+
+
+#: sheets with this many rules or more are matched with the class/id prefilter: a template's
+#: sheet styles components most messages do not hold, and each rule costs an XPath pass
+_PREFILTER_RULES = 16
+_CLASS_AND_ID = "//@class | //@id"
+
+
+def _names_in(doc: Any) -> str:
+    """Every ``class`` and ``id`` value of the document in ASCII lower case, one string.
+
+    A selector whose :attr:`Compiled.needs` are not all substrings of it matches no element
+    (see :func:`css_selectors.required_names`); its XPath is then not evaluated.
+    """
+    return "\x00".join(ascii_lower(value) for value in cached_xpath(_CLASS_AND_ID)(doc))
 
 
 def _may_hide(decl: Declarations) -> bool:
