@@ -22,7 +22,7 @@ HEAVY = (
     "mailguard_core.sanitize",
     "lxml",
     "nh3",
-    "tldextract",
+    "publicsuffixlist",
     "jsonschema",
     "imapclient",
     "imaplib",

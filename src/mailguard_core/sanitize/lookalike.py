@@ -1,6 +1,12 @@
 """Look-alike checks on sender, reply-to and link domains (duty 6 of the envelope spec).
 
-Registrable domains come from tldextract's bundled public-suffix snapshot only (no network).
+Registrable domains come from the ``publicsuffixlist`` package's bundled Public Suffix List,
+ICANN section only (no network). It replaced tldextract (same answers: the differential test
+``tests/unit/test_lookalike_suffixes.py`` against tldextract's snapshot), which built two
+suffix tries and imported ``requests``: ~10 MB of the server's memory against ~1.3 MB. One
+known difference: the bare parent of a wildcard rule (``nom.br`` of ``*.nom.br``) is itself a
+public suffix here, so :func:`has_public_suffix` is False for it (its registrable domain is
+the same).
 Mixed-script labels follow UTS #39's "highly restrictive" level: one script per label, or
 Latin with Han + Hiragana/Katakana (Japanese), Han + Bopomofo (Chinese), Han + Hangul
 (Korean); a label wholly in one non-Latin script is fine. The confusable skeleton is the one
@@ -14,8 +20,8 @@ from __future__ import annotations
 import functools
 import re
 
-import tldextract
 from confusable_homoglyphs import categories
+from publicsuffixlist import PublicSuffixList
 
 from mailguard_core.model.skeleton import skeleton as name_skeleton
 
@@ -31,8 +37,9 @@ _MULTI_LETTER = (("w", "vv"), ("d", "cl"))
 
 
 @functools.cache
-def _extractor() -> tldextract.TLDExtract:
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+def _suffixes() -> PublicSuffixList:
+    """The bundled list, ICANN rules only; a TLD it does not know is no public suffix."""
+    return PublicSuffixList(only_icann=True, accept_unknown=False)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -53,15 +60,15 @@ def to_unicode(domain: str) -> str:
 def registrable(domain: str) -> str:
     """The registrable domain (``example.co.uk``), or the lowercased host when there is none."""
     host = to_unicode(domain)
-    result = _extractor()(host)
-    return result.top_domain_under_public_suffix or host
+    found = _suffixes().privatesuffix(host) if host else None
+    return found if isinstance(found, str) else host
 
 
 @functools.lru_cache(maxsize=4096)
 def has_public_suffix(domain: str) -> bool:
     """True when ``domain`` ends in a known public suffix and has a label before it."""
-    result = _extractor()(to_unicode(domain))
-    return bool(result.suffix and result.domain)
+    host = to_unicode(domain)
+    return bool(host) and _suffixes().privatesuffix(host) is not None
 
 
 def is_idn(domain: str) -> bool:
