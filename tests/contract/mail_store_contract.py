@@ -25,7 +25,7 @@ from mailguard_core.model.errors import (
     MessageTooLarge,
     StaleReference,
 )
-from mailguard_core.model.values import MessageRef, SearchCriteria
+from mailguard_core.model.values import MessageRef, SearchCriteria, require_account
 from mailguard_core.ports import MailStore
 
 ACCOUNT = "acct"
@@ -188,14 +188,17 @@ class MailStoreContract:
         assert store.fetch(ref, max_bytes=10_000).size_bytes > 2000
 
     def test_refs_are_checked_for_account_uid_and_folder(self, store: MailStore) -> None:
-        """Another account: InputError; missing uid: MessageNotFound; missing folder: NotFound."""
+        """Another account: InputError, by the model's one rule (``require_account``, the same
+        refusal as the services'); missing uid: MessageNotFound; missing folder: NotFound."""
         [ref] = self._seed(store, 1)
-        with pytest.raises(InputError):
-            store.fetch(
-                MessageRef(
-                    account="other", folder="INBOX", uidvalidity=ref.uidvalidity, uid=ref.uid
-                )
-            )
+        foreign = MessageRef(
+            account="other", folder="INBOX", uidvalidity=ref.uidvalidity, uid=ref.uid
+        )
+        with pytest.raises(InputError) as refused:
+            store.fetch(foreign)
+        with pytest.raises(InputError) as by_rule:
+            require_account(ACCOUNT, [foreign])
+        assert refused.value.public_message == by_rule.value.public_message
         with pytest.raises(MessageNotFound):
             store.fetch(
                 MessageRef(

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from email.message import Message
 
 from mailguard_core.model.errors import InputError, InvalidFolderNameError
-from mailguard_core.model.values import AttachmentInfo, MessageRef
+from mailguard_core.model.values import AttachmentInfo, MessageRef, require_account
 
 __all__ = [
     "SYSTEM_FLAGS",
@@ -65,15 +65,12 @@ def validate_flags(flags: Iterable[str]) -> list[str]:
 
 
 def check_refs(account: str, refs: Sequence[MessageRef]) -> None:
-    """Every ref must name this account."""
+    """Every ref is a :class:`MessageRef` of this store's account
+    (:func:`~mailguard_core.model.values.require_account`, the one rule) in a valid folder."""
     for ref in refs:
         if not isinstance(ref, MessageRef):
             raise InputError(f"not a MessageRef: {ref!r}", public="invalid message ref")
-        if ref.account != account:
-            raise InputError(
-                f"ref {ref} is for account {ref.account!r}, not {account!r}",
-                public="the message ref belongs to another account",
-            )
+        require_account(account, (ref,))
         validate_folder_name(ref.folder)
 
 
