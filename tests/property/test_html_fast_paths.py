@@ -129,7 +129,7 @@ def test_prepass_counts_what_the_parser_left_beside_the_root() -> None:
     assert quiet == {"comment": ["note"], "template": ["h"], "details_closed": ["eg"]}
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(_DOCUMENTS)
 def test_tbody_insertion_builds_the_same_tree(source: str) -> None:
     fast, slow = _parse(source), _parse(source)
@@ -140,7 +140,7 @@ def test_tbody_insertion_builds_the_same_tree(source: str) -> None:
     assert _whole(fast) == _whole(slow)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(_DOCUMENTS)
 def test_dropping_unclean_attributes_changes_nothing_the_cleaner_returns(source: str) -> None:
     doc = _parse(source)
