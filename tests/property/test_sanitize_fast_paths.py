@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import email.errors
 import email.header
+import email.message
 import email.utils
 import re
 from collections.abc import Sequence
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +22,7 @@ from mailguard_core.sanitize.headers import (
     decode_bytes,
     nests_past_recursion_limit,
 )
+from mailguard_core.sanitize.mime import content_type
 
 #: the plain spelling URL_RE replaces (IGNORECASE folds U+017F to ``s``)
 _REFERENCE_URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.I)
@@ -145,3 +148,40 @@ def test_the_corpus_case_is_predicted() -> None:
     assert nests_past_recursion_limit(value)
     assert not nests_past_recursion_limit(value.replace(word, word + ";", 1))
     assert not nests_past_recursion_limit('"x' + value)
+
+
+_FIELD_NAMES = st.sampled_from(
+    [
+        *("Content-Type", "content-type", "CONTENT-TYPE", "Content-Typ", "Content-Types"),
+        *("Content-Disposition", "Subject", "Content-\u0130ype", "\u212aontent-Type"),
+    ]
+)
+_CTYPE_BITS = [
+    *("text", "TEXT", "/", "plain", "HTML", "multipart", "mixed", "message", "rfc822"),
+    *(";", " ", "\t", "charset=utf-8", '"', "a/b/c", "\r\n ", "\udcff", "\u00e9"),
+]
+_CTYPE_VALUES = st.one_of(
+    st.lists(st.sampled_from(_CTYPE_BITS), max_size=8).map("".join), st.text(max_size=12)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(_FIELD_NAMES, _CTYPE_VALUES), max_size=4),
+    st.sampled_from(["text/plain", "message/rfc822"]),
+)
+def test_content_type_is_get_content_type(fields: list[tuple[str, str]], default: str) -> None:
+    """``mime.content_type`` (a cache keyed by the raw value) answers as the stdlib does,
+    also for names only the stdlib's lower-casing matches, 8-bit values and a repeat."""
+    msg = email.message.Message()
+    msg.set_default_type(default)
+    for name, value in fields:
+        msg.set_raw(name, value)
+    try:
+        expected = msg.get_content_type()
+    except UnicodeError as exc:  # a surrogate beside a non-ASCII letter: the stdlib raises
+        with pytest.raises(type(exc)):
+            content_type(msg)
+        return
+    assert content_type(msg) == expected
+    assert content_type(msg) == expected  # from the cache

@@ -35,6 +35,35 @@ def _remember(key: tuple[str, str | None, str | None], value: Any) -> None:
         _param_cache[key] = value
 
 
+_ctype_cache: dict[str, str] = {}
+
+
+def content_type(part: Message) -> str:
+    """``part.get_content_type()``, cached by the raw Content-Type value it parses.
+
+    The answer depends only on the first Content-Type field's raw value (the part's
+    default type when there is none); mail repeats a handful of them.
+    """
+    for name, value in vars(part)["_headers"]:
+        # ``Message.get`` lower-cases every field name; only a name of the same length can
+        # lower-case to "content-type" (``İ`` is the one character whose lower case is
+        # longer: two characters, one of them U+0307, which no ASCII name holds)
+        if len(name) == 12 and name.lower() == "content-type":
+            break
+    else:
+        return part.get_default_type()
+    if not isinstance(value, str) or len(value) > _PARAM_CACHE_MAX_CHARS:
+        return part.get_content_type()
+    found = _ctype_cache.get(value)
+    if found is None:
+        found = part.get_content_type()
+        with _param_lock:
+            if len(_ctype_cache) >= _PARAM_CACHE_SIZE:
+                _ctype_cache.clear()
+            _ctype_cache[value] = found
+    return found
+
+
 def charset_param(part: Message) -> Any:
     """``part.get_param("charset")``, cached by the Content-Type value it parses.
 
@@ -144,7 +173,7 @@ def _visit(
         return
     if not _count(result, limits):
         return
-    ctype = ctype or msg.get_content_type()
+    ctype = ctype or content_type(msg)
     if msg.is_multipart() and ctype != "message/rfc822":
         children = _payload_list(msg)
         subtype = ctype.partition("/")[2]
@@ -189,7 +218,7 @@ def _visit(
 def _leaf_attachment(
     part: Message, part_id: str, result: Walk, *, inline: bool, limits: MimeLimits
 ) -> None:
-    ctype = part.get_content_type()
+    ctype = content_type(part)
     if part.is_multipart() or ctype == "message/rfc822":
         _visit(part, part_id, 1, limits, result, in_alternative=False, ctype=ctype)
         return
@@ -203,7 +232,7 @@ def _alternative(
     best: tuple[Message, str] | None = None
     for i, child in enumerate(children, 1):
         child_id = _child_id(part_id, i)
-        ctype = child.get_content_type()
+        ctype = content_type(child)
         if ctype == "text/plain" and plain is None:
             plain = (child, child_id)
         if ctype == "text/html" or child.is_multipart() or (ctype == "text/plain" and best is None):
@@ -225,7 +254,7 @@ def _alternative(
         return
     alt = plain[0] if plain is not None and plain[0] is not part else None
     result.shown.append(
-        Shown(part=part, part_id=best_id, ctype=part.get_content_type(), plain_alternative=alt)
+        Shown(part=part, part_id=best_id, ctype=content_type(part), plain_alternative=alt)
     )
 
 

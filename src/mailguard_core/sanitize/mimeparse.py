@@ -35,6 +35,7 @@ from email import errors
 from email.message import Message
 from email.policy import compat32
 
+from mailguard_core.sanitize.mime import content_type
 from mailguard_core.sanitize.mimeparse_cursor import NL_RE, Cursor, boundary_delimiter
 
 __all__ = ["MAX_DEPTH", "TooDeep", "parse_text"]
@@ -136,7 +137,7 @@ class _Parser:
                 break
             lines.append(line)
         self._parse_headers(msg, "".join(lines))
-        ctype = msg.get_content_type()
+        ctype = content_type(msg)  # msg.get_content_type()
         maintype = ctype.split("/")[0]  # msg.get_content_maintype()
         self.last_multipart = maintype == "multipart"  # no child was made yet: last is msg
         if parent is None:
