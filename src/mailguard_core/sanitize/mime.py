@@ -44,11 +44,12 @@ def content_type(part: Message) -> str:
     The answer depends only on the first Content-Type field's raw value (the part's
     default type when there is none); mail repeats a handful of them.
     """
-    for name, value in vars(part)["_headers"]:
+    for name, raw in vars(part)["_headers"]:
         # ``Message.get`` lower-cases every field name; only a name of the same length can
         # lower-case to "content-type" (``İ`` is the one character whose lower case is
         # longer: two characters, one of them U+0307, which no ASCII name holds)
         if len(name) == 12 and name.lower() == "content-type":
+            value = raw
             break
     else:
         return part.get_default_type()
