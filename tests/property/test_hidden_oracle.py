@@ -17,7 +17,8 @@ it (``tests/support/chromium.py``). Then, for every marker:
 - shown by Chromium: the sanitizer must keep at least 99% of them over the run.
 
 The markers are tallied by the first test and checked by the two that follow (they skip when
-run alone).
+run alone, and fail when the first was collected but ran in another process: under pytest-xdist
+the module must stay on one worker, as scripts/test.sh's ``--dist loadfile`` keeps it).
 
 Hypothesis draws one seed per example; the grammar below builds ``CASES_PER_EXAMPLE`` mails
 from it with a seeded ``random.Random`` (cheap: the browser's rendering is most of the time),
@@ -396,25 +397,32 @@ def test_chromium_renders_the_generated_mail(chromium: Chromium, seed: int) -> N
     TALLY["seconds"] += time.monotonic() - started
 
 
-def _ran() -> None:
+def _ran(request: pytest.FixtureRequest) -> None:
     if TALLY["mails"] == 0:
+        collected = {item.name for item in request.session.items}
+        if "test_chromium_renders_the_generated_mail" in collected and shutil.which("chromium"):
+            # it was to run in this session, yet not first in this process: the module was split
+            # (pytest-xdist must keep it on one worker: scripts/test.sh's --dist loadfile)
+            pytest.fail(
+                "test_chromium_renders_the_generated_mail did not run first in this process"
+            )
         pytest.skip("runs after test_chromium_renders_the_generated_mail")
     print(f"oracle: {TALLY}")
 
 
-def test_the_sanitizer_does_not_show_what_chromium_hides() -> None:
+def test_the_sanitizer_does_not_show_what_chromium_hides(request: pytest.FixtureRequest) -> None:
     """No marker Chromium hides reaches body_text without html_css_undecidable."""
-    _ran()
+    _ran(request)
     assert TALLY["hidden"] > 0
     assert TALLY["leaked"] == 0, LEAKED[:5]
 
 
-def test_the_sanitizer_keeps_what_chromium_shows() -> None:
+def test_the_sanitizer_keeps_what_chromium_shows(request: pytest.FixtureRequest) -> None:
     """Over the generated mails above, at least RETENTION of the markers Chromium shows
     survive, leaving out those the fail-closed policy removes on purpose (``policy``: kept
     when the possible rules are left out, or when they are taken as certain, so removed only
     because the two readings disagree); counting those too, at least RETENTION_ALL."""
-    _ran()
+    _ran(request)
     assert TALLY["shown"] > 0 and TALLY["mails"] >= MIN_MAILS
     ratio = TALLY["kept"] / (TALLY["shown"] - TALLY["policy"])
     assert ratio >= RETENTION, (ratio, LOST[:10])

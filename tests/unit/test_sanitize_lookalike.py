@@ -18,7 +18,7 @@ from mailguard_core.sanitize.files import type_mismatch
     ],
 )
 def test_registrable_domain_uses_the_bundled_suffix_list(domain: str, expected: str) -> None:
-    """tldextract's snapshot gives the registrable domain without any network access."""
+    """The bundled Public Suffix List gives the registrable domain without any network access."""
     assert lookalike.registrable(domain) == expected
 
 
