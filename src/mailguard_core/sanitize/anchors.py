@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import importlib
 import re
+import string
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,8 +36,41 @@ _ZERO_WIDTH = frozenset({_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT})
 _LATIN1_LETTERS = frozenset(
     chr(c) for c in range(0xC0, 0x100) if chr(c) not in "\u00d7\u00f7\u00df\u00ff"
 )
-#: the lower-case characters the regex engine also matches ``i`` and ``s`` by
-_FOLD_TABLE = {0x131: "i", 0x17F: "s"}
+
+
+def _ascii_folds() -> dict[int, str]:
+    """Every non-ASCII code point that ``re.IGNORECASE`` matches to an ASCII letter, mapped
+    to that letter in lower case, asked of the regex engine itself over all code points
+    (Python 3.11-3.13: ``İ`` and ``ı`` to ``i``, ``ſ`` to ``s``, Kelvin ``K`` to ``k``)."""
+    size = sys.maxunicode + 1
+    # every code point once, as UTF-32-LE bytes built by slices (~15 ms, a join of chr()s
+    # takes ~100 ms)
+    data = bytearray(4 * size)
+    data[0::4] = bytes(range(256)) * (size // 256)
+    data[1::4] = b"".join(bytes([b]) * 256 for b in range(256)) * (size // 65536)
+    data[2::4] = b"".join(bytes([plane]) * 65536 for plane in range(size // 65536))
+    every = data.decode("utf-32-le", "surrogatepass")
+    folds: dict[int, str] = {}
+    for ch in re.compile("[a-z]", re.IGNORECASE).findall(every):
+        if not ch.isascii():
+            letters = [a for a in string.ascii_lowercase if re.fullmatch(a, ch, re.IGNORECASE)]
+            folds[ord(ch)] = letters[0]
+    return folds
+
+
+#: ``str.translate`` table of the characters IGNORECASE matches to ASCII letters
+ASCII_FOLDS = _ascii_folds()
+_FOLD_RX = re.compile("[" + "".join(chr(c) for c in sorted(ASCII_FOLDS)) + "]")
+
+
+def ascii_fold(text: str) -> str:
+    """``text`` with every character of :data:`ASCII_FOLDS` spelled as its ASCII letter:
+    the same length, and wherever a case-insensitive regex matches a literal ASCII letter of
+    its pattern, the result holds that letter in one case or the other (what the word
+    triggers and anchors look for after ``lower()``)."""
+    if text.isascii() or _FOLD_RX.search(text) is None:
+        return text
+    return text.translate(ASCII_FOLDS)
 
 
 def _char(code: int) -> str | None:
@@ -163,13 +198,16 @@ def _minimal(found: set[tuple[str, str]]) -> Anchors:
 def fold(sample: str, lower: str) -> str | None:
     """``sample`` (and its ``lower()``) as one string of the same length in which every
     character the regex engine matches case-insensitively to an anchor character is that
-    anchor character; None when lower-casing changed the length (``İ``), so that positions
-    would not line up."""
+    anchor character (:func:`ascii_fold`, then ``lower()``); None if positions could not
+    line up (never with the Unicode of 3.11-3.13: ``İ``, whose ``lower()`` is two
+    characters, is folded to ``i`` first)."""
     if len(lower) != len(sample):
-        return None
-    if lower.isascii() or ("\u0131" not in lower and "\u017f" not in lower):
+        lower = ascii_fold(sample).lower()
+        if len(lower) != len(sample):
+            return None
+    if lower.isascii():
         return lower
-    return lower.translate(_FOLD_TABLE)
+    return ascii_fold(lower)
 
 
 def candidates(starts: Anchors, sample: str, folded: str) -> Iterator[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mailguard_core.ports.detector import InjectionDetector
-from mailguard_core.sanitize.anchors import find_anchored, fold
+from mailguard_core.sanitize.anchors import ascii_fold, find_anchored
 from mailguard_core.sanitize.injection.plan import (
     ALL_SUBSTRINGS,
     ALSO_MASK,
@@ -53,7 +53,10 @@ class RuleBasedDetector:
         return ()
 
     def _detect(self, sample: str) -> tuple[str, ...]:
-        lower = sample.lower()
+        # the triggers, needs and anchors read the text with the letters IGNORECASE also
+        # matches to ASCII ones (ı, İ, ſ, K) spelled as those: "ıgnore" triggers as "ignore"
+        # (the regexes still run on ``sample`` as written); ASCII text is returned as is
+        lower = ascii_fold(sample).lower()
         # the rules whose trigger holds, as a bit mask over _PLAN (see :func:`_triggered`):
         # one set intersection with every trigger word, then the masks of the words found
         any_mask = 0
@@ -86,7 +89,9 @@ class RuleBasedDetector:
             return ()  # the rules that fire are among the triggered: they cannot reach it
         # each triggered rule's regex, tried only where one of its anchors occurs (see
         # :mod:`anchors`); stopped as soon as the rules left cannot reach the threshold
-        folded = fold(sample, lower)
+        # ``lower`` is what :func:`anchors.fold` answers: the same length as ``sample`` (İ,
+        # the one character whose lower() is two, is folded first) and nothing left to fold
+        folded = lower if len(lower) == len(sample) else None
         fired: list[str] = []
         weight_fired = 0
         left = possible

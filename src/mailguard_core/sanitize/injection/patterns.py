@@ -22,5 +22,6 @@ def ws(text: str) -> frozenset[str]:
 
 AGENT_WORDS = ws(
     "ai assistant assistants agent agents llm llms model models chatbot "
-    "chatbots bot copilot claude chatgpt gpt gemini language"
+    "chatbots bot bots copilot copilots claude claudes chatgpt chatgpts gpt gpts gemini geminis"
+    " language ais"
 )

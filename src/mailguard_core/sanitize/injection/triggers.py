@@ -28,7 +28,7 @@ TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
     "addresses_ai_agent": (AGENT_WORDS, frozenset(), ("a.i.",)),
     "role_override": (
         ws("now pretend role task goal instruction instructions"),
-        ws("you your"),
+        ws("you your be"),  # "pretend to be"
         (),
     ),
     "mailguard_tool_name": (
@@ -74,12 +74,21 @@ TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
         (),
     ),
     "urgent_override": (
-        ws("important urgent critical priority"),
+        # "urgentinstruction:" (the regex allows no space there) is one word
+        ws("important urgent critical priority")
+        | frozenset(
+            a + b
+            for a in ("important", "urgent", "critical", "priority")
+            for b in ("instruction", "instructions", "notice", "update")
+        ),
         ws("you assistant ai agent"),
         (),
     ),
     "role_prefix_line": (
-        ws("system systemhinweis assistant ai developer admin operator sistema user tool"),
+        ws(
+            "system systemhinweis assistant ai developer admin operator sistema user tool"
+            " systemnote systemmessage systemprompt systemupdate systeme"
+        ),
         frozenset(),
         ("<user>", "</user>", "<tool>", "système", "系统"),
     ),
@@ -88,18 +97,21 @@ TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
             "answer answers summary summaries output report reply replies response responses"
             " summarize summarise summarizing summarising process processing read reading search"
         ),
-        ws("include add append insert put mention end start when search every each user"),
+        ws("include add append insert put mention end start when search every each all user"),
         (),
     ),
     "output_request_reply": (ws("include add append insert put mention"), ws("reply response"), ()),
     "secret_code_request": (
-        ws("code codes password passwords pin pins token tokens otp otps credentials key keys"),
-        ws("reply respond answer s"),
+        ws(
+            "code codes password passwords pin pins token tokens otp otps credential credentials"
+            " key keys"
+        ),
+        ws("reply respond answer send forward give share paste include tell provide"),
         (),
     ),
     "user_secret_reference": (
-        ws("user owner"),
-        ws("s"),
+        ws("user users owner owners"),
+        ws("password passwords code codes otp otps credentials key keys token tokens"),
         (),
     ),
     "forward_all_mail": (
@@ -108,9 +120,12 @@ TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
         (),
     ),
     "exfiltration_url": (
-        ws("append add encode include put insert http_post httppost http_get http_request"),
-        ws("url link query request http_post httppost http_get http_request"),
-        ("](http",),
+        ws(
+            "append add encode include put insert http_post httppost http_get httpget"
+            " http_request httprequest"
+        ),
+        ws("url link query request http_post httppost http_get httpget http_request httprequest"),
+        ("](",),  # "![x](  http..." (blanks allowed before the URL)
     ),
     "send_to_external_address": (
         ws("send forward upload transfer submit"),
@@ -134,12 +149,12 @@ TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
         (),
     ),
     "safety_disabled": (
-        ws("safety uncensored unrestricted unfiltered whatsoever"),
+        ws("safety uncensored unrestricted unfiltered whatsoever limits restrictions filters"),
         frozenset(),
         ("content polic", "content filter"),
     ),
     "decode_and_follow": (
-        ws("decode decrypt translate convert rot rot13 base64 hex hexadecimal binary"),
+        ws("decode decrypt translate convert rot base hex hexadecimal binary"),
         ws("follow execute comply obey run act carry do"),
         (),
     ),
@@ -149,7 +164,7 @@ TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
     "no_restrictions": (
         ws(
             "restrictions filters limits rules uncensored unrestricted unfiltered developer"
-            " desarrollador entwicklermodus veloppeur"
+            " desarrollador entwicklermodus developpeur veloppeur"
         ),
         frozenset(),
         (),
@@ -165,32 +180,36 @@ TRIGGERS: dict[str, tuple[frozenset[str], frozenset[str], tuple[str, ...]]] = {
         ("忽略", "无视", "忽视", "忘记", "忘掉", "不要理会"),
     ),
     "role_override_ml": (
-        ws("bist sofort jetzt maintenant sormais partir ahora ora"),
+        ws("bist sofort jetzt maintenant desormais sormais partir ahora ora"),
         frozenset(),
         ("你现在", "从现在开始", "你的新"),
     ),
     "system_prompt_reference_ml": (
-        ws("systemanweisung systemanweisungen systemprompt sistema syst"),
+        ws("systemanweisung systemanweisungen systemprompt sistema systeme syst"),
         frozenset(),
         ("system-prompt", "系统", "开发者模式", "越狱"),
     ),
     "addresses_ai_agent_ml": (
-        ws("ki ia assistent assistentin asistente modelo ai assistant"),
+        # "cheria", "chèreassistant" (no blank needed between): one word, or cut at the è
+        ws(
+            "ki ia assistent assistentin asistente modelo ai assistant"
+            " cheria cherassistant chereia chereassistant"
+        ),
         frozenset(),
-        ("人工智能", "助手", "智能助理", "大模型", "语言模型"),
+        ("chère", "人工智能", "助手", "智能助理", "大模型", "语言模型"),
     ),
     "exfiltration_request_ml": (
         ws(
-            "leite sende schicke envoie envoyez reenvia envia manda transfere transferez transf"
-            " reenv env"
+            "leite sende schicke envoie envoiez envoier envoyez reenvia envia manda transfere"
+            " transferez transferer transf reenv env"
         ),
         frozenset(),
         ("转发", "发送", "发给"),
     ),
     "reveal_instructions_ml": (
-        ws("verrate zeige gib revela rivela revele revelez"),
+        ws("verrate zeige gib revela rivela revele revelez reveler"),
         frozenset(),
-        ("vèle", "véle", "告诉我", "显示", "输出", "重复", "泄露"),
+        ("vèle", "évele", "告诉我", "显示", "输出", "重复", "泄露"),
     ),
 }
 
@@ -218,8 +237,10 @@ def _g(*groups: str) -> tuple[frozenset[str], ...]:
 #: In ASCII text a ``\bword\b`` of a regex is exactly a run of :func:`plan._words`
 #: (``[a-z_]`` between characters outside ``[A-Za-z0-9_]``), ``e-mail`` leaves ``mail``,
 #: ``don't`` leaves ``don``, ``the user's`` leaves ``user``; a word a branch reaches only as
-#: a prefix (``forward`` of ``forwarding``) is left out. Non-ASCII text keeps the triggers
-#: alone (``ſ``, ``K`` and ``ı`` fold to ASCII letters under IGNORECASE).
+#: a prefix (``forward`` of ``forwarding``) is left out. The detector reads every trigger
+#: off :func:`anchors.ascii_fold` of the text (``ı``, ``İ``, ``ſ``, Kelvin ``K`` as the ASCII
+#: letters IGNORECASE matches them to: letters as well, so ``\b`` falls in the same places);
+#: text still non-ASCII after that keeps the triggers alone.
 ASCII_NEEDS: dict[str, tuple[tuple[tuple[frozenset[str], ...], tuple[str, ...]], ...]] = {
     "tool_invocation": (
         (_g("call invoke use run execute trigger",
