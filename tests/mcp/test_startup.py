@@ -28,6 +28,13 @@ HEAVY = (
     "imaplib",
     "keyring",
     "smtplib",
+    # the stdlib's header registry (email.policy): only building, confirming or parsing a
+    # message needs it; the SDK itself loads email.message and email.parser, not these
+    "email.policy",
+    "email.headerregistry",
+    "email._header_value_parser",
+    # only a configuration file is TOML (the demo builds its Config)
+    "tomllib",
 )
 
 #: logs every module the server process imports (a meta path finder sees importlib's too)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -86,6 +85,8 @@ def load_config(path: str | None = None, *, environ: Mapping[str, str] | None = 
             f"cannot read configuration file {file}: {type(exc).__name__}",
             public="configuration file unreadable",
         ) from exc
+    import tomllib  # only a configuration file needs it (the demo builds its Config)
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import email.parser
-import email.policy
 import email.utils
 import re
 import secrets
@@ -106,7 +105,9 @@ def threading_from_headers(header_bytes: bytes) -> Threading | None:
     ASCII, no spaces) are used; the last :data:`MAX_REFERENCES` are kept. Returns None when
     the parent has no usable Message-ID.
     """
-    parsed = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(header_bytes)
+    from email.policy import compat32  # with the header registry: loaded on first use
+
+    parsed = email.parser.BytesHeaderParser(policy=compat32).parsebytes(header_bytes)
     message_ids = _ids(parsed.get_all("Message-ID") or [])
     if len(message_ids) != 1:
         return None
@@ -273,12 +274,14 @@ def compose(
     if threading is not None:
         headers.append(("In-Reply-To", threading.in_reply_to))
         headers.append(("References", _FOLD.join(threading.references)))
+    from email.policy import SMTP
+
     # the body part and its MIME headers come from the email package; non-ASCII bodies go out
     # quoted-printable (8bit would need the server's 8BITMIME)
-    part = EmailMessage(policy=email.policy.SMTP)
+    part = EmailMessage(policy=SMTP)
     part.set_content(body, charset="utf-8", cte=None if body.isascii() else "quoted-printable")
     data = b"".join(f"{name}: {value}\r\n".encode("ascii") for name, value in headers)
-    data += part.as_bytes(policy=email.policy.SMTP)
+    data += part.as_bytes(policy=SMTP)
     _check_headers(data, expected=[name for name, _ in headers] + list(part.keys()))
     return ComposedMessage(
         data=data,
@@ -290,13 +293,17 @@ def compose(
 
 def message_id_of(data: bytes) -> str:
     """The Message-ID header of a built message ("" when it has none)."""
-    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(data)
+    from email.policy import compat32  # with the header registry: loaded on first use
+
+    headers = email.parser.BytesHeaderParser(policy=compat32).parsebytes(data)
     return str(headers.get("Message-ID", "")).strip()
 
 
 def _check_headers(data: bytes, *, expected: Sequence[str]) -> None:
     """Parse the built bytes back: the header names must be exactly the ones written."""
-    parsed = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(data)
+    from email.policy import compat32  # with the header registry: loaded on first use
+
+    parsed = email.parser.BytesHeaderParser(policy=compat32).parsebytes(data)
     found = [name.lower() for name in parsed]
     if found != [name.lower() for name in expected] or parsed.defects:
         raise HeaderInjectionError("built message headers differ from the ones written")

@@ -20,12 +20,11 @@ SHA-256 goes to the audit log with the human's decision.
 from __future__ import annotations
 
 import email.parser
-import email.policy
+import functools
 import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +38,8 @@ from mailguard_core.model.values import MessageRef, MessageSummary
 from mailguard_core.services.results import HeldForReview
 
 if TYPE_CHECKING:
+    from email.headerregistry import Address
+
     from mailguard_core.services.use_cases import MailboxService
 
 #: at most this many characters of one value (subject, name, address, line)
@@ -49,7 +50,14 @@ BODY_CHARS = 800
 #: at most this many messages listed one by one
 LISTED_MESSAGES = 20
 
-_PARSER = email.parser.BytesParser(policy=email.policy.default)
+
+@functools.cache
+def _parser() -> email.parser.BytesParser[EmailMessage]:
+    """The parser of the messages summarized; ``email.policy`` (with its header registry)
+    loads on the first confirmation, not at the server's startup."""
+    from email.policy import default
+
+    return email.parser.BytesParser(policy=default)
 
 
 @attrs.frozen(kw_only=True)
@@ -157,7 +165,7 @@ def _plain_body(message: EmailMessage) -> str:
 
 def summarize_send(account: str, composed: ComposedMessage) -> ConfirmationSummary:
     """The summary of a send, read back from the composed message's bytes."""
-    message = _PARSER.parsebytes(composed.data)
+    message = _parser().parsebytes(composed.data)
     assert isinstance(message, EmailMessage)
     lines = ["Send this email?", ""]
     senders = _addresses(message, "From")
@@ -184,7 +192,7 @@ def summarize_send(account: str, composed: ComposedMessage) -> ConfirmationSumma
 def _header(summary: MessageSummary) -> tuple[str, str]:
     """(sender, subject) of a stored message, made visible; unreadable headers say so."""
     try:
-        message = _PARSER.parsebytes(summary.header_bytes, headersonly=True)
+        message = _parser().parsebytes(summary.header_bytes, headersonly=True)
         subject = str(message.get("Subject", ""))
         found = _addresses(message, "From")
         sender = ", ".join(_mailbox(a) for a in found[:3]) or "(no sender)"
