@@ -89,7 +89,7 @@ def chromium() -> Iterator[Chromium]:
 
 R = random.Random
 
-CLASSES = ["h", "k", "c1", "wrap", "x-y"]
+CLASSES = ["h", "k", "c1", "wrap", "x-y", "\u00e9", "caf\u00e9", "\u0131"]
 IDS = ["a1", "main"]
 TAGS_BLOCK = ["div", "p", "td", "table", "center", "section"]
 TAGS_INLINE = ["span", "b", "font", "a", "em"]

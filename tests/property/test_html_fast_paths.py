@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -277,13 +278,56 @@ def _matches(source: str) -> list[tuple[list[tuple[str, list[int]]], int]]:
     return out
 
 
+#: a quirks-mode document (no DOCTYPE) where one selector names a class or id with a non-ASCII
+#: letter: the prefilter and the full engine must agree (both ASCII case-insensitive only)
+_QUIRKS_CASE = "<html><head><style>{sheet}</style></head><body><p {attr}='{value}'>t</p>"
+_FILLER = " ".join(f".absent{i}{{color:red}}" for i in range(20))
+
+
 @settings(max_examples=50, deadline=None)
+@example(_QUIRKS_CASE.format(sheet=".\u212a{display:none} " + _FILLER, attr="class", value="k"))
+@example(
+    _QUIRKS_CASE.format(
+        sheet=".CAF\u00c9{display:none} " + _FILLER, attr="class", value="caf\u00e9"
+    )
+)
+@example(
+    _QUIRKS_CASE.format(sheet=".\u03a3{display:none} " + _FILLER, attr="class", value="\u03c3")
+)
+@example(_QUIRKS_CASE.format(sheet="#\u00c9{display:none} " + _FILLER, attr="id", value="\u00e9"))
+@example(
+    _QUIRKS_CASE.format(sheet=".\u00c9{display:none} " + _FILLER, attr="class", value="\u00c9")
+)
+@example(_QUIRKS_CASE.format(sheet="#\u00d6{display:none} " + _FILLER, attr="id", value="\u00d6"))
 @given(_styled_document())
 def test_the_prefilter_skips_only_rules_the_full_engine_finds_no_element_for(source: str) -> None:
     """Matching with the class/id/element prefilter gives exactly the rules per element (and
     the unsupported count) that evaluating every rule's XPath gives."""
     with_prefilter, without = _matches(source)
     assert with_prefilter == without
+
+
+@pytest.mark.parametrize("rules", [1, 20])
+@pytest.mark.parametrize(
+    ("selector", "attr", "value", "matches"),
+    [(".\u00c9", "class", "\u00c9", True), ("#\u00d6", "id", "\u00d6", True),
+     (".CAF\u00c9", "class", "caf\u00c9", True), (".CAF\u00c9", "class", "caf\u00e9", False),
+     (".\u212a", "class", "k", False), (".\u0130", "class", "\u0130", True)],
+)  # fmt: skip
+def test_quirks_class_and_id_fold_ascii_letters_only(
+    selector: str, attr: str, value: str, matches: bool, rules: int
+) -> None:
+    """In quirks mode browsers compare class names and ids ASCII case-insensitively: a
+    non-ASCII letter must be the same letter (a full Unicode lower() made ``.\u00c9`` miss
+    ``class=\u00c9``, so text it hid reached body_text); the same with and without the
+    prefilter."""
+    filler = " ".join(f".absent{i}{{color:red}}" for i in range(rules - 1))
+    doc = _parse(
+        _QUIRKS_CASE.format(sheet=f"{selector}{{display:none}} {filler}", attr=attr, value=value)
+    )
+    matched = css.StyleIndex([el.text or "" for el in doc.iter("style")]).match(doc)
+    found = [el.tag for el in matched.rules]
+    assert ("p" in found) is matches
 
 
 def test_the_prefilter_is_taken_and_skips_absent_names() -> None:

@@ -185,3 +185,18 @@ def test_content_type_is_get_content_type(fields: list[tuple[str, str]], default
         return
     assert content_type(msg) == expected
     assert content_type(msg) == expected  # from the cache
+
+
+def test_content_type_cache_answers_for_the_sanitizers_policy_only() -> None:
+    """The cache holds compat32's answers: the same raw value under another policy (which
+    decodes the encoded word here) is asked directly, not answered from the cache."""
+    import email
+    from email import policy
+
+    from mailguard_core.sanitize.mime import content_type
+
+    raw = b"Content-Type: =?utf-8?q?text/html?=\r\n\r\nx"
+    old = email.message_from_bytes(raw, policy=policy.compat32)
+    new = email.message_from_bytes(raw, policy=policy.default)
+    assert content_type(old) == old.get_content_type() == "=?utf-8?q?text/html?="
+    assert content_type(new) == new.get_content_type() == "text/html"

@@ -38,13 +38,13 @@ import attrs
 from lxml import etree
 
 from mailguard_core.sanitize.css_declarations import Declarations, inline_declarations
+from mailguard_core.sanitize.css_prefilter import ascii_lower
 from mailguard_core.sanitize.css_selectors import (
     MARK_PREFIX,
     Compiled,
     Invalid,
     Skip,
     Unsupported,
-    ascii_lower,
     compile_selector,
     fallback_selector,
 )
@@ -250,7 +250,7 @@ def _names_in(doc: Any) -> str:
     """Every ``class`` and ``id`` value of the document in ASCII lower case, one string.
 
     A selector whose :attr:`Compiled.needs` are not all substrings of it matches no element
-    (see :func:`css_selectors.required_names`); its XPath is then not evaluated.
+    (see :func:`css_prefilter.required_names`); its XPath is then not evaluated.
     """
     return "\x00".join(ascii_lower(value) for value in cached_xpath(_CLASS_AND_ID)(doc))
 

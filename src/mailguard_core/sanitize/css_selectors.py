@@ -14,6 +14,8 @@ from typing import Any
 import attrs
 import cssselect
 
+from mailguard_core.sanitize.css_prefilter import ascii_lower, required_names
+
 #: pseudo-classes a static document decides and cssselect evaluates
 _STATIC = frozenset(
     {
@@ -272,7 +274,7 @@ class _QuirksTranslator(cssselect.HTMLTranslator):
 
     def xpath_class(self, class_selector: Any) -> Any:
         xpath = self.xpath(class_selector.selector)
-        name = class_selector.class_name.lower()
+        name = ascii_lower(class_selector.class_name)
         return xpath.add_condition(
             "@class and contains(concat(' ', normalize-space(translate(@class, "
             f"'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')), ' '), "
@@ -283,7 +285,7 @@ class _QuirksTranslator(cssselect.HTMLTranslator):
         xpath = self.xpath(id_selector.selector)
         return xpath.add_condition(
             "translate(@id, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') = "
-            f"{self.xpath_literal(id_selector.id.lower())}"
+            f"{self.xpath_literal(ascii_lower(id_selector.id))}"
         )
 
 
@@ -343,53 +345,6 @@ def _requirements(compiler: _Compiler, text: str, selector: Any) -> dict[str, tu
         return {}
     needs, tags = required_names(selector.parsed_tree)
     return {"needs": needs, "tags": tags}
-
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def ascii_lower(text: str) -> str:
-    """``text`` with A-Z lowered and nothing else changed (as XPath ``translate`` lowers
-    class names in quirks mode; ``str.lower`` also folds other letters)."""
-    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
-
-
-def required_names(tree: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The class names and ids (ASCII lower case), and the element names (as cssselect's
-    HTML translator writes them in the XPath), in the compounds of a parsed selector.
-
-    An element matching a compound has its element name, carries each of its class names in
-    its ``class`` attribute and its id as its ``id``; the compounds left of a combinator must
-    match some other element. So a document where one of the names appears in no ``class``
-    or ``id`` attribute (compared in ASCII lower case, as a substring: a weaker test than the
-    selector's), or where no element has one of the element names, has no element the
-    selector matches. Only the chain of the selector itself is read (not the arguments of
-    ``:not()``, ``:has()`` or other functions); callers leave out selectors with marks (their
-    argument lists are evaluated apart) and with namespace prefixes (``|``: an undefined
-    prefix is an XPath error, which has its own fallback).
-    """
-    out: list[str] = []
-    tags: list[str] = []
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cssselect.parser.CombinedSelector):
-            stack.append(node.selector)
-            stack.append(node.subselector)
-        elif isinstance(node, cssselect.parser.Class):
-            out.append(ascii_lower(node.class_name))
-            stack.append(node.selector)
-        elif isinstance(node, cssselect.parser.Hash):
-            out.append(ascii_lower(node.id))
-            stack.append(node.selector)
-        elif isinstance(node, cssselect.parser.Element):
-            if node.element and node.namespace is None:
-                tags.append(node.element.lower())  # cssselect's lower_case_element_names
-        else:
-            inner = getattr(node, "selector", None)
-            if inner is not None:
-                stack.append(inner)
-    return tuple(dict.fromkeys(out)), tuple(dict.fromkeys(tags))
 
 
 def fallback_selector(tokens: Sequence[Any], quirks: bool) -> Compiled:

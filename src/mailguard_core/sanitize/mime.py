@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from email.message import Message
+from email.policy import compat32
 from typing import Any
 
 import attrs
@@ -42,7 +43,8 @@ def content_type(part: Message) -> str:
     """``part.get_content_type()``, cached by the raw Content-Type value it parses.
 
     The answer depends only on the first Content-Type field's raw value (the part's
-    default type when there is none); mail repeats a handful of them.
+    default type when there is none) under the sanitizer's parser policy (``compat32``;
+    a part under another policy is asked directly); mail repeats a handful of them.
     """
     for name, raw in vars(part)["_headers"]:
         # ``Message.get`` lower-cases every field name; only a name of the same length can
@@ -53,7 +55,11 @@ def content_type(part: Message) -> str:
             break
     else:
         return part.get_default_type()
-    if not isinstance(value, str) or len(value) > _PARAM_CACHE_MAX_CHARS:
+    if (
+        not isinstance(value, str)
+        or len(value) > _PARAM_CACHE_MAX_CHARS
+        or part.policy is not compat32  # the cache holds compat32's answers only
+    ):
         return part.get_content_type()
     found = _ctype_cache.get(value)
     if found is None:
