@@ -148,3 +148,13 @@ def test_the_wire_module_is_the_only_place_that_writes_an_envelope() -> None:
         if '"security_warnings":' in p.read_text(encoding="utf-8") and p.name != "schemas.py"
     ]
     assert writers == []
+
+
+def test_a_result_nobody_taught_the_faces_is_refused_not_shaped_as_a_message() -> None:
+    """The catch-all of envelope and audit_summary accepts only the sanitizer's SafeMessage."""
+    from mailguard_core.app.wire import envelope
+    from mailguard_core.services.results import audit_summary
+
+    for shape in (envelope, audit_summary):
+        with pytest.raises(TypeError, match="not a tool result: dict"):
+            shape({"count": 1})  # type: ignore[arg-type]

@@ -33,10 +33,11 @@ from mailguard_core.services.results import (
     SearchResults,
     Sent,
     ToolResult,
+    safe_message,
 )
 
 if TYPE_CHECKING:
-    from mailguard_core.sanitize import SafeMessage, SecurityWarning
+    from mailguard_core.sanitize import SecurityWarning
 
 WireDict = dict[str, Any]
 
@@ -245,5 +246,4 @@ def envelope(result: ToolResult) -> WireDict:
             tool_names = sorted(t.value for t in tools)
             return _trusted({"active": active, "posture": posture.value, "tools": tool_names})
         case _:
-            message: SafeMessage = result  # fetch_message: the sanitizer's own value
-            return message.to_dict()
+            return safe_message(result).to_dict()  # fetch_message: the sanitizer's own value

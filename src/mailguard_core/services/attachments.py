@@ -25,6 +25,7 @@ from mailguard_core.sanitize import (
     sanitize_text,
     sniff_content_type,
 )
+from mailguard_core.sanitize.api import CTYPE_RE
 from mailguard_core.sanitize.files import type_mismatch_severity
 from mailguard_core.services.results import AttachmentList, AttachmentRead, Downloaded
 
@@ -66,6 +67,8 @@ class AttachmentCases:
         name, warnings = safe_filename(part.filename, fallback=f"attachment-{ref.uid}-{part_id}")
         saved = self._need_downloads().save(name, part.content)
         declared = part.content_type.split(";", 1)[0].strip().lower()
+        if not CTYPE_RE.fullmatch(declared):  # the warning's detail holds no sender text
+            declared = "application/octet-stream"
         sniffed = sniff_content_type(part.content)
         grade = type_mismatch_severity(part.content_type, part.content, name)
         if grade is not None:

@@ -195,6 +195,17 @@ Accounts: TypeAlias = AccountList | AccountUsed
 ToolResult: TypeAlias = "Reading | Change | Accounts"
 
 
+def safe_message(result: object) -> SafeMessage:
+    """``result`` as the sanitizer's ``SafeMessage`` (the one tool result that is not one of
+    the values above), else ``TypeError``: a result type nobody taught the faces is a bug,
+    never shaped as if it were a message."""
+    from mailguard_core.sanitize import SafeMessage
+
+    if not isinstance(result, SafeMessage):
+        raise TypeError(f"not a tool result: {type(result).__name__}")
+    return result
+
+
 def audit_summary(result: ToolResult) -> dict[str, Any]:
     """What the audit end record says of a result: how many warnings it carries and its
     counts (``count``, ``total``, ``expunged``, ``size_bytes``); never content."""
@@ -224,6 +235,6 @@ def audit_summary(result: ToolResult) -> dict[str, Any]:
         case FolderChanged() | Drafted() | Sent() | HeldForReview() | AccountList() | AccountUsed():
             pass
         case _:
-            message: SafeMessage = result  # the one value that is not ours (fetch_message)
+            message = safe_message(result)  # the one value that is not ours (fetch_message)
             warnings, counts = message.warnings, {"size_bytes": message.size_bytes}
     return {"warnings": len(warnings), **counts}

@@ -130,7 +130,7 @@ def _guarded(rx: re.Pattern[str]) -> re.Pattern[str]:
 ) = _masks()  # fmt: skip
 
 #: (bit, alternatives) of the rules with a finer necessary condition for ASCII text
-#: (:data:`triggers._ASCII_NEEDS`)
+#: (:data:`triggers.ASCII_NEEDS`)
 NEEDS_BITS = tuple(
     (1 << i, ASCII_NEEDS[plan[0]]) for i, plan in enumerate(_PLAN) if plan[0] in ASCII_NEEDS
 )

@@ -234,7 +234,7 @@ def _g(*groups: str) -> tuple[frozenset[str], ...]:
 #: for ASCII text, a finer necessary condition of the heaviest rules: one of the
 #: alternatives, each (word groups that must all meet the text's words, substrings that must
 #: all occur in the lower-cased text), read off the rule's regex branch by branch.
-#: In ASCII text a ``\bword\b`` of a regex is exactly a run of :func:`plan._words`
+#: In ASCII text a ``\bword\b`` of a regex is exactly a run of :func:`plan.text_words`
 #: (``[a-z_]`` between characters outside ``[A-Za-z0-9_]``), ``e-mail`` leaves ``mail``,
 #: ``don't`` leaves ``don``, ``the user's`` leaves ``user``; a word a branch reaches only as
 #: a prefix (``forward`` of ``forwarding``) is left out. The detector reads every trigger
