@@ -43,6 +43,7 @@ from mailguard_core.ports.secrets import Secret
 from mailguard_core.search.cursor import decode_cursor, page_uids
 from mailguard_core.search.uidset import MAX_UID, UidSet
 from tests.support.dovecot import DovecotServer
+from tests.support.fake_imap import FakeSession, fake_imap_store
 
 TAG = b"KDFH12"
 
@@ -218,43 +219,15 @@ def test_a_uid_set_refuses_what_is_no_uid(bad: Any) -> None:
 
 
 # ---------------------------------------------------------------- through the store
-class _EsearchSession:
+class _EsearchSession(FakeSession):
     """A fake session of a server that advertises ESEARCH."""
 
-    normalise_times = True
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def capabilities(self) -> tuple[bytes, ...]:
-        return (b"IMAP4REV1", b"UIDPLUS", b"ESEARCH")
-
-    def login(self, username: str, password: str) -> None:
-        self.calls.append("login")
-
-    def shutdown(self) -> None:
-        self.calls.append("shutdown")
-
-    def logout(self) -> None: ...
-
-    def select_folder(self, folder: str, readonly: bool = False) -> dict[bytes, Any]:
-        return {b"UIDVALIDITY": 7}
+    CAPABILITIES = (b"IMAP4REV1", b"UIDPLUS", b"ESEARCH")
 
 
 @pytest.fixture
 def fake_store() -> Iterator[tuple[ImapMailStore, list[_EsearchSession]]]:
-    made: list[_EsearchSession] = []
-
-    def factory() -> _EsearchSession:
-        made.append(_EsearchSession())
-        return made[-1]
-
-    store = ImapMailStore(
-        "acct", ImapSettings(host="fake.invalid", username="u"), lambda: Secret("pw"),
-        client_factory=factory,
-    )  # fmt: skip
-    yield store, made
-    store.close()
+    yield from fake_imap_store(_EsearchSession)
 
 
 def _answering(*responses: Any) -> Callable[[Any, Any], tuple[bytes, list[Any]]]:

@@ -26,7 +26,7 @@ from mailguard_core.adapters import imap_read, imapclient_private
 from mailguard_core.adapters.imap import ImapMailStore
 from mailguard_core.adapters.imap_errors import ConnectionLost, OutOfStep
 from mailguard_core.adapters.imap_session import Edge, ImapSession
-from mailguard_core.config import AccountConfig, BreakerSettings, Config, ImapSettings
+from mailguard_core.config import AccountConfig, BreakerSettings, Config
 from mailguard_core.model.errors import (
     AuthenticationFailed,
     FolderNotFound,
@@ -40,6 +40,7 @@ from mailguard_core.model.errors import (
 from mailguard_core.model.values import MessageRef, SearchCriteria
 from mailguard_core.ports.secrets import Secret
 from tests.support.dovecot import DovecotServer
+from tests.support.fake_imap import FakeSession, fake_imap_store
 
 
 # ---------------------------------------------------------------- the Protocol is imapclient's
@@ -152,27 +153,10 @@ def test_an_exception_no_library_raises_for_the_server_passes_unchanged(exc: Exc
 
 
 # ---------------------------------------------------------------- a bug of ours is not mapped
-class _Session:
+class _Session(FakeSession):
     """A fake session with one message whose BODYSTRUCTURE is fine."""
 
-    normalise_times = True
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def capabilities(self) -> tuple[bytes, ...]:
-        return (b"IMAP4REV1", b"UIDPLUS", b"MOVE")
-
-    def login(self, username: str, password: str) -> None:
-        self.calls.append("login")
-
-    def shutdown(self) -> None:
-        self.calls.append("shutdown")
-
-    def logout(self) -> None: ...
-
-    def select_folder(self, folder: str, readonly: bool = False) -> dict[bytes, Any]:
-        return {b"UIDVALIDITY": 7}
+    CAPABILITIES = (b"IMAP4REV1", b"UIDPLUS", b"MOVE")
 
     def fetch(self, messages: list[int], data: list[bytes]) -> dict[int, dict[bytes, Any]]:
         self.calls.append("fetch")
@@ -185,18 +169,7 @@ BUGS = [ValueError("our parser"), KeyError("our parser"), OSError("our own code"
 
 @pytest.fixture
 def fake() -> Iterator[tuple[ImapMailStore, list[_Session]]]:
-    made: list[_Session] = []
-
-    def factory() -> _Session:
-        made.append(_Session())
-        return made[-1]
-
-    store = ImapMailStore(
-        "acct", ImapSettings(host="fake.invalid", username="u"), lambda: Secret("pw"),
-        client_factory=factory,
-    )  # fmt: skip
-    yield store, made
-    store.close()
+    yield from fake_imap_store(_Session)
 
 
 REF = MessageRef(account="acct", folder="INBOX", uidvalidity=7, uid=1)
