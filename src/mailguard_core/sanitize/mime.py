@@ -36,9 +36,6 @@ def _remember(key: tuple[str, str | None, str | None], value: Any) -> None:
         _param_cache[key] = value
 
 
-_ctype_cache: dict[str, str] = {}
-
-
 def content_type(part: Message) -> str:
     """``part.get_content_type()``, cached by the raw Content-Type value it parses.
 
@@ -61,14 +58,12 @@ def content_type(part: Message) -> str:
         or part.policy is not compat32  # the cache holds compat32's answers only
     ):
         return part.get_content_type()
-    found = _ctype_cache.get(value)
-    if found is None:
+    key = ("ctype", value, None)
+    found = _param_cache.get(key, _MISSING)
+    if found is _MISSING:
         found = part.get_content_type()
-        with _param_lock:
-            if len(_ctype_cache) >= _PARAM_CACHE_SIZE:
-                _ctype_cache.clear()
-            _ctype_cache[value] = found
-    return found
+        _remember(key, found)
+    return str(found)
 
 
 def charset_param(part: Message) -> Any:
