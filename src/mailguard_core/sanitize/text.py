@@ -1,7 +1,9 @@
 """Unicode normalization and invisible-character stripping (duty 5 of the envelope spec).
 
 Order: line endings, strip, NFKC (unicodedata2's current Unicode), strip again (NFKC can
-join what a stripped character separated), so that the result is a fixed point.
+join what a stripped character separated), so that the result is a fixed point. A long text
+is normalized in pieces cut before a newline (:func:`_nfkc`: the same result, and a piece
+already in NFKC costs only the normalizer's quick check).
 
 Character classes and what is kept:
 
@@ -168,6 +170,36 @@ def _strip(text: str, counts: dict[str, int]) -> str:
     return "".join(out)
 
 
+#: a text longer than this is normalized in pieces of at least this many characters
+_NFKC_PIECE = 500
+
+
+def _nfkc(text: str) -> str:
+    """``unicodedata2.normalize("NFKC", text)``, computed piece by piece, each piece cut just
+    before a newline.
+
+    A newline is a starter (combining class 0) that is the first of no composition and the
+    second of none, and it is its own NFKC: no step of NFKC (decomposition, canonical
+    reordering of the marks between two starters, composition with the last starter) reaches
+    across it, so the normalization of the whole is the pieces' normalizations put together.
+    Done so because the normalizer answers a text already in NFKC after a quick check, and
+    normalizes the whole text at once when one character of it (``№``, ``…``, a no-break
+    space) is not: cut into pieces, only the pieces that hold such a character cost the
+    full normalization. ``tests/property/test_sanitize_nfkc.py`` compares it with the
+    normalizer on generated text."""
+    if len(text) <= _NFKC_PIECE:
+        whole: str = unicodedata2.normalize("NFKC", text)
+        return whole
+    pieces: list[str] = []
+    start = 0
+    while start < len(text):
+        cut = text.find("\n", start + _NFKC_PIECE)
+        end = len(text) if cut < 0 else cut
+        pieces.append(unicodedata2.normalize("NFKC", text[start:end]))
+        start = end
+    return "".join(pieces)
+
+
 def normalize_text(text: str, location: str, warnings: WarningCollector) -> str:
     """NFKC-normalize ``text``, unify line endings and strip invisible characters.
 
@@ -178,7 +210,7 @@ def normalize_text(text: str, location: str, warnings: WarningCollector) -> str:
     counts: dict[str, int] = {}
     text = _strip(text, counts)
     if not text.isascii():
-        normalized = unicodedata2.normalize("NFKC", text)
+        normalized = _nfkc(text)
         if normalized != text:
             text = _strip(normalized.replace("\r\n", "\n").replace("\r", "\n"), counts)
     for cls in (ZERO_WIDTH, BIDI, CONTROL, TAG):
