@@ -95,13 +95,13 @@ class RuleBasedDetector:
         fired: list[str] = []
         weight_fired = 0
         left = possible
-        for bit, name, weight, rx, plain, starts in BITS:
+        for bit, name, weight, rx, starts in BITS:
             if not mask & bit:
                 continue
             if bit == SECRET_CODE_BIT and ascii_text:
                 hit = secret_code_requested(sample, lower, words)
             elif starts is not None and folded is not None:
-                hit = find_anchored(plain, starts, sample, folded)
+                hit = find_anchored(rx, starts, sample, folded)
             else:
                 hit = rx.search(sample) is not None
             left -= weight

@@ -1,9 +1,8 @@
-"""The rules in order with their triggers as bit masks, and the regex guards the detector
-runs (see :mod:`mailguard_core.sanitize.injection.detector`)."""
+"""The rules in order with their triggers as bit masks and the anchors of their regexes
+(see :mod:`mailguard_core.sanitize.injection.detector`)."""
 
 from __future__ import annotations
 
-import importlib
 import re
 from typing import Any
 
@@ -13,10 +12,6 @@ from mailguard_core.sanitize.injection.rules_core import CORE
 from mailguard_core.sanitize.injection.rules_multilingual import MULTILINGUAL
 from mailguard_core.sanitize.injection.rules_tasks import TASKS
 from mailguard_core.sanitize.injection.triggers import ASCII_NEEDS, REQUIRES, TRIGGERS
-
-#: the stdlib's regex parser (3.11-3.13; typeshed has no stubs for it), read by :func:`_guarded`
-_sre: Any = importlib.import_module("re._constants")
-_sre_parse: Any = importlib.import_module("re._parser")
 
 RULES: tuple[tuple[str, int, re.Pattern[str]], ...] = CORE + TASKS + MULTILINGUAL
 
@@ -85,43 +80,10 @@ def _masks() -> tuple[Any, ...]:
         tuple(required.items()),
         tuple((1 << i, plan[1]) for i, plan in enumerate(_PLAN)),
         tuple(
-            (1 << i, plan[0], plan[1], _guarded(plan[2]), plan[2], anchors(plan[2]))
+            (1 << i, plan[0], plan[1], plan[2], anchors(plan[2]))
             for i, plan in enumerate(_PLAN)
         ),
     )
-
-
-def _first_chars(items: Any) -> set[str] | None:
-    """The characters a match of the parsed pattern ``items`` can start with, when every
-    branch starts (after zero-width ``\\b``/``^``) with a literal; else None."""
-    for op, av in items:
-        if op is _sre.AT:
-            continue
-        if op is _sre.LITERAL:
-            return {chr(av)}
-        if op is _sre.SUBPATTERN and not av[1] and not av[2]:
-            return _first_chars(av[-1])
-        if op is _sre.BRANCH:
-            out: set[str] = set()
-            for branch in av[1]:
-                first = _first_chars(branch)
-                if first is None:
-                    return None
-                out |= first
-            return out
-        return None
-    return None
-
-
-def _guarded(rx: re.Pattern[str]) -> re.Pattern[str]:
-    """``rx`` with a lookahead for the characters its matches start with: the same matches
-    (the lookahead, compiled with the same flags, holds at every place a match starts),
-    found faster because the engine skips the other positions quickly."""
-    first = _first_chars(_sre_parse.parse(rx.pattern, rx.flags))
-    if not first:
-        return rx
-    chars = "".join(re.escape(ch) for ch in sorted(first))
-    return re.compile(f"(?=[{chars}])(?:{rx.pattern})", rx.flags)
 
 
 (
