@@ -21,12 +21,14 @@ _WORD_RE = re.compile(r"[a-z_]+")
 _WORD_BYTES = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz_" else 0x20 for c in range(256))
 
 
-def text_words(lower: str) -> set[str]:
-    """``set(_WORD_RE.findall(lower))``, computed in C: every non-ASCII character becomes
-    ``?`` and every byte outside ``[a-z_]`` a space, so the runs ``split`` finds are the
-    regex's matches."""
+def text_words(lower: str) -> frozenset[str]:
+    """``set(_WORD_RE.findall(lower)) & VOCABULARY``: the words of the text that the detector
+    asks about (triggers, needs, the secret-code check); the words split in C: every
+    non-ASCII character becomes ``?`` and every byte outside ``[a-z_]`` a space, so the runs
+    ``split`` finds are the regex's matches. Only the vocabulary's words are hashed into the
+    answer (a set of every word of a long text costs more than the split)."""
     data = lower.encode("ascii", "replace").translate(_WORD_BYTES)
-    return set(data.decode("ascii").split())
+    return VOCABULARY.intersection(data.decode("ascii").split())
 
 
 #: RULES in order with their triggers: (name, weight, regex, any_of, also, substrings, the
@@ -80,8 +82,7 @@ def _masks() -> tuple[Any, ...]:
         tuple(required.items()),
         tuple((1 << i, plan[1]) for i, plan in enumerate(_PLAN)),
         tuple(
-            (1 << i, plan[0], plan[1], plan[2], anchors(plan[2]))
-            for i, plan in enumerate(_PLAN)
+            (1 << i, plan[0], plan[1], plan[2], anchors(plan[2])) for i, plan in enumerate(_PLAN)
         ),
     )
 
@@ -101,7 +102,7 @@ assert len(NEEDS_BITS) == len(ASCII_NEEDS)
 
 def needs_met(
     alternatives: tuple[tuple[tuple[frozenset[str], ...], tuple[str, ...]], ...],
-    words: set[str],
+    words: frozenset[str],
     lower: str,
 ) -> bool:
     """True when one alternative has every word group meeting ``words`` and every substring
@@ -136,14 +137,14 @@ _SECRET_REPLY_RX, _SECRET_SEND_RX = (
 assert f"{_SECRET_REPLY_RX.pattern}|{_SECRET_SEND_RX.pattern}" == _SECRET_CODE_RX.pattern
 
 
-def secret_code_requested(sample: str, lower: str, words: set[str]) -> bool:
+def secret_code_requested(sample: str, lower: str, words: frozenset[str]) -> bool:
     """``_SECRET_CODE_RX.search(sample)`` for an ASCII ``sample``: an alternative runs only
     when the words or the literal phrase it cannot match without are in the text (in ASCII
     ``\\b`` bounds exactly the ``[a-z_]`` runs :func:`text_words` splits, and the pattern's
     spaces are literal)."""
     if (
         "with" in words
-        and not words.isdisjoint(("reply", "respond", "answer"))
+        and not words.isdisjoint(_SECRET_REPLY_VERBS)
         and _SECRET_REPLY_RX.search(sample)
     ):
         return True
@@ -153,3 +154,14 @@ def secret_code_requested(sample: str, lower: str, words: set[str]) -> bool:
 
 
 _SECRET_OWNERS = ("the user", "the owner", "the recipient", "the account holder")
+_SECRET_REPLY_VERBS = ("reply", "respond", "answer")
+
+#: every word the detector asks a text's word set about (:func:`text_words` keeps only
+#: these): the trigger words, the words of the ASCII needs, the secret-code check's words
+VOCABULARY: frozenset[str] = (
+    TRIGGER_WORDS
+    | frozenset(
+        word for alts in ASCII_NEEDS.values() for groups, _ in alts for g in groups for word in g
+    )
+    | frozenset(("with", *_SECRET_REPLY_VERBS))
+)
