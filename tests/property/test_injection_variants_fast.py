@@ -42,3 +42,46 @@ def test_mixed_word_regex_both_orders_and_edges() -> None:
     assert not rx.search("caf\u00e9 \u0131\u017f")  # accented Latin and folds are not look-alikes
     assert not rx.search("a \u0456 b")  # separated by blanks
     assert not rx.search("1\u0456_")  # digits and _ are not letters
+
+
+def _plain_leet(text: str) -> str:
+    return variants_module._LEET_WORD_RE.sub(variants_module._unleet, text)
+
+
+#: ASCII rich in what leet words are made of and what bounds them (``_`` is a word character
+#: outside the words, ``2689`` digits inside them), plus the non-ASCII letters IGNORECASE
+#: matches to ASCII ones and other word characters
+_LEET_ASCII = st.sampled_from("aeoIsTgnrX0134572689@$_ -.,!\n\t")
+_LEET_WIDE = st.one_of(
+    _LEET_ASCII,
+    st.sampled_from("\u0131\u0130\u017f\u212a\u00e9\u4e2d\u200b\u0663\u00a0\u00df\ud800"),
+)
+_LEET_WORDS = st.sampled_from(["1gn0r3", "pr3v10u5", "@ll", "$y5t3m", "a1b2c3", "h3ll0_w0rld"])
+
+
+@settings(max_examples=2_000, deadline=None)
+@given(st.lists(st.one_of(_LEET_WORDS, st.text(alphabet=_LEET_ASCII, max_size=8)), max_size=25))
+def test_leet_reading_is_the_regex_reading_on_ascii(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert variants_module._leet_reading(text) == _plain_leet(text)
+
+
+@settings(max_examples=1_500, deadline=None)
+@given(st.lists(st.one_of(_LEET_WORDS, st.text(alphabet=_LEET_WIDE, max_size=8)), max_size=25))
+def test_leet_reading_is_the_regex_reading_on_any_text(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert variants_module._leet_reading(text) == _plain_leet(text)
+
+
+def test_leet_reading_edges_and_the_run_budget() -> None:
+    leet = variants_module._leet_reading
+    assert leet("1gn0r3 411 pr3v10u5") == "ignore 411 previous"  # 411: one letter short
+    assert leet("x_1gn0r3 1gn0r3_") == "x_1gn0r3 1gn0r3_"  # bounded by a word character
+    assert leet("1gn0r3") == "ignore" and leet("") == ""
+    # more candidate runs than the budget: the regex over the whole text, the same answer
+    many = " ".join(["a1b3"] * 400 + ["1gn0r3"])
+    assert leet(many) == _plain_leet(many)
+    assert leet(many).endswith(" ignore")
+    numbers = " ".join(str(n) for n in range(5_000)) + " 1gn0r3"
+    assert leet(numbers) == _plain_leet(numbers)
+    assert leet("\u0131gn0r3 1gn0r3") == _plain_leet("\u0131gn0r3 1gn0r3")

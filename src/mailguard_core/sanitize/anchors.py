@@ -213,6 +213,22 @@ def candidates(starts: Anchors, sample: str, folded: str) -> Iterator[int]:
 
 def find_anchored(rx: re.Pattern[str], starts: Anchors, sample: str, folded: str) -> bool:
     """``rx.search(sample) is not None``, trying ``rx.match`` only at the
-    :func:`candidates`."""
+    :func:`candidates`: the same places in the same order, walked in one loop (no generator
+    between the finds and the matches: most anchors occur nowhere, and the cost per anchor
+    is then the call overhead around one ``str.find``)."""
+    find = folded.find
     match = rx.match
-    return any(match(sample, at) is not None for at in candidates(starts, sample, folded))
+    for anchor, lead in starts:
+        pos = find(anchor)
+        while pos >= 0:
+            at = pos
+            if lead:
+                while at and folded[at - 1] in lead:
+                    at -= 1
+                if at and sample[at - 1] != "\n":
+                    pos = find(anchor, pos + 1)
+                    continue
+            if match(sample, at) is not None:
+                return True
+            pos = find(anchor, pos + 1)
+    return False

@@ -9,6 +9,8 @@ import re
 import urllib.parse
 from collections.abc import Iterator
 
+from mailguard_core.sanitize.anchors import ASCII_FOLDS
+
 _INVISIBLE_RE = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff\U000e0000-\U000e007f]")
 _TAG_RE = re.compile("[\U000e0020-\U000e007e]")
 _SPACED_RE = re.compile(r"(?<![A-Za-z])(?:[A-Za-z][ .\-_*·]{1,2}){3,}[A-Za-z](?![A-Za-z])")
@@ -187,6 +189,78 @@ def _decoded_fragments(sample: str) -> tuple[list[str], list[str], list[str], li
     return b64, hexes, percent, escapes
 
 
+def _unleet(match: re.Match[str]) -> str:
+    return match.group(0).lower().translate(_LEET)
+
+
+#: an ASCII text's characters for :func:`_leet_reading`: letters ``a``, the other characters
+#: of :data:`_LEET_WORD_RE`'s words (digits, ``@``, ``$``) ``d``, everything else (``_`` too)
+#: a space; and the leet digits ``013457`` alone as ``1``
+#: the non-ASCII characters IGNORECASE matches to ASCII letters (ı, İ, ſ, Kelvin K)
+_ASCII_FOLD_RE = re.compile("[" + "".join(chr(c) for c in sorted(ASCII_FOLDS)) + "]")
+_LEET_KIND_BYTES = _table({_LETTERS: b"a", "0123456789@$": b"d"})
+_LEET_DIGIT_BYTES = _table({"013457": b"1"})
+
+
+def _leet_reading(sample: str) -> str:
+    """``_LEET_WORD_RE.sub(_unleet, sample)``, the regex run only around the words that can
+    hold a match.
+
+    A match of :data:`_LEET_WORD_RE` is a whole maximal run of ``[A-Za-z0-9@$]`` (it starts
+    after a character outside ``[\\w@$]``, its class repeat is greedy and it ends before
+    one) of 4 characters or more, holding two leet digits and two letters (its lookaheads),
+    so a letter beside a digit, ``@`` or ``$`` somewhere; whether it matches depends on the
+    run and the character on either side only. So the regex is run on each run where a
+    letter and a non-letter touch (found with ``bytes.find``: plain words and plain numbers
+    are skipped in C), with one character of context on either side, and the rest of the
+    text, where it cannot match, is kept as is; the replacement is as long as the word
+    (ASCII ``lower`` and a one-for-one ``translate``), so positions line up. Non-ASCII
+    characters are never inside a word, except the four that IGNORECASE matches to ASCII
+    letters (:data:`anchors.ASCII_FOLDS`; ``İ`` lowers to two characters): a text holding
+    one of those, and a text with too many runs to visit, go to the regex over the whole
+    text: the same answer either way. ``tests/property/test_injection_variants_fast.py``
+    compares the two."""
+    if not sample.isascii() and _ASCII_FOLD_RE.search(sample):
+        return _LEET_WORD_RE.sub(_unleet, sample)
+    # one byte per character: a non-ASCII one is ``?``, outside every word (only ı, İ, ſ and
+    # Kelvin K, sent to the regex above, match ``[a-z]`` under IGNORECASE)
+    data = sample.encode("ascii", "replace")
+    kinds = data.translate(_LEET_KIND_BYTES)
+    digits = data.translate(_LEET_DIGIT_BYTES)
+    budget = max(64, len(sample) // 64)
+    pieces: list[str] = []
+    done = 0
+    letter_first = kinds.find(b"ad")
+    digit_first = kinds.find(b"da")
+    while letter_first >= 0 or digit_first >= 0:
+        budget -= 1
+        if budget < 0:
+            return _LEET_WORD_RE.sub(_unleet, sample)
+        # the first place left where a letter and a non-letter of a word touch
+        touch = letter_first if digit_first < 0 or 0 <= letter_first < digit_first else digit_first
+        start = kinds.rfind(b" ", 0, touch) + 1
+        end = kinds.find(b" ", touch)
+        end = len(kinds) if end < 0 else end
+        if (
+            end - start >= 4
+            and digits.count(b"1", start, end) >= 2
+            and kinds.count(b"a", start, end) >= 2
+        ):
+            low = max(0, start - 1)
+            window = _LEET_WORD_RE.sub(_unleet, sample[low : end + 1])
+            pieces.append(sample[done:start])
+            pieces.append(window[start - low : end - low])
+            done = end
+        if 0 <= letter_first < end:
+            letter_first = kinds.find(b"ad", end)
+        if 0 <= digit_first < end:
+            digit_first = kinds.find(b"da", end)
+    if not pieces:
+        return sample
+    pieces.append(sample[done:])
+    return "".join(pieces)
+
+
 def _fold_homoglyphs(sample: str) -> str | None:
     """Words mixing ASCII letters with Greek, Cyrillic, Cherokee, letterlike or fullwidth
     look-alikes (``іgnоrе``) folded to ASCII, else None. Accented Latin is left alone."""
@@ -244,7 +318,7 @@ def variants(sample: str) -> list[tuple[str, str]]:
     # (the classes above when they are of the same text: no ``·`` and at most 20,000 chars)
     head = classes if plain and len(sample) <= 20_000 else _classes(sample[:20_000], _CLASS_BYTES)
     if head.count(b"a0a") >= 3:
-        leet = _LEET_WORD_RE.sub(lambda m: m.group(0).lower().translate(_LEET), sample)
+        leet = _leet_reading(sample)
         out.append(("obfuscation_leetspeak", leet))
     b64, hexes, percent, escapes = _decoded_fragments(sample)
     for name, texts in (
