@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from mailguard_core.sanitize import colors, css
+from mailguard_core.sanitize import colors, css, walk
 from mailguard_core.sanitize import html as H
 
 _TAGS = [
@@ -99,6 +100,46 @@ def _reference_insert_tbody(doc: Any) -> None:
                 body = None
 
 
+def _reference_scan(doc: Any) -> tuple[int, int, int, list[Any], list[Any], list[Any]]:
+    """Every attribute of every element read and compared (the plain spelling of _scan)."""
+    active = remote = forms = 0
+    comments: list[Any] = []
+    removable: list[Any] = []
+    closed: list[Any] = []
+    for top in (*doc.itersiblings(preceding=True), doc, *doc.itersiblings()):
+        main = top is doc
+        for el in top.iter():
+            tag = el.tag
+            if not isinstance(tag, str):
+                if main and tag in (etree.Comment, etree.ProcessingInstruction):
+                    comments.append(el)
+                continue
+            if main:
+                if tag in H._FORM:
+                    forms += 1
+                elif tag in H._REMOVE_TAGS:
+                    removable.append(el)
+                elif tag == "details" and el.get("open") is None:
+                    closed.append(el)
+            handler = False
+            for name, value in el.items():
+                if name.startswith("on"):
+                    handler = True
+                elif name in ("href", "action"):
+                    value = "".join(value.split()).lower()
+                    active += value.startswith(("javascript:", "vbscript:"))
+                elif name == "style":
+                    remote += "url(" in value
+                elif name == "background":
+                    remote += 1
+                elif name == "src":
+                    remote += tag == "img" and bool(re.match(r"^\s*(?:https?:)?//", value, re.I))
+                elif name == "rel":
+                    remote += tag == "link" and "stylesheet" in value.lower()
+            active += handler
+    return active, forms, remote, comments, removable, closed
+
+
 def _whole(doc: Any) -> bytes:
     return etree.tostring(doc.getroottree(), method="html", encoding="utf-8")
 
@@ -128,6 +169,43 @@ def test_prepass_counts_what_the_parser_left_beside_the_root() -> None:
     # background, the <img> beside the root. Only the comment below the root is removed.
     assert (active, forms, remote) == (5, 2, 4)
     assert quiet == {"comment": ["note"], "template": ["h"], "details_closed": ["eg"]}
+
+
+@settings(max_examples=150, deadline=None)
+@given(_DOCUMENTS)
+def test_prepass_scan_finds_what_reading_every_attribute_finds(source: str) -> None:
+    """_scan reads an element's attributes only when a counted name is among them: the same
+    counts and the same comments, removable elements and closed <details>, in order."""
+    doc = _parse(source)
+    if doc is None:
+        return
+    tree = doc.getroottree()
+    fast, slow = H._scan(doc), _reference_scan(doc)
+    assert fast[:3] == slow[:3]
+    for found, expected in zip(fast[3:], slow[3:], strict=True):
+        assert [tree.getpath(el) for el in found] == [tree.getpath(el) for el in expected]
+        assert all(a is b for a, b in zip(found, expected, strict=True))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_DOCUMENTS)
+def test_the_reused_parser_builds_the_tree_a_new_parser_builds(source: str) -> None:
+    """Parsing with the thread's parser, after other documents (and failures) went through it,
+    gives the tree a parser made for the document gives."""
+    if H.has_xml_bad_chars(source):
+        source = H._XML_BAD_RE.sub("", source)
+    if not source.strip():
+        return
+    H._parse("<p>before</p>")
+    H._parse("\x00")  # a document the parser rejects
+    fresh = etree.HTMLParser(no_network=True, huge_tree=True, remove_comments=False)
+    try:
+        made = etree.fromstring(source, fresh)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        made = None
+    expected = None if made is None else _whole(made)
+    reused = H._parse(source)
+    assert (None if reused is None else _whole(reused)) == expected
 
 
 @settings(max_examples=60, deadline=None)
@@ -358,3 +436,112 @@ def test_the_prefilter_is_taken_and_skips_absent_names() -> None:
     body_xpaths = [e for e in evaluated if e.startswith("descendant-or-self::")]
     assert len(body_xpaths) == 1  # only .Here (quirks: any case) was evaluated
     assert [r.order for rs in matched.rules.values() for r in rs] == [22]
+
+
+# --- one evaluation per distinct selector ----------------------------------------------------
+
+_REPEATED_SHEETS = st.lists(_SELECTORS, min_size=1, max_size=3).flatmap(
+    lambda selectors: st.lists(
+        st.tuples(st.sampled_from(selectors), st.booleans(), st.sampled_from(["", ", p", ", .k"])),
+        min_size=2,
+        max_size=20,
+    ).map(
+        lambda rules: " ".join(
+            f"@media screen{{{s}{more}{{color:red}}}}" if media else f"{s}{more}{{display:none}}"
+            for s, media, more in rules
+        )
+    )
+)
+
+
+@st.composite
+def _repeated_document(draw: st.DrawFn) -> str:
+    source = draw(_styled_document())
+    sheet = draw(_REPEATED_SHEETS)
+    return source.replace("<style>", f"<style>{sheet} ", 1)
+
+
+def _reference_match(index: css.StyleIndex, doc: Any) -> css.Matched:
+    """Every rule's selector evaluated on its own (the plain spelling of StyleIndex.match)."""
+    matched = css.Matched()
+    rules = index.rules(css.is_quirks(doc))
+    if any(rule.compiled.marks for rule in rules):
+        for el in doc.xpath(css._STALE):
+            for name in [k for k in el.attrib if k.startswith(css.MARK_PREFIX)]:
+                del el.attrib[name]
+    marked: list[tuple[Any, str]] = []
+    for rule in rules:
+        try:
+            for mark, expressions in rule.compiled.marks:
+                for expression in expressions:
+                    for el in etree.XPath(expression)(doc):
+                        if isinstance(el.tag, str) and el.get(mark) is None:
+                            el.set(mark, "")
+                            marked.append((el, mark))
+            elements = etree.XPath(rule.compiled.xpath)(doc)
+        except etree.XPathError:
+            elements = doc.xpath("descendant-or-self::*")
+            rule = attrs.evolve(rule, unsupported=True, possible=True)
+        if rule.unsupported and css._may_hide(rule.declarations):
+            matched.unsupported += 1
+        for el in elements:
+            matched.rules.setdefault(el, []).append(rule)
+    for el, mark in marked:
+        el.attrib.pop(mark, None)
+    return matched
+
+
+@settings(max_examples=80, deadline=None)
+@given(_repeated_document())
+def test_rules_sharing_a_selector_match_what_each_rule_alone_matches(source: str) -> None:
+    """StyleIndex.match evaluates a selector once for all the rules that repeat it (when no
+    rule sets marks): the same rules per element, in the same order, as evaluating each."""
+    doc = _parse(source)
+    H._insert_tbody(doc)
+    index = css.StyleIndex([el.text or "" for el in doc.iter("style")])
+    tree = doc.getroottree()
+    shared, alone = index.match(doc), _reference_match(index, doc)
+
+    def by_path(matched: css.Matched) -> list[tuple[str, list[int]]]:
+        return sorted((tree.getpath(el), [r.order for r in rs]) for el, rs in matched.rules.items())
+
+    assert by_path(shared) == by_path(alone)
+    assert shared.unsupported == alone.unsupported
+
+
+def test_a_repeated_selector_is_evaluated_once_and_applies_to_every_rule() -> None:
+    sheet = ".a{display:none} @media screen{.a{color:red}} .a, p{opacity:0}"
+    doc = _parse(f"<html><head><style>{sheet}</style></head><body><p class=a>x</p></body></html>")
+    evaluated: list[str] = []
+    real = css.cached_xpath
+
+    def spy(expression: str) -> Any:
+        select = real(expression)
+
+        def evaluate(doc: Any) -> Any:
+            evaluated.append(expression)
+            return select(doc)
+
+        return evaluate
+
+    css.cached_xpath = spy
+    try:
+        matched = css.StyleIndex([el.text or "" for el in doc.iter("style")]).match(doc)
+    finally:
+        css.cached_xpath = real
+    assert len(evaluated) == 2  # .a once for three rules, p once
+    assert [len(rs) for rs in matched.rules.values()] == [4]  # .a three times, p once
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet=" \t\n\r\x0b\x0c\x1c\x85\u00a0\u2003a\u00e9\u4e00", max_size=300),
+        st.text(max_size=50),
+        st.integers(0, 5000).map(lambda n: "a" + " " * n + "\n\t" * (n % 7) + "b"),
+    )
+)
+def test_collapse_ws_equals_the_regex_on_long_runs(text: str) -> None:
+    """collapse_ws halves doubled spaces until none is left: the regex's answer on runs of any
+    length and on other white space (U+00A0, U+2003, U+0085, U+001C stay)."""
+    assert walk.collapse_ws(text) == re.sub(r"[ \t\n\r\f\v]+", " ", text)

@@ -195,7 +195,12 @@ class StyleIndex:
         if self.empty:
             return matched
         rules = self.rules(is_quirks(doc))
+        # Without marks the tree does not change while the rules are matched, so rules with
+        # the same selector (a sheet repeats them across media queries and selector lists)
+        # share one evaluation; with marks a later selector may test marks set meanwhile.
+        seen: dict[str, list[Any]] | None = {}
         if any(rule.compiled.marks for rule in rules):
+            seen = None
             # mark attributes the message itself carries would make selectors match
             for el in cached_xpath(_STALE)(doc):
                 for name in [k for k in el.attrib if k.startswith(MARK_PREFIX)]:
@@ -222,8 +227,13 @@ class StyleIndex:
                     or any(tag not in tags for tag in compiled.tags)
                 ):
                     elements = []  # a class, id or element it needs is not there: no match
-                else:
+                elif seen is None:
                     elements = select(doc)
+                else:
+                    found_before = seen.get(compiled.xpath)
+                    if found_before is None:
+                        found_before = seen[compiled.xpath] = select(doc)
+                    elements = found_before
             except etree.XPathError:
                 elements = doc.xpath("descendant-or-self::*")
                 rule = attrs.evolve(rule, unsupported=True, possible=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -130,9 +131,22 @@ def has_xml_bad_chars(source: str) -> bool:
     )
 
 
+_local = threading.local()
+
+
+def _parser() -> Any:
+    """This thread's HTML parser (making one per body costs more than small bodies' parse)."""
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = etree.HTMLParser(
+            no_network=True, huge_tree=True, remove_comments=False
+        )
+    return parser
+
+
 def _parse(source: str) -> Any:
     """Parse HTML with libxml2 (plain etree elements: no Python class lookup per element)."""
-    parser = etree.HTMLParser(no_network=True, huge_tree=True, remove_comments=False)
+    parser = _parser()
     try:
         root = etree.fromstring(source, parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
@@ -145,18 +159,32 @@ _REMOVE_TAGS = frozenset({"style", "template", "head", "title", *_ACTIVE, *_DROP
 _COMMENT_TAGS = (etree.Comment, etree.ProcessingInstruction)
 
 
-def _prepass(doc: Any) -> tuple[dict[str, list[str]], int, int, int]:
-    """Count active/remote content, drop what no client renders.
+#: the attributes the prepass reads, besides the event handlers (``on*``)
+_COUNTED_ATTRIBUTES = frozenset({"href", "action", "style", "background", "src", "rel"})
 
-    Counted over the whole tree as parsed, in one pass: elements with an ``on*`` event handler
-    and ``javascript:``/``vbscript:`` links or form actions (active content), form controls,
-    and remote content (an ``<img>`` with a remote ``src``, a ``style`` with ``url(``, a
-    ``background`` attribute, a ``<link rel=stylesheet>``).
+
+def _prepass(doc: Any) -> tuple[dict[str, list[str]], int, int, int]:
+    """Count active/remote content, drop what no client renders (see :func:`_scan`)."""
+    active, forms, remote, comments, removable, closed = _scan(doc)
+    return _remove(doc, active, forms, remote, comments, removable, closed)
+
+
+def _scan(doc: Any) -> tuple[int, int, int, list[Any], list[Any], list[Any]]:
+    """What the prepass counts and removes, found in one pass over the tree as parsed.
+
+    Counted: elements with an ``on*`` event handler and ``javascript:``/``vbscript:`` links or
+    form actions (active content), form controls, and remote content (an ``<img>`` with a
+    remote ``src``, a ``style`` with ``url(``, a ``background`` attribute, a
+    ``<link rel=stylesheet>``). Found: comments and processing instructions, the elements no
+    client renders, closed ``<details>``. An element's attributes are read one by one only when
+    one of their names is counted (``tests/property/test_html_fast_paths.py`` compares this
+    with reading them all).
     """
     active = remote = forms = 0
     comments: list[Any] = []
     removable: list[Any] = []
     closed: list[Any] = []
+    counted = _COUNTED_ATTRIBUTES.isdisjoint
     # Attributes are counted in the whole document: the parser can leave elements beside the
     # root element (``<html></html><img ...>``). Everything else looks below the root only.
     for top in (*doc.itersiblings(preceding=True), doc, *doc.itersiblings()):
@@ -174,6 +202,9 @@ def _prepass(doc: Any) -> tuple[dict[str, list[str]], int, int, int]:
                     removable.append(el)
                 elif tag == "details" and el.get("open") is None:
                     closed.append(el)
+            names = el.keys()
+            if not names or (counted(names) and "\x00on" not in "\x00" + "\x00".join(names)):
+                continue  # no attribute that is counted
             handler = False
             for name, value in el.items():
                 if name.startswith("on"):
@@ -189,6 +220,19 @@ def _prepass(doc: Any) -> tuple[dict[str, list[str]], int, int, int]:
                 elif name == "rel":
                     remote += tag == "link" and "stylesheet" in value.lower()
             active += handler
+    return active, forms, remote, comments, removable, closed
+
+
+def _remove(
+    doc: Any,
+    active: int,
+    forms: int,
+    remote: int,
+    comments: list[Any],
+    removable: list[Any],
+    closed: list[Any],
+) -> tuple[dict[str, list[str]], int, int, int]:
+    """Remove what :func:`_scan` found; the quiet texts and the counts (with active elements)."""
     quiet: dict[str, list[str]] = {}
     for el in comments:
         text = _CONDITIONAL_RE.sub(" ", el.text or "")

@@ -76,8 +76,6 @@ _BLANKS_RE = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
 _LINE_SPACE_RE = re.compile(r"[ \t]+\n|\n[ \t]+")
 #: the characters of _WS_RE
 _ASCII_WS = " \t\n\r\f\v"
-#: the runs of _WS_RE except a single space (replacing those with a space changes nothing)
-_RUNS_RE = re.compile(r" [ \t\n\r\f\v]+|[\t\n\r\f\v][ \t\n\r\f\v]*")
 #: elements whose inherited state depends on more than their style (see ``hidden.child_state``)
 _SPECIAL_TAGS = frozenset({"a", "font", "dialog", "datalist", "body", "table"})
 _INLINE = style_facts.INLINE_TAGS
@@ -104,15 +102,27 @@ class Walked:
 def collapse_ws(text: str) -> str:
     """Collapse each run of ASCII whitespace in ``text`` to one space (HTML text rendering).
 
-    Same result as ``_WS_RE.sub(" ", text)``. Most pieces are either only whitespace (between
-    tags) or words separated by single spaces, which the regex would match and replace one by
-    one: ``_RUNS_RE`` matches only the runs that change.
+    Same result as ``_WS_RE.sub(" ", text)``, without the regex (which tries a match at every
+    space between words): each whitespace character becomes a space with ``str.replace``, then
+    doubled spaces are halved until none is left (a run of n spaces takes log2(n) passes of
+    ``str.replace``, each linear in C). Most pieces are either only whitespace (between tags)
+    or words separated by single spaces, for which nothing is replaced.
     """
-    if "  " in text or "\n" in text or "\t" in text or "\r" in text or "\f" in text or "\v" in text:
-        if not text.strip(_ASCII_WS):
-            return " "
-        return _RUNS_RE.sub(" ", text)
-    return text  # only single spaces: nothing to collapse, and scanning for them is cheaper
+    if not text.strip(_ASCII_WS):
+        return " " if text else text
+    if "\n" in text:
+        text = text.replace("\n", " ")
+    if "\t" in text:
+        text = text.replace("\t", " ")
+    if "\r" in text:
+        text = text.replace("\r", " ")
+    if "\f" in text:
+        text = text.replace("\f", " ")
+    if "\v" in text:
+        text = text.replace("\v", " ")
+    while "  " in text:
+        text = text.replace("  ", " ")
+    return text
 
 
 def strip_line_space(text: str) -> str:
@@ -198,6 +208,7 @@ def walk(
     alt: hidden.Inherited | None = None
     entries: list[tuple[hidden.Inherited, hidden.Inherited | None]] = []
     by_element = matched.rules
+    has_rules = bool(by_element)  # most mail has no style sheet: no lookup per element
     computed = matched.computed
     facts_for = hidden.facts_for
     steps = 0
@@ -233,7 +244,7 @@ def walk(
                 doubt = False
                 names = el.keys()
                 style = el.get("style") if names and "style" in names else None
-                if el in by_element:
+                if has_rules and el in by_element:
                     first, second = computed(el)
                     method, child, doubt = _decide(entry, facts_for(first, entry.state), el, names)
                     if second is not None or alt is not None:
