@@ -13,7 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailguard_core.sanitize.anchors import anchors, candidates, find_anchored, fold
+from mailguard_core.sanitize.anchors import (
+    _MERGE_LENGTH,
+    _merged,
+    anchors,
+    candidates,
+    find_anchored,
+    fold,
+)
 from mailguard_core.sanitize.injection.plan import RULES
 from mailguard_core.sanitize.phishing.content import _LANGUAGE
 
@@ -161,3 +168,29 @@ def test_every_rule_has_anchors() -> None:
 
 def _rx(name: str) -> re.Pattern[str]:
     return next(rx for n, rx in PATTERNS if n == name)
+
+
+_ANCHOR_TEXT = st.builds(
+    str.__add__,
+    st.sampled_from(["", "your new ", "from now", "ai", "system", "note", "\u7cfb\u7edf"]),
+    st.text(alphabet="abyou rnew\u00e9:", max_size=8),
+).filter(lambda a: len(a) >= 2)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sets(st.tuples(_ANCHOR_TEXT, st.sampled_from(["", "\t >"])), max_size=30))
+def test_merged_anchors_cover_every_anchor_they_replace(found: set[tuple[str, str]]) -> None:
+    """Each anchor begins with a merged anchor of its lead, and each merged anchor is the
+    longest beginning of the anchors it stands for (so the places tried are the same or
+    more, never fewer), at least :data:`_MERGE_LENGTH` long unless it stands for itself."""
+    merged = _merged(found)
+    assert len(merged) <= len(found)
+    for anchor, lead in found:
+        assert any(anchor.startswith(m) and lead == m_lead for m, m_lead in merged)
+    for m, m_lead in merged:
+        members = [
+            a for a, lead in found if lead == m_lead and a[:_MERGE_LENGTH] == m[:_MERGE_LENGTH]
+        ]
+        assert members and all(a.startswith(m) for a in members)
+        assert len(members) == 1 or len({a[len(m) : len(m) + 1] for a in members}) > 1
+        assert len(m) >= _MERGE_LENGTH or (m, m_lead) in found
