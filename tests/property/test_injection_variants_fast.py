@@ -85,3 +85,12 @@ def test_leet_reading_edges_and_the_run_budget() -> None:
     numbers = " ".join(str(n) for n in range(5_000)) + " 1gn0r3"
     assert leet(numbers) == _plain_leet(numbers)
     assert leet("\u0131gn0r3 1gn0r3") == _plain_leet("\u0131gn0r3 1gn0r3")
+
+
+@settings(max_examples=2_000, deadline=None)
+@given(st.binary(max_size=40).map(lambda b: b.translate(bytes(b"as "[c % 3] for c in range(256)))))
+def test_spaced_hint_is_the_two_substrings(classes: bytes) -> None:
+    """The letter-spacing pre-check: ``sasas`` or ``sassas`` among letters (``a``),
+    separators (``s``) and anything else (`` ``)."""
+    hint = variants_module._SPACED_HINT_RE.search(classes) is not None
+    assert hint == (b"sasas" in classes or b"sassas" in classes)
