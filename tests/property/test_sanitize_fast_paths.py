@@ -200,3 +200,137 @@ def test_content_type_cache_answers_for_the_sanitizers_policy_only() -> None:
     new = email.message_from_bytes(raw, policy=policy.default)
     assert content_type(old) == old.get_content_type() == "=?utf-8?q?text/html?="
     assert content_type(new) == new.get_content_type() == "text/html"
+
+
+#: pieces of Content-Type / Content-Disposition values: the plain form and every way out of
+#: it the stdlib's parameter reader has a rule for (quotes, escapes, ``<>``, RFC 2231 ``*``
+#: names and continuations, empty pieces, blanks of every kind, 8-bit, encoded words)
+_PARAM_BITS = st.sampled_from(
+    [
+        *("multipart/mixed", "text/plain", "attachment", "inline", "Boundary", "boundary"),
+        *(";", "; ", ";\r\n\t", " ", "\t", "\r\n ", "=", " = ", '"', "'", "\\", "<", ">", "*"),
+        *("boundary=", "BOUNDARY=", "charset=", "filename=", "name=", "NAME=", "name*=", "x="),
+        *("filename*0=", "filename*1*=", "boundary*=", "utf-8''a%20b", "us-ascii'en'x"),
+        *('"a b"', '"----=_Part_1"', "abc", "a=b", "(c)", "0123", "=?utf-8?q?a?=", '"<x>"'),
+        *("\u00e9", "\udcff", "\x0b", "\x1c", "\u00a0", "\u2028", ",", ".", "/", "?", ":"),
+    ]
+)
+_BLANKS = st.sampled_from(["", " ", "\t", "\r\n\t", "  "])
+#: value characters of the plain form (the wrapper and the insertion below add the others)
+_VALUE_TEXT = st.lists(st.sampled_from([*"aZ09'()+_,./:=?- ", "  "]), max_size=8).map("".join)
+
+
+@st.composite
+def _plain_form(draw: st.DrawFn) -> str:
+    """A value in the plain form (type, then ``; name=value`` pairs), then maybe one
+    character from outside it inserted somewhere: both sides of the fast path's border."""
+    out = draw(_BLANKS) + draw(st.sampled_from(["multipart/mixed", "attachment", "Boundary", "x"]))
+    for _ in range(draw(st.integers(0, 3))):
+        name = draw(
+            st.sampled_from(
+                ["boundary", "Boundary", "boundary", "charset", "filename", "name", "a.b-c"]
+            )
+        )
+        value = draw(_VALUE_TEXT)
+        # wrapped the way the stdlib's unquote() strips (``<>``, ``""``) or almost
+        head, tail = draw(
+            st.sampled_from(
+                [("", ""), ("", " "), (" ", ""), ("<", ">"), ('"', '"'), ("<", ""), ("\\", '"')]
+            )
+        )
+        value = head + value + tail
+        if draw(st.booleans()) or " " in value:
+            value = f'"{value}"'
+        out += f"{draw(_BLANKS)};{draw(_BLANKS)}{name}{draw(_BLANKS)}={draw(_BLANKS)}{value}"
+    out += draw(st.sampled_from(["", ";", " ; ", "\r\n"]))
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(out)))
+        out = out[:at] + draw(st.sampled_from(list(';"\\<>* =\x0b\u00a0\u00e9\udcff'))) + out[at:]
+    return out
+
+
+_PARAM_VALUES = st.one_of(
+    _plain_form(),
+    st.lists(_PARAM_BITS, max_size=10).map("".join),
+    st.text(alphabet=st.sampled_from(list(";=\"' \\*<>ab/\r\n\t")), max_size=16),
+)
+
+
+def _with_fields(fields: list[tuple[str, str]]) -> email.message.Message:
+    msg = email.message.Message()
+    for name, value in fields:
+        msg.set_raw(name, value)
+    return msg
+
+
+_PARAM_FIELDS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "Content-Type",
+                "content-disposition",
+                "CONTENT-TYPE",
+                "Content-Dispositio",
+                "Content-Type",
+                "Content-Disposition",
+                "Content-Type",
+                "Content-Type",
+                "Content-\u0130ype",
+                "Content-Disposit\u0130on",
+                "\u212aontent-Type",
+            ]
+        ),
+        _PARAM_VALUES,
+    ),
+    max_size=3,
+)
+
+
+def _same(fast: object, slow: object) -> None:
+    assert fast == slow and type(fast) is type(slow)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_PARAM_FIELDS)
+def test_plain_parameters_read_as_the_stdlib_reads_them(fields: list[tuple[str, str]]) -> None:
+    """``boundary_param``, ``charset_param`` and ``filename_param`` (which skip the stdlib's
+    parameter parser for values in the plain form) answer as ``get_boundary``,
+    ``get_param("charset")`` and ``get_filename`` do, on values far outside that form."""
+    from mailguard_core.sanitize.mime import boundary_param, charset_param, filename_param
+
+    msg = _with_fields(fields)
+    for fast, slow in (
+        (boundary_param, msg.get_boundary),
+        (charset_param, lambda: msg.get_param("charset")),
+        (filename_param, msg.get_filename),
+    ):
+        try:
+            expected = slow()
+        except (UnicodeError, ValueError, LookupError) as exc:
+            with pytest.raises(type(exc)):
+                fast(msg)
+            continue
+        _same(fast(msg), expected)
+
+
+def test_plain_parameters_cases() -> None:
+    """The plain form is read without the stdlib, and values outside it are not."""
+    from mailguard_core.sanitize.mime import plain_params
+
+    assert plain_params('multipart/mixed;\r\n\tBoundary="a b=c "; x=y;') == [
+        ("multipart/mixed", ""), ("boundary", "a b=c "), ("x", "y"),
+    ]  # fmt: skip
+    assert plain_params("attachment; filename=") == [("attachment", ""), ("filename", "")]
+    for outside in ('a; b="c;d"', 'a; b="\\""', "a; b*=x", "a; b=<c>", "a;; b=c", "a; b=c d", "é"):
+        assert plain_params(outside) is None
+    cases = [
+        ("Content-Type", 'multipart/alternative; boundary="----=_Part_1 "'),
+        ("Content-Disposition", 'attachment; filename=" report (1).pdf "'),
+        ("Content-Type", "text/plain; charset=UTF-8; name=a.txt"),
+    ]
+    msg = _with_fields(cases)
+    from mailguard_core.sanitize.mime import boundary_param, charset_param, filename_param
+
+    assert boundary_param(msg) == msg.get_boundary() == "----=_Part_1"
+    assert charset_param(msg) == msg.get_param("charset") is None  # the first Content-Type
+    assert filename_param(msg) == msg.get_filename() == "report (1).pdf"

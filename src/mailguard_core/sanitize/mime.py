@@ -7,6 +7,7 @@ own parts numbered ``N.1``, ``N.2``, ....
 
 from __future__ import annotations
 
+import re
 import threading
 from email.message import Message
 from email.policy import compat32
@@ -66,12 +67,77 @@ def content_type(part: Message) -> str:
     return str(found)
 
 
+_BLANK = "[ \t\r\n]*"
+#: a parameter value the stdlib reads as written: no quote, backslash, ``<>``, ``;`` or blank
+_PLAIN_CHARS = "A-Za-z0-9'()+_,./:=?\\-"
+#: a whole Content-Type / Content-Disposition value in the plain form: a token (the type),
+#: then ``; name=value`` pairs, each value a run of plain characters or a quoted one (blanks
+#: allowed inside the quotes), no RFC 2231 ``*`` in a name, at most one ``;`` at the end
+_PLAIN_PARAMS_RE = re.compile(
+    rf"{_BLANK}[A-Za-z0-9!#$%&'*+.^_`{{|}}~/-]+"
+    rf"(?:{_BLANK};{_BLANK}[A-Za-z0-9_.-]+{_BLANK}={_BLANK}"
+    rf'(?:"[{_PLAIN_CHARS} ]*"|[{_PLAIN_CHARS}]*))*{_BLANK};?{_BLANK}'
+)
+_PARAM_RE = re.compile(
+    rf'(?:^{_BLANK}([^;\s]+)|;{_BLANK}([^\s=]+){_BLANK}={_BLANK}(?:"([^"]*)"|([^;\s]*)))'
+)
+
+
+def plain_params(value: Any) -> list[tuple[str, str]] | None:
+    """The parameters ``Message.get_param`` reads from ``value``, when it is in the plain form
+    (:data:`_PLAIN_PARAMS_RE`: ASCII, no quoting inside values, no RFC 2231 names), as
+    ``(name, value)`` pairs in order: the type first with the value ``""``, then each
+    parameter with its name lower-cased and its value unquoted; else None (the stdlib reads it).
+
+    In that form every step of the stdlib's reading (``_parseparam``, ``decode_params``,
+    ``_unquotevalue``, ``collapse_rfc2231_value``) leaves the value as written inside its
+    quotes; ``tests/property/test_sanitize_fast_paths.py`` holds the two together on values
+    generated far outside the form.
+    """
+    if not isinstance(value, str) or not value.isascii() or not _PLAIN_PARAMS_RE.fullmatch(value):
+        return None
+    pairs = []
+    for ctype, name, quoted, token in _PARAM_RE.findall(value):
+        pairs.append((ctype, "") if ctype else (name.lower(), quoted or token))
+    return pairs
+
+
+def _plain_param(part: Message, header: str, param: str) -> tuple[bool, str | None]:
+    """``(True, part.get_param(param, None, header))`` when the first ``header`` field is
+    absent or in the plain form under ``compat32``, else ``(False, None)``."""
+    if part.policy is not compat32:
+        return False, None
+    for name, raw in vars(part)["_headers"]:
+        if len(name) == len(header) and name.lower() == header:
+            pairs = plain_params(raw)
+            if pairs is None:
+                return False, None
+            for key, found in pairs:
+                if key.lower() == param:
+                    return True, found
+            return True, None
+    return True, None
+
+
+def boundary_param(part: Message) -> str | None:
+    """``part.get_boundary()``, read without the stdlib's parameter parser when the
+    Content-Type value is in the plain form (:func:`plain_params`)."""
+    known, found = _plain_param(part, "content-type", "boundary")
+    if not known:
+        return part.get_boundary()
+    return None if found is None else found.rstrip()
+
+
 def charset_param(part: Message) -> Any:
     """``part.get_param("charset")``, cached by the Content-Type value it parses.
 
     The result (str, RFC 2231 tuple or None) depends only on the first Content-Type
-    value; mail repeats a handful of them, and the stdlib parameter parser is slow.
+    value; mail repeats a handful of them, and the stdlib parameter parser is slow. A value
+    in the plain form (:func:`plain_params`) is read without it.
     """
+    known, plain = _plain_param(part, "content-type", "charset")
+    if known:
+        return plain
     ctype = part.get("Content-Type")
     if not _cacheable(ctype):
         return part.get_param("charset")
@@ -85,7 +151,13 @@ def charset_param(part: Message) -> Any:
 
 
 def filename_param(part: Message) -> Any:
-    """``part.get_filename()``, cached by the Content-Disposition and Content-Type it reads."""
+    """``part.get_filename()``, cached by the Content-Disposition and Content-Type it reads
+    (read without the stdlib's parameter parser when they are in the plain form)."""
+    known, plain = _plain_param(part, "content-disposition", "filename")
+    if known and plain is None:
+        known, plain = _plain_param(part, "content-type", "name")
+    if known:
+        return None if plain is None else plain.strip()
     disposition = part.get("Content-Disposition")
     ctype = part.get("Content-Type")
     if not (_cacheable(disposition) and _cacheable(ctype)):
@@ -284,7 +356,7 @@ def message_size(msg: Message, max_parts: int = 10_000) -> int:
         if part.get_content_maintype() == "message":
             stack.extend(reversed(children))  # message/*: the payload is the inner message
             continue
-        boundary = part.get_boundary() or ""
+        boundary = boundary_param(part) or ""
         if part.preamble is not None:
             size += len(part.preamble) + 2
         size += len(children) * (len(boundary) + 6) + len(boundary) + 4  # --b CRLF...CRLF, --b--

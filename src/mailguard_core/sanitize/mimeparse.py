@@ -35,7 +35,7 @@ from email import errors
 from email.message import Message
 from email.policy import compat32
 
-from mailguard_core.sanitize.mime import content_type
+from mailguard_core.sanitize.mime import boundary_param, content_type
 from mailguard_core.sanitize.mimeparse_cursor import NL_RE, Cursor, boundary_delimiter
 
 __all__ = ["MAX_DEPTH", "TooDeep", "parse_text"]
@@ -165,7 +165,7 @@ class _Parser:
 
     def _multipart(self, msg: Message, ctype: str, depth: int) -> None:
         cur = self.cur
-        boundary = msg.get_boundary()
+        boundary = boundary_param(msg)  # msg.get_boundary()
         if boundary is None:
             msg.defects.append(errors.NoBoundaryInMultipartDefect())
             msg.set_payload("".join(cur.take_rest()))
