@@ -22,11 +22,14 @@ from mailguard_core.sanitize.anchors import (
     fold,
 )
 from mailguard_core.sanitize.injection.plan import RULES
-from mailguard_core.sanitize.phishing.content import _LANGUAGE
+from mailguard_core.sanitize.phishing.content import _CTA, _LANGUAGE
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "sanitizer"
-#: every regex searched by its anchors: the injection rules and the phishing language checks
-PATTERNS = [(name, rx) for name, _, rx in RULES] + [(name, rx) for name, rx, _ in _LANGUAGE]
+#: every regex searched by its anchors: the injection rules, the phishing language checks and
+#: the calls to action a credential-harvest link is read with
+PATTERNS = [(name, rx) for name, _, rx in RULES] + [
+    (name, rx) for name, rx, _ in (*_LANGUAGE, *_CTA)
+]
 ANCHORED = [(name, rx, starts) for name, rx in PATTERNS if (starts := anchors(rx)) is not None]
 
 

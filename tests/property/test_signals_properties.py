@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import re
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -168,3 +169,45 @@ def test_numeric_host_regex_is_the_label_rule(host: str) -> None:
         re.fullmatch(r"0x[0-9a-f]{1,8}|[0-9]{1,10}", lab) for lab in labels
     )
     assert _links_module._numeric_host(host) is by_labels
+
+
+_LABELS = st.sampled_from(["paypal", "amazon", "a.b", "x", "ex", "", "co"])
+_SUFFIXES = st.sampled_from(["com", "co.uk", "de", "com.au", "ne.jp", "c", "com.x", "uk.", ""])
+
+
+@st.composite
+def _brand_tables(draw: st.DrawFn) -> tuple[Any, ...]:
+    """Tables with shared domains, shared and dotted per-country labels, the bundled brands."""
+    from mailguard_core.sanitize.brands import BUNDLED, Brand
+
+    made = [
+        Brand(
+            f"b{i}", (f"b{i}",),
+            frozenset(draw(st.lists(st.sampled_from(["x.com", "paypal.com", "a.b.de", "y.org"]),
+                                    max_size=3))),
+            draw(_LABELS),
+        )
+        for i in range(draw(st.integers(0, 5)))
+    ]  # fmt: skip
+    return tuple(draw(st.permutations([*made, *draw(st.sampled_from([(), BUNDLED[:6]]))])))
+
+
+_REG_DOMAINS = st.one_of(
+    st.tuples(_LABELS, _SUFFIXES).map(".".join),
+    st.sampled_from(["x.com", "paypal.com", "a.b.de", "gmail.com", "office.com", "amazon.de"]),
+    st.text(alphabet="ab.c", max_size=8),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_brand_tables(), _REG_DOMAINS, _REG_DOMAINS)
+def test_owner_index_answers_as_asking_every_brand(
+    table: tuple[Any, ...], first: str, second: str
+) -> None:
+    """``brands.owners`` (an index per table) and ``same_organisation`` built on it answer
+    as the scan over every brand with ``owns`` did."""
+    from mailguard_core.sanitize.brands import owners, owns, same_organisation
+
+    assert owners(table, first) == tuple(b for b in table if owns(b, first))
+    both = next((b for b in table if owns(b, first) and owns(b, second)), None)
+    assert same_organisation(table, first, second) is both

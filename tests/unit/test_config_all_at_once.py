@@ -147,9 +147,7 @@ def test_a_refused_value_no_longer_hides_the_rules_between_fields() -> None:
     problems = [p.strip() for p in _problems(doc)]
     assert "accounts[0].imap.port: must be 1-65535" in problems
     assert "accounts[0].breaker.failure_threshold: must be at least 1" in problems
-    assert (
-        "accounts[0].breaker.max_cooldown_seconds: must be at least cooldown_seconds" in problems
-    )
+    assert "accounts[0].breaker.max_cooldown_seconds: must be at least cooldown_seconds" in problems
     assert "accounts[1].name: duplicate account name (also accounts[0])" in problems
 
 

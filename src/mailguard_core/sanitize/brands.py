@@ -199,9 +199,43 @@ def owns(brand: Brand, registrable_domain: str) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=32)
+def _owner_index(
+    table: tuple[Brand, ...],
+) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+    """The positions in ``table`` of the brands owning each domain, and of the brands with
+    each per-country label (what :func:`owns` reads, indexed once per table)."""
+    by_domain: dict[str, list[int]] = {}
+    by_label: dict[str, list[int]] = {}
+    for i, brand in enumerate(table):
+        for domain in brand.domains:
+            by_domain.setdefault(domain, []).append(i)
+        if brand.cc_label:
+            by_label.setdefault(brand.cc_label, []).append(i)
+    return (
+        {k: tuple(v) for k, v in by_domain.items()},
+        {k: tuple(v) for k, v in by_label.items()},
+    )
+
+
+def owners(table: tuple[Brand, ...], registrable_domain: str) -> tuple[Brand, ...]:
+    """The brands of ``table`` that :func:`owns` ``registrable_domain``, in table order,
+    found in the table's index instead of asking every brand."""
+    by_domain, by_label = _owner_index(table)
+    found = set(by_domain.get(registrable_domain, ()))
+    dot = registrable_domain.find(".")
+    while dot >= 0:  # every label that can stand before the per-country suffix
+        if registrable_domain[:dot] in by_label and _CC_SUFFIX_RE.fullmatch(
+            registrable_domain[dot + 1 :]
+        ):
+            found.update(by_label[registrable_domain[:dot]])
+        dot = registrable_domain.find(".", dot + 1)
+    return tuple(table[i] for i in sorted(found))
+
+
 def same_organisation(table: tuple[Brand, ...], first: str, second: str) -> Brand | None:
-    """The brand owning both registrable domains, if one does."""
-    for brand in table:
-        if owns(brand, first) and owns(brand, second):
+    """The brand owning both registrable domains, if one does (the first in table order)."""
+    for brand in owners(table, first):
+        if owns(brand, second):
             return brand
     return None

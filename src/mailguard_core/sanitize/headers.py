@@ -103,7 +103,7 @@ def header_str(value: Any) -> str:
                 chunks.append(part)
         return "".join(chunks)
     text = str(value)
-    if _SURROGATE_RE.search(text):
+    if not text.isascii() and _SURROGATE_RE.search(text):  # a surrogate is not ASCII
         raw = text.encode("ascii", errors="surrogateescape")
         return decode_bytes(raw, None)[0]
     return text

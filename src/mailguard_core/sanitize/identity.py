@@ -150,7 +150,7 @@ def _reply_to_relation(
     if (
         len(sender_name) >= 3
         and sender_name == reply_name
-        and not any(brands.owns(b, sender_reg) != brands.owns(b, reply_reg) for b in brand_table)
+        and brands.owners(brand_table, sender_reg) == brands.owners(brand_table, reply_reg)
     ):
         return "same_name"
     if reply_reg in phishing.MAIL_PROVIDERS:

@@ -9,7 +9,7 @@ from typing import Any
 
 from mailguard_core.sanitize import lookalike
 from mailguard_core.sanitize.anchors import Anchors, anchors, find_anchored, fold
-from mailguard_core.sanitize.brands import Brand, named_brands, owns
+from mailguard_core.sanitize.brands import Brand, named_brands, owners, owns
 from mailguard_core.sanitize.phishing.links import (
     Href,
     evidence_domain,
@@ -158,7 +158,7 @@ def check_credential_harvest(
             continue  # a tracker or a help desk: says nothing about the destination
         if sender_reg and related(reg, sender_reg, table):
             continue
-        if any(owns(b, reg) for b in table) and not _user_content(link.href, reg):
+        if owners(table, reg) and not _user_content(link.href, reg):
             continue  # a link to a well-known brand's own site is not a harvest
         if brand is not None and owns(brand, reg):
             continue
@@ -192,12 +192,18 @@ def _user_content(href: str, reg: str) -> bool:
 
 
 def _cta(text: str) -> str | None:
+    """The first call to action of :data:`CTA` that ``text`` holds, each tried only where
+    one of its anchors occurs (:mod:`mailguard_core.sanitize.anchors`)."""
     if not text:
         return None
-    for name, rx in CTA:
-        if rx.search(text):
+    folded = fold(text, text.lower())
+    for name, rx, starts in _CTA:
+        if _found(rx, starts, text, folded):
             return name
     return None
+
+
+_CTA = tuple((name, rx, anchors(rx)) for name, rx in CTA)
 
 
 #: the language checks with their anchors (:mod:`mailguard_core.sanitize.anchors`)
