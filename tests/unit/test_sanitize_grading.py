@@ -121,6 +121,18 @@ def test_alternative_mismatch_is_adversarial_only_when_the_hidden_part_can_steer
     assert "catalogue" not in safe.untrusted["body_text"]
 
 
+def test_a_long_letter_run_in_the_hidden_plain_part_is_read_once() -> None:
+    """A hidden plain part padded with a 200,000-letter run beside an address: the address
+    scan used to retry every position of the run (quadratic: ~4 s per 40,000 letters, hours
+    for a few hundred kilobytes); its destination is still counted."""
+    words = " ".join(f"w{chr(97 + i % 26)}{chr(97 + i // 26)}rd" for i in range(40))
+    plain = f"{words} {'a' * 200_000} pay@evil-payments.example now"
+    safe = sanitize_message(_alternative(plain, _VISIBLE))
+    [warning] = [w for w in safe.warnings if w.code == "mime_alternative_mismatch"]
+    assert warning.detail["destinations"] == 1
+    assert warning.severity == "adversarial"
+
+
 def test_a_plain_part_that_agrees_with_the_html_gives_no_mismatch() -> None:
     """The guard the grading relies on: agreeing alternatives raise nothing."""
     plain = "Hello world, see the sale. https://www.brightshop.com/sale"

@@ -14,6 +14,7 @@ from mailguard_core.sanitize.headers import HeaderIndex, decode_bytes, decode_va
 from mailguard_core.sanitize.html import Link, process_html
 from mailguard_core.sanitize.lookalike import registrable
 from mailguard_core.sanitize.mime import Shown, charset_param
+from mailguard_core.sanitize.text_addresses import address_spans
 from mailguard_core.sanitize.warnings import WarningCollector
 
 _WORD_RE = re.compile(r"[^\W\d_]{3,}")
@@ -21,7 +22,6 @@ _WORD_RE = re.compile(r"[^\W\d_]{3,}")
 #: an ``h`` or ``w`` in C (three times faster on long plain parts); U+017F (long s) is in the
 #: ``s`` class because IGNORECASE folds it to ``s``
 URL_RE = re.compile(r"[HhWw](?:(?<=[Hh])[Tt][Tt][Pp][Ss\u017f]?://|(?<=[Ww])[Ww][Ww]\.)\S+")
-_ADDRESS_RE = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
 _HOST_IN_URL_RE = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^/?#@]*@)?([^/?#:\s]+)", re.IGNORECASE)
 _MAX_DESTINATIONS = 200
 _MISMATCH_MIN_WORDS = 10
@@ -82,7 +82,8 @@ def attachment_head_and_size(part: Message) -> tuple[bytes, int]:
     payload = part.get_payload()
     cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
     if cte == "base64" and isinstance(payload, str) and payload.isascii():
-        length = len(payload) - sum(payload.count(c) for c in "\r\n \t")
+        # ``in`` stops at the first one (and most payloads hold no blank or tab at all)
+        length = len(payload) - sum(payload.count(c) for c in "\r\n \t" if c in payload)
         stripped = payload.rstrip()
         padding = len(stripped) - len(stripped.rstrip("="))
         head_b64 = "".join(payload[:200].split())[:24]
@@ -147,13 +148,13 @@ def hidden_destinations(plain: str, visible_links: list[Link], own: frozenset[st
             seen.add(registrable(host))
     found: set[str] = set()
     urls = URL_RE.finditer(plain)
-    addresses = _ADDRESS_RE.finditer(plain) if "@" in plain else iter(())
+    addresses = address_spans(plain)  # linear: see text_addresses
     for _, match in zip(range(_MAX_DESTINATIONS), urls, strict=False):
         host = _url_domain(match.group(0))
         if host:
             found.add(registrable(host))
-    for _, match in zip(range(_MAX_DESTINATIONS), addresses, strict=False):
-        found.add(registrable(match.group(1).lower()))
+    for _, (start, end) in zip(range(_MAX_DESTINATIONS), addresses, strict=False):
+        found.add(registrable(plain[start:end].partition("@")[2].lower()))
     return len(found - seen - {""})
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from mailguard_core.sanitize import brands, lookalike, phishing
 from mailguard_core.sanitize.html import Link
+from mailguard_core.sanitize.text_addresses import blank_addresses, find_addresses
 from mailguard_core.sanitize.warnings import WarningCollector
 
-_ADDRESS_IN_TEXT_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _MAX_DOMAINS = 100
 #: a host name as a warning's detail may carry it: word characters, dots and hyphens only
 _HOST_RE = re.compile(r"[\w-]{1,63}(?:\.[\w-]{1,63}){0,30}")
@@ -78,11 +78,11 @@ def check_identity(
     if name:
         reasons = set()
         claimed: list[str] = []
-        for other in _ADDRESS_IN_TEXT_RE.findall(name):
+        for other in find_addresses(name):
             if other.lower() != address:
                 reasons.add("address_in_name")
                 claimed.append(_domain_of(other))
-        for token in lookalike.domains_in(_ADDRESS_IN_TEXT_RE.sub(" ", name)):
+        for token in lookalike.domains_in(blank_addresses(name)):
             if lookalike.registrable(token) != sender_reg:
                 reasons.add("domain_in_name")
                 claimed.append(token)
@@ -193,7 +193,7 @@ def check_links(links: Sequence[Link], known: tuple[str, ...], warnings: Warning
         if "." not in link.text:
             continue
         href_reg = lookalike.registrable(host)
-        shown = lookalike.domains_in(_ADDRESS_IN_TEXT_RE.sub(" ", link.text[:500]))
+        shown = lookalike.domains_in(blank_addresses(link.text[:500]))
         wrapped = urllib.parse.unquote(link.href).lower() if href_reg in _URL_REWRITERS else ""
         lying = [
             d
