@@ -100,46 +100,6 @@ def _reference_insert_tbody(doc: Any) -> None:
                 body = None
 
 
-def _reference_scan(doc: Any) -> tuple[int, int, int, list[Any], list[Any], list[Any]]:
-    """Every attribute of every element read and compared (the plain spelling of _scan)."""
-    active = remote = forms = 0
-    comments: list[Any] = []
-    removable: list[Any] = []
-    closed: list[Any] = []
-    for top in (*doc.itersiblings(preceding=True), doc, *doc.itersiblings()):
-        main = top is doc
-        for el in top.iter():
-            tag = el.tag
-            if not isinstance(tag, str):
-                if main and tag in (etree.Comment, etree.ProcessingInstruction):
-                    comments.append(el)
-                continue
-            if main:
-                if tag in H._FORM:
-                    forms += 1
-                elif tag in H._REMOVE_TAGS:
-                    removable.append(el)
-                elif tag == "details" and el.get("open") is None:
-                    closed.append(el)
-            handler = False
-            for name, value in el.items():
-                if name.startswith("on"):
-                    handler = True
-                elif name in ("href", "action"):
-                    value = "".join(value.split()).lower()
-                    active += value.startswith(("javascript:", "vbscript:"))
-                elif name == "style":
-                    remote += "url(" in value
-                elif name == "background":
-                    remote += 1
-                elif name == "src":
-                    remote += tag == "img" and bool(re.match(r"^\s*(?:https?:)?//", value, re.I))
-                elif name == "rel":
-                    remote += tag == "link" and "stylesheet" in value.lower()
-            active += handler
-    return active, forms, remote, comments, removable, closed
-
-
 def _whole(doc: Any) -> bytes:
     return etree.tostring(doc.getroottree(), method="html", encoding="utf-8")
 
@@ -169,22 +129,6 @@ def test_prepass_counts_what_the_parser_left_beside_the_root() -> None:
     # background, the <img> beside the root. Only the comment below the root is removed.
     assert (active, forms, remote) == (5, 2, 4)
     assert quiet == {"comment": ["note"], "template": ["h"], "details_closed": ["eg"]}
-
-
-@settings(max_examples=150, deadline=None)
-@given(_DOCUMENTS)
-def test_prepass_scan_finds_what_reading_every_attribute_finds(source: str) -> None:
-    """_scan reads an element's attributes only when a counted name is among them: the same
-    counts and the same comments, removable elements and closed <details>, in order."""
-    doc = _parse(source)
-    if doc is None:
-        return
-    tree = doc.getroottree()
-    fast, slow = H._scan(doc), _reference_scan(doc)
-    assert fast[:3] == slow[:3]
-    for found, expected in zip(fast[3:], slow[3:], strict=True):
-        assert [tree.getpath(el) for el in found] == [tree.getpath(el) for el in expected]
-        assert all(a is b for a, b in zip(found, expected, strict=True))
 
 
 @settings(max_examples=60, deadline=None)

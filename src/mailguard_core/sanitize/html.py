@@ -159,32 +159,18 @@ _REMOVE_TAGS = frozenset({"style", "template", "head", "title", *_ACTIVE, *_DROP
 _COMMENT_TAGS = (etree.Comment, etree.ProcessingInstruction)
 
 
-#: the attributes the prepass reads, besides the event handlers (``on*``)
-_COUNTED_ATTRIBUTES = frozenset({"href", "action", "style", "background", "src", "rel"})
-
-
 def _prepass(doc: Any) -> tuple[dict[str, list[str]], int, int, int]:
-    """Count active/remote content, drop what no client renders (see :func:`_scan`)."""
-    active, forms, remote, comments, removable, closed = _scan(doc)
-    return _remove(doc, active, forms, remote, comments, removable, closed)
+    """Count active/remote content, drop what no client renders.
 
-
-def _scan(doc: Any) -> tuple[int, int, int, list[Any], list[Any], list[Any]]:
-    """What the prepass counts and removes, found in one pass over the tree as parsed.
-
-    Counted: elements with an ``on*`` event handler and ``javascript:``/``vbscript:`` links or
-    form actions (active content), form controls, and remote content (an ``<img>`` with a
-    remote ``src``, a ``style`` with ``url(``, a ``background`` attribute, a
-    ``<link rel=stylesheet>``). Found: comments and processing instructions, the elements no
-    client renders, closed ``<details>``. An element's attributes are read one by one only when
-    one of their names is counted (``tests/property/test_html_fast_paths.py`` compares this
-    with reading them all).
+    Counted over the whole tree as parsed, in one pass: elements with an ``on*`` event handler
+    and ``javascript:``/``vbscript:`` links or form actions (active content), form controls,
+    and remote content (an ``<img>`` with a remote ``src``, a ``style`` with ``url(``, a
+    ``background`` attribute, a ``<link rel=stylesheet>``).
     """
     active = remote = forms = 0
     comments: list[Any] = []
     removable: list[Any] = []
     closed: list[Any] = []
-    counted = _COUNTED_ATTRIBUTES.isdisjoint
     # Attributes are counted in the whole document: the parser can leave elements beside the
     # root element (``<html></html><img ...>``). Everything else looks below the root only.
     for top in (*doc.itersiblings(preceding=True), doc, *doc.itersiblings()):
@@ -202,9 +188,6 @@ def _scan(doc: Any) -> tuple[int, int, int, list[Any], list[Any], list[Any]]:
                     removable.append(el)
                 elif tag == "details" and el.get("open") is None:
                     closed.append(el)
-            names = el.keys()
-            if not names or (counted(names) and "\x00on" not in "\x00" + "\x00".join(names)):
-                continue  # no attribute that is counted
             handler = False
             for name, value in el.items():
                 if name.startswith("on"):
@@ -220,19 +203,6 @@ def _scan(doc: Any) -> tuple[int, int, int, list[Any], list[Any], list[Any]]:
                 elif name == "rel":
                     remote += tag == "link" and "stylesheet" in value.lower()
             active += handler
-    return active, forms, remote, comments, removable, closed
-
-
-def _remove(
-    doc: Any,
-    active: int,
-    forms: int,
-    remote: int,
-    comments: list[Any],
-    removable: list[Any],
-    closed: list[Any],
-) -> tuple[dict[str, list[str]], int, int, int]:
-    """Remove what :func:`_scan` found; the quiet texts and the counts (with active elements)."""
     quiet: dict[str, list[str]] = {}
     for el in comments:
         text = _CONDITIONAL_RE.sub(" ", el.text or "")
