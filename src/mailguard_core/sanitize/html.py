@@ -217,11 +217,11 @@ def _prepass(doc: Any) -> tuple[dict[str, list[str]], int, int, int]:
             text = hidden.text_of(el)
             if text.strip():
                 quiet.setdefault("template", []).append(text)
-        elif tag in ("head", "title"):
-            # browsers never render <head> or a <title>, wherever the parser put it
-            for title in el.iter("title"):
-                if (title.text or "").strip():
-                    quiet.setdefault("head", []).append(title.text or "")
+        elif tag == "title" and (el.text or "").strip():
+            # browsers never render <head> or a <title>, wherever the parser put it; each
+            # <title> is read once, as itself (also when it is inside a <head>, which is
+            # dropped with it: reading the head's titles too counted each twice)
+            quiet.setdefault("head", []).append(el.text or "")
         if el is not doc:
             hidden.drop_keep_tail(el)
     for el in closed:
