@@ -274,7 +274,9 @@ def _fixes() -> list[
     tuple[str, str, Callable[[str], object], Callable[[str], object], Callable[[int], str]]
 ]:
     """(name, input, the replaced spelling, the fix, build(size)) for every fix landed."""
-    from mailguard_core.sanitize import encoded_words, headers
+    from mailguard_core.sanitize import conditionals, encoded_words, headers
+    from mailguard_core.sanitize.injection.patterns import compile_rule
+    from mailguard_core.sanitize.injection.plan import RULES
 
     old_entry = re.compile(
         rf'\s*(?:"([^"]*)"\s*<({headers._ADDR})>|([^<>@,"]*?)\s*<({headers._ADDR})>'
@@ -293,7 +295,26 @@ def _fixes() -> list[
 
         return run
 
+    urgent_old = compile_rule(
+        r"\b(?:important|urgent|critical|priority)\s*(?:instructions?|notice|update)?\s*[:!]",
+        r"\s*(?:you|assistant|ai|agent)\b",
+    )
+    urgent = {name: rx for name, _, rx in RULES}["urgent_override"]
     return [
+        (
+            "html comment conditionals",
+            "rep '[if '",
+            lambda v: conditionals.CONDITIONAL_RE.sub(" ", v),
+            conditionals.strip_conditionals,
+            lambda n: ("[if " * n)[:n],
+        ),
+        (
+            "RULES[urgent_override]",
+            "'important'+blanks",
+            urgent_old.search,
+            urgent.search,
+            lambda n: "important" + " " * (n - 10) + "x",
+        ),
         (
             "encoded_words (subject, names)",
             "rep '=?a?q?a'",

@@ -13,6 +13,7 @@ import nh3
 from lxml import etree
 
 from mailguard_core.sanitize import css, hidden
+from mailguard_core.sanitize.conditionals import strip_conditionals
 from mailguard_core.sanitize.walk import walk
 from mailguard_core.sanitize.warnings import WarningCollector
 
@@ -24,7 +25,6 @@ _XML_BAD_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
 _XML_BAD_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 _XML_BAD_CHARS = tuple(_XML_BAD_BYTES.decode("ascii"))
 _REMOTE_RE = re.compile(r"^\s*(?:https?:)?//", re.I)
-_CONDITIONAL_RE = re.compile(r"\[if [^\]]*\]>|<!\[endif\]|\[endif\]", re.I)
 _PREHEADER_CHARS = 300
 #: elements x style-sheet rules past which a part's cascade is not computed (fail closed)
 CSS_WORK_LIMIT = 2_000_000
@@ -205,7 +205,7 @@ def _prepass(doc: Any) -> tuple[dict[str, list[str]], int, int, int]:
             active += handler
     quiet: dict[str, list[str]] = {}
     for el in comments:
-        text = _CONDITIONAL_RE.sub(" ", el.text or "")
+        text = strip_conditionals(el.text or "")
         if text.strip() and "<" not in text:
             quiet.setdefault("comment", []).append(text)
         hidden.drop_keep_tail(el)

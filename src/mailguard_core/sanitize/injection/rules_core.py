@@ -119,7 +119,11 @@ CORE: tuple[tuple[str, int, re.Pattern[str]], ...] = (
         "urgent_override",
         1,
         compile_rule(
-            r"\b(?:important|urgent|critical|priority)\s*(?:instructions?|notice|update)?\s*[:!]",
+            # not ``\s*(?:...)?\s*[:!]``: with the group absent, its two blank runs split one
+            # run every way before failing (40,000 blanks after "important": 8.5 s); the same
+            # language, one split (tests/property/test_redos_linear.py)
+            r"\b(?:important|urgent|critical|priority)",
+            r"\s*(?:(?:instructions?|notice|update)\s*)?[:!]",
             r"\s*(?:you|assistant|ai|agent)\b",
         ),
     ),
