@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -33,7 +34,10 @@ if str(ROOT) not in sys.path:
 from mailguard_core.sanitize import RuleBasedDetector, sanitize_message  # noqa: E402
 
 LABELLED = ROOT / "tests" / "data" / "sanitizer" / "injection_labelled.jsonl"
-CORPUS = (ROOT / ".." / "shared" / "corpus" / "legit").resolve()
+#: the shared corpus beside the checkout; MAILGUARD_CORPUS names another place (a worktree)
+CORPUS = (
+    Path(os.environ.get("MAILGUARD_CORPUS") or (ROOT / ".." / "shared" / "corpus")) / "legit"
+).resolve()
 
 
 def _rates(positives: list[str], negatives: list[str]) -> dict[str, Any]:

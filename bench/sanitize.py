@@ -26,6 +26,7 @@ import email
 import gc
 import json
 import mailbox
+import os
 import subprocess
 import sys
 import textwrap
@@ -43,7 +44,8 @@ import nh3  # noqa: E402
 
 from mailguard_core.sanitize import SanitizeOptions, sanitize_message  # noqa: E402
 
-CORPUS = (ROOT / ".." / "shared" / "corpus").resolve()
+#: the shared corpus beside the checkout; MAILGUARD_CORPUS names another place (a worktree)
+CORPUS = Path(os.environ.get("MAILGUARD_CORPUS") or (ROOT / ".." / "shared" / "corpus")).resolve()
 RATIO_TARGET = 2.0
 MEMORY_TARGET = 10.0
 
