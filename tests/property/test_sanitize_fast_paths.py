@@ -372,3 +372,34 @@ def test_address_spans_read_a_long_run_once() -> None:
     assert list(address_spans(short)) == [m.span() for m in ADDRESS_RE.finditer(short)]
     long = "Hello " + "a" * 40_000 + " x@evil.example visit " + "b" * 40_000 + "@no-dot"
     assert list(address_spans(long)) == [(40_007, 40_021)]
+
+
+def _urlsplit_host(href: str) -> str | None:
+    import urllib.parse
+
+    try:
+        parts = urllib.parse.urlsplit(href.strip())
+        if parts.scheme.lower() not in ("http", "https"):
+            return None
+        return parts.hostname
+    except ValueError:
+        return None
+
+
+_HREF_BITS = st.sampled_from(
+    [
+        *("http://", "HTTPS://", "hTtP://", "https:/", "ftp://", "http:", "//", " ", "\t", "\n"),
+        *("Example.COM", "a-b.c", "x.", ".", "-", "0", "user@", ":80", ":", "[::1]", "@", "%41"),
+        *("/path", "?q=1", "#frag", "/a b", "\u00e9", "\u0130", "\uff0e", "\u200b", "\x00", "\\"),
+    ]
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(st.lists(_HREF_BITS, max_size=8).map("".join), st.text(max_size=30)))
+def test_link_host_is_what_urlsplit_reads(href: str) -> None:
+    """``identity._host`` (a regex for plain http(s) links, else ``urlsplit``) answers
+    ``urlsplit(href.strip()).hostname`` for http(s) links and None otherwise."""
+    from mailguard_core.sanitize.identity import _host
+
+    assert _host(href) == _urlsplit_host(href)

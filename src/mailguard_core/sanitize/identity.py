@@ -32,7 +32,17 @@ def _domain_of(address: str) -> str:
     return address.rsplit("@", 1)[-1].strip().strip(">").lower() if "@" in address else ""
 
 
+#: ``http(s)://`` and a plain host name up to the path, query, fragment or end: the form
+#: ``urlsplit(...).hostname`` reads as the host lower-cased (no userinfo, port, brackets,
+#: percent escapes or characters urlsplit removes or normalizes)
+_PLAIN_HREF_RE = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9.-]+)(?:[/?#][^\t\r\n]*)?")
+
+
 def _host(href: str) -> str | None:
+    """``urlsplit(href.strip()).hostname`` of an http(s) link, else None."""
+    plain = _PLAIN_HREF_RE.fullmatch(href.strip())
+    if plain is not None:
+        return plain.group(1).lower()
     try:
         parts = urllib.parse.urlsplit(href.strip())
         if parts.scheme.lower() not in ("http", "https"):

@@ -135,9 +135,6 @@ def charset_param(part: Message) -> Any:
     value; mail repeats a handful of them, and the stdlib parameter parser is slow. A value
     in the plain form (:func:`plain_params`) is read without it.
     """
-    known, plain = _plain_param(part, "content-type", "charset")
-    if known:
-        return plain
     ctype = part.get("Content-Type")
     if not _cacheable(ctype):
         return part.get_param("charset")
@@ -145,7 +142,8 @@ def charset_param(part: Message) -> Any:
     found = _param_cache.get(key, _MISSING)
     if found is not _MISSING:
         return found
-    value = part.get_param("charset")
+    known, plain = _plain_param(part, "content-type", "charset")
+    value: Any = plain if known else part.get_param("charset")
     _remember(key, value)
     return value
 
@@ -153,11 +151,6 @@ def charset_param(part: Message) -> Any:
 def filename_param(part: Message) -> Any:
     """``part.get_filename()``, cached by the Content-Disposition and Content-Type it reads
     (read without the stdlib's parameter parser when they are in the plain form)."""
-    known, plain = _plain_param(part, "content-disposition", "filename")
-    if known and plain is None:
-        known, plain = _plain_param(part, "content-type", "name")
-    if known:
-        return None if plain is None else plain.strip()
     disposition = part.get("Content-Disposition")
     ctype = part.get("Content-Type")
     if not (_cacheable(disposition) and _cacheable(ctype)):
@@ -166,7 +159,13 @@ def filename_param(part: Message) -> Any:
     found = _param_cache.get(key, _MISSING)
     if found is not _MISSING:
         return found
-    value = part.get_filename()
+    known, value = _plain_param(part, "content-disposition", "filename")
+    if known and value is None:
+        known, value = _plain_param(part, "content-type", "name")
+    if not known:
+        value = part.get_filename()
+    elif value is not None:
+        value = value.strip()  # get_filename strips what it collapses
     _remember(key, value)
     return value
 
