@@ -274,7 +274,8 @@ def _fixes() -> list[
     tuple[str, str, Callable[[str], object], Callable[[str], object], Callable[[int], str]]
 ]:
     """(name, input, the replaced spelling, the fix, build(size)) for every fix landed."""
-    from mailguard_core.sanitize import conditionals, encoded_words, headers
+    from mailguard_core.sanitize import conditionals, encoded_words, headers, mime
+    variants = importlib.import_module("mailguard_core.sanitize.injection.variants")
     from mailguard_core.sanitize.injection.patterns import compile_rule
     from mailguard_core.sanitize.injection.plan import RULES
 
@@ -300,7 +301,29 @@ def _fixes() -> list[
         r"\s*(?:you|assistant|ai|agent)\b",
     )
     urgent = {name: rx for name, _, rx in RULES}["urgent_override"]
+    b = mime._BLANK
+    params_old = re.compile(
+        rf"{b}[A-Za-z0-9!#$%&'*+.^_`{{|}}~/-]+"
+        rf"(?:{b};{b}[A-Za-z0-9_.-]+{b}={b}"
+        rf'(?:"[{mime._PLAIN_CHARS} ]*"|[{mime._PLAIN_CHARS}]*))*{b};?{b}'
+    )
+    h = variants._HOMOGLYPH_CLASS
+    mixed_old = re.compile(f"[^\\W\\d_]*(?:[a-zA-Z][{h}]|[{h}][a-zA-Z])[^\\W\\d_]*")
     return [
+        (
+            "mime._PLAIN_PARAMS_RE (Content-Type)",
+            "'text/plain'+blanks",
+            params_old.fullmatch,
+            mime._PLAIN_PARAMS_RE.fullmatch,
+            lambda n: "text/plain" + " " * (n - 11) + "x",
+        ),
+        (
+            "variants._MIXED_TOKEN_RE (detector)",
+            "letters, no pair",
+            lambda v: mixed_old.sub("", v),
+            lambda v: variants._MIXED_TOKEN_RE.sub("", v),
+            lambda n: "z" * n,
+        ),
         (
             "html comment conditionals",
             "rep '[if '",

@@ -56,7 +56,13 @@ _MIXED_WORD_RE = re.compile(
     f"[a-zA-Z](?:(?=[{_HOMOGLYPH_CLASS}])|(?<=[{_HOMOGLYPH_CLASS}][a-zA-Z]))"
 )
 _HOMOGLYPH_RE = re.compile(f"[{_HOMOGLYPH_CLASS}]")
+#: a word holding a mixed pair; tried only where a run of letters starts or at a non-letter
+#: (where it costs one step): the same matches (a start inside a run fails whenever the run's
+#: start failed, and no match ends inside a run), where trying every place of a long run of
+#: letters without a pair read the run to its end each time (quadratic: 10,000 letters, 1.8 s
+#: in the detector); tests/property/test_redos_linear.py compares the two
 _MIXED_TOKEN_RE = re.compile(
+    "(?:(?<![^\\W\\d_])|(?![^\\W\\d_]))"
     f"[^\\W\\d_]*(?:[a-zA-Z][{_HOMOGLYPH_CLASS}]|[{_HOMOGLYPH_CLASS}][a-zA-Z])[^\\W\\d_]*"
 )
 _MAX_FRAGMENT = 8_000
