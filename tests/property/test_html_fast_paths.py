@@ -352,14 +352,8 @@ def test_quirks_class_and_id_fold_ascii_letters_only(
     assert ("p" in found) is matches
 
 
-def test_the_prefilter_is_taken_and_skips_absent_names() -> None:
-    rules = " ".join(f".absent{i}{{display:none}}" for i in range(20))
-    source = f"<html><head><style>{rules} h2{{display:none}} .Here{{display:none}}</style>"
-    source += "</head><body><p class=here>x</p></body></html>"
-    doc = _parse(source)
-    compiled = css.StyleIndex([el.text or "" for el in doc.iter("style")]).rules(True)
-    assert compiled[0].compiled.needs == ("absent0",)
-    assert compiled[20].compiled.tags == ("h2",)
+def _match_recording(doc: Any) -> tuple[Any, list[str]]:
+    """``StyleIndex.match`` of the document's sheets, and every XPath expression it evaluated."""
     evaluated: list[str] = []
     real = css.cached_xpath
 
@@ -377,6 +371,18 @@ def test_the_prefilter_is_taken_and_skips_absent_names() -> None:
         matched = css.StyleIndex([el.text or "" for el in doc.iter("style")]).match(doc)
     finally:
         css.cached_xpath = real
+    return matched, evaluated
+
+
+def test_the_prefilter_is_taken_and_skips_absent_names() -> None:
+    rules = " ".join(f".absent{i}{{display:none}}" for i in range(20))
+    source = f"<html><head><style>{rules} h2{{display:none}} .Here{{display:none}}</style>"
+    source += "</head><body><p class=here>x</p></body></html>"
+    doc = _parse(source)
+    compiled = css.StyleIndex([el.text or "" for el in doc.iter("style")]).rules(True)
+    assert compiled[0].compiled.needs == ("absent0",)
+    assert compiled[20].compiled.tags == ("h2",)
+    matched, evaluated = _match_recording(doc)
     body_xpaths = [e for e in evaluated if e.startswith("descendant-or-self::")]
     assert len(body_xpaths) == 1  # only .Here (quirks: any case) was evaluated
     assert [r.order for rs in matched.rules.values() for r in rs] == [22]
@@ -456,23 +462,7 @@ def test_rules_sharing_a_selector_match_what_each_rule_alone_matches(source: str
 def test_a_repeated_selector_is_evaluated_once_and_applies_to_every_rule() -> None:
     sheet = ".a{display:none} @media screen{.a{color:red}} .a, p{opacity:0}"
     doc = _parse(f"<html><head><style>{sheet}</style></head><body><p class=a>x</p></body></html>")
-    evaluated: list[str] = []
-    real = css.cached_xpath
-
-    def spy(expression: str) -> Any:
-        select = real(expression)
-
-        def evaluate(doc: Any) -> Any:
-            evaluated.append(expression)
-            return select(doc)
-
-        return evaluate
-
-    css.cached_xpath = spy
-    try:
-        matched = css.StyleIndex([el.text or "" for el in doc.iter("style")]).match(doc)
-    finally:
-        css.cached_xpath = real
+    matched, evaluated = _match_recording(doc)
     assert len(evaluated) == 2  # .a once for three rules, p once
     assert [len(rs) for rs in matched.rules.values()] == [4]  # .a three times, p once
 

@@ -374,18 +374,6 @@ def test_address_spans_read_a_long_run_once() -> None:
     assert list(address_spans(long)) == [(40_007, 40_021)]
 
 
-def _urlsplit_host(href: str) -> str | None:
-    import urllib.parse
-
-    try:
-        parts = urllib.parse.urlsplit(href.strip())
-        if parts.scheme.lower() not in ("http", "https"):
-            return None
-        return parts.hostname
-    except ValueError:
-        return None
-
-
 _HREF_BITS = st.sampled_from(
     [
         *("http://", "HTTPS://", "hTtP://", "https:/", "ftp://", "http:", "//", " ", "\t", "\n"),
@@ -400,6 +388,6 @@ _HREF_BITS = st.sampled_from(
 def test_link_host_is_what_urlsplit_reads(href: str) -> None:
     """``identity._host`` (a regex for plain http(s) links, else ``urlsplit``) answers
     ``urlsplit(href.strip()).hostname`` for http(s) links and None otherwise."""
-    from mailguard_core.sanitize.identity import _host
+    from mailguard_core.sanitize.identity import _host, _urlsplit_host
 
     assert _host(href) == _urlsplit_host(href)

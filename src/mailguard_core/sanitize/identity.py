@@ -39,10 +39,15 @@ _PLAIN_HREF_RE = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9.-]+)(?:[/?#][^
 
 
 def _host(href: str) -> str | None:
-    """``urlsplit(href.strip()).hostname`` of an http(s) link, else None."""
+    """:func:`_urlsplit_host`, read with one regex when the link is in the plain form."""
     plain = _PLAIN_HREF_RE.fullmatch(href.strip())
     if plain is not None:
         return plain.group(1).lower()
+    return _urlsplit_host(href)
+
+
+def _urlsplit_host(href: str) -> str | None:
+    """``urlsplit(href.strip()).hostname`` of an http(s) link, else None."""
     try:
         parts = urllib.parse.urlsplit(href.strip())
         if parts.scheme.lower() not in ("http", "https"):

@@ -110,16 +110,9 @@ def collapse_ws(text: str) -> str:
     """
     if not text.strip(_ASCII_WS):
         return " " if text else text
-    if "\n" in text:
-        text = text.replace("\n", " ")
-    if "\t" in text:
-        text = text.replace("\t", " ")
-    if "\r" in text:
-        text = text.replace("\r", " ")
-    if "\f" in text:
-        text = text.replace("\f", " ")
-    if "\v" in text:
-        text = text.replace("\v", " ")
+    for blank in "\n\t\r\f\v":
+        if blank in text:
+            text = text.replace(blank, " ")
     while "  " in text:
         text = text.replace("  ", " ")
     return text
