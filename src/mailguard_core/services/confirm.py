@@ -35,6 +35,7 @@ from mailguard_core.model.compose import ComposedMessage
 from mailguard_core.model.errors import ConfirmationUnavailable
 from mailguard_core.model.tools import ToolName
 from mailguard_core.model.values import MessageRef, MessageSummary
+from mailguard_core.sanitize.mime import filename_param
 from mailguard_core.services.results import HeldForReview
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ def _body_lines(text: str) -> list[str]:
 def _attachment_names(message: EmailMessage) -> list[str]:
     names = []
     for part in message.walk():
-        filename = part.get_filename()
+        filename = filename_param(part)  # get_filename() in linear time
         if filename is not None and not part.is_multipart():
             names.append(visible(filename, 100))
     return names
