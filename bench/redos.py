@@ -8,7 +8,7 @@ Pattern table: every module-level compiled regex of ``mailguard_core.sanitize`` 
 ``search``), plus the injection rules, is fed inputs built from its own pieces (read with
 ``re._parser``): long runs of each character its classes and literals hold, runs of each
 pair of them, each literal word repeated and each word followed by a run (the near-misses a
-pattern retries at every position). Each input is screened at 1,000 and 4,000 characters with
+pattern retries at every position). Each input is screened at 500 and 2,000 characters with
 ``finditer`` (every match, as ``sub``/``findall`` and a ``search`` that fails do) and with
 ``match`` at 0; the worst growth is confirmed at 10k/20k/40k characters. Linear time doubles
 with the size (ratio ~2 per doubling); quadratic time quadruples (~4).

@@ -47,14 +47,17 @@ ASCII_FOLDS: dict[int, str] = {0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k"}
 _FOLD_RX = re.compile("[" + "".join(chr(c) for c in sorted(ASCII_FOLDS)) + "]")
 
 
+def holds_ascii_folds(text: str) -> bool:
+    """Whether ``text`` holds a character of :data:`ASCII_FOLDS`."""
+    return not text.isascii() and _FOLD_RX.search(text) is not None
+
+
 def ascii_fold(text: str) -> str:
     """``text`` with every character of :data:`ASCII_FOLDS` spelled as its ASCII letter:
     the same length, and wherever a case-insensitive regex matches a literal ASCII letter of
     its pattern, the result holds that letter in one case or the other (what the word
     triggers and anchors look for after ``lower()``)."""
-    if text.isascii() or _FOLD_RX.search(text) is None:
-        return text
-    return text.translate(ASCII_FOLDS)
+    return text.translate(ASCII_FOLDS) if holds_ascii_folds(text) else text
 
 
 def _char(code: int) -> str | None:
@@ -239,22 +242,7 @@ def candidates(starts: Anchors, sample: str, folded: str) -> Iterator[int]:
 
 def find_anchored(rx: re.Pattern[str], starts: Anchors, sample: str, folded: str) -> bool:
     """``rx.search(sample) is not None``, trying ``rx.match`` only at the
-    :func:`candidates`: the same places in the same order, walked in one loop (no generator
-    between the finds and the matches: most anchors occur nowhere, and the cost per anchor
-    is then the call overhead around one ``str.find``)."""
-    find = folded.find
+    :func:`candidates` (the one walk over the anchors: the property tests check it finds
+    every place a match starts, and that this answers what ``search`` answers)."""
     match = rx.match
-    for anchor, lead in starts:
-        pos = find(anchor)
-        while pos >= 0:
-            at = pos
-            if lead:
-                while at and folded[at - 1] in lead:
-                    at -= 1
-                if at and sample[at - 1] != "\n":
-                    pos = find(anchor, pos + 1)
-                    continue
-            if match(sample, at) is not None:
-                return True
-            pos = find(anchor, pos + 1)
-    return False
+    return any(match(sample, at) is not None for at in candidates(starts, sample, folded))
