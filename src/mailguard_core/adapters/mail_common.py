@@ -8,7 +8,6 @@ from email.message import Message
 
 from mailguard_core.model.errors import InputError, InvalidFolderNameError
 from mailguard_core.model.values import AttachmentInfo, MessageRef, require_account
-from mailguard_core.sanitize.mime import filename_param
 
 __all__ = [
     "SYSTEM_FLAGS",
@@ -109,7 +108,11 @@ def _walk(msg: Message, prefix: str) -> Iterator[tuple[str, Message]]:
 def part_filename(part: Message) -> str | None:
     """The part's file name (Content-Disposition or Content-Type name), None if unreadable."""
     try:
-        name = filename_param(part)  # get_filename() in linear time
+        # get_filename() in linear time; imported here: the sanitizer package is heavy, and
+        # the server lists its tools before loading it (tests/mcp/test_startup.py)
+        from mailguard_core.sanitize.mime import filename_param
+
+        name = filename_param(part)
     except (ValueError, LookupError, UnicodeError):  # pragma: no cover - defensive
         return None
     return str(name) if name else None

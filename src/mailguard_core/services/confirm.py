@@ -35,7 +35,6 @@ from mailguard_core.model.compose import ComposedMessage
 from mailguard_core.model.errors import ConfirmationUnavailable
 from mailguard_core.model.tools import ToolName
 from mailguard_core.model.values import MessageRef, MessageSummary
-from mailguard_core.sanitize.mime import filename_param
 from mailguard_core.services.results import HeldForReview
 
 if TYPE_CHECKING:
@@ -148,9 +147,13 @@ def _body_lines(text: str) -> list[str]:
 
 
 def _attachment_names(message: EmailMessage) -> list[str]:
+    # get_filename() in linear time; imported here: the sanitizer package is heavy, and the
+    # server lists its tools before loading it (tests/mcp/test_startup.py)
+    from mailguard_core.sanitize.mime import filename_param
+
     names = []
     for part in message.walk():
-        filename = filename_param(part)  # get_filename() in linear time
+        filename = filename_param(part)
         if filename is not None and not part.is_multipart():
             names.append(visible(filename, 100))
     return names
