@@ -38,6 +38,18 @@ def _remember(key: tuple[str, str | None, str | None], value: Any) -> None:
         _param_cache[key] = value
 
 
+def _first_field(part: Message, header: str) -> Any:
+    """The raw value of the first field named ``header`` (lower case), the one
+    ``Message.get`` reads, or ``_MISSING``."""
+    for name, raw in vars(part)["_headers"]:
+        # ``Message.get`` lower-cases every field name; only a name of the same length can
+        # lower-case to ``header`` (``İ`` is the one character whose lower case is longer:
+        # two characters, one of them U+0307, which no ASCII name holds)
+        if len(name) == len(header) and name.lower() == header:
+            return raw
+    return _MISSING
+
+
 def content_type(part: Message) -> str:
     """``part.get_content_type()``, cached by the raw Content-Type value it parses.
 
@@ -45,14 +57,8 @@ def content_type(part: Message) -> str:
     default type when there is none) under the sanitizer's parser policy (``compat32``;
     a part under another policy is asked directly); mail repeats a handful of them.
     """
-    for name, raw in vars(part)["_headers"]:
-        # ``Message.get`` lower-cases every field name; only a name of the same length can
-        # lower-case to "content-type" (``İ`` is the one character whose lower case is
-        # longer: two characters, one of them U+0307, which no ASCII name holds)
-        if len(name) == 12 and name.lower() == "content-type":
-            value = raw
-            break
-    else:
+    value = _first_field(part, "content-type")
+    if value is _MISSING:
         return part.get_default_type()
     if (
         not isinstance(value, str)
@@ -171,44 +177,27 @@ def get_param(part: Message, param: str, header: str) -> tuple[bool, Any]:
     return False, None
 
 
-def _get_boundary(part: Message) -> str | None:
-    """``part.get_boundary()`` through :func:`get_param`."""
-    found, boundary = get_param(part, "boundary", "content-type")
-    return email_utils.collapse_rfc2231_value(boundary).rstrip() if found else None
-
-
-def _get_filename(part: Message) -> str | None:
-    """``part.get_filename()`` through :func:`get_param`."""
-    found, filename = get_param(part, "filename", "content-disposition")
-    if not found:
-        found, filename = get_param(part, "name", "content-type")
-    return email_utils.collapse_rfc2231_value(filename).strip() if found else None
-
-
-def _plain_param(part: Message, header: str, param: str) -> tuple[bool, str | None]:
-    """``(True, part.get_param(param, None, header))`` when the first ``header`` field is
-    absent or in the plain form under ``compat32``, else ``(False, None)``."""
-    if part.policy is not compat32:
-        return False, None
-    for name, raw in vars(part)["_headers"]:
-        if len(name) == len(header) and name.lower() == header:
-            pairs = plain_params(raw)
-            if pairs is None:
-                return False, None
+def _param(part: Message, param: str, header: str) -> tuple[bool, Any]:
+    """:func:`get_param`, read with one regex when the first ``header`` field is in the plain
+    form (:func:`plain_params`) under ``compat32`` (``param`` and ``header`` in lower case)."""
+    if part.policy is compat32:
+        raw = _first_field(part, header)
+        if raw is _MISSING:
+            return False, None
+        pairs = plain_params(raw)
+        if pairs is not None:
             for key, found in pairs:
                 if key.lower() == param:
                     return True, found
-            return True, None
-    return True, None
+            return False, None
+    return get_param(part, param, header)
 
 
 def boundary_param(part: Message) -> str | None:
     """``part.get_boundary()``: one regex when the Content-Type value is in the plain form
     (:func:`plain_params`), else the stdlib's reading in linear time (:func:`get_param`)."""
-    known, found = _plain_param(part, "content-type", "boundary")
-    if not known:
-        return _get_boundary(part)
-    return None if found is None else found.rstrip()
+    found, boundary = _param(part, "boundary", "content-type")
+    return email_utils.collapse_rfc2231_value(boundary).rstrip() if found else None
 
 
 def charset_param(part: Message) -> Any:
@@ -221,15 +210,23 @@ def charset_param(part: Message) -> Any:
     """
     ctype = part.get("Content-Type")
     if not _cacheable(ctype):
-        return get_param(part, "charset", "content-type")[1]
+        return _param(part, "charset", "content-type")[1]
     key = ("charset", ctype, None)
     found = _param_cache.get(key, _MISSING)
     if found is not _MISSING:
         return found
-    known, plain = _plain_param(part, "content-type", "charset")
-    value: Any = plain if known else get_param(part, "charset", "content-type")[1]
+    value = _param(part, "charset", "content-type")[1]
     _remember(key, value)
     return value
+
+
+def _filename(part: Message) -> str | None:
+    """``part.get_filename()``: Content-Disposition's ``filename``, else Content-Type's
+    ``name``, collapsed and stripped."""
+    found, filename = _param(part, "filename", "content-disposition")
+    if not found:
+        found, filename = _param(part, "name", "content-type")
+    return email_utils.collapse_rfc2231_value(filename).strip() if found else None
 
 
 def filename_param(part: Message) -> Any:
@@ -239,18 +236,12 @@ def filename_param(part: Message) -> Any:
     disposition = part.get("Content-Disposition")
     ctype = part.get("Content-Type")
     if not (_cacheable(disposition) and _cacheable(ctype)):
-        return _get_filename(part)
+        return _filename(part)
     key = ("filename", disposition, ctype)
     found = _param_cache.get(key, _MISSING)
     if found is not _MISSING:
         return found
-    known, value = _plain_param(part, "content-disposition", "filename")
-    if known and value is None:
-        known, value = _plain_param(part, "content-type", "name")
-    if not known:
-        value = _get_filename(part)
-    elif value is not None:
-        value = value.strip()  # get_filename strips what it collapses
+    value = _filename(part)
     _remember(key, value)
     return value
 
